@@ -1,0 +1,1 @@
+"""The Scrapy project, the database schema and the `jobagg` application around them."""

@@ -1,0 +1,83 @@
+"""`jobagg employers match` (ask the join about names) and `jobagg match` (recompute the join and the tags)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from crawler import db as dbmod
+from crawler.cli import AppContext, main, pass_app
+
+
+@main.group("employers")
+def employers_group() -> None:
+    """Employers as job boards display them, and their DOL join."""
+
+
+def _read_names(file: Path | None, names: tuple[str, ...]) -> list[str]:
+    out = list(names)
+    if file is not None:
+        text = file.read_text(encoding="utf-8-sig")
+        out.extend(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return out
+
+
+@employers_group.command("match")
+@click.argument("names", nargs=-1)
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="One name a line.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per name, in input order.")
+@pass_app
+def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_json: bool) -> None:
+    """Show which DOL employer each NAME joins to, with score, method and the runner-up."""
+    from matching.join import EntityIndex
+
+    queries = _read_names(file, names)
+    if not queries:
+        raise click.UsageError("give NAME arguments or --file FILE")
+    started = time.perf_counter()
+    with dbmod.session_scope(app.db_url) as session:
+        index = EntityIndex.from_session(session)
+    results = index.match_many(queries)
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in results], ensure_ascii=False))
+        return
+    table = Table(title=f"DOL join for {len(queries)} name(s) over {len(index):,} entities")
+    for col in ("query", "outcome", "DOL employer", "FEIN", "method", "score", "runner-up"):
+        table.add_column(col)
+    for r in results:
+        best = r.best
+        ru = r.runner_up
+        table.add_row(
+            r.query,
+            r.outcome,
+            "\n".join(m.name for m in r.matches) or "-",
+            "\n".join(m.as_json()["fein"] or "-" for m in r.matches) or "-",
+            best.method if best else "-",
+            f"{best.score:.0f}" if best else "-",
+            f"{ru.name} ({ru.score:.0f})" if ru else "-",
+        )
+    console = Console()
+    console.print(table)
+    console.print(f"{time.perf_counter() - started:.2f} s")
+
+
+@main.command("match")
+@pass_app
+def match_all(app: AppContext) -> None:
+    """Recompute the employer join and the sponsorship tags of every posting."""
+    from matching.tagging import match_and_tag
+
+    started = time.perf_counter()
+    with dbmod.session_scope(app.db_url) as session:
+        stats = match_and_tag(session)
+    table = Table(title=f"join and tags recomputed in {time.perf_counter() - started:.1f} s")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key in sorted(stats):
+        table.add_row(key.replace("_", " "), f"{stats[key]:,}")
+    Console().print(table)

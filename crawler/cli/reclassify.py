@@ -1,0 +1,43 @@
+"""`jobagg reclassify`: re-read stored postings with the current classification rules."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from crawler.cli import AppContext, main, pass_app
+from crawler.db import session_scope
+from crawler.models.postings import Posting
+from crawler.reclassify import OUTPUT_COLUMNS
+from crawler.reclassify import reclassify as run_reclassify
+
+
+@main.command("reclassify")
+@click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True, help="Rows per batch.")
+@pass_app
+def reclassify(app: AppContext, batch_size: int) -> None:
+    """Re-read stored postings with the current classification rules."""
+    console = Console()
+    with session_scope(app.db_url) as session:
+        total = session.scalar(select(func.count()).select_from(Posting)) or 0
+        columns = (
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("reclassifying", total=total)
+            counts = run_reclassify(session, batch_size=batch_size, progress=lambda n: bar.advance(task, n))
+    table = Table(title="reclassify")
+    table.add_column("what")
+    table.add_column("rows", justify="right")
+    table.add_row("scanned", str(counts["scanned"]))
+    table.add_row("changed", str(counts["changed"]))
+    for name in OUTPUT_COLUMNS:
+        if counts[f"changed_{name}"]:
+            table.add_row(f"  {name}", str(counts[f"changed_{name}"]))
+    console.print(table)

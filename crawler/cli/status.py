@@ -1,0 +1,126 @@
+"""`jobagg status` (health tables) and `jobagg export` (JSONL / CSV of stored postings)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import case, func, select
+
+from crawler import db as dbmod
+from crawler.cli import AppContext, main, pass_app
+from crawler.items import CONTRACT_FIELDS
+from crawler.models import Board, CrawlRun, Posting
+
+EXPORT_EXTRA = ("first_seen_at", "last_seen_at", "closed_at")
+
+
+@main.command("status")
+@click.option("--runs", default=8, show_default=True, help="How many recent crawl runs to show.")
+@pass_app
+def status(app: AppContext, runs: int) -> None:
+    """Health: boards by platform and last status, recent runs, posting counts."""
+    console = Console()
+    with dbmod.session_scope(app.db_url) as session:
+        boards = Table(title="Boards by platform")
+        for col in ("platform", "boards", "ok", "dead", "error", "never crawled", "open postings"):
+            boards.add_column(col, justify="left" if col == "platform" else "right")
+        rows = session.execute(
+            select(
+                Board.ats,
+                func.count(),
+                func.sum(case((Board.last_status == "ok", 1), else_=0)),
+                func.sum(case((Board.last_status == "dead", 1), else_=0)),
+                func.sum(case((Board.last_status == "error", 1), else_=0)),
+                func.sum(case((Board.last_status.is_(None), 1), else_=0)),
+                func.coalesce(func.sum(Board.open_postings), 0),
+            ).group_by(Board.ats)
+        ).all()
+        for row in rows:
+            boards.add_row(*(str(v) for v in row))
+        console.print(boards)
+
+        recent = Table(title=f"Last {runs} crawl runs")
+        for col in ("run", "platform", "board", "started", "seconds", "status", "postings", "dropped", "closed"):
+            recent.add_column(col)
+        for run in session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(runs)):
+            seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+            recent.add_row(
+                str(run.id), run.spider, run.board or "(registry)", run.started_at.strftime("%Y-%m-%d %H:%M"),
+                f"{seconds:.1f}" if seconds is not None else "-", run.status, str(run.item_count),
+                str(run.dropped_count), str(run.closed_count),
+            )  # fmt: skip
+        console.print(recent)
+
+        open_ = Posting.closed_at.is_(None)
+        total, open_count, ml_open, us_ml_open = session.execute(
+            select(
+                func.count(),
+                func.sum(case((open_, 1), else_=0)),
+                func.sum(case((open_ & Posting.is_ml.is_(True), 1), else_=0)),
+                func.sum(case((open_ & Posting.is_ml.is_(True) & (Posting.country == "US"), 1), else_=0)),
+            )
+        ).one()
+        postings = Table(title="Postings")
+        for col in ("stored", "open", "open ML", "open ML in the US"):
+            postings.add_column(col, justify="right")
+        postings.add_row(*(str(v or 0) for v in (total, open_count, ml_open, us_ml_open)))
+        console.print(postings)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def export_rows(db_url: str, ml_only: bool, include_closed: bool, country: str | None) -> Any:
+    """Yield postings as dicts with the item field names, streaming from the database."""
+    with dbmod.session_scope(db_url) as session:
+        query = select(Posting).order_by(Posting.id)
+        if ml_only:
+            query = query.where(Posting.is_ml.is_(True))
+        if not include_closed:
+            query = query.where(Posting.closed_at.is_(None))
+        if country:
+            query = query.where(Posting.country == country.upper())
+        for posting in session.scalars(query.execution_options(yield_per=500)):
+            yield {name: _plain(getattr(posting, name)) for name in (*CONTRACT_FIELDS, *EXPORT_EXTRA)}
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default stdout).")
+@click.option("--ml-only", is_flag=True, help="Only postings classified as ML roles.")
+@click.option("--include-closed", is_flag=True, help="Also postings no longer listed.")
+@click.option("--country", default=None, help="Only this ISO country code (e.g. US).")
+@pass_app
+def export(
+    app: AppContext, fmt: str, out: Path | None, ml_only: bool, include_closed: bool, country: str | None
+) -> None:
+    """Export stored postings with the item field names."""
+    handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
+    count = 0
+    try:
+        writer: Any = None
+        for row in export_rows(app.db_url, ml_only, include_closed, country):
+            if fmt == "jsonl":
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            else:
+                if writer is None:
+                    writer = csv.DictWriter(handle, fieldnames=list(row))
+                    writer.writeheader()
+                writer.writerow({k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in row.items()})
+            count += 1
+    finally:
+        if out:
+            handle.close()
+    if out:
+        Console(stderr=True).print(f"exported {count} postings to {out}")

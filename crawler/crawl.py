@@ -1,0 +1,120 @@
+"""Running crawls in-process: registry boards grouped per platform, one Scrapy crawler per platform."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from sqlalchemy import select
+
+from crawler import db as dbmod
+from crawler.extensions import CrawlRunRecorder
+from crawler.models import Board, CrawlRun, utcnow
+from spiders.base import BoardRef
+
+
+@dataclass
+class CrawlResult:
+    """What one platform's crawl did, read back from its `crawl_runs` row."""
+
+    spider: str
+    run_id: int | None
+    status: str
+    items: int = 0
+    dropped: int = 0
+    closed: int = 0
+    errors: int = 0
+    boards: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return sum(1 for b in self.boards.values() if b.get("status") == status)
+
+
+def select_boards(
+    db_url: str, ats: str | None = None, board: str | None = None, due: bool = False
+) -> dict[str, list[BoardRef]]:
+    """Active registry boards grouped by platform; `due` keeps those whose crawl interval has passed."""
+    now = utcnow()
+    groups: dict[str, list[BoardRef]] = defaultdict(list)
+    with dbmod.session_scope(db_url) as session:
+        query = select(Board).where(Board.active).order_by(Board.ats, Board.token)
+        if ats:
+            query = query.where(Board.ats == ats)
+        if board:
+            query = query.where(Board.token == board)
+        for row in session.scalars(query):
+            if due and row.last_crawled_at and now - row.last_crawled_at < timedelta(hours=row.crawl_interval_hours):
+                continue
+            groups[row.ats].append(
+                BoardRef(row.token, row.employer.name if row.employer else None, row.region, row.board_url)
+            )
+    return dict(groups)
+
+
+def project_settings() -> Settings:
+    """The project's settings wherever the command runs from (no scrapy.cfg lookup)."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    return settings
+
+
+def crawl_settings(db_url: str, overrides: dict[str, Any] | None = None) -> Settings:
+    settings = project_settings()
+    settings.set("JOBAGG_DATABASE_URL", db_url, priority="cmdline")
+    settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    # The CLI prints its own progress and tables; Scrapy's root handler would interleave log lines with them.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawls(
+    db_url: str,
+    groups: dict[str, list[BoardRef]],
+    spider_args: dict[str, Any] | None = None,
+    settings: dict[str, Any] | None = None,
+    on_item: Any = None,
+) -> list[CrawlResult]:
+    """Crawl every group concurrently (one crawler per platform) and return what each run recorded.
+
+    Starts the Twisted reactor, so it can run once per process; tests call the CLI in a subprocess.
+    """
+    dbmod.get_engine(db_url)  # migrate before several crawlers race to do it
+    process = CrawlerProcess(crawl_settings(db_url, settings))
+    logging.getLogger("scrapy").setLevel(logging.WARNING)
+    crawlers = []
+    for ats, boards in groups.items():
+        crawler = process.create_crawler(ats)
+        if on_item is not None:
+            crawler.signals.connect(on_item, signal=signals.item_scraped)
+        crawlers.append(crawler)
+        process.crawl(crawler, boards=boards, **(spider_args or {}))
+    process.start()
+    return [result_of(db_url, c.spidercls.name, c.get_extension(CrawlRunRecorder)) for c in crawlers]
+
+
+def result_of(db_url: str, spider: str, recorder: CrawlRunRecorder | None) -> CrawlResult:
+    run_id = recorder.run_id if recorder else None
+    with dbmod.session_scope(db_url) as session:
+        run = session.get(CrawlRun, run_id) if run_id else None
+        if run is None:
+            return CrawlResult(spider, None, "not started")
+        return CrawlResult(
+            spider, run.id, run.status, run.item_count, run.dropped_count, run.closed_count, run.error_count,
+            dict(run.boards or {}),
+        )  # fmt: skip
+
+
+def crawl_all(db_url: str, boards: Iterable[tuple[str, BoardRef]], **kwargs: Any) -> list[CrawlResult]:
+    groups: dict[str, list[BoardRef]] = defaultdict(list)
+    for ats, ref in boards:
+        groups[ats].append(ref)
+    return run_crawls(db_url, dict(groups), **kwargs)

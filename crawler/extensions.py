@@ -1,0 +1,130 @@
+"""CrawlRunRecorder: one `crawl_runs` row per spider run, board health, and closing vanished postings."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any, Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from sqlalchemy import func, select, update
+
+from crawler import db as dbmod
+from crawler.models import Board, CrawlRun, Employer, Posting, utcnow
+
+logger = logging.getLogger(__name__)
+CLOSE_CHUNK = 500
+
+
+def jsonable_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in stats.items():
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        elif not isinstance(value, int | float | str | bool | type(None)):
+            value = str(value)
+        out[key] = value
+    return out
+
+
+class CrawlRunRecorder:
+    """Writes the run row, each board's status, and closes postings a complete listing no longer shows.
+
+    Postings are closed only for boards whose listing was read in full (state `ok`) in a run that finished
+    normally and stored every batch: a partial listing must never close anything.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.db_url = crawler.settings.get("JOBAGG_DATABASE_URL")
+        self._run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    @property
+    def run_id(self) -> int | None:
+        """Created on first use, so the store pipeline may ask before spider_opened fires."""
+        if self._run_id is None and self.crawler.spider is not None:
+            spider = self.crawler.spider
+            with dbmod.session_scope(self.db_url) as session:
+                run = CrawlRun(spider=spider.name, board=getattr(spider, "_board_arg", None), status="running")
+                session.add(run)
+                session.flush()
+                self._run_id = run.id
+        return self._run_id
+
+    def spider_opened(self, spider: Spider) -> None:
+        _ = self.run_id
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.crawler.stats.get_stats()
+        store_failed = bool(stats.get("jobagg/store/errors"))
+        board_states = getattr(spider, "board_states", {})
+        closed_total = 0
+        now = utcnow()
+        with dbmod.session_scope(self.db_url) as session:
+            for token, state in board_states.items():
+                board = session.scalar(select(Board).where(Board.ats == spider.name, Board.token == token))
+                if board is None:
+                    board = Board(ats=spider.name, token=token)
+                    session.add(board)
+                if state.status == "pending":
+                    state.status, state.reason = "error", f"listing not read (run ended: {reason})"
+                board.last_crawled_at = now
+                board.last_status = state.status
+                board.last_error = state.reason
+                if reason == "finished" and state.status == "ok" and not store_failed:
+                    closed_total += self._close_vanished(session, spider.name, token, state.listed_ids, now)
+                board.open_postings = session.scalar(
+                    select(func.count())
+                    .select_from(Posting)
+                    .where(Posting.ats == spider.name, Posting.board == token, Posting.closed_at.is_(None))
+                )
+            self._attach_employers(session, spider)
+            run = session.get(CrawlRun, self.run_id) if self.run_id else None
+            if run is not None:
+                bad = [s for s in board_states.values() if s.status == "error"]
+                run.finished_at = now
+                run.finish_reason = reason
+                run.status = "finished" if reason == "finished" and not store_failed and not bad else "failed"
+                run.item_count = stats.get("item_scraped_count", 0)
+                run.dropped_count = stats.get("item_dropped_count", 0)
+                run.error_count = stats.get("log_count/ERROR", 0) + stats.get("jobagg/store/errors", 0)
+                run.closed_count = closed_total
+                run.boards = {t: {"status": s.status, "reason": s.reason, "listed": len(s.listed_ids)}
+                              for t, s in board_states.items()}  # fmt: skip
+                run.stats = jsonable_stats(stats)
+        self.crawler.stats.set_value("jobagg/postings/closed", closed_total)
+
+    @staticmethod
+    def _close_vanished(session: Any, ats: str, token: str, listed: set[str], now: datetime) -> int:
+        open_rows = session.execute(
+            select(Posting.id, Posting.source_id).where(
+                Posting.ats == ats, Posting.board == token, Posting.closed_at.is_(None)
+            )
+        ).all()
+        gone = [pid for pid, source_id in open_rows if source_id not in listed]
+        for start in range(0, len(gone), CLOSE_CHUNK):
+            chunk = gone[start : start + CLOSE_CHUNK]
+            session.execute(update(Posting).where(Posting.id.in_(chunk)).values(closed_at=now))
+        return len(gone)
+
+    @staticmethod
+    def _attach_employers(session: Any, spider: Spider) -> None:
+        # Registry boards without an employer row get the name the crawl saw, so matching can reach them.
+        for token in getattr(spider, "board_states", {}):
+            board = session.scalar(select(Board).where(Board.ats == spider.name, Board.token == token))
+            if board is None or board.employer_id is not None:
+                continue
+            name = session.scalar(
+                select(Posting.employer_name).where(Posting.ats == spider.name, Posting.board == token).limit(1)
+            )
+            if name:
+                employer = session.scalar(select(Employer).where(Employer.name == name))
+                board.employer_id = employer.id if employer else None

@@ -1,0 +1,289 @@
+"""A local HTTP server that answers at the platforms' real API paths from a corpus folder.
+
+The offline demo, the tests and the benchmarks point spiders at it with `-a api_base=http://127.0.0.1:PORT`.
+Corpus layout, one file per board under `<root>/<platform>/`:
+
+- greenhouse: `<token>.json`, the list response (`{"jobs": [...], "meta": {...}}`, content included).
+- lever: `<site>.json`, the bare array of postings; `skip`/`limit` page it like the real API.
+- ashby: `<org>.json`, the job-board response (`{"apiVersion": "1", "jobs": [...]}`, compensation included).
+- workday: `<tenant>.<wdN>__<site>.json` (the board token with `/` as `__`):
+  `{"jobPostings": [list entries, each with an extra "facets": {param: [value id, ...]}],
+  "facetDescriptors": {param: {"descriptor": str, "values": {value id: str}}},
+  "details": {externalPath: detail response}, "resultCap"?: int}`. The list answers like the real one:
+  `limit` above 20 is a 400, `total` only on the first page, `appliedFacets` filter, at most `resultCap`
+  (default 2,000) results reachable by paging.
+- smartrecruiters: `<company>.json`, `{"content": [list entries], "details": {id: detail response}}`; an
+  unknown company answers `totalFound: 0` as the real API does.
+- jsonld: static pages and sitemaps at `<root>/jsonld/<path>` for GET `<path>` (`.../` serves `index.html`).
+  `api_base` drops the site's host, so the sites of one corpus must not share paths.
+
+`CorpusServer(root, rate_limit_once={path, ...})` answers the first request to each listed path with
+429 and `Retry-After: 1`, to exercise the politeness settings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+BUNDLED_CORPUS = Path(__file__).parent / "corpus"
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(payload: Any, status: int = 200) -> Reply:
+    return Reply(status, json.dumps(payload).encode())
+
+
+NOT_FOUND = Reply(404, b'{"status": 404, "error": "Not found"}')
+
+# A route answers (corpus root, path match, query, request body) -> Reply.
+Handler = Callable[[Path, re.Match[str], dict[str, list[str]], bytes], Reply]
+ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
+
+
+def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        ROUTES.append((method, re.compile(pattern), handler))
+        return handler
+
+    return register
+
+
+def board_bytes(root: Path, platform: str, token: str) -> bytes | None:
+    """A corpus file as stored, so that a deliberately broken fixture reaches the spider broken."""
+    path = root / platform / f"{token}.json"
+    return path.read_bytes() if path.is_file() else None
+
+
+def load_board(root: Path, platform: str, token: str) -> Any | None:
+    raw = board_bytes(root, platform, token)
+    return None if raw is None else json.loads(raw)
+
+
+@route("GET", r"/robots\.txt")
+def robots(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+    return Reply(200, b"User-agent: *\nAllow: /\n", "text/plain")
+
+
+@route("GET", r"/v1/boards/(?P<token>[^/]+)/jobs")
+def greenhouse_list(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+    if query.get("content", ["false"])[0] == "true":
+        raw = board_bytes(root, "greenhouse", m["token"])
+        return NOT_FOUND if raw is None else Reply(200, raw)
+    board = load_board(root, "greenhouse", m["token"])
+    if board is None:
+        return NOT_FOUND
+    # Without content=true the real API omits descriptions and departments.
+    jobs = [{k: v for k, v in j.items() if k not in ("content", "departments", "offices")} for j in board["jobs"]]
+    return json_reply({**board, "jobs": jobs})
+
+
+@route("GET", r"/v1/boards/(?P<token>[^/]+)/jobs/(?P<id>\d+)")
+def greenhouse_job(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+    board = load_board(root, "greenhouse", m["token"])
+    for job in (board or {}).get("jobs", []):
+        if str(job["id"]) == m["id"]:
+            return json_reply(job)
+    return NOT_FOUND
+
+
+def _int_arg(query: dict[str, list[str]], name: str, default: int) -> int:
+    try:
+        return int(query.get(name, [str(default)])[0])
+    except ValueError:
+        return default
+
+
+@route("GET", r"/v0/postings/(?P<site>[^/]+)")
+def lever_list(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+    postings = load_board(root, "lever", m["site"])
+    if postings is None:
+        return Reply(404, b'{"ok": false, "error": "Document not found"}')
+    skip = _int_arg(query, "skip", 0)
+    limit = _int_arg(query, "limit", len(postings))
+    return json_reply(postings[skip : skip + limit])
+
+
+@route("GET", r"/v0/postings/(?P<site>[^/]+)/(?P<id>[^/]+)")
+def lever_posting(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+    for posting in load_board(root, "lever", m["site"]) or []:
+        if posting.get("id") == m["id"]:
+            return json_reply(posting)
+    return Reply(404, b'{"ok": false, "error": "Document not found"}')
+
+
+@route("GET", r"/posting-api/job-board/(?P<org>[^/]+)")
+def ashby_board(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+    board = load_board(root, "ashby", m["org"])
+    if board is None:
+        return NOT_FOUND
+    if query.get("includeCompensation", ["false"])[0] != "true":
+        board = {**board, "jobs": [{k: v for k, v in j.items() if k != "compensation"} for j in board["jobs"]]}
+    return json_reply(board)
+
+
+def _workday_board(root: Path, tenant: str, site: str) -> Any | None:
+    # The request path has tenant and site but not the wdN host shard, so the file is found by pattern.
+    for path in sorted((root / "workday").glob(f"{tenant}.wd*__{site}.json")):
+        return json.loads(path.read_text(encoding="utf-8"))
+    return None
+
+
+def _workday_facets(postings: list[dict[str, Any]], descriptors: dict[str, Any]) -> list[dict[str, Any]]:
+    facets = []
+    for param, spec in descriptors.items():
+        counts: dict[str, int] = {}
+        for posting in postings:
+            for value in posting.get("facets", {}).get(param, []):
+                counts[value] = counts.get(value, 0) + 1
+        values = [{"descriptor": spec["values"].get(v, v), "id": v, "count": n} for v, n in sorted(counts.items())]
+        facets.append({"facetParameter": param, "descriptor": spec.get("descriptor", param), "values": values})
+    return facets
+
+
+@route("POST", r"/wday/cxs/(?P<tenant>[^/]+)/(?P<site>[^/]+)/jobs")
+def workday_jobs(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+    board = _workday_board(root, m["tenant"], m["site"])
+    if board is None:
+        return NOT_FOUND
+    try:
+        search = json.loads(body or b"{}")
+        limit, offset = int(search.get("limit", 20)), int(search.get("offset", 0))
+        applied: dict[str, list[str]] = search.get("appliedFacets") or {}
+    except (ValueError, TypeError, AttributeError):
+        return Reply(400, b'{"errorCode": "HTTP_400", "message": "bad request body"}')
+    if not 0 < limit <= 20:
+        return Reply(400, b'{"errorCode": "HTTP_400", "message": "limit must be between 1 and 20"}')
+    matching = [
+        p for p in board["jobPostings"]
+        if all(set(values) & set(p.get("facets", {}).get(param, [])) for param, values in applied.items() if values)
+    ]  # fmt: skip
+    reachable = matching[: board.get("resultCap", 2000)]
+    page = [{k: v for k, v in p.items() if k != "facets"} for p in reachable[offset : offset + limit]]
+    payload: dict[str, Any] = {"total": len(matching) if offset == 0 else 0, "jobPostings": page}
+    payload["facets"] = _workday_facets(matching, board.get("facetDescriptors", {})) if offset == 0 else []
+    payload["userAuthenticated"] = False
+    return json_reply(payload)
+
+
+@route("GET", r"/wday/cxs/(?P<tenant>[^/]+)/(?P<site>[^/]+)(?P<path>/job/.+)")
+def workday_detail(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+    board = _workday_board(root, m["tenant"], m["site"])
+    detail = (board or {}).get("details", {}).get(m["path"])
+    return json_reply(detail) if detail is not None else NOT_FOUND
+
+
+@route("GET", r"/v1/companies/(?P<company>[^/]+)/postings")
+def smartrecruiters_list(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+    limit, offset = _int_arg(query, "limit", 10), _int_arg(query, "offset", 0)
+    if not 0 < limit <= 100:
+        return Reply(400, b'{"code": "BAD_REQUEST", "message": "limit must be between 1 and 100"}')
+    content = (load_board(root, "smartrecruiters", m["company"]) or {}).get("content", [])
+    return json_reply({"offset": offset, "limit": limit, "totalFound": len(content),
+                       "content": content[offset : offset + limit]})  # fmt: skip
+
+
+@route("GET", r"/v1/companies/(?P<company>[^/]+)/postings/(?P<id>[^/]+)")
+def smartrecruiters_posting(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+    detail = (load_board(root, "smartrecruiters", m["company"]) or {}).get("details", {}).get(m["id"])
+    return json_reply(detail) if detail is not None else NOT_FOUND
+
+
+_STATIC_TYPES = {".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8", ".xml": "application/xml"}
+
+
+@route("GET", r"/(?P<path>(?:[^/]+/)*(?:[^/]+\.(?:html|htm|xml))?)")
+def jsonld_static(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+    base = (root / "jsonld").resolve()
+    path = (base / (m["path"] or "")).resolve()
+    if path.is_dir():
+        path = path / "index.html"
+    if not path.is_file() or not path.is_relative_to(base):
+        return Reply(404, b"<html><body>Not found</body></html>", "text/html")
+    return Reply(200, path.read_bytes(), _STATIC_TYPES.get(path.suffix, "application/octet-stream"))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: CorpusServer
+
+    def _answer(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self.server.requests.append((method, self.path))
+        reply = NOT_FOUND
+        if self.server.take_rate_limit(parts.path):
+            reply = Reply(429, b'{"error": "Too Many Requests"}', headers={"Retry-After": "1"})
+        else:
+            for route_method, pattern, handler in ROUTES:
+                m = pattern.fullmatch(parts.path)
+                if m and route_method == method:
+                    reply = handler(self.server.root, m, parse_qs(parts.query), body)
+                    break
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def do_GET(self) -> None:
+        self._answer("GET")
+
+    def do_POST(self) -> None:
+        self._answer("POST")
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the crawl logs what matters
+        pass
+
+
+class CorpusServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, root: Path, port: int = 0, rate_limit_once: Iterable[str] = ()) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.root = root
+        self.requests: list[tuple[str, str]] = []
+        self._rate_limited = set(rate_limit_once)
+        self._lock = threading.Lock()
+
+    def take_rate_limit(self, path: str) -> bool:
+        """True the first time a path listed in `rate_limit_once` is requested."""
+        with self._lock:
+            if path in self._rate_limited:
+                self._rate_limited.discard(path)
+                return True
+            return False
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@contextmanager
+def serve(root: Path = BUNDLED_CORPUS, port: int = 0, rate_limit_once: Iterable[str] = ()) -> Iterator[CorpusServer]:
+    """Serve `root` on 127.0.0.1 in a background thread for the duration of the block."""
+    server = CorpusServer(root, port, rate_limit_once)
+    thread = threading.Thread(target=server.serve_forever, name="corpus-server", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

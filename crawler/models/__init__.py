@@ -1,0 +1,29 @@
+"""The database schema: the contract front ends read. Import models from here."""
+
+from crawler.models.base import Base, utcnow
+from crawler.models.dol import (
+    DolCase,
+    DolEntity,
+    DolEntityName,
+    DolEntityYear,
+    EmployerMatch,
+    PostingSponsorship,
+    UscisEmployerYear,
+)
+from crawler.models.postings import Board, CrawlRun, Employer, Posting
+
+__all__ = [
+    "Base",
+    "Board",
+    "CrawlRun",
+    "DolCase",
+    "DolEntity",
+    "DolEntityName",
+    "DolEntityYear",
+    "Employer",
+    "EmployerMatch",
+    "Posting",
+    "PostingSponsorship",
+    "UscisEmployerYear",
+    "utcnow",
+]

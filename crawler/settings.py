@@ -1,0 +1,61 @@
+"""Scrapy settings every spider inherits. Politeness defaults are documented in docs/operations.md."""
+
+from __future__ import annotations
+
+from crawler.items import CONTRACT_FIELDS, EXTRA_FIELD, RAW_FIELDS
+
+BOT_NAME = "jobagg"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = "jobagg/0.1 (+https://github.com/jobagg/jobagg; job-board indexer for visa-sponsorship search)"
+
+# Politeness: robots.txt obeyed; concurrency is per host because every board of a platform shares one API host.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+# A board response is a few MB at most; anything far larger is a mistake we should not buffer.
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+HTTPERROR_ALLOWED_CODES: list[int] = []
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Longest Retry-After (seconds) we wait out before the retry; a longer one is capped, not ignored.
+RETRY_AFTER_MAX = 120.0
+
+DOWNLOADER_MIDDLEWARES = {
+    # Honours Retry-After on 429/503 before the stock retry middleware (550) re-schedules the request.
+    "crawler.middlewares.RetryAfterMiddleware": 560,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizeFieldsPipeline": 100,
+    "pipelines.validate.ValidateItemPipeline": 700,
+    "pipelines.read_ad.ReadAdPipeline": 300,
+    "pipelines.dedupe.DedupeItemsPipeline": 800,
+    "pipelines.store.StorePostingsPipeline": 900,
+}
+
+EXTENSIONS = {
+    "crawler.extensions.CrawlRunRecorder": 500,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+# Contract fields first, then the raw values they were read from; `-s FEED_EXPORT_FIELDS=a,b` narrows an export.
+FEED_EXPORT_FIELDS = [*CONTRACT_FIELDS, *(f for f in RAW_FIELDS if f != "description_raw"), EXTRA_FIELD]
+
+# Storage: database from JOBAGG_DATABASE_URL or the SQLite default; batch size of the upsert.
+JOBAGG_DATABASE_URL: str | None = None
+JOBAGG_STORE_BATCH_SIZE = 500
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = "INFO"

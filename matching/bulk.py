@@ -1,0 +1,54 @@
+"""Fast bulk inserts: one executemany per batch straight on the driver, values converted by the column types.
+
+SQLAlchemy's Core insert compiles parameters row by row, which dominated ingest time at 300,000 rows; this
+keeps SQLAlchemy's own type conversion (dates, JSON, UTC timestamps) but skips the per-row compilation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+BATCH = 10_000
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]]) -> int:
+    """Insert dicts (all with the same keys) into `table`; returns the number of rows."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    dialect = conn.dialect
+    names = list(rows[0].keys())
+    procs: list[Callable[[Any], Any] | None] = []
+    for name in names:
+        col_type = table.c[name].type
+        procs.append(col_type.dialect_impl(dialect).bind_processor(dialect))
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    preparer = dialect.identifier_preparer
+    sql = (
+        f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
+        f"VALUES ({', '.join([mark] * len(names))})"
+    )
+    getter = itemgetter(*names)
+    converted = [(i, p) for i, p in enumerate(procs) if p is not None]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(rows), BATCH):
+            chunk = rows[start : start + BATCH]
+            if converted:
+                params: list[Any] = []
+                for r in chunk:
+                    values = list(getter(r)) if len(names) > 1 else [getter(r)]
+                    for i, proc in converted:
+                        if values[i] is not None:
+                            values[i] = proc(values[i])
+                    params.append(values)
+            else:
+                params = [getter(r) if len(names) > 1 else (getter(r),) for r in chunk]
+            cursor.executemany(sql, params)
+    finally:
+        cursor.close()
+    return len(rows)

@@ -1,0 +1,205 @@
+"""Employer-name normalisation shared by the DOL side and the job-board side of the join.
+
+Three levels, each coarser than the last:
+- `clean_name`: upper case, entities decoded, d/b/a and subsidiary clauses cut, punctuation to spaces.
+- `full_key`: `clean_name` with spaces removed (so "1WAY SOLUTIONS" == "1WAYSOLUTIONS", "A9 COM" == "A9.COM").
+- `core_key`: legal suffixes and generic descriptors dropped, abbreviations expanded, spaces removed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+# Legal-form words: they say nothing about which company it is.
+LEGAL_SUFFIXES = frozenset(
+    [
+        "INC",
+        "INCORPORATED",
+        "CORP",
+        "CORPORATION",
+        "CO",
+        "COMPANY",
+        "LLC",
+        "LLP",
+        "LP",
+        "LTD",
+        "LIMITED",
+        "PLLC",
+        "PC",
+        "PA",
+        "PBC",
+        "GMBH",
+        "AG",
+        "SA",
+        "SAS",
+        "SRL",
+        "BV",
+        "NV",
+        "PLC",
+        "PTY",
+        "ULC",
+        "LIABILITY",
+        "PARTNERSHIP",
+        "PROFESSIONAL",
+        "NA",
+    ]
+)
+# Descriptors that brands drop ("Quill Health" files as "Quill Health Systems, Inc."); only dropped at the end.
+GENERIC_TAIL = frozenset(
+    [
+        "THE",
+        "HOLDINGS",
+        "HOLDING",
+        "GROUP",
+        "USA",
+        "US",
+        "AMERICA",
+        "AMERICAS",
+        "NORTH",
+        "INTERNATIONAL",
+        "GLOBAL",
+        "WORLDWIDE",
+        "ENTERPRISES",
+        "TECHNOLOGIES",
+        "TECHNOLOGY",
+        "TECH",
+        "SYSTEMS",
+        "LABS",
+        "INCORPORATED",
+        "OPERATIONS",
+        "OPCO",
+        "SERVICES",
+        "SOLUTIONS",
+    ]
+)
+ABBREVIATIONS = {
+    "CTR": "CENTER",
+    "CENTRE": "CENTER",
+    "INTL": "INTERNATIONAL",
+    "SVCS": "SERVICES",
+    "SVC": "SERVICES",
+    "MGMT": "MANAGEMENT",
+    "TECHS": "TECHNOLOGIES",
+    "LAB": "LABS",
+    "LABORATORIES": "LABS",
+    "LABORATORY": "LABS",
+    "UNIV": "UNIVERSITY",
+    "DEPT": "DEPARTMENT",
+    "NATL": "NATIONAL",
+    "ASSOC": "ASSOCIATES",
+    "SYS": "SYSTEMS",
+    "AMER": "AMERICA",
+    "HLDGS": "HOLDINGS",
+}
+PHRASES = [
+    (re.compile(r"\bARTIFICIAL INTELLIGENCE\b"), "AI"),
+    (re.compile(r"\bMACHINE LEARNING\b"), "ML"),
+    (re.compile(r"\bU S A\b"), "USA"),
+    (re.compile(r"\bU S\b"), "US"),
+    (re.compile(r"\bL L C\b"), "LLC"),
+    (re.compile(r"\bL L P\b"), "LLP"),
+    (re.compile(r"\bN A\b"), "NA"),
+    (re.compile(r"\bL P\b"), "LP"),
+]
+# Clauses that follow the legal name and name someone else: d/b/a, subsidiary-of, on-behalf-of.
+_DBA = re.compile(r"\s*(?:,\s*)?\b(?:D\s*/\s*B\s*/\s*A|DBA|D\.B\.A\.?|A/K/A|AKA|F/K/A|FKA|T/A)\b[\s:]*(.*)$")
+_SUBSIDIARY = re.compile(
+    r",?\s*\b(?:A|AN)\s+(?:WHOLLY[\s-]*OWNED\s+)?(?:SUBSIDIARY|AFFILIATE|DIVISION|UNIT)\s+OF\b.*$"
+    r"|,?\s*\b(?:A|AN)\s+[A-Z0-9&.\- ]{1,40}\s+(?:COMPANY|CO)\s*$"
+    r"|,?\s*\bON\s+BEHALF\s+OF\b.*$"
+)
+_JOINERS = frozenset({"OF", "AND", "FOR", "THE", "DE"})
+_NON_ALNUM = re.compile(r"[^A-Z0-9&]+")
+_AMP_WORD = re.compile(r"\s*&\s*")
+
+
+def _ascii_upper(name: str) -> str:
+    name = html.unescape(html.unescape(name))  # DOL files double-encode: "&AMP;AMP;"
+    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return name.upper()
+
+
+@lru_cache(maxsize=200_000)
+def split_dba(name: str) -> tuple[str, str | None]:
+    """("ACME HOLDINGS LLC D/B/A ACME AI", ...) -> ("ACME HOLDINGS LLC", "ACME AI")."""
+    upper = _ascii_upper(name)
+    m = _DBA.search(upper)
+    if not m:
+        return upper.strip(), None
+    trade = m.group(1).strip(" ,.;:") or None
+    return upper[: m.start()].strip(" ,"), trade
+
+
+@lru_cache(maxsize=200_000)
+def clean_name(name: str) -> str:
+    """Upper-case words of the legal name, without d/b/a and subsidiary clauses or punctuation."""
+    legal, _ = split_dba(name)
+    legal = _SUBSIDIARY.sub("", legal)
+    # Dots inside acronyms ("E.L.F.", "J.P.") join letters; other punctuation separates words.
+    legal = re.sub(r"(?<=\b[A-Z])\.(?=[A-Z]\b)", "", legal)
+    legal = legal.replace("'", "").replace("\u2019", "")
+    legal = _NON_ALNUM.sub(" ", legal)
+    legal = _AMP_WORD.sub(" & ", legal)
+    for pattern, repl in PHRASES:
+        legal = pattern.sub(repl, legal)
+    words = [ABBREVIATIONS.get(w, w) for w in legal.split()]
+    return " ".join(words)
+
+
+def full_key(name: str) -> str:
+    return clean_name(name).replace(" ", "")
+
+
+@lru_cache(maxsize=200_000)
+def core_words(name: str) -> tuple[str, ...]:
+    """The distinctive words: legal suffixes and generic trailing descriptors dropped (never all of them)."""
+    words = [w for w in clean_name(name).split() if w != "&"]
+    if words and words[0] == "THE" and len(words) > 1:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words.pop()
+    core = list(words)
+    # "BANK OF AMERICA" keeps AMERICA: a descriptor after a connective is part of the name.
+    while len(core) > 1 and (core[-1] in GENERIC_TAIL or core[-1] in LEGAL_SUFFIXES) and core[-2] not in _JOINERS:
+        core.pop()
+    return tuple(core) if core else tuple(words)
+
+
+def core_key(name: str) -> str:
+    return "".join(core_words(name))
+
+
+def legal_key(name: str) -> str:
+    """Legal suffixes dropped but descriptors kept: "QUILL HEALTH SYSTEMS", not "QUILL HEALTH"."""
+    words = [w for w in clean_name(name).split() if w != "&"]
+    if words and words[0] == "THE" and len(words) > 1:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words.pop()
+    return "".join(words)
+
+
+def normalize_fein(value: object) -> str | None:
+    """Nine digits, or None. FEINs arrive as '12-3456789', 123456789.0 or with spaces."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        value = int(value)
+    digits = re.sub(r"\D", "", str(value))
+    if len(digits) == 8:  # Excel dropped the leading zero
+        digits = "0" + digits
+    if len(digits) != 9 or digits == "000000000":
+        return None
+    return digits
+
+
+def format_fein(fein: str | None) -> str | None:
+    return f"{fein[:2]}-{fein[2:]}" if fein else None
+
+
+def blocking_tokens(clean: str) -> list[str]:
+    """The words of a clean name that say which company it is (no legal form, descriptor or '&')."""
+    return [w for w in clean.split() if w not in LEGAL_SUFFIXES and w not in GENERIC_TAIL and w != "&"]

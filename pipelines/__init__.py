@@ -1,0 +1,1 @@
+"""Item pipelines: one class per module, pure functions underneath (see pipelines/rules/)."""

@@ -1,0 +1,156 @@
+"""NormalizeFieldsPipeline: text, HTML, dates, salary numbers, employment type, remote, primary place."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Self
+
+from itemadapter import ItemAdapter
+from scrapy import Item
+from scrapy.crawler import Crawler
+
+from crawler.items import CONTRACT_FIELDS, RAW_FIELDS
+from pipelines.dates import to_iso_date
+from pipelines.rules.places import parse_place
+from pipelines.text import clean_line, clean_text, sanitize_html, sanitized_html_to_text, unescape_markup
+
+_EMPLOYMENT_TYPES: list[tuple[str, re.Pattern[str]]] = [
+    ("intern", re.compile(r"intern|co-?op|trainee|apprentice", re.I)),
+    ("temporary", re.compile(r"temp|seasonal|fixed[ -]?term", re.I)),
+    ("contract", re.compile(r"contract|freelance|consult", re.I)),
+    ("part_time", re.compile(r"part[ _-]?time", re.I)),
+    ("full_time", re.compile(r"full[ _-]?time|permanent|regular", re.I)),
+]
+_REMOTE = [
+    ("hybrid", re.compile(r"hybrid|flexible", re.I)),
+    ("remote", re.compile(r"remote|telecommute|work from home|anywhere|distributed", re.I)),
+    ("onsite", re.compile(r"on[ -]?site|in[ -]?office|office[ -]based", re.I)),
+]
+_PERIODS = {
+    "year": "year", "yearly": "year", "annual": "year", "annually": "year", "yr": "year", "salary": "year",
+    "month": "month", "monthly": "month", "mo": "month",
+    "week": "week", "weekly": "week", "wk": "week",
+    "day": "day", "daily": "day",
+    "hour": "hour", "hourly": "hour", "hr": "hour",
+}  # fmt: skip
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def employment_type(raw: Any) -> str | None:
+    text = " ".join(raw) if isinstance(raw, list) else str(raw or "")
+    for value, pattern in _EMPLOYMENT_TYPES:
+        if pattern.search(text):
+            return value
+    return None
+
+
+def remote_mode(raw: Any) -> str | None:
+    text = " ".join(map(str, raw)) if isinstance(raw, list) else str(raw or "")
+    for value, pattern in _REMOTE:
+        if pattern.search(text):
+            return value
+    return None
+
+
+def salary_period(raw: Any) -> str | None:
+    words = re.findall(r"[a-z]+", str(raw or "").lower())
+    for word in words:
+        if word in _PERIODS:
+            return _PERIODS[word]
+    return None
+
+
+def to_number(raw: Any) -> float | None:
+    """123000, "123,000", "$123,000.00", "123k" -> float; None when there is no number."""
+    if raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        return float(raw)
+    text = str(raw).replace(",", "").strip().lower()
+    m = _NUMBER.search(text)
+    if not m:
+        return None
+    value = float(m.group())
+    return value * 1000 if text[m.end() : m.end() + 1] == "k" else value
+
+
+def normalize(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Return normalised fields and the names of fields whose values could not be read."""
+    out = dict(fields)
+    invalid: list[str] = []
+    for name in ("title", "employer_name", "department", "requisition_id", "source_id", "board"):
+        value = out.get(name)
+        if value is not None:
+            out[name] = clean_line(str(value)) or None
+    locations = out.get("locations")
+    if isinstance(locations, str):
+        locations = [locations]
+    if locations is not None and not isinstance(locations, list):
+        invalid.append("locations")
+        locations = None
+    out["locations"] = [clean_line(str(x)) for x in locations or [] if x and clean_line(str(x))]
+
+    # The raw description is consumed here: sanitised HTML and text are kept, the raw copy would double storage.
+    raw_html = out.pop("description_raw", None) or out.get("description_html")
+    html = sanitize_html(unescape_markup(raw_html)) if raw_html and isinstance(raw_html, str) else None
+    out["description_html"] = html
+    if out.get("description_text"):
+        out["description_text"] = clean_text(str(out["description_text"]))
+    elif html:
+        out["description_text"] = sanitized_html_to_text(html)
+
+    for name in ("posted_at", "updated_at"):
+        raw = out.get(f"{name}_raw", out.get(name))
+        if raw not in (None, ""):
+            iso = to_iso_date(raw)
+            if iso is None:
+                invalid.append(name)
+            if name == "posted_at":
+                out["posted_at"] = iso
+    out.pop("updated_at", None)
+
+    if out.get("employment_type") is None and out.get("employment_type_raw"):
+        out["employment_type"] = employment_type(out["employment_type_raw"])
+    if out.get("remote") is None and out.get("remote_raw"):
+        out["remote"] = remote_mode(out["remote_raw"])
+
+    for name in ("salary_min", "salary_max"):
+        if out.get(name) is not None:
+            number = to_number(out[name])
+            if number is None:
+                invalid.append(name)
+            out[name] = number
+    if out.get("salary_min") and out.get("salary_max") and out["salary_min"] > out["salary_max"]:
+        out["salary_min"], out["salary_max"] = out["salary_max"], out["salary_min"]
+    if out.get("salary_period") is not None:
+        out["salary_period"] = salary_period(out["salary_period"])
+    if out.get("salary_currency"):
+        currency = str(out["salary_currency"]).strip().upper()
+        out["salary_currency"] = currency if re.fullmatch(r"[A-Z]{3}", currency) else None
+
+    if not (out.get("city") or out.get("country")):
+        place = parse_place(out["locations"], out.get("remote"))
+        out.update(city=place.city, region=place.region, country=place.country, remote=place.remote)
+    return out, invalid
+
+
+class NormalizeFieldsPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        fields, invalid = normalize(dict(item) if isinstance(item, Item) else dict(adapter))
+        for name in invalid:
+            self.stats.inc_value(f"jobagg/field/{name}/invalid")
+        adapter.pop("description_raw", None)
+        for name in CONTRACT_FIELDS:
+            adapter[name] = fields.get(name)
+        for name in RAW_FIELDS:
+            if fields.get(name) is not None:
+                adapter[name] = fields[name]
+        return item

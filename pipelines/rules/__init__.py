@@ -1,0 +1,1 @@
+"""Pure reading rules applied to postings: no Scrapy, no database."""

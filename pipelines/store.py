@@ -1,0 +1,188 @@
+"""StorePostingsPipeline: batched upsert into the database; a re-crawl refreshes rows and never duplicates them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import date, datetime
+from typing import Any, Self
+
+from itemadapter import ItemAdapter
+from scrapy import Item
+from scrapy.crawler import Crawler
+from sqlalchemy import Engine, case, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from crawler import db as dbmod
+from crawler.models import Board, Employer, Posting, utcnow
+
+logger = logging.getLogger(__name__)
+
+# Columns a re-crawl may change; identity and first_seen_at never change.
+CONTENT_COLUMNS = (
+    "url", "apply_url", "title", "employer_name", "department", "requisition_id", "locations", "city", "region",
+    "country", "remote", "employment_type", "posted_at", "posted_at_raw", "salary_min", "salary_max",
+    "salary_currency", "salary_period", "salary_raw", "description_text", "description_html",
+)  # fmt: skip
+DERIVED_COLUMNS = (
+    "is_ml", "role_family", "seniority", "degree_min", "eb_category_hint", "years_experience_min",
+    "sponsorship_statement", "sponsorship_sentence",
+)  # fmt: skip
+UPDATE_COLUMNS = (
+    *CONTENT_COLUMNS,
+    *DERIVED_COLUMNS,
+    "extra",
+    "fingerprint",
+    "content_hash",
+    "board_id",
+    "employer_id",
+)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def content_hash(fields: dict[str, Any]) -> str:
+    """Stable hash of what a reader sees; a change in it is a change of the posting."""
+    payload = {name: fields.get(name) for name in CONTENT_COLUMNS}
+    return hashlib.sha1(json.dumps(payload, sort_keys=True, default=_json_default).encode()).hexdigest()
+
+
+def fingerprint(fields: dict[str, Any]) -> str:
+    """Same employer, title and primary city: the same job, whichever board or id it came from."""
+    key = "|".join(str(fields.get(n) or "").casefold().strip() for n in ("employer_name", "title", "city"))
+    return hashlib.sha1(key.encode()).hexdigest()
+
+
+def row_from_item(fields: dict[str, Any]) -> dict[str, Any]:
+    row = {name: fields.get(name) for name in (*CONTENT_COLUMNS, *DERIVED_COLUMNS)}
+    row.update(ats=fields["ats"], board=fields["board"], source_id=str(fields["source_id"]))
+    if isinstance(row["posted_at"], str):
+        row["posted_at"] = date.fromisoformat(row["posted_at"])
+    for name, limit in (("title", 500), ("employer_name", 300), ("department", 300), ("salary_raw", 500)):
+        if isinstance(row[name], str):
+            row[name] = row[name][:limit]
+    row["extra"] = fields.get("extra") or None
+    row["content_hash"] = content_hash(row)
+    row["fingerprint"] = fingerprint(row)
+    return row
+
+
+class PostingWriter:
+    """Upserts batches of posting rows; shared by the pipeline and anything else that stores postings."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.employer_ids: dict[str, int] = {}
+        self.board_ids: dict[tuple[str, str], int] = {}
+        self.statement = self._upsert_statement()
+
+    def _employer_id(self, session: Session, name: str | None) -> int | None:
+        if not name:
+            return None
+        if name not in self.employer_ids:
+            found = session.scalar(select(Employer.id).where(Employer.name == name))
+            if found is None:
+                employer = Employer(name=name)
+                session.add(employer)
+                session.flush()
+                found = employer.id
+            self.employer_ids[name] = found
+        return self.employer_ids[name]
+
+    def _board_id(self, session: Session, ats: str, token: str, employer_id: int | None) -> int:
+        key = (ats, token)
+        if key not in self.board_ids:
+            found = session.scalar(select(Board.id).where(Board.ats == ats, Board.token == token))
+            if found is None:
+                # A board crawled ad hoc joins the registry, so its health is tracked like any other.
+                board = Board(ats=ats, token=token, employer_id=employer_id)
+                session.add(board)
+                session.flush()
+                found = board.id
+            self.board_ids[key] = found
+        return self.board_ids[key]
+
+    def _upsert_statement(self) -> Any:
+        """Built once per writer so SQLAlchemy's compiled-statement cache hits on every batch."""
+        table = Posting.__table__
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        ins = insert(table)
+        changed = table.c.content_hash != ins.excluded.content_hash
+        return ins.on_conflict_do_update(
+            index_elements=["ats", "board", "source_id"],
+            set_={
+                **{name: ins.excluded[name] for name in UPDATE_COLUMNS},
+                "changed_at": case((changed, ins.excluded.last_seen_at), else_=table.c.changed_at),
+                "last_seen_at": ins.excluded.last_seen_at,
+                "last_run_id": ins.excluded.last_run_id,
+                "closed_at": None,
+            },
+        )
+
+    def write(self, rows: list[dict[str, Any]], run_id: int | None = None) -> None:
+        if not rows:
+            return
+        now = utcnow()
+        with dbmod.session_scope(self.engine) as session:
+            for row in rows:
+                row["employer_id"] = self._employer_id(session, row.get("employer_name"))
+                row["board_id"] = self._board_id(session, row["ats"], row["board"], row["employer_id"])
+                row.update(first_seen_at=now, last_seen_at=now, changed_at=now, closed_at=None, last_run_id=run_id)
+            # Core, not ORM bulk: one multi-row INSERT .. ON CONFLICT per batch instead of a statement per row.
+            session.connection().execute(self.statement, rows)
+
+    def forget_cache(self) -> None:
+        # Ids are only valid for the database state they were read from; a failed batch may have rolled back.
+        self.employer_ids.clear()
+        self.board_ids.clear()
+
+
+class StorePostingsPipeline:
+    """The last pipeline: buffers items and upserts them in batches of JOBAGG_STORE_BATCH_SIZE."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.batch_size = crawler.settings.getint("JOBAGG_STORE_BATCH_SIZE", 500)
+        self.db_url = crawler.settings.get("JOBAGG_DATABASE_URL")
+        self.buffer: list[dict[str, Any]] = []
+        self.writer: PostingWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.writer = PostingWriter(dbmod.get_engine(self.db_url))
+
+    def process_item(self, item: Any) -> Any:
+        self.buffer.append(row_from_item(dict(item) if isinstance(item, Item) else dict(ItemAdapter(item))))
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def close_spider(self) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        rows, self.buffer = self.buffer, []
+        if not rows or self.writer is None:
+            return
+        from crawler.extensions import CrawlRunRecorder
+
+        recorder = self.crawler.get_extension(CrawlRunRecorder)
+        try:
+            self.writer.write(rows, recorder.run_id if recorder else None)
+        except Exception:
+            self.writer.forget_cache()
+            self.stats.inc_value("jobagg/store/errors")
+            self.stats.inc_value("jobagg/store/lost", len(rows))
+            logger.exception("storing a batch of %d postings failed; nothing of that batch was written", len(rows))
+            return
+        self.stats.inc_value("jobagg/store/written", len(rows))

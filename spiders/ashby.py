@@ -1,0 +1,121 @@
+"""Ashby job boards: the whole board in one response, with unlisted postings to skip and structured pay."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from spiders.base import AtsSpider, BoardRef
+
+WORKPLACE = {"onsite": "onsite", "remote": "remote", "hybrid": "hybrid"}
+EMPLOYMENT = {
+    "fulltime": "full_time",
+    "parttime": "part_time",
+    "intern": "intern",
+    "contract": "contract",
+    "temporary": "temporary",
+}
+# Compensation intervals look like "1 YEAR", "1 HOUR"; equity comes as "NONE".
+_INTERVAL = re.compile(r"^\s*1\s+(YEAR|MONTH|WEEK|DAY|HOUR)\s*$", re.I)
+
+
+def salary_component(compensation: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The base-salary component with a number in it, from the summary or else the first tier."""
+    if not compensation:
+        return None
+    components = list(compensation.get("summaryComponents") or [])
+    for tier in compensation.get("compensationTiers") or []:
+        components.extend((tier or {}).get("components") or [])
+    for component in components:
+        if not isinstance(component, dict) or component.get("compensationType") != "Salary":
+            continue
+        if component.get("minValue") is not None or component.get("maxValue") is not None:
+            return component
+    return None
+
+
+def interval_period(interval: Any) -> str | None:
+    m = _INTERVAL.match(str(interval or ""))
+    return m.group(1).lower() if m else None
+
+
+class AshbySpider(AtsSpider):
+    """Ashby boards (`jobs.ashbyhq.com/<org>`), read from the public posting API with compensation."""
+
+    name = "ashby"
+    api_origin = "https://api.ashbyhq.com"
+    board_format = r"[A-Za-z0-9][A-Za-z0-9_.%-]*"
+    board_format_help = "the organisation slug, e.g. `cursor` (from jobs.ashbyhq.com/<slug>)"
+
+    def board_requests(self, board: BoardRef) -> Iterable[scrapy.Request]:
+        url = self.url(board, f"/posting-api/job-board/{board.token}?includeCompensation=true")
+        yield self.list_request(board, url, self.parse_board)
+
+    def parse_board(self, response: Response, board: BoardRef) -> Iterator[Any]:
+        data = self.read_json(response, board)
+        if data is None:
+            return
+        jobs = data.get("jobs") if isinstance(data, dict) else None
+        if not isinstance(jobs, list):
+            self.mark_board(board, "error", f"no `jobs` list at {response.url}")
+            return
+        # Unlisted postings are drafts or internal; they are not on the public board.
+        listed = [j for j in jobs if isinstance(j, dict) and j.get("isListed") is not False]
+        self.crawler.stats.inc_value("jobagg/ashby/unlisted", len(jobs) - len(listed))
+        if not listed:
+            self.mark_board(board, "dead", "the board lists no postings")
+            return
+        self.mark_board(board, "ok")
+        for job in listed:
+            if not job.get("id"):
+                self.crawler.stats.inc_value("jobagg/ashby/job_without_id")
+                continue
+            if not self.listed(board, str(job["id"]), str(job.get("title") or "")):
+                continue
+            item = self.job_item(board, job)
+            if item is not None:
+                yield item
+
+    def job_item(self, board: BoardRef, job: dict[str, Any]) -> Any:
+        locations = [job.get("location")]
+        locations += [s.get("location") for s in job.get("secondaryLocations") or [] if isinstance(s, dict)]
+        workplace = job.get("workplaceType")
+        # Older boards omit workplaceType; isRemote is then the only remote signal.
+        remote = WORKPLACE.get(str(workplace or "").lower()) or ("remote" if job.get("isRemote") is True else None)
+        compensation = job.get("compensation") or {}
+        salary = salary_component(compensation) or {}
+        extra = {
+            "team": job.get("team"),
+            "workplace_type": workplace,
+            "is_remote": job.get("isRemote"),
+            "postal_address": (job.get("address") or {}).get("postalAddress") or None,
+        }
+        return self.posting(
+            board,
+            job,
+            source_id=str(job["id"]),
+            url=job.get("jobUrl"),
+            apply_url=job.get("applyUrl"),
+            title=job.get("title"),
+            department=job.get("department"),
+            locations=[loc for loc in dict.fromkeys(locations) if loc],
+            remote=remote,
+            remote_raw=workplace or ("Remote" if job.get("isRemote") else None),
+            employment_type=EMPLOYMENT.get(str(job.get("employmentType") or "").lower()),
+            employment_type_raw=job.get("employmentType"),
+            posted_at_raw=job.get("publishedAt"),
+            updated_at_raw=job.get("updatedAt"),
+            salary_min=salary.get("minValue"),
+            salary_max=salary.get("maxValue"),
+            salary_currency=salary.get("currencyCode"),
+            salary_period=interval_period(salary.get("interval")),
+            salary_raw=compensation.get("compensationTierSummary")
+            or compensation.get("scrapeableCompensationSalarySummary"),
+            description_raw=job.get("descriptionHtml"),
+            description_text=None if job.get("descriptionHtml") else job.get("descriptionPlain"),
+            extra={k: v for k, v in extra.items() if v is not None} or None,
+        )

@@ -1,0 +1,148 @@
+"""`jobagg dol ingest|download`, `jobagg employers match`, `jobagg match` through click, on real databases."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import crawler.cli.dol
+import crawler.cli.matching  # noqa: F401  (registers the commands on `main`)
+from crawler.cli import main
+from tests.conftest import free_port
+from tests.matching.conftest import DOL
+
+
+def run(db_url: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--db", db_url, *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_employers_match_json_shape(db_url: str, all_fixture_files: list[Path], tmp_path: Path) -> None:
+    code, out = run(db_url, "dol", "ingest", "--no-progress", *map(str, all_fixture_files))
+    assert code == 0, out
+    assert "DOL ingest" in out
+    names = tmp_path / "names.txt"
+    names.write_text("Nimbus Robotics\n\nZyxwv Quantum\n", encoding="utf-8")
+    code, out = run(db_url, "employers", "match", "--json", "--file", str(names), "Acme AI")
+    assert code == 0, out
+    data = json.loads(out)
+    assert [d["query"] for d in data] == ["Acme AI", "Nimbus Robotics", "Zyxwv Quantum"]
+    acme = data[0]["match"]
+    assert set(acme) == {"name", "fein", "score", "method"}
+    assert acme["fein"] == "81-2345678" and acme["method"] == "exact" and isinstance(acme["score"], float)
+    assert data[2]["match"] is None and isinstance(data[2]["alternatives"], list)
+    code, out = run(db_url, "employers", "match", "Acme AI")
+    assert code == 0 and "ACME" in out
+    code, out = run(db_url, "match")
+    assert code == 0 and "recomputed" in out
+
+
+def test_ingest_bad_file_exits_with_message(db_url: str) -> None:
+    result = CliRunner().invoke(
+        main, ["--db", db_url, "dol", "ingest", "--no-progress", str(DOL / "not_a_dol_file.csv")]
+    )
+    assert result.exit_code == 1
+    assert "not_a_dol_file.csv" in result.output and "ORDER_ID" in result.output
+
+
+class _Server:
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.agents: list[str] = []
+        self.paths: list[str] = []
+
+
+@pytest.fixture
+def dol_server() -> Iterator[tuple[str, _Server]]:
+    state = _Server({"/files/PERM_Disclosure_Data_FY2023_Q3.xlsx": b"PK\x03\x04 not really a workbook"})
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.agents.append(self.headers.get("User-Agent", ""))
+            state.paths.append(self.path)
+            if "Python-urllib" in self.headers.get("User-Agent", ""):
+                self.send_error(403)  # what dol.gov does to Python's default agent
+                return
+            body = state.files.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/files", state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_download_from_local_server(dol_server: tuple[str, _Server], tmp_path: Path, sqlite_url: str) -> None:
+    base, state = dol_server
+    code, out = run(
+        sqlite_url, "dol", "download", "--kind", "perm", "--fy", "2023", "--base-url", base, "--dest", str(tmp_path)
+    )
+    assert code == 0, out
+    # Q4 is not published yet, so the latest quarter (Q3) is fetched.
+    assert state.paths[:2] == [
+        "/files/PERM_Disclosure_Data_FY2023_Q4.xlsx",
+        "/files/PERM_Disclosure_Data_FY2023_Q3.xlsx",
+    ]
+    assert (tmp_path / "PERM_Disclosure_Data_FY2023_Q3.xlsx").read_bytes().startswith(b"PK")
+    assert all("Mozilla/5.0" in a and "Python-urllib" not in a for a in state.agents)
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_download_nothing_published(dol_server: tuple[str, _Server], tmp_path: Path, sqlite_url: str) -> None:
+    base, _ = dol_server
+    result = CliRunner().invoke(
+        main,
+        [
+            "--db",
+            sqlite_url,
+            "dol",
+            "download",
+            "--kind",
+            "lca",
+            "--fy",
+            "2031",
+            "--quarter",
+            "2",
+            "--base-url",
+            base,
+            "--dest",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "LCA_Disclosure_Data_FY2031_Q2.xlsx" in result.output
+
+
+def test_download_names() -> None:
+    from matching.download import candidate_names
+
+    assert candidate_names("perm", 2025, 1) == [
+        ["PERM_Disclosure_Data_New_Form_FY2025_Q1.xlsx", "PERM_Disclosure_Data_FY2025_Q1.xlsx"]
+    ]
+    assert [g[0] for g in candidate_names("perm", 2024, 2)] == [
+        "PERM_Disclosure_Data_New_Form_FY2024_Q2.xlsx",
+        "PERM_Disclosure_Data_FY2024_Q2.xlsx",
+    ]
+    assert candidate_names("lca", 2022, 4) == [
+        ["LCA_Disclosure_Data_FY2022_Q4.xlsx", "LCA_Dislclosure_Data_FY2022_Q4.xlsx"]
+    ]

@@ -1,0 +1,144 @@
+"""Ingest into real SQLite and PostgreSQL: dedupe, blank rows, one transaction per file, entity building."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from crawler import db as dbmod
+from crawler.models import DolCase, DolEntity, DolEntityName, DolEntityYear, UscisEmployerYear
+from matching.ingest import ingest_paths
+from matching.readers import IngestError
+from tests.matching.conftest import DOL, csv_to_xlsx
+
+
+def counts(url: str) -> tuple[int, int, int]:
+    with dbmod.session_scope(url) as s:
+        return (
+            s.scalar(select(func.count()).select_from(DolCase)) or 0,
+            s.scalar(select(func.count()).select_from(UscisEmployerYear)) or 0,
+            s.scalar(select(func.count()).select_from(DolEntity)) or 0,
+        )
+
+
+def entity_by_fein(url: str, fein: str) -> tuple[DolEntity, list[str], dict[int, DolEntityYear]]:
+    with dbmod.session_scope(url) as s:
+        e = s.scalars(select(DolEntity).where(DolEntity.fein == fein)).one()
+        names = sorted(s.scalars(select(DolEntityName.name).where(DolEntityName.entity_id == e.id)))
+        years = {y.fiscal_year: y for y in s.scalars(select(DolEntityYear).where(DolEntityYear.entity_id == e.id))}
+        return e, names, years
+
+
+def test_ingest_every_layout(db_url: str, all_fixture_files: list[Path]) -> None:
+    summaries = ingest_paths(db_url, all_fixture_files, progress=False)
+    by_file = {Path(s.path).name: s for s in summaries}
+    assert by_file["perm_fy2022.csv"].rows == 7 and by_file["perm_fy2022.csv"].blank_rows == 8
+    assert by_file["perm_new_form_fy2025.csv"].blank_rows == 4
+    assert by_file["lca_fy2024_q4.csv"].replaced == 1  # the case also in Q3, decided later
+    with dbmod.session_scope(db_url) as s:
+        statuses = dict(s.execute(select(DolCase.case_number, DolCase.status)).all())
+        assert statuses["I-200-24001-000002"] == "certified"
+        assert statuses["A-08123-45678"] == "certified"  # FY2009 spaces-in-header file
+        assert statuses["A-11111-00001"] == "certified_expired"
+        assert s.scalar(select(func.count()).select_from(DolCase).where(DolCase.case_number == "")) == 0
+    cases, hub, _ = counts(db_url)
+    assert cases == 2 + 1 + 3 + 7 + 2 + 3 + (2 + 8 - 1)
+    assert hub == 3 + 2
+
+
+def test_overlapping_releases_keep_latest_decision_in_any_order(db_url: str) -> None:
+    ingest_paths(db_url, [DOL / "lca_fy2024_q4.csv"], progress=False)
+    summary = ingest_paths(db_url, [DOL / "lca_fy2024_q3.csv"], progress=False)[0]
+    assert summary.kept_existing == 1 and summary.inserted == 1
+    with dbmod.session_scope(db_url) as s:
+        status = s.scalar(select(DolCase.status).where(DolCase.case_number == "I-200-24001-000002"))
+    assert status == "certified"
+    before = counts(db_url)
+    ingest_paths(db_url, [DOL / "lca_fy2024_q3.csv", DOL / "lca_fy2024_q4.csv"], progress=False)
+    assert counts(db_url) == before  # re-ingesting is idempotent
+
+
+def test_bad_file_leaves_database_untouched(db_url: str, tmp_path: Path) -> None:
+    ingest_paths(db_url, [DOL / "perm_fy2022.csv"], progress=False)
+    before = counts(db_url)
+    for bad in ("not_a_dol_file.csv", "perm_missing_status.csv"):
+        with pytest.raises(IngestError) as err:
+            ingest_paths(db_url, [DOL / "lca_fy2024_q4.csv", DOL / bad], progress=False)
+        assert bad in str(err.value)
+        assert counts(db_url) == before
+
+
+def test_failure_mid_file_rolls_that_file_back(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import matching.ingest as ingest_mod
+
+    ingest_paths(db_url, [DOL / "perm_fy2022.csv"], progress=False)
+    before = counts(db_url)
+    monkeypatch.setattr(ingest_mod, "BATCH", 1)  # flush row by row, so some rows are written before the failure
+    real = ingest_mod._case_record
+    seen = []
+
+    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(1)
+        if len(seen) == 3:
+            raise IngestError("lca_fy2024_q4.csv: simulated failure on row 3")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_mod, "_case_record", explode)
+    with pytest.raises(IngestError, match=r"lca_fy2024_q4\.csv"):
+        ingest_paths(db_url, [DOL / "lca_fy2024_q4.csv"], progress=False)
+    assert counts(db_url) == before
+
+
+def test_xlsx_with_padding_rows(db_url: str, tmp_path: Path) -> None:
+    xlsx = csv_to_xlsx(DOL / "perm_fy2022.csv", tmp_path / "PERM_Disclosure_Data_FY2022_Q4.xlsx", 50)
+    summary = ingest_paths(db_url, [xlsx], progress=False)[0]
+    assert (summary.layout, summary.rows, summary.inserted) == ("PERM FY2020-24", 7, 7)
+    assert summary.blank_rows >= 50
+    with dbmod.session_scope(db_url) as s:
+        case = s.scalars(select(DolCase).where(DolCase.case_number == "G-100-21001-000001")).one()
+    assert case.fein == "812345678" and case.wage_from == 185000.0 and case.fiscal_year == 2022 and case.is_ml
+
+
+def test_uscis_hub_utf16_counts(db_url: str, tmp_path: Path) -> None:
+    disguised = tmp_path / "export.csv"
+    shutil.copy(DOL / "uscis_hub_fy2024_utf16.csv", disguised)
+    ingest_paths(db_url, [disguised], progress=False)
+    with dbmod.session_scope(db_url) as s:
+        g = s.scalars(select(UscisEmployerYear).where(UscisEmployerYear.employer_name == "GOOGLE LLC")).one()
+        n = s.scalars(select(UscisEmployerYear).where(UscisEmployerYear.employer_name == "NIMBUS ROBOTICS CORP")).one()
+    # Initial = new employment + new concurrent; continuing = the other four kinds.
+    assert (g.initial_approval, g.continuing_approval, g.tax_id) == (1204 + 15, 3310 + 410 + 655 + 80, "3581")
+    assert n.initial_denial == 0 and n.continuing_denial == 0  # blank + zeros: blank is missing, not an error
+
+
+def test_entities_fein_grouping_backfill_and_never_merging(db_url: str, all_fixture_files: list[Path]) -> None:
+    ingest_paths(db_url, all_fixture_files, progress=False)
+    _, names, years = entity_by_fein(db_url, "812345678")
+    # FY2009 and FY2016 rows had no FEIN: back-filled because one FEIN owns the name.
+    assert set(years) == {2009, 2016, 2022, 2025}
+    assert years[2022].perm_certified == 1 and years[2022].perm_certified_expired == 1
+    assert years[2022].perm_ml == 2 and years[2016].perm_ml_certified == 1
+    assert "ACME AI" in names and "ACME HOLDINGS LLC" in names  # trade name kept as a variant
+    # ASML US, LP and ASML US, LLC have different FEINs: two entities, never merged.
+    lp, _, lp_years = entity_by_fein(db_url, "111111111")
+    llc, _, llc_years = entity_by_fein(db_url, "222222222")
+    assert lp.id != llc.id
+    assert 2012 in lp_years and 2012 not in llc_years  # the FEIN-less "ASML US, LP" row went to the LP
+    assert 2016 in llc_years  # and the FEIN-less "ASML US, LLC" row to the LLC
+    # Two FEINs share "SHARED NAME INC" equally: the FEIN-less row is nobody's.
+    with dbmod.session_scope(db_url) as s:
+        shared = s.scalars(select(DolEntity).where(DolEntity.name == "SHARED NAME INC")).all()
+        assert sorted(e.fein or "" for e in shared) == ["", "333333333", "444444444"]
+        staff = s.scalars(select(DolEntity).where(DolEntity.fein == "666666666")).one()
+        assert staff.is_staffing
+    nimbus, nimbus_names, ny = entity_by_fein(db_url, "461029384")
+    assert not nimbus.is_staffing
+    assert ny[2018].lca_certified == 1 and ny[2018].lca_withdrawn == 1  # the E-3 LCA is not counted
+    assert ny[2024].lca_certified == 3 and ny[2024].lca_ml_certified == 2
+    # Hub rows join by FEIN last four + name; two cities in FY2023 are summed.
+    assert ny[2023].uscis_initial_approval == 3 and ny[2023].uscis_continuing_approval == 4
+    assert ny[2024].uscis_initial_approval == 3
+    assert "NIMBUS ROBOTICS CORP" in nimbus_names

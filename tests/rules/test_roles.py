@@ -1,0 +1,124 @@
+"""ML-role decision and family: the issue's messy titles, tie-breakers, and the labelled sets."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from pipelines.rules.roles import FAMILIES, classify_role, title_is_ml
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+def _titles(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize(
+    ("title", "family"),
+    [
+        ("Member of Technical Staff, Pretraining Data", "research_engineer"),
+        ("Sr/Staff Perception ML Engineer", "perception"),
+        ("Software Engineer, Inference", "ml_infra"),
+        ("Applied Scientist II", "applied_scientist"),
+        ("Data Scientist, Product Analytics", "data_scientist"),
+        ("Manager, Data Science", "data_scientist"),
+        ("Machine Learning Engineer, Recommendations", "recsys"),
+        ("Speech Recognition Engineer", "speech"),
+        ("NLP Engineer", "nlp"),
+        ("Research Scientist Intern, Computer Vision (PhD)", "research_scientist"),
+    ],
+)
+def test_ml_titles_and_family(title: str, family: str) -> None:
+    assert classify_role(title) == (True, family)
+    assert family in FAMILIES
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Recruiter, AI Research",
+        "AI Trainer - Chemistry (Contract)",
+        "AI Research Recruiter",
+        "Product Manager, Machine Learning",
+        "Machine Learning Product Manager",
+        "Data Engineer, Machine Learning",
+        "Senior Frontend Engineer - ChatGPT",
+        "Prompt Engineer",
+        "Solutions Architect, Generative AI",
+        "Head of Product, AI",
+        "Marketing Intern, AI",
+        "Executive Assistant to the VP of AI",
+        "Software Engineer",
+    ],
+)
+def test_roles_near_ai_are_not_ml(title: str) -> None:
+    assert classify_role(title) == (False, None)
+
+
+def test_head_noun_decides_not_a_domain_word() -> None:
+    # "Sales" and "Recruiting" name the domain here, not the job.
+    assert classify_role("Machine Learning Engineer, Recruiting Platform").is_ml
+    assert classify_role("Senior Data Scientist, Sales Forecasting").is_ml
+    assert not classify_role("Technical Recruiter - Machine Learning").is_ml
+
+
+def test_member_of_technical_staff_needs_a_tie_breaker() -> None:
+    assert not classify_role("Member of Technical Staff").is_ml
+    assert classify_role("Member of Technical Staff", department="Research") == (True, "research_engineer")
+    assert not classify_role("Member of Technical Staff", department="Cloud Storage").is_ml
+    ml_ad = "You will pretrain large language models in PyTorch and run evals on thousands of GPUs."
+    assert classify_role("Member of Technical Staff", description=ml_ad).is_ml
+    storage_ad = "You will build a distributed block storage service in Rust."
+    assert not classify_role("Member of Technical Staff", description=storage_ad).is_ml
+
+
+def test_research_titles_default_to_ml_unless_another_science_is_named() -> None:
+    assert classify_role("Research Scientist").is_ml
+    assert not classify_role("Research Scientist, Battery Materials").is_ml
+    assert not classify_role("Research Scientist", department="Synthetic Biology").is_ml
+    assert not classify_role("Research Scientist", description="Design assays for protein expression.").is_ml
+
+
+def test_engineer_can_get_ml_from_its_department_only() -> None:
+    assert classify_role("Software Engineer", department="Machine Learning Infrastructure") == (True, "ml_infra")
+    assert not classify_role("Software Engineer", department="Payments").is_ml
+
+
+def test_title_is_ml_keeps_ambiguous_titles_for_the_detail_request() -> None:
+    assert title_is_ml("Member of Technical Staff")
+    assert title_is_ml("Scientist")
+    assert not title_is_ml("Research Scientist, Organic Chemistry")
+    assert not title_is_ml("Recruiter, AI Research")
+    assert not title_is_ml("")
+
+
+@pytest.mark.parametrize("name", ["eval_titles.csv", "holdout_titles.csv"])
+def test_title_filter_never_drops_a_labelled_ml_role(name: str) -> None:
+    missed = [row["title"] for row in _titles(name) if row["is_ml"] == "1" and not title_is_ml(row["title"])]
+    assert missed == []
+
+
+@pytest.mark.parametrize("name", ["eval_titles.csv", "holdout_titles.csv"])
+def test_is_ml_meets_precision_and_recall_targets(name: str) -> None:
+    rows = _titles(name)
+    assert len(rows) >= 100
+    tp = fp = fn = 0
+    for row in rows:
+        want = row["is_ml"] == "1"
+        got = classify_role(row["title"], row["department"] or None).is_ml
+        tp += want and got
+        fp += got and not want
+        fn += want and not got
+    assert tp / (tp + fp) >= 0.95
+    assert tp / (tp + fn) >= 0.95
+
+
+def test_evaluation_set_is_large_and_has_hard_negatives() -> None:
+    rows = _titles("eval_titles.csv")
+    assert len(rows) >= 300
+    negatives_near_ai = [r for r in rows if r["is_ml"] == "0" and any(w in r["title"] for w in ("AI", "Machine"))]
+    assert len(negatives_near_ai) >= 40

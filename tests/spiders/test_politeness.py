@@ -1,0 +1,37 @@
+"""Politeness every spider inherits: settings, and Retry-After honoured on a 429 before the retry."""
+
+from __future__ import annotations
+
+import time
+
+from crawler.crawl import project_settings
+from crawler.localserver import serve
+from crawler.middlewares import retry_after_seconds
+from tests.crawling import ATS_FIXTURES
+from tests.spiders.conftest import Crawl, last_run
+
+
+def test_settings() -> None:
+    s = project_settings()
+    assert s.getbool("ROBOTSTXT_OBEY") and "jobagg" in s["USER_AGENT"] and "+http" in s["USER_AGENT"]
+    assert s.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 4 and s.getbool("AUTOTHROTTLE_ENABLED")
+    assert {429, 500, 502, 503, 504} <= set(s.getlist("RETRY_HTTP_CODES")) and 0 < s.getint("RETRY_TIMES") <= 5
+    assert 0 < s.getint("DOWNLOAD_TIMEOUT") <= 60
+
+
+def test_retry_after_is_waited_out_then_retried(crawl: Crawl, spider_db: str) -> None:
+    path = "/posting-api/job-board/kestrel"
+    with serve(ATS_FIXTURES, rate_limit_once={path}) as srv:
+        started = time.monotonic()
+        out = crawl("ashby", "board=kestrel", "roles=all", srv=srv)
+        elapsed = time.monotonic() - started
+        assert [p.split("?")[0] for _, p in srv.requests].count(path) == 2
+    assert len(out.items) == 5 and elapsed >= 1.0
+    run = last_run(spider_db, "ashby")
+    assert run.stats["jobagg/retry_after/waits"] == 1 and run.boards["kestrel"]["status"] == "ok"
+
+
+def test_retry_after_header_forms() -> None:
+    assert retry_after_seconds(b"1") == 1.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a past date: no wait
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None

@@ -1,0 +1,163 @@
+"""Storage: batched upsert, re-crawls, closing vanished postings - on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawler import db as dbmod
+from crawler.extensions import CrawlRunRecorder
+from crawler.localserver import serve
+from crawler.models import Board, CrawlRun, Employer, Posting, utcnow
+from pipelines.normalize import normalize
+from pipelines.store import PostingWriter, content_hash, row_from_item
+from tests.crawling import ATS_FIXTURES, scrapy_crawl
+
+
+def _item(source_id: str, title: str = "Machine Learning Engineer", **extra: object) -> dict:
+    raw = {
+        "ats": "greenhouse", "board": "acme", "source_id": source_id, "title": title, "employer_name": "Acme",
+        "url": f"https://example.com/jobs/{source_id}", "locations": ["Austin, TX"],
+        "posted_at_raw": "2026-10-01T09:00:00Z", **extra,
+    }  # fmt: skip
+    fields, _ = normalize(raw)
+    return row_from_item(fields)
+
+
+def _postings(engine) -> list[Posting]:  # type: ignore[no-untyped-def]
+    with dbmod.session_scope(engine) as session:
+        return list(session.scalars(select(Posting).order_by(Posting.source_id)))
+
+
+def test_upsert_inserts_then_updates_without_duplicates(engine) -> None:  # type: ignore[no-untyped-def]
+    writer = PostingWriter(engine)
+    writer.write([_item("1"), _item("2")])
+    first = {p.source_id: p for p in _postings(engine)}
+    assert set(first) == {"1", "2"}
+    assert first["1"].posted_at.isoformat() == "2026-10-01"
+    assert first["1"].employer_id is not None and first["1"].board_id is not None
+
+    writer.write([_item("1"), _item("2", title="Senior Machine Learning Engineer")])
+    second = {p.source_id: p for p in _postings(engine)}
+    assert len(second) == 2
+    # Unchanged posting: only last-seen moves.
+    assert second["1"].first_seen_at == first["1"].first_seen_at
+    assert second["1"].changed_at == first["1"].changed_at
+    assert second["1"].last_seen_at > first["1"].last_seen_at
+    assert second["1"].content_hash == first["1"].content_hash
+    # Changed posting: new title, new hash, changed_at moves, first_seen stays.
+    assert second["2"].title == "Senior Machine Learning Engineer"
+    assert second["2"].content_hash != first["2"].content_hash
+    assert second["2"].changed_at > first["2"].changed_at
+    assert second["2"].first_seen_at == first["2"].first_seen_at
+    with dbmod.session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Employer)) == 1
+        assert session.scalar(select(func.count()).select_from(Board)) == 1
+
+
+def test_seen_again_reopens_a_closed_posting(engine) -> None:  # type: ignore[no-untyped-def]
+    writer = PostingWriter(engine)
+    writer.write([_item("1")])
+    with dbmod.session_scope(engine) as session:
+        closed = CrawlRunRecorder._close_vanished(session, "greenhouse", "acme", set(), utcnow())
+    assert closed == 1
+    assert _postings(engine)[0].closed_at is not None
+    writer.write([_item("1")])
+    assert _postings(engine)[0].closed_at is None
+
+
+def test_close_vanished_only_touches_that_board(engine) -> None:  # type: ignore[no-untyped-def]
+    writer = PostingWriter(engine)
+    other = _item("9")
+    other["board"] = "other"
+    writer.write([_item("1"), _item("2"), other])
+    with dbmod.session_scope(engine) as session:
+        n = CrawlRunRecorder._close_vanished(session, "greenhouse", "acme", {"1"}, utcnow())
+    assert n == 1
+    state = {(p.board, p.source_id): p.closed_at is not None for p in _postings(engine)}
+    assert state == {("acme", "1"): False, ("acme", "2"): True, ("other", "9"): False}
+
+
+def test_a_failed_batch_leaves_stored_rows_intact(engine) -> None:  # type: ignore[no-untyped-def]
+    writer = PostingWriter(engine)
+    writer.write([_item("1")])
+    bad = _item("2")
+    bad["source_id"] = None  # violates NOT NULL: the whole batch must roll back
+    try:
+        writer.write([_item("1", title="Changed title"), bad])
+    except Exception:
+        writer.forget_cache()
+    rows = _postings(engine)
+    assert [(p.source_id, p.title) for p in rows] == [("1", "Machine Learning Engineer")]
+
+
+def test_content_hash_ignores_derived_fields() -> None:
+    a = _item("1")
+    b = dict(a, is_ml=not a["is_ml"], seniority="staff")
+    assert content_hash(a) == content_hash(b)
+    assert content_hash(a) != content_hash(dict(a, description_text="new text"))
+
+
+def test_session_fixture_rolls_back(session: Session) -> None:
+    session.add(Employer(name="Rolled Back Inc"))
+    session.flush()
+    assert session.scalar(select(func.count()).select_from(Employer).where(Employer.name == "Rolled Back Inc")) == 1
+
+
+def test_recrawl_updates_and_closes_end_to_end(db_url: str, tmp_path: Path) -> None:
+    """Crawl a board, change it (one posting edited, one removed, one added), crawl again."""
+    root = tmp_path / "corpus"
+    shutil.copytree(ATS_FIXTURES, root)
+    board_file = root / "greenhouse" / "lumenlabs.json"
+    with serve(root) as server:
+        args = ("-a", "board=lumenlabs", "-a", f"api_base={server.base_url}", "-a", "roles=all")
+        first = scrapy_crawl("greenhouse", tmp_path, db_url, *args)
+        assert first.returncode == 0, first.log[-2000:]
+        engine = dbmod.get_engine(db_url)
+        before = {p.source_id: p for p in _postings(engine)}
+        assert set(before) == {"4410001", "4410002", "4410003", "4410006"}
+
+        data = json.loads(board_file.read_text())
+        jobs = [j for j in data["jobs"] if j.get("id") != 4410002]  # removed from the board
+        for job in jobs:
+            if job.get("id") == 4410003:
+                job["title"] = "Staff Research Scientist"
+        jobs.append({**jobs[0], "id": 4410099, "title": "Applied Scientist", "absolute_url": "https://x.example/99"})
+        board_file.write_text(json.dumps({"jobs": jobs, "meta": {"total": len(jobs)}}))
+        second = scrapy_crawl("greenhouse", tmp_path, db_url, *args)
+        assert second.returncode == 0, second.log[-2000:]
+
+    after = {p.source_id: p for p in _postings(engine)}
+    assert set(after) == {"4410001", "4410002", "4410003", "4410006", "4410099"}
+    assert after["4410002"].closed_at is not None
+    assert after["4410003"].title == "Staff Research Scientist" and after["4410003"].closed_at is None
+    assert after["4410001"].changed_at == before["4410001"].changed_at
+    assert after["4410001"].last_seen_at > before["4410001"].last_seen_at
+    with dbmod.session_scope(engine) as session:
+        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
+        assert [r.status for r in runs] == ["finished", "finished"]
+        assert runs[1].closed_count == 1 and runs[1].item_count == 4
+        assert runs[1].boards["lumenlabs"]["status"] == "ok"
+        board = session.scalar(select(Board).where(Board.token == "lumenlabs"))
+        assert board.last_status == "ok" and board.open_postings == 4
+
+
+def test_failed_listing_closes_nothing(db_url: str, tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    shutil.copytree(ATS_FIXTURES, root)
+    with serve(root) as server:
+        args = ("-a", "board=lumenlabs", "-a", f"api_base={server.base_url}", "-a", "roles=all")
+        assert scrapy_crawl("greenhouse", tmp_path, db_url, *args).returncode == 0
+        (root / "greenhouse" / "lumenlabs.json").write_text("{not json")
+        out = scrapy_crawl("greenhouse", tmp_path, db_url, *args)
+    assert out.returncode == 0
+    engine = dbmod.get_engine(db_url)
+    assert all(p.closed_at is None for p in _postings(engine))
+    with dbmod.session_scope(engine) as session:
+        run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+        assert run.status == "failed" and run.boards["lumenlabs"]["status"] == "error"
+        assert "invalid JSON" in run.boards["lumenlabs"]["reason"]
