@@ -80,8 +80,12 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+_opened: set[str] = set()
+
+
 @cache
 def _engine_for(url: str) -> Engine:
+    _opened.add(url)
     engine = make_engine(url)
     if current_revision(engine) != head_revision():
         upgrade(engine)
@@ -91,6 +95,12 @@ def _engine_for(url: str) -> Engine:
 def get_engine(url: str | None = None) -> Engine:
     """A process-wide engine for `url`, migrated to the latest schema on first use."""
     return _engine_for(resolve_url(url))
+
+
+def dispose_all() -> None:
+    """Close every pooled connection of the process-wide engines (tests, and before a fork)."""
+    for url in list(_opened):
+        _engine_for(url).dispose()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -15,7 +15,7 @@ from crawler import registry
 from crawler.cli.crawling import crawl_table
 from crawler.crawl import run_crawls
 from crawler.localserver import BUNDLED_CORPUS, serve
-from crawler.models import Posting
+from crawler.models import Posting, PostingSponsorship
 from spiders.base import BoardRef
 
 DEMO_REGISTRY = BUNDLED_CORPUS / "boards.csv"
@@ -44,20 +44,36 @@ def run_demo(db_url: str, console: Console | None = None) -> None:
         with console.status("crawling with the real spiders and pipelines..."):
             results = run_crawls(db_url, groups, spider_args={"roles": "all", "api_base": server.base_url})
     console.print(crawl_table(results))
+    failed = [r.spider for r in results if r.status != "finished"]
+    if failed:
+        console.print(f"[red]crawl of {', '.join(failed)} did not finish; see the log above[/red]")
+        raise SystemExit(1)
+    from matching.demo import run as run_dol_demo
+
+    with console.status("loading the bundled DOL / USCIS sample, joining employers, tagging postings..."):
+        dol_rows = run_dol_demo(db_url)
+    dol = Table(title="Sponsorship data (bundled DOL PERM / LCA and USCIS hub sample)")
+    dol.add_column("step")
+    dol.add_column("result", overflow="fold")
+    for step, result in dol_rows:
+        dol.add_row(step, result)
+    console.print(dol)
     console.print(postings_table(db_url))
 
 
 def salary_text(p: Posting) -> str:
     if not p.salary_min:
         return ""
-    high = p.salary_max or p.salary_min
-    return f"{p.salary_min:,.0f}-{high:,.0f} {p.salary_currency or ''}/{p.salary_period or '?'}"
+    amount = f"{p.salary_min:,.0f}"
+    if p.salary_max and p.salary_max != p.salary_min:
+        amount += f"-{p.salary_max:,.0f}"
+    return f"{amount} {p.salary_currency or ''}/{p.salary_period or '?'}"
 
 
 def postings_table(db_url: str) -> Table:
     """The open ML postings the demo stored, with what was read from each ad."""
     table = Table(title="Open ML postings", show_lines=False)
-    for col in ("employer", "title", "seniority", "family", "place", "posted", "salary", "ad says"):
+    for col in ("employer", "title", "level", "place", "salary", "degree", "ad says", "green card", "H-1B"):
         table.add_column(col, overflow="fold")
     with dbmod.session_scope(db_url) as session:
         rows = session.scalars(
@@ -65,13 +81,17 @@ def postings_table(db_url: str) -> Table:
             .where(Posting.is_ml.is_(True), Posting.closed_at.is_(None))
             .order_by(Posting.employer_name, Posting.title)
         ).all()
+        tags: dict[tuple[int, str], str] = dict(
+            ((s.posting_id, s.visa), s.tag) for s in session.scalars(select(PostingSponsorship))
+        )
         for p in rows:
             place = ", ".join(x for x in (p.city, p.region, p.country) if x) or (p.locations or [""])[0]
             if p.remote:
                 place += f" ({p.remote})"
+            degree = "/".join(x for x in (p.degree_min, p.eb_category_hint) if x)
             table.add_row(
-                p.employer_name or "", p.title, p.seniority or "", p.role_family or "", place,
-                p.posted_at.isoformat() if p.posted_at else "", salary_text(p), p.sponsorship_statement or "",
+                p.employer_name or "", p.title, p.seniority or "", place, salary_text(p), degree,
+                p.sponsorship_statement or "", tags.get((p.id, "green_card"), ""), tags.get((p.id, "h1b"), ""),
             )  # fmt: skip
         total = session.scalar(select(func.count()).select_from(Posting))
     table.caption = f"{len(rows)} open ML postings of {total} stored"

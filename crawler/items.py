@@ -48,6 +48,10 @@ RAW_FIELDS: tuple[str, ...] = (
     "description_raw",
 )
 
+# Bookkeeping between pipelines, never exported: the hash of what the spider sent, and (when that is exactly
+# what was stored last time) the stored posting's id, so normalising and reading can be skipped.
+INTERNAL_FIELDS: tuple[str, ...] = ("raw_hash", "unchanged_id")
+
 # Platform values with no field of their own (e.g. Greenhouse metadata), stored as JSON in `postings.extra`.
 EXTRA_FIELD = "extra"
 
@@ -59,4 +63,4 @@ class JobPostingItem(scrapy.Item):
 
     fields: dict[str, scrapy.Field]
     # Declared from the tuples above so the contract lives in one place.
-    locals().update({name: scrapy.Field() for name in (*CONTRACT_FIELDS, *RAW_FIELDS, EXTRA_FIELD)})
+    locals().update({name: scrapy.Field() for name in (*CONTRACT_FIELDS, *RAW_FIELDS, *INTERNAL_FIELDS, EXTRA_FIELD)})

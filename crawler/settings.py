@@ -38,6 +38,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 ITEM_PIPELINES = {
+    "pipelines.reuse.ReuseUnchangedPipeline": 50,
     "pipelines.normalize.NormalizeFieldsPipeline": 100,
     "pipelines.validate.ValidateItemPipeline": 700,
     "pipelines.read_ad.ReadAdPipeline": 300,

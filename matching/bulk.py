@@ -1,4 +1,4 @@
-"""Fast bulk inserts: one executemany per batch straight on the driver, values converted by the column types.
+"""Fast bulk writes: one executemany per batch straight on the driver, values converted by the column types.
 
 SQLAlchemy's Core insert compiles parameters row by row, which dominated ingest time at 300,000 rows; this
 keeps SQLAlchemy's own type conversion (dates, JSON, UTC timestamps) but skips the per-row compilation.
@@ -15,23 +15,13 @@ from sqlalchemy import Connection, Table
 BATCH = 10_000
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]]) -> int:
-    """Insert dicts (all with the same keys) into `table`; returns the number of rows."""
-    rows = list(rows)
-    if not rows:
-        return 0
+def _executemany(conn: Connection, table: Table, sql: str, names: list[str], rows: list[dict[str, Any]]) -> None:
+    """Run `sql` once per row, binding the row's values for `names` in order, converted by the column types."""
     dialect = conn.dialect
-    names = list(rows[0].keys())
     procs: list[Callable[[Any], Any] | None] = []
     for name in names:
         col_type = table.c[name].type
         procs.append(col_type.dialect_impl(dialect).bind_processor(dialect))
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    preparer = dialect.identifier_preparer
-    sql = (
-        f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
-        f"VALUES ({', '.join([mark] * len(names))})"
-    )
     getter = itemgetter(*names)
     converted = [(i, p) for i, p in enumerate(procs) if p is not None]
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -51,4 +41,46 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]] |
             cursor.executemany(sql, params)
     finally:
         cursor.close()
+
+
+def _mark(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]]) -> int:
+    """Insert dicts (all with the same keys) into `table`; returns the number of rows."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    names = list(rows[0].keys())
+    preparer = conn.dialect.identifier_preparer
+    sql = (
+        f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
+        f"VALUES ({', '.join([_mark(conn)] * len(names))})"
+    )
+    _executemany(conn, table, sql, names, rows)
     return len(rows)
+
+
+def update_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]]) -> int:
+    """Update rows by primary key `id`: dicts (all with the same keys, `id` among them); returns the row count."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    names = [n for n in rows[0] if n != "id"]
+    preparer = conn.dialect.identifier_preparer
+    mark = _mark(conn)
+    sql = (
+        f"UPDATE {preparer.format_table(table)} SET {', '.join(f'{preparer.quote(n)} = {mark}' for n in names)} "
+        f"WHERE {preparer.quote('id')} = {mark}"
+    )
+    _executemany(conn, table, sql, [*names, "id"], rows)
+    return len(rows)
+
+
+def delete_ids(conn: Connection, table: Table, ids: Iterable[int], chunk: int = 900) -> int:
+    """Delete rows by primary key, in chunks under every backend's bound-parameter limit."""
+    ids = sorted(ids)
+    for start in range(0, len(ids), chunk):
+        conn.execute(table.delete().where(table.c.id.in_(ids[start : start + chunk])))
+    return len(ids)

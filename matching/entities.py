@@ -15,7 +15,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 from rich.progress import Progress
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from crawler.models import (
@@ -28,13 +28,15 @@ from crawler.models import (
     utcnow,
 )
 from matching import values as v
-from matching.bulk import insert_rows
+from matching.bulk import delete_ids, insert_rows, update_rows
 from matching.normalize import blocking_tokens, clean_name, core_key, full_key, legal_key, split_dba
 
 OWNER_SHARE = 0.9
 STAFFING_SHARE = 0.5
 STAFFING_MIN_LCAS = 5
 BATCH = 5000
+# SQLite caps bound parameters per statement; stay well under every backend's limit.
+IN_CHUNK = 900
 
 
 @dataclass
@@ -127,7 +129,10 @@ class BuildSummary:
 
 
 def build_entities(session: Session, progress: Progress | None = None) -> BuildSummary:
-    """Rebuild dol_entities and their names and yearly aggregates from all stored filings (idempotent)."""
+    """Rebuild dol_entities and their names and yearly aggregates from all stored filings.
+
+    Idempotent down to the row: entities are reconciled by key, so unchanged ones keep their ids and built_at.
+    """
     started = time.perf_counter()
     task = progress.add_task("building employer entities", total=4) if progress else None
 
@@ -153,7 +158,7 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
             c.wage_unit,
             c.wage_level,
             c.secondary_entity,
-        )
+        ).order_by(c.kind, c.case_number)
     ).all()
     # Pass 1: which FEIN files under which name (and name + state)? Two keys: with and without legal suffix.
     by_key: dict[str, _Feins] = {}
@@ -274,7 +279,7 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
             u.initial_denial,
             u.continuing_approval,
             u.continuing_denial,
-        )
+        ).order_by(u.fiscal_year, u.employer_name, u.tax_id, u.state, u.city, u.zip)
     ).all()
     for h in hub:
         hub_clean = clean_name(h.employer_name)
@@ -320,58 +325,120 @@ def _hub_similarity(hub_clean: str, dol_clean: str) -> float:
     return max(fuzz.ratio(hub_clean, dol_clean), fuzz.ratio(hub_clean, dol_clean[: len(hub_clean)]))
 
 
+def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The entity row (no id), its name rows and year rows (no entity id) for one accumulated entity."""
+    legal_names = [(n, c) for (n, src), c in acc.names.items() if src != "trade"] or [
+        (n, c) for (n, _), c in acc.names.items()
+    ]
+    # Most filings, then shortest, then alphabetical: ties never depend on the order rows were read.
+    display = min(legal_names, key=lambda nc: (-nc[1], len(nc[0]), nc[0]))[0]
+    samples = {kind: [cn for _d, cn in sorted(lst, reverse=True)[:3]] for kind, lst in acc.samples.items() if lst}
+    state = min(acc.states.items(), key=lambda sc: (-sc[1], sc[0]))[0] if acc.states else None
+    entity = {
+        "key": key,
+        "name": display[:300],
+        "fein": acc.fein,
+        "state": state,
+        "is_staffing": acc.lca_h1b >= STAFFING_MIN_LCAS and acc.lca_secondary / acc.lca_h1b > STAFFING_SHARE,
+        "perm_cases": acc.perm,
+        "lca_cases": acc.lca,
+        "uscis_rows": acc.uscis,
+        "sample_cases": samples or None,
+    }
+    seen: dict[str, dict[str, Any]] = {}
+    # A name filed under several sources keeps the most frequent one (alphabetical on a tie).
+    for (name, src), count in sorted(acc.names.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])):
+        name = name[:300]
+        if name in seen:
+            seen[name]["filings"] += count
+            continue
+        clean = clean_name(name)
+        seen[name] = {
+            "name": name,
+            "clean": clean[:300],
+            "core_key": core_key(name)[:300],
+            "legal_key": legal_key(name)[:300],
+            # Sorted, so the join's plain ratio equals token_sort_ratio without re-sorting per comparison.
+            "tokens": " ".join(sorted(blocking_tokens(clean)))[:300],
+            "source": src,
+            "filings": count,
+        }
+    years = []
+    for fy, vals in sorted(acc.years.items()):
+        levels = vals["perm_wage_levels"]
+        # Sorted keys, so the stored JSON text is the same whatever order the cases came in.
+        years.append({"fiscal_year": fy, **vals, "perm_wage_levels": dict(sorted(levels.items())) if levels else None})
+    return entity, list(seen.values()), years
+
+
+def _diff(
+    want: dict[Any, dict[str, Any]], have: dict[Any, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows to insert, to update (with their id) and stored rows to delete, to turn `have` into `want`."""
+    inserts, updates = [], []
+    for nk, row in want.items():
+        old = have.get(nk)
+        if old is None:
+            inserts.append(row)
+        elif any(old[k] != val for k, val in row.items()):
+            updates.append({**row, "id": old["id"]})
+    return inserts, updates, [old for nk, old in have.items() if nk not in want]
+
+
 def _write(session: Session, accs: dict[str, _Acc]) -> None:
-    for model in (EmployerMatch, DolEntityName, DolEntityYear, DolEntity):
-        session.execute(delete(model))
-    entities: list[dict[str, Any]] = []
-    names: list[dict[str, Any]] = []
-    years: list[dict[str, Any]] = []
-    for entity_id, (key, acc) in enumerate(sorted(accs.items()), start=1):
-        legal_names = [(n, c) for (n, src), c in acc.names.items() if src != "trade"] or [
-            (n, c) for (n, _), c in acc.names.items()
-        ]
-        display = max(legal_names, key=lambda nc: (nc[1], -len(nc[0])))[0]
-        samples = {kind: [cn for _d, cn in sorted(lst, reverse=True)[:3]] for kind, lst in acc.samples.items() if lst}
-        entities.append(
-            {
-                "id": entity_id,
-                "key": key[:320],
-                "name": display[:300],
-                "fein": acc.fein,
-                "state": acc.states.most_common(1)[0][0] if acc.states else None,
-                "is_staffing": acc.lca_h1b >= STAFFING_MIN_LCAS and acc.lca_secondary / acc.lca_h1b > STAFFING_SHARE,
-                "perm_cases": acc.perm,
-                "lca_cases": acc.lca,
-                "uscis_rows": acc.uscis,
-                "sample_cases": samples or None,
-            }
-        )
-        seen: dict[str, dict[str, Any]] = {}
-        for (name, src), count in acc.names.most_common():
-            name = name[:300]
-            if name in seen:
-                seen[name]["filings"] += count
-                continue
-            clean = clean_name(name)
-            seen[name] = {
-                "entity_id": entity_id,
-                "name": name,
-                "clean": clean[:300],
-                "core_key": core_key(name)[:300],
-                "legal_key": legal_key(name)[:300],
-                # Sorted, so the join's plain ratio equals token_sort_ratio without re-sorting per comparison.
-                "tokens": " ".join(sorted(blocking_tokens(clean)))[:300],
-                "source": src,
-                "filings": count,
-            }
-        names.extend(seen.values())
-        years.extend({"entity_id": entity_id, "fiscal_year": fy, **vals} for fy, vals in acc.years.items())
+    """Reconcile the stored entities with `accs` by natural key: unchanged rows (and their ids) stay as they are."""
     conn = session.connection()
+    ent_t, name_t, year_t = DolEntity.__table__, DolEntityName.__table__, DolEntityYear.__table__
+    have_ents = {r["key"]: dict(r) for r in conn.execute(select(ent_t)).mappings()}
+    next_id = max((r["id"] for r in have_ents.values()), default=0) + 1
+    want_ents: dict[str, dict[str, Any]] = {}
+    want_names: dict[tuple[int, str], dict[str, Any]] = {}
+    want_years: dict[tuple[int, int], dict[str, Any]] = {}
+    for key, acc in sorted(accs.items()):
+        key = key[:320]
+        entity, names, years = _rows_for(key, acc)
+        if key in have_ents:
+            entity_id = have_ents[key]["id"]
+        else:
+            # New entities get ids in key order after the highest one in use: the same inputs, the same ids.
+            entity_id, next_id = next_id, next_id + 1
+        want_ents[key] = {"id": entity_id, **entity}
+        for n in names:
+            want_names[(entity_id, n["name"])] = {"entity_id": entity_id, **n}
+        for y in years:
+            want_years[(entity_id, y["fiscal_year"])] = {"entity_id": entity_id, **y}
+    have_names = {(r["entity_id"], r["name"]): dict(r) for r in conn.execute(select(name_t)).mappings()}
+    have_years = {(r["entity_id"], r["fiscal_year"]): dict(r) for r in conn.execute(select(year_t)).mappings()}
+    for r in have_ents.values():
+        # built_at is not an input: it follows from whether anything else changed.
+        del r["built_at"]
+    ent_ins, ent_upd, ent_del = _diff(want_ents, have_ents)
+    name_ins, name_upd, name_del = _diff(want_names, have_names)
+    year_ins, year_upd, year_del = _diff(want_years, have_years)
+
+    # Children first: a vanished entity's names, years and join rows go before it does, on every backend.
+    delete_ids(conn, name_t, [r["id"] for r in name_del])
+    delete_ids(conn, year_t, [r["id"] for r in year_del])
+    gone = sorted(r["id"] for r in ent_del)
+    match_t = EmployerMatch.__table__
+    for i in range(0, len(gone), IN_CHUNK):
+        conn.execute(match_t.delete().where(match_t.c.entity_id.in_(gone[i : i + IN_CHUNK])))
+    delete_ids(conn, ent_t, gone)
+
     now = utcnow()
-    for e in entities:
-        e["built_at"] = now
-    for table, rows in ((DolEntity, entities), (DolEntityName, names), (DolEntityYear, years)):
-        insert_rows(conn, table.__table__, rows)
-    if session.get_bind().dialect.name == "postgresql" and entities:
+    new_ids = {r["id"] for r in ent_ins}
+    # built_at moves only for an entity whose own row, names or yearly figures changed.
+    children = {r["entity_id"] for rows in (name_ins, name_upd, name_del, year_ins, year_upd, year_del) for r in rows}
+    stamp_only = sorted(children - new_ids - {r["id"] for r in ent_upd} - set(gone))
+    for r in (*ent_ins, *ent_upd):
+        r["built_at"] = now
+    insert_rows(conn, ent_t, ent_ins)
+    update_rows(conn, ent_t, ent_upd)
+    update_rows(conn, ent_t, [{"id": i, "built_at": now} for i in stamp_only])
+    for table, ins, upd in ((name_t, name_ins, name_upd), (year_t, year_ins, year_upd)):
+        insert_rows(conn, table, ins)
+        update_rows(conn, table, upd)
+    if session.get_bind().dialect.name == "postgresql" and ent_ins:
         # Ids were assigned here, so move the sequence past them for any later plain insert.
-        session.execute(text("SELECT setval(pg_get_serial_sequence('dol_entities', 'id'), :n)"), {"n": len(entities)})
+        stmt = text("SELECT setval(pg_get_serial_sequence('dol_entities', 'id'), :n)")
+        session.execute(stmt, {"n": max(new_ids)})

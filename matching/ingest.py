@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, select
 
 from crawler import db as dbmod
 from crawler.models import DolCase, UscisEmployerYear
 from matching import values as v
-from matching.bulk import insert_rows
+from matching.bulk import insert_rows, update_rows
 from matching.layouts import Layout, detect_layout
 from matching.normalize import normalize_fein
 from matching.readers import IngestError, Table, is_blank, open_table, read_header
@@ -36,8 +36,9 @@ class FileSummary:
     rows: int = 0
     blank_rows: int = 0
     inserted: int = 0
-    replaced: int = 0
+    replaced: int = 0  # stored rows updated in place with a later or changed version
     kept_existing: int = 0
+    unchanged: int = 0  # already stored with the same values: left as is
     duplicates_in_file: int = 0
     skipped: int = 0  # rows without a case number / employer (or fiscal year): unusable
     seconds: float = 0.0
@@ -97,32 +98,41 @@ def _newer(a: dict[str, Any], b_decision: Any) -> bool:
     return ad is not None and ad >= b_decision
 
 
+# Where a row came from, not what it says: a case repeated unchanged in a later release keeps its row as is.
+PROVENANCE = ("layout", "source_file")
+
+
+def _same(rec: dict[str, Any], row: Any, natural: tuple[str, ...]) -> bool:
+    """Does the stored row already say what `rec` says (provenance and natural key aside)?"""
+    return all(rec[k] == row[k] for k in rec if k not in PROVENANCE and k not in natural)
+
+
 def _flush_cases(
     conn: Connection, batch: dict[str, dict[str, Any]], kind: str, check_db: bool, summary: FileSummary
 ) -> None:
     if not batch:
         return
-    to_delete: list[int] = []
+    updates: list[dict[str, Any]] = []
     if check_db:
         keys = list(batch)
         table = DolCase.__table__
         for i in range(0, len(keys), IN_CHUNK):
             chunk = keys[i : i + IN_CHUNK]
-            stmt = select(table.c.id, table.c.case_number, table.c.decision_date).where(
-                table.c.kind == kind, table.c.case_number.in_(chunk)
-            )
-            for row_id, case_number, decision in conn.execute(stmt):
-                if _newer(batch[case_number], decision):
-                    to_delete.append(row_id)
-                    summary.replaced += 1
-                else:
-                    del batch[case_number]
+            stmt = select(table).where(table.c.kind == kind, table.c.case_number.in_(chunk))
+            for row in conn.execute(stmt).mappings():
+                rec = batch.pop(row["case_number"])
+                if not _newer(rec, row["decision_date"]):
                     summary.kept_existing += 1
-        for i in range(0, len(to_delete), IN_CHUNK):
-            conn.execute(delete(DolCase.__table__).where(DolCase.__table__.c.id.in_(to_delete[i : i + IN_CHUNK])))
+                elif _same(rec, row, ("kind", "case_number")):
+                    summary.unchanged += 1
+                else:
+                    # Update in place: the case keeps its id, so nothing that refers to it moves.
+                    updates.append({**rec, "id": row["id"]})
+                    summary.replaced += 1
+        update_rows(conn, DolCase.__table__, updates)
     if batch:
         insert_rows(conn, DolCase.__table__, list(batch.values()))
-    summary.inserted += len(batch) - len(to_delete)
+    summary.inserted += len(batch)
     batch.clear()
 
 
@@ -216,19 +226,21 @@ def _load_uscis(conn: Connection, table: Table, layout: Layout, summary: FileSum
         if summary.rows % BATCH == 0:
             tick()
     t = UscisEmployerYear.__table__
+    natural = ("fiscal_year", "employer_name", "tax_id", "state", "city", "zip")
     years = sorted({k[0] for k in merged})
-    existing: dict[tuple[Any, ...], int] = {}
+    updates: list[dict[str, Any]] = []
     if years:
-        stmt = select(t.c.id, t.c.fiscal_year, t.c.employer_name, t.c.tax_id, t.c.state, t.c.city, t.c.zip)
-        for row_id, *natural in conn.execute(stmt.where(t.c.fiscal_year.in_(years))):
-            existing[tuple(natural)] = row_id
-    stale = [existing[k] for k in merged if k in existing]
-    for i in range(0, len(stale), IN_CHUNK):
-        conn.execute(delete(t).where(t.c.id.in_(stale[i : i + IN_CHUNK])))
-    summary.replaced = len(stale)
-    rows = list(merged.values())
-    insert_rows(conn, t, rows)
-    summary.inserted = len(rows) - len(stale)
+        for row in conn.execute(select(t).where(t.c.fiscal_year.in_(years))).mappings():
+            rec = merged.pop(tuple(row[k] for k in natural), None)
+            if rec is None:
+                continue
+            if _same(rec, row, natural):
+                summary.unchanged += 1
+            else:
+                updates.append({**rec, "id": row["id"]})
+    update_rows(conn, t, updates)
+    summary.replaced = len(updates)
+    summary.inserted = insert_rows(conn, t, list(merged.values()))
 
 
 @contextmanager

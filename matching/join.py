@@ -164,7 +164,8 @@ class EntityIndex:
         stmt = (
             select(e.id, e.name, e.fein, n.clean, n.core_key, n.legal_key, n.tokens)
             .join_from(DolEntityName.__table__, DolEntity.__table__, n.entity_id == e.id)
-            .order_by(n.entity_id)
+            # Name ids follow insertion order on both backends, unlike name collation: same ties, same winner.
+            .order_by(n.entity_id, n.id)
         )
         conn = session.connection()
         # Plain driver tuples: building 300,000 Row objects costs more than the rest of the load.
@@ -207,7 +208,8 @@ class EntityIndex:
         qcore = " ".join(sorted(blocking_tokens(" ".join(words)) or words))
         # One group of words per query word: itself when known, else the known words that look like it.
         groups = []
-        for t in set(qcore.split()):
+        # Sorted, not a set's hash order: when two words are equally rare, the first in order picks the block.
+        for t in sorted(set(qcore.split())):
             if t in self.postings:
                 groups.append([t])
             elif len(t) >= 5:
@@ -229,7 +231,8 @@ class EntityIndex:
                 # Only common words: names that also share the next rarest word.
                 second = {v for k in groups[order[1]] for v in self.postings[k]}
                 block = (block & second) or block
-            vids = list(block)[:MAX_BLOCK]
+            # Sorted: which variants make the cut, and rapidfuzz's order among equal scores, must not vary by run.
+            vids = sorted(block)[:MAX_BLOCK]
             choices = [self.cores[i] for i in vids]
         hits = process.extract(qcore, choices, scorer=fuzz.ratio, limit=12, score_cutoff=cutoff)
         best_by_entity: dict[int, tuple[float, str]] = {}

@@ -11,13 +11,14 @@ Tag rules (DESIGN.md §4), per visa kind (`green_card` from PERM, `h1b` from LCA
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from crawler.models import (
@@ -31,13 +32,15 @@ from crawler.models import (
     UscisEmployerYear,
     utcnow,
 )
+from matching.bulk import delete_ids, insert_rows, update_rows
 from matching.join import EntityIndex, MatchResult
 from matching.normalize import format_fein
 
 WINDOW_YEARS = 3
 LIKELY_MIN = 3
 VISAS = ("green_card", "h1b")
-BATCH = 2000
+# SQLite caps bound parameters per statement; stay well under every backend's limit.
+IN_CHUNK = 900
 
 
 @dataclass
@@ -64,9 +67,17 @@ def _entity_evidence(session: Session, entity_ids: list[int]) -> dict[int, dict[
     out: dict[int, dict[str, Any]] = {}
     if not entity_ids:
         return out
-    for e in session.scalars(select(DolEntity).where(DolEntity.id.in_(entity_ids))):
+    # populate_existing: a session that loaded these rows before a rebuild must not serve its stale copies.
+    fresh = {"populate_existing": True}
+    for e in session.scalars(select(DolEntity).where(DolEntity.id.in_(entity_ids)).execution_options(**fresh)):
         out[e.id] = {"entity": e, "years": []}
-    for y in session.scalars(select(DolEntityYear).where(DolEntityYear.entity_id.in_(entity_ids))):
+    years = (
+        select(DolEntityYear)
+        .where(DolEntityYear.entity_id.in_(entity_ids))
+        .order_by(DolEntityYear.entity_id, DolEntityYear.fiscal_year)
+        .execution_options(**fresh)
+    )
+    for y in session.scalars(years):
         out[y.entity_id]["years"].append(y)
     return out
 
@@ -136,6 +147,8 @@ def _sum_years(years: Iterable[DolEntityYear]) -> dict[int, dict[str, Any]]:
             levels = row.setdefault("perm_wage_levels", {})
             for k, n in y.perm_wage_levels.items():
                 levels[k] = levels.get(k, 0) + n
+            # Sorted keys: the evidence JSON must not depend on which entity's levels came first.
+            row["perm_wage_levels"] = dict(sorted(levels.items()))
     return by_fy
 
 
@@ -252,8 +265,33 @@ def score_posting(
     return out
 
 
+def _upsert(
+    session: Session,
+    table: Table,
+    want: dict[Any, dict[str, Any]],
+    have: dict[Any, dict[str, Any]],
+    stamp: str,
+) -> None:
+    """Make `table` hold `want` (by natural key): unchanged rows keep their id and `stamp` time, others get now."""
+    now = utcnow()
+    inserts, updates = [], []
+    for nk, row in want.items():
+        old = have.get(nk)
+        if old is None:
+            inserts.append({**row, stamp: now})
+        elif any(old[k] != val for k, val in row.items()):
+            updates.append({**row, stamp: now, "id": old["id"]})
+    conn = session.connection()
+    delete_ids(conn, table, [old["id"] for nk, old in have.items() if nk not in want])
+    update_rows(conn, table, updates)
+    insert_rows(conn, table, inserts)
+
+
 def match_and_tag(session: Session, index: EntityIndex | None = None) -> dict[str, int]:
-    """Recompute the join for every employer with postings and the tags of every posting (idempotent)."""
+    """Recompute the join for every employer with postings and the tags of every posting.
+
+    Idempotent down to the row: join rows and tags are upserted, so unchanged ones keep their ids and times.
+    """
     employers = session.execute(
         select(Employer.id, Employer.name).where(select(Posting.id).where(Posting.employer_id == Employer.id).exists())
     ).all()
@@ -268,46 +306,34 @@ def match_and_tag(session: Session, index: EntityIndex | None = None) -> dict[st
         )
     ).all()
     stats: Counter[str] = Counter()
-    session.execute(delete(EmployerMatch).where(EmployerMatch.employer_id.in_([e.id for e in employers])))
-    session.execute(delete(PostingSponsorship))
     if not posting_rows:
+        session.execute(delete(PostingSponsorship))
         return {"employers": 0, "postings": 0}
     index = index or EntityIndex.from_session(session)
     results: dict[int, MatchResult] = {}
-    now = utcnow()
-    match_rows: list[dict[str, Any]] = []
+    match_rows: dict[tuple[int, int], dict[str, Any]] = {}
     for emp in employers:
         res = index.match(emp.name)
         results[emp.id] = res
         stats[f"employers_{res.outcome}"] += 1
-        for c in res.matches:
-            match_rows.append(
-                {
-                    "employer_id": emp.id,
-                    "entity_id": c.entity_id,
-                    "role": "match",
-                    "score": c.score,
-                    "method": c.method,
-                    "outcome": res.outcome,
-                    "matched_at": now,
-                }
-            )
         chosen = {c.entity_id for c in res.matches}
         ru = next((c for c in res.alternatives if c.entity_id not in chosen), None)
-        if ru is not None:
-            match_rows.append(
-                {
-                    "employer_id": emp.id,
-                    "entity_id": ru.entity_id,
-                    "role": "runner_up",
-                    "score": ru.score,
-                    "method": ru.method,
-                    "outcome": res.outcome,
-                    "matched_at": now,
-                }
-            )
-    if match_rows:
-        session.execute(insert(EmployerMatch), match_rows)
+        for role, c in [("match", c) for c in res.matches] + ([("runner_up", ru)] if ru is not None else []):
+            match_rows[(emp.id, c.entity_id)] = {
+                "employer_id": emp.id,
+                "entity_id": c.entity_id,
+                "role": role,
+                "score": c.score,
+                "method": c.method,
+                "outcome": res.outcome,
+            }
+    m = EmployerMatch.__table__
+    have_matches: dict[tuple[int, int], dict[str, Any]] = {}
+    emp_ids = sorted(results)
+    for i in range(0, len(emp_ids), IN_CHUNK):
+        stmt = select(m).where(m.c.employer_id.in_(emp_ids[i : i + IN_CHUNK]))
+        have_matches.update({(r["employer_id"], r["entity_id"]): dict(r) for r in session.execute(stmt).mappings()})
+    _upsert(session, m, match_rows, have_matches, "matched_at")
     # Postings without an Employer row still get tagged from the name they show.
     by_name: dict[str, MatchResult] = {}
     for p in posting_rows:
@@ -317,7 +343,7 @@ def match_and_tag(session: Session, index: EntityIndex | None = None) -> dict[st
     entity_ids = sorted({c.entity_id for r in all_results for c in r.matches})
     entities = _entity_evidence(session, entity_ids)
     cov = coverage(session)
-    tag_rows: list[dict[str, Any]] = []
+    tag_rows: dict[tuple[int, str], dict[str, Any]] = {}
     for p in posting_rows:
         res = results.get(p.employer_id) if p.employer_id is not None else by_name.get(p.employer_name or "")
         if res is None and p.employer_id is not None:
@@ -326,9 +352,12 @@ def match_and_tag(session: Session, index: EntityIndex | None = None) -> dict[st
         tags = score_posting(p.sponsorship_statement, p.sponsorship_sentence, p.is_ml, res, entities, cov)
         for visa, (tag, evidence) in tags.items():
             stats[f"{visa}_{tag}"] += 1
-            tag_rows.append({"posting_id": p.id, "visa": visa, "tag": tag, "evidence": evidence, "computed_at": now})
-    for i in range(0, len(tag_rows), BATCH):
-        session.execute(insert(PostingSponsorship), tag_rows[i : i + BATCH])
+            # Through JSON and back, so it compares equal to what the database returns when nothing changed.
+            evidence = json.loads(json.dumps(evidence))
+            tag_rows[(p.id, visa)] = {"posting_id": p.id, "visa": visa, "tag": tag, "evidence": evidence}
+    t = PostingSponsorship.__table__
+    have_tags = {(r["posting_id"], r["visa"]): dict(r) for r in session.execute(select(t)).mappings()}
+    _upsert(session, t, tag_rows, have_tags, "computed_at")
     stats["employers"] = len(employers)
     stats["postings"] = len(posting_rows)
     return dict(stats)

@@ -144,6 +144,8 @@ class NormalizeFieldsPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
+        if adapter.get("unchanged_id"):
+            return item
         fields, invalid = normalize(dict(item) if isinstance(item, Item) else dict(adapter))
         for name in invalid:
             self.stats.inc_value(f"jobagg/field/{name}/invalid")

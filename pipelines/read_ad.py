@@ -32,6 +32,8 @@ class ReadAdPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
+        if adapter.get("unchanged_id"):
+            return item
         derived = read_posting(dict(item) if isinstance(item, Item) else dict(adapter))
         for key, value in derived.items():
             try:

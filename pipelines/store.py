@@ -11,7 +11,7 @@ from typing import Any, Self
 from itemadapter import ItemAdapter
 from scrapy import Item
 from scrapy.crawler import Crawler
-from sqlalchemy import Engine, case, select
+from sqlalchemy import Engine, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ UPDATE_COLUMNS = (
     "extra",
     "fingerprint",
     "content_hash",
+    "raw_hash",
     "board_id",
     "employer_id",
 )
@@ -68,6 +69,7 @@ def row_from_item(fields: dict[str, Any]) -> dict[str, Any]:
         if isinstance(row[name], str):
             row[name] = row[name][:limit]
     row["extra"] = fields.get("extra") or None
+    row["raw_hash"] = fields.get("raw_hash")
     row["content_hash"] = content_hash(row)
     row["fingerprint"] = fingerprint(row)
     return row
@@ -125,11 +127,20 @@ class PostingWriter:
             },
         )
 
-    def write(self, rows: list[dict[str, Any]], run_id: int | None = None) -> None:
-        if not rows:
+    def write(self, rows: list[dict[str, Any]], run_id: int | None = None, unchanged_ids: list[int] = ()) -> None:
+        """Upsert `rows`; for postings seen again unchanged only refresh last-seen (one UPDATE per chunk)."""
+        if not rows and not unchanged_ids:
             return
         now = utcnow()
         with dbmod.session_scope(self.engine) as session:
+            for start in range(0, len(unchanged_ids), 500):
+                session.connection().execute(
+                    update(Posting.__table__)
+                    .where(Posting.__table__.c.id.in_(unchanged_ids[start : start + 500]))
+                    .values(last_seen_at=now, last_run_id=run_id, closed_at=None)
+                )
+            if not rows:
+                return
             for row in rows:
                 row["employer_id"] = self._employer_id(session, row.get("employer_name"))
                 row["board_id"] = self._board_id(session, row["ats"], row["board"], row["employer_id"])
@@ -152,6 +163,7 @@ class StorePostingsPipeline:
         self.batch_size = crawler.settings.getint("JOBAGG_STORE_BATCH_SIZE", 500)
         self.db_url = crawler.settings.get("JOBAGG_DATABASE_URL")
         self.buffer: list[dict[str, Any]] = []
+        self.unchanged: list[int] = []
         self.writer: PostingWriter | None = None
 
     @classmethod
@@ -162,8 +174,12 @@ class StorePostingsPipeline:
         self.writer = PostingWriter(dbmod.get_engine(self.db_url))
 
     def process_item(self, item: Any) -> Any:
-        self.buffer.append(row_from_item(dict(item) if isinstance(item, Item) else dict(ItemAdapter(item))))
-        if len(self.buffer) >= self.batch_size:
+        fields = dict(item) if isinstance(item, Item) else dict(ItemAdapter(item))
+        if fields.get("unchanged_id"):
+            self.unchanged.append(fields["unchanged_id"])
+        else:
+            self.buffer.append(row_from_item(fields))
+        if len(self.buffer) + len(self.unchanged) >= self.batch_size:
             self.flush()
         return item
 
@@ -172,17 +188,21 @@ class StorePostingsPipeline:
 
     def flush(self) -> None:
         rows, self.buffer = self.buffer, []
-        if not rows or self.writer is None:
+        unchanged, self.unchanged = self.unchanged, []
+        if not (rows or unchanged) or self.writer is None:
             return
         from crawler.extensions import CrawlRunRecorder
 
         recorder = self.crawler.get_extension(CrawlRunRecorder)
         try:
-            self.writer.write(rows, recorder.run_id if recorder else None)
+            self.writer.write(rows, recorder.run_id if recorder else None, unchanged)
         except Exception:
             self.writer.forget_cache()
             self.stats.inc_value("jobagg/store/errors")
-            self.stats.inc_value("jobagg/store/lost", len(rows))
-            logger.exception("storing a batch of %d postings failed; nothing of that batch was written", len(rows))
+            self.stats.inc_value("jobagg/store/lost", len(rows) + len(unchanged))
+            logger.exception(
+                "storing a batch of %d postings failed; nothing of it was written", len(rows) + len(unchanged)
+            )
             return
         self.stats.inc_value("jobagg/store/written", len(rows))
+        self.stats.inc_value("jobagg/store/unchanged", len(unchanged))

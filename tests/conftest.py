@@ -46,6 +46,7 @@ def pg_url() -> Iterator[str]:
     try:
         yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test?options=-csearch_path%3D{schema}"
     finally:
+        dbmod.dispose_all()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()

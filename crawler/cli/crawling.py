@@ -86,7 +86,7 @@ def run(app: AppContext, roles: str, api_base: str | None) -> None:
     """What a scheduler calls: crawl the boards that are due, then match employers and tag postings."""
     console = Console()
     results = crawl_with_progress(app.db_url, due=True, spider_args=spider_args(roles, api_base), console=console)
-    from crawler.cli.status import match_and_tag_step
+    from crawler.cli.matching import match_and_tag_step
 
     match_and_tag_step(app.db_url, console)
     if any(r.status != "finished" for r in results):

@@ -29,7 +29,8 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool) -> None:
     except IngestError as exc:
         raise click.ClickException(f"{exc} (nothing from this file was stored)") from exc
     table = Table(title="DOL ingest")
-    for col in ("file", "layout", "rows", "blank", "new", "replaced", "kept older", "dupes in file", "seconds"):
+    cols = ("file", "layout", "rows", "blank", "new", "updated", "unchanged", "kept older", "dupes in file", "seconds")
+    for col in cols:
         table.add_column(col, justify="left" if col in ("file", "layout") else "right")
     for s in summaries:
         table.add_row(
@@ -39,6 +40,7 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool) -> None:
             f"{s.blank_rows:,}",
             f"{s.inserted:,}",
             f"{s.replaced:,}",
+            f"{s.unchanged:,}",
             f"{s.kept_existing:,}",
             f"{s.duplicates_in_file:,}",
             f"{s.seconds:.1f}",

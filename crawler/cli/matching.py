@@ -66,18 +66,25 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
     console.print(f"{time.perf_counter() - started:.2f} s")
 
 
-@main.command("match")
-@pass_app
-def match_all(app: AppContext) -> None:
-    """Recompute the employer join and the sponsorship tags of every posting."""
+def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str, int]:
+    """Recompute the join and the tags, and print what changed as a table."""
     from matching.tagging import match_and_tag
 
+    console = console or Console()
     started = time.perf_counter()
-    with dbmod.session_scope(app.db_url) as session:
-        stats = match_and_tag(session)
+    with console.status("joining employers to DOL filers and tagging postings..."), dbmod.session_scope(db_url) as s:
+        stats = match_and_tag(s)
     table = Table(title=f"join and tags recomputed in {time.perf_counter() - started:.1f} s")
     table.add_column("what")
     table.add_column("count", justify="right")
     for key in sorted(stats):
         table.add_row(key.replace("_", " "), f"{stats[key]:,}")
-    Console().print(table)
+    console.print(table)
+    return stats
+
+
+@main.command("match")
+@pass_app
+def match_all(app: AppContext) -> None:
+    """Recompute the employer join and the sponsorship tags of every posting."""
+    match_and_tag_step(app.db_url)

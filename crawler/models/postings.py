@@ -109,6 +109,9 @@ class Posting(Base):
     # Same employer + title + primary place: groups one job cross-posted on several boards or ids.
     fingerprint: Mapped[str | None] = mapped_column(String(40), index=True)
     content_hash: Mapped[str] = mapped_column(String(40))
+    # Hash of the item exactly as the spider sent it (plus pipelines.READ_VERSION): equal on a re-crawl means
+    # normalising and reading again would give the stored values, so the crawl reuses them.
+    raw_hash: Mapped[str | None] = mapped_column(String(40))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)

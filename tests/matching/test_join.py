@@ -36,6 +36,7 @@ FILERS = [
     (25, "GOOGLE LLC", "770493581"),
     (26, "INTERNATIONAL BUSINESS MACHINES CORPORATION", "130871985"),
     (27, "JOHNSON & JOHNSON SERVICES, INC.", "221024240"),
+    (28, "LEE & WHITE CONSULTING LLP", "330000004"),
 ]
 EXTRA_VARIANTS = [(22, "ACME AI"), (14, "DATABRICKS INC")]
 
@@ -130,6 +131,12 @@ def test_unsure_says_so_instead_of_guessing(index: EntityIndex) -> None:
     r = index.match("Northwind Dat")
     assert r.outcome == "unsure" and r.best is None
     assert {a.name for a in r.alternatives[:2]} == {"NORTHWIND DATA INC", "NORTHWIND DATUM LLC"}
+
+
+def test_reordered_words_are_not_the_same_firm(index: EntityIndex) -> None:
+    r = index.match("White & Lee Consulting")
+    assert r.best is None and r.alternatives and r.alternatives[0].name == "LEE & WHITE CONSULTING LLP"
+    assert index.match("Lee & White Consulting").best.name == "LEE & WHITE CONSULTING LLP"  # type: ignore[union-attr]
 
 
 def test_no_candidate_at_all(index: EntityIndex) -> None:
