@@ -77,7 +77,8 @@ _PREFERRED_CUE = re.compile(
     r"\b(?:preferred|preferably|a\s+plus|(?:big|huge|strong)\s+plus|nice[\s-]to[\s-]have|bonus|ideally|desired|desirable|"
     r"advantage(?:ous)?|encouraged|helpful|is\s+welcome)\b",
 )
-_REQUIRED_CUE = re.compile(r"\b(?:required|requirement|must|minimum|mandatory)\b")
+# "preferred but not required" is not a requirement.
+_REQUIRED_CUE = re.compile(r"\b(?<!not )(?<!n't )(?:required|requirement|must|minimum|mandatory)\b")
 _EQUIVALENT_EXPERIENCE = re.compile(
     r"\bor\s+(?:an?\s+)?equivalent\s+(?:\w+\s+){0,2}experience|\bequivalent\s+combination\s+of\s+education|"
     r"\bor\s+(?:relevant|related|comparable)\s+(?:\w+\s+)?experience\b|\bin\s+lieu\s+of\s+(?:a\s+)?degree",

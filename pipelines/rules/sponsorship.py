@@ -50,6 +50,7 @@ _ABOUT_SPONSORSHIP = [
     r"\btransfer\w*\b[^;]{0,40}?\bh-?1-?b",
     r"\b(?:immigration|visa)\b[^;.]{0,30}?\b(?:support|assistance|help|costs?|petitions?)\b",
     r"\b(?:support|assist|help)\w*\s+(?:with|for)\s+(?:your\s+|the\s+)?(?:visa|immigration)",
+    r"\b(?:will|can|cannot|can't|won't|do|does|don't|doesn't|unable\s+to|able\s+to)\s+(?:not\s+)?sponsor\s*[.!]?$",
 ]
 # Requirements that exclude anyone who needs sponsorship. One pattern a line.
 _EXCLUDING_REQUIREMENTS = [

@@ -57,6 +57,7 @@ def test_years_stated_apart_from_the_degree_apply_to_it() -> None:
     "text",
     [
         "Currently pursuing a PhD in Computer Science.",
+        "Degree in a quantitative field preferred but not required.",
         "Our team includes PhDs from Stanford and MIT.",
         "We have been building AI for 10 years.",
         "Proficient in MS Office.",

@@ -31,6 +31,7 @@ def test_offers(sentence: str) -> None:
     "sentence",
     [
         "We are unable to sponsor now or in the future.",
+        "Applicants must be currently authorized to work in the US on a full-time basis; we will not sponsor.",
         "Candidates must be authorized to work in the U.S. without sponsorship.",
         "No visa sponsorship is available for this role.",
         "This position requires U.S. citizenship due to government contract requirements.",

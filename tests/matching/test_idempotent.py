@@ -1,0 +1,151 @@
+"""Re-running ingest, entity building and tagging on unchanged inputs changes no row, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Text, cast, select
+
+from crawler import db as dbmod
+from crawler.models import (
+    DolCase,
+    DolEntity,
+    DolEntityName,
+    DolEntityYear,
+    EmployerMatch,
+    Posting,
+    PostingSponsorship,
+    UscisEmployerYear,
+)
+from matching.ingest import ingest_paths
+from matching.tagging import match_and_tag
+from tests.crawling import jobagg
+from tests.matching.conftest import DOL
+from tests.matching.test_tagging import add_posting
+
+TABLES = (DolCase, UscisEmployerYear, DolEntity, DolEntityName, DolEntityYear, EmployerMatch, PostingSponsorship)
+Snapshot = dict[str, dict[int, dict[str, Any]]]
+
+
+def snapshot(db_url: str) -> Snapshot:
+    """Every column of every DOL/matching table as the database stores it (as text), by table and id."""
+    out: Snapshot = {}
+    with dbmod.session_scope(db_url) as s:
+        for model in TABLES:
+            t = model.__table__
+            stmt = select(t.c.id.label("_pk"), *(cast(c, Text).label(c.name) for c in t.columns)).order_by(t.c.id)
+            out[t.name] = {r["_pk"]: {k: v for k, v in r.items() if k != "_pk"} for r in s.execute(stmt).mappings()}
+    return out
+
+
+def changes(before: Snapshot, after: Snapshot) -> dict[str, dict[int, set[str]]]:
+    """table -> id -> changed columns ('<added>' / '<removed>' for whole rows); empty tables left out."""
+    out: dict[str, dict[int, set[str]]] = {}
+    for table, rows in before.items():
+        new = after[table]
+        diff = {i: {"<removed>"} for i in rows.keys() - new.keys()}
+        diff |= {i: {"<added>"} for i in new.keys() - rows.keys()}
+        for i in rows.keys() & new.keys():
+            cols = {c for c in rows[i] if rows[i][c] != new[i][c]}
+            if cols:
+                diff[i] = cols
+        if diff:
+            out[table] = diff
+    return out
+
+
+def _postings(db_url: str) -> None:
+    with dbmod.session_scope(db_url) as s:
+        add_posting(s, "Acme AI", "not_mentioned", 1)
+        add_posting(s, "Acme AI", "refused", 2)
+        add_posting(s, "Nimbus Robotics", "not_mentioned", 3)
+        add_posting(s, "Nimbus Robotics", "offered", 4)
+        add_posting(s, "Nobody Knows Inc", "not_mentioned", 5)
+
+
+def _ingest_and_tag(db_url: str, files: list[Path]) -> list[Any]:
+    summaries = ingest_paths(db_url, files, progress=False)
+    with dbmod.session_scope(db_url) as s:
+        match_and_tag(s)
+    return summaries
+
+
+def test_ingest_and_tag_twice_changes_no_row(db_url: str, all_fixture_files: list[Path]) -> None:
+    _postings(db_url)
+    _ingest_and_tag(db_url, all_fixture_files)
+    before = snapshot(db_url)
+    assert all(before[m.__tablename__] for m in TABLES)
+
+    again = _ingest_and_tag(db_url, all_fixture_files)
+    assert [(s.inserted, s.replaced) for s in again] == [(0, 0)] * len(again)
+    assert sum(s.unchanged for s in again) == len(before["dol_cases"]) + len(before["uscis_employer_years"])
+    assert snapshot(db_url) == before
+
+
+def test_demo_twice_leaves_every_dol_table_identical(db_url: str, tmp_path: Path) -> None:
+    first = jobagg("--db", db_url, "demo", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = snapshot(db_url)
+    assert len(before["posting_sponsorship"]) >= 60 and before["employer_matches"]
+
+    second = jobagg("--db", db_url, "demo", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert changes(before, snapshot(db_url)) == {}
+
+
+def test_a_changed_case_changes_just_what_follows_from_it(db_url: str, tmp_path: Path) -> None:
+    files = [DOL / "lca_fy2024_q4.csv", DOL / "uscis_hub_fy2024_utf16.csv"]
+    _postings(db_url)
+    _ingest_and_tag(db_url, files)
+    before = snapshot(db_url)
+
+    # A later release: one Nimbus case now withdrawn, one Bigstaff case repeated as it was.
+    with (DOL / "lca_fy2024_q4.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], {r[0]: r for r in rows[1:] if r and r[0]}
+    changed, same = body["I-200-24001-000003"], body["I-200-24002-000000"]
+    assert changed[1] == "Certified"
+    changed[1] = "Withdrawn"
+    release = tmp_path / "lca_fy2024_q4_rerelease.csv"
+    with release.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header, changed, same])
+
+    summary = _ingest_and_tag(db_url, [release])[0]
+    assert (summary.inserted, summary.replaced, summary.unchanged, summary.kept_existing) == (0, 1, 1, 0)
+    after = snapshot(db_url)
+    diff = changes(before, after)
+
+    case_id = next(i for i, r in before["dol_cases"].items() if r["case_number"] == "I-200-24001-000003")
+    nimbus = next(i for i, r in before["dol_entities"].items() if r["key"] == "fein:461029384")
+    fy2024 = next(
+        i for i, r in before["dol_entity_years"].items() if r["entity_id"] == str(nimbus) and r["fiscal_year"] == "2024"
+    )
+    with dbmod.session_scope(db_url) as s:
+        nimbus_posts = set(s.scalars(select(Posting.id).where(Posting.employer_name == "Nimbus Robotics")))
+    h1b_tags = {i for i, r in before["posting_sponsorship"].items() if r["visa"] == "h1b"}
+    nimbus_h1b = {i for i in h1b_tags if int(before["posting_sponsorship"][i]["posting_id"]) in nimbus_posts}
+    assert len(nimbus_h1b) == 2
+
+    assert diff.keys() == {"dol_cases", "dol_entities", "dol_entity_years", "posting_sponsorship"}
+    # The case keeps its id; its status and provenance move to the new release.
+    assert diff["dol_cases"] == {case_id: {"status", "source_file"}}
+    assert after["dol_cases"][case_id]["status"] == "withdrawn"
+    # One yearly aggregate row, one entity's built_at: nothing else of the entity build moves.
+    assert diff["dol_entity_years"] == {fy2024: {"lca_certified", "lca_withdrawn"}}
+    old_year, new_year = before["dol_entity_years"][fy2024], after["dol_entity_years"][fy2024]
+    assert int(new_year["lca_certified"]) == int(old_year["lca_certified"]) - 1
+    assert int(new_year["lca_withdrawn"]) == int(old_year["lca_withdrawn"]) + 1
+    assert diff["dol_entities"] == {nimbus: {"built_at"}}
+    # Exactly the affected tags: Nimbus's H-1B ones, with new evidence and a new computed_at.
+    assert diff["posting_sponsorship"] == {i: {"evidence", "computed_at"} for i in nimbus_h1b}
+    for i in nimbus_h1b:
+        old_ev = json.loads(before["posting_sponsorship"][i]["evidence"])
+        new_ev = json.loads(after["posting_sponsorship"][i]["evidence"])
+        assert new_ev["certified_recent"] == old_ev["certified_recent"] - 1
+
+    # Ingesting that release once more is a no-op.
+    _ingest_and_tag(db_url, [release])
+    assert changes(after, snapshot(db_url)) == {}
