@@ -184,7 +184,8 @@ _ZIP = re.compile(r"\b\d{5}(?:-\d{4})?\b|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b")
 _EDGE_JUNK = re.compile(r"^[\s,:;()\[\]\-\u2013\u2014]+|[\s,:;()\[\]\-\u2013\u2014]+$")
 _LEADING_WORDS = re.compile(r"^(?:in|based\s+in|from|within|located\s+in)\s+", re.IGNORECASE)
 _EMPTY_PARENS = re.compile(r"\(\s*\)|\[\s*\]")
-_WORKDAY = re.compile(r"^([A-Za-z]{2,3})\s*-\s*([A-Za-z]{2,3})\s*-\s*(.+)$")
+# Country-region-city as Workday tenants write it: "US-CA-Menlo Park", and "USA.VA.Reston" (city without spaces).
+_WORKDAY = re.compile(r"^([A-Za-z]{2,3})\s*[-.]\s*([A-Za-z]{2,3})\s*[-.]\s*([^.]+)$")
 _CODE_PREFIX = re.compile(r"^([A-Z]{2,3})\s*-\s*(.+)$")
 
 

@@ -17,6 +17,7 @@ DATA = Path(__file__).parents[1] / "data"
     [
         (["San Francisco, CA | New York City, NY"], Place("San Francisco", "CA", "US", None)),
         (["US-CA-Menlo Park"], Place("Menlo Park", "CA", "US", None)),
+        (["USA.VA.Reston"], Place("Reston", "VA", "US", None)),
         (["Remote (US)"], Place(None, None, "US", "remote")),
         (["Remote - Canada"], Place(None, None, "CA", "remote")),
         (["3 Locations", "Seattle, WA"], Place("Seattle", "WA", "US", None)),
