@@ -57,6 +57,7 @@ def test_demo_uses_the_sqlite_default_in_the_working_directory(tmp_path: Path) -
     assert due.returncode == 0 and "none is due" in due.stdout
     status = jobagg("status", cwd=tmp_path, env={"JOBAGG_DATABASE_URL": ""})
     assert status.returncode == 0 and "Boards by platform" in status.stdout
+    assert "Open ML postings by sponsorship tag" in status.stdout
 
 
 def test_boards_import_is_all_or_nothing_and_names_the_problem(sqlite_url: str, tmp_path: Path) -> None:
@@ -106,3 +107,37 @@ def test_export_jsonl_has_contract_fields(sqlite_url: str, tmp_path: Path) -> No
     from crawler.items import CONTRACT_FIELDS
 
     assert set(CONTRACT_FIELDS) <= set(rows[0])
+
+
+def test_run_crawls_due_boards_then_matches_and_tags(db_url: str, tmp_path: Path) -> None:
+    """What a scheduler calls, against the bundled corpus: registry -> crawl -> DOL join -> tags."""
+    from crawler.localserver import BUNDLED_CORPUS, serve
+    from crawler.models import PostingSponsorship
+    from matching.demo import sample_files
+
+    assert jobagg("--db", db_url, "boards", "import", str(BUNDLED_CORPUS / "boards.csv")).returncode == 0
+    ingest = jobagg("--db", db_url, "dol", "ingest", *map(str, sample_files()))
+    assert ingest.returncode == 0, ingest.stderr[-2000:]
+    with serve(BUNDLED_CORPUS) as server:
+        run = jobagg("--db", db_url, "run", "--roles", "all", "--api-base", server.base_url)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "Crawl summary" in run.stdout and "join and tags recomputed" in run.stdout
+        again = jobagg("--db", db_url, "run", "--api-base", server.base_url)
+    assert again.returncode == 0 and "none is due" in again.stdout
+    with dbmod.session_scope(db_url) as session:
+        postings = session.scalars(select(Posting)).all()
+        tags = session.scalars(select(PostingSponsorship)).all()
+    assert len(postings) >= 40
+    assert len(tags) == 2 * len(postings)
+    assert {t.tag for t in tags} >= {"likely", "unlikely"}
+    refused = [p.id for p in postings if p.sponsorship_statement == "refused"]
+    assert refused and all(t.tag == "unlikely" for t in tags if t.posting_id in refused)
+
+
+def test_a_bad_database_url_is_one_clear_error(tmp_path: Path) -> None:
+    out = jobagg("--db", "nosuchdialect://x", "status", cwd=tmp_path)
+    assert out.returncode == 1 and "bad database URL nosuchdialect://x" in out.stderr
+    assert "Traceback" not in out.stderr
+    out = jobagg("--db", "postgresql://nobody:secret@127.0.0.1:1/x", "status", cwd=tmp_path)
+    assert out.returncode == 1 and "database postgresql+psycopg://nobody:***@127.0.0.1:1/x failed" in out.stderr
+    assert "secret" not in out.stderr

@@ -17,9 +17,10 @@ from sqlalchemy import case, func, select
 from crawler import db as dbmod
 from crawler.cli import AppContext, main, pass_app
 from crawler.items import CONTRACT_FIELDS
-from crawler.models import Board, CrawlRun, Posting
+from crawler.models import Board, CrawlRun, Posting, PostingSponsorship
 
 EXPORT_EXTRA = ("first_seen_at", "last_seen_at", "closed_at")
+TAGS = ("likely", "possible", "unlikely", "unknown")
 
 
 @main.command("status")
@@ -73,6 +74,23 @@ def status(app: AppContext, runs: int) -> None:
             postings.add_column(col, justify="right")
         postings.add_row(*(str(v or 0) for v in (total, open_count, ml_open, us_ml_open)))
         console.print(postings)
+
+        counts = dict(
+            ((visa, tag), n)
+            for visa, tag, n in session.execute(
+                select(PostingSponsorship.visa, PostingSponsorship.tag, func.count())
+                .join(Posting, Posting.id == PostingSponsorship.posting_id)
+                .where(open_, Posting.is_ml.is_(True))
+                .group_by(PostingSponsorship.visa, PostingSponsorship.tag)
+            )
+        )
+        tags = Table(title="Open ML postings by sponsorship tag")
+        tags.add_column("visa")
+        for tag in TAGS:
+            tags.add_column(tag, justify="right")
+        for visa, label in (("green_card", "green card (PERM)"), ("h1b", "H-1B (LCA, USCIS)")):
+            tags.add_row(label, *(str(counts.get((visa, tag), 0)) for tag in TAGS))
+        console.print(tags)
 
 
 def _plain(value: Any) -> Any:
