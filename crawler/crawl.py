@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -111,10 +110,3 @@ def result_of(db_url: str, spider: str, recorder: CrawlRunRecorder | None) -> Cr
             spider, run.id, run.status, run.item_count, run.dropped_count, run.closed_count, run.error_count,
             dict(run.boards or {}),
         )  # fmt: skip
-
-
-def crawl_all(db_url: str, boards: Iterable[tuple[str, BoardRef]], **kwargs: Any) -> list[CrawlResult]:
-    groups: dict[str, list[BoardRef]] = defaultdict(list)
-    for ats, ref in boards:
-        groups[ats].append(ref)
-    return run_crawls(db_url, dict(groups), **kwargs)

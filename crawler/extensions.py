@@ -97,8 +97,11 @@ class CrawlRunRecorder:
                 run.dropped_count = stats.get("item_dropped_count", 0)
                 run.error_count = stats.get("log_count/ERROR", 0) + stats.get("jobagg/store/errors", 0)
                 run.closed_count = closed_total
-                run.boards = {t: {"status": s.status, "reason": s.reason, "listed": len(s.listed_ids)}
-                              for t, s in board_states.items()}  # fmt: skip
+                run.boards = {
+                    token: {"status": s.status, "reason": s.reason, "listed": len(s.listed_ids),
+                            "skipped_by_role": s.skipped_by_role}
+                    for token, s in board_states.items()
+                }  # fmt: skip
                 run.stats = jsonable_stats(stats)
         self.crawler.stats.set_value("jobagg/postings/closed", closed_total)
 

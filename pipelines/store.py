@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler import db as dbmod
+from crawler.extensions import CrawlRunRecorder
 from crawler.models import Board, Employer, Posting, utcnow
 
 logger = logging.getLogger(__name__)
@@ -191,8 +192,6 @@ class StorePostingsPipeline:
         unchanged, self.unchanged = self.unchanged, []
         if not (rows or unchanged) or self.writer is None:
             return
-        from crawler.extensions import CrawlRunRecorder
-
         recorder = self.crawler.get_extension(CrawlRunRecorder)
         try:
             self.writer.write(rows, recorder.run_id if recorder else None, unchanged)

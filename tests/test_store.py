@@ -190,3 +190,16 @@ def test_a_new_read_version_reads_everything_again(tmp_path: Path, monkeypatch) 
     monkeypatch.setattr(pipelines, "READ_VERSION", "test-next")
     monkeypatch.setattr("pipelines.reuse.READ_VERSION", "test-next")
     assert raw_hash(fields) != before
+
+
+def test_an_ml_only_crawl_does_not_close_listed_postings_it_skipped(db_url: str, tmp_path: Path) -> None:
+    with serve(ATS_FIXTURES) as server:
+        base = ("-a", "board=lumenlabs", "-a", f"api_base={server.base_url}")
+        assert scrapy_crawl("greenhouse", tmp_path, db_url, *base, "-a", "roles=all").returncode == 0
+        ml_only = scrapy_crawl("greenhouse", tmp_path, db_url, *base)
+    assert ml_only.returncode == 0 and len(ml_only.items) == 3
+    engine = dbmod.get_engine(db_url)
+    assert all(p.closed_at is None for p in _postings(engine))  # the sales posting is still listed
+    with dbmod.session_scope(engine) as session:
+        run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+    assert run.boards["lumenlabs"] == {"status": "ok", "reason": None, "listed": 4, "skipped_by_role": 1}
