@@ -84,3 +84,20 @@ def delete_ids(conn: Connection, table: Table, ids: Iterable[int], chunk: int = 
     for start in range(0, len(ids), chunk):
         conn.execute(table.delete().where(table.c.id.in_(ids[start : start + chunk])))
     return len(ids)
+
+
+def diff_rows(
+    want: dict[Any, dict[str, Any]], have: dict[Any, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows to insert, to update (with their id) and stored rows to delete, to turn `have` into `want`.
+
+    Both map a natural key to a row; a stored row is updated only when one of `want`'s values differs.
+    """
+    inserts, updates = [], []
+    for nk, row in want.items():
+        old = have.get(nk)
+        if old is None:
+            inserts.append(row)
+        elif any(old[k] != val for k, val in row.items()):
+            updates.append({**row, "id": old["id"]})
+    return inserts, updates, [old for nk, old in have.items() if nk not in want]

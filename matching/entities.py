@@ -28,7 +28,7 @@ from crawler.models import (
     utcnow,
 )
 from matching import values as v
-from matching.bulk import delete_ids, insert_rows, update_rows
+from matching.bulk import delete_ids, diff_rows, insert_rows, update_rows
 from matching.normalize import blocking_tokens, clean_name, core_key, full_key, legal_key, split_dba
 
 OWNER_SHARE = 0.9
@@ -371,20 +371,6 @@ def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]
     return entity, list(seen.values()), years
 
 
-def _diff(
-    want: dict[Any, dict[str, Any]], have: dict[Any, dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rows to insert, to update (with their id) and stored rows to delete, to turn `have` into `want`."""
-    inserts, updates = [], []
-    for nk, row in want.items():
-        old = have.get(nk)
-        if old is None:
-            inserts.append(row)
-        elif any(old[k] != val for k, val in row.items()):
-            updates.append({**row, "id": old["id"]})
-    return inserts, updates, [old for nk, old in have.items() if nk not in want]
-
-
 def _write(session: Session, accs: dict[str, _Acc]) -> None:
     """Reconcile the stored entities with `accs` by natural key: unchanged rows (and their ids) stay as they are."""
     conn = session.connection()
@@ -412,9 +398,9 @@ def _write(session: Session, accs: dict[str, _Acc]) -> None:
     for r in have_ents.values():
         # built_at is not an input: it follows from whether anything else changed.
         del r["built_at"]
-    ent_ins, ent_upd, ent_del = _diff(want_ents, have_ents)
-    name_ins, name_upd, name_del = _diff(want_names, have_names)
-    year_ins, year_upd, year_del = _diff(want_years, have_years)
+    ent_ins, ent_upd, ent_del = diff_rows(want_ents, have_ents)
+    name_ins, name_upd, name_del = diff_rows(want_names, have_names)
+    year_ins, year_upd, year_del = diff_rows(want_years, have_years)
 
     # Children first: a vanished entity's names, years and join rows go before it does, on every backend.
     delete_ids(conn, name_t, [r["id"] for r in name_del])

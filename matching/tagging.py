@@ -32,7 +32,7 @@ from crawler.models import (
     UscisEmployerYear,
     utcnow,
 )
-from matching.bulk import delete_ids, insert_rows, update_rows
+from matching.bulk import delete_ids, diff_rows, insert_rows, update_rows
 from matching.join import EntityIndex, MatchResult
 from matching.normalize import format_fein
 
@@ -273,16 +273,12 @@ def _upsert(
     stamp: str,
 ) -> None:
     """Make `table` hold `want` (by natural key): unchanged rows keep their id and `stamp` time, others get now."""
+    inserts, updates, gone = diff_rows(want, have)
     now = utcnow()
-    inserts, updates = [], []
-    for nk, row in want.items():
-        old = have.get(nk)
-        if old is None:
-            inserts.append({**row, stamp: now})
-        elif any(old[k] != val for k, val in row.items()):
-            updates.append({**row, stamp: now, "id": old["id"]})
+    for row in (*inserts, *updates):
+        row[stamp] = now
     conn = session.connection()
-    delete_ids(conn, table, [old["id"] for nk, old in have.items() if nk not in want])
+    delete_ids(conn, table, [old["id"] for old in gone])
     update_rows(conn, table, updates)
     insert_rows(conn, table, inserts)
 

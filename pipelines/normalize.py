@@ -6,10 +6,9 @@ import re
 from typing import Any, Self
 
 from itemadapter import ItemAdapter
-from scrapy import Item
 from scrapy.crawler import Crawler
 
-from crawler.items import CONTRACT_FIELDS, RAW_FIELDS
+from crawler.items import CONTRACT_FIELDS, RAW_FIELDS, fields_of
 from pipelines.dates import to_iso_date
 from pipelines.rules.places import parse_place
 from pipelines.text import clean_line, clean_text, sanitize_html, sanitized_html_to_text, unescape_markup
@@ -146,7 +145,7 @@ class NormalizeFieldsPipeline:
         adapter = ItemAdapter(item)
         if adapter.get("unchanged_id"):
             return item
-        fields, invalid = normalize(dict(item) if isinstance(item, Item) else dict(adapter))
+        fields, invalid = normalize(fields_of(item))
         for name in invalid:
             self.stats.inc_value(f"jobagg/field/{name}/invalid")
         adapter.pop("description_raw", None)

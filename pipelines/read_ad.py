@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from itemadapter import ItemAdapter
-from scrapy import Item
 
+from crawler.items import fields_of
 from pipelines.rules.places import is_us
 from pipelines.rules.read import read_posting
 
@@ -34,7 +34,7 @@ class ReadAdPipeline:
         adapter = ItemAdapter(item)
         if adapter.get("unchanged_id"):
             return item
-        derived = read_posting(dict(item) if isinstance(item, Item) else dict(adapter))
+        derived = read_posting(fields_of(item))
         for key, value in derived.items():
             try:
                 adapter[key] = value

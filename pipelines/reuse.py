@@ -16,12 +16,11 @@ from datetime import date
 from typing import Any, Self
 
 from itemadapter import ItemAdapter
-from scrapy import Item
 from scrapy.crawler import Crawler
 from sqlalchemy import Engine, select
 
 from crawler import db as dbmod
-from crawler.items import CONTRACT_FIELDS, INTERNAL_FIELDS
+from crawler.items import CONTRACT_FIELDS, INTERNAL_FIELDS, fields_of
 from crawler.models import Posting
 from pipelines import READ_VERSION
 
@@ -71,7 +70,7 @@ class ReuseUnchangedPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        fields = dict(item) if isinstance(item, Item) else dict(adapter)
+        fields = fields_of(item)
         adapter["raw_hash"] = digest = raw_hash(fields)
         if self.stored is None or not (fields.get("ats") and fields.get("board") and fields.get("source_id")):
             return item

@@ -8,8 +8,6 @@ import logging
 from datetime import date, datetime
 from typing import Any, Self
 
-from itemadapter import ItemAdapter
-from scrapy import Item
 from scrapy.crawler import Crawler
 from sqlalchemy import Engine, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from crawler import db as dbmod
 from crawler.extensions import CrawlRunRecorder
+from crawler.items import fields_of
 from crawler.models import Board, Employer, Posting, utcnow
 
 logger = logging.getLogger(__name__)
@@ -175,7 +174,7 @@ class StorePostingsPipeline:
         self.writer = PostingWriter(dbmod.get_engine(self.db_url))
 
     def process_item(self, item: Any) -> Any:
-        fields = dict(item) if isinstance(item, Item) else dict(ItemAdapter(item))
+        fields = fields_of(item)
         if fields.get("unchanged_id"):
             self.unchanged.append(fields["unchanged_id"])
         else:

@@ -7,11 +7,10 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 from itemadapter import ItemAdapter
-from scrapy import Item
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.items import CONTRACT_FIELDS, REQUIRED_FIELDS
+from crawler.items import CONTRACT_FIELDS, REQUIRED_FIELDS, fields_of
 
 # Expected value types per field; a wrong type is counted and the value cleared, never stored.
 FIELD_TYPES: dict[str, tuple[type, ...]] = {
@@ -60,10 +59,10 @@ class ValidateItemPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        unusable, missing, invalid = problems(dict(item) if isinstance(item, Item) else dict(adapter))
+        unusable, missing, invalid = problems(fields_of(item))
         self.seen += 1
         if self.seen % self.FLUSH_EVERY == 0:
-            self.close_spider()
+            self.push_counts()
         if unusable:
             self.stats.inc_value("jobagg/dropped/unusable")
             where = f"{adapter.get('ats')}/{adapter.get('board')}/{adapter.get('source_id')}"
@@ -76,6 +75,9 @@ class ValidateItemPipeline:
         return item
 
     def close_spider(self) -> None:
+        self.push_counts()
+
+    def push_counts(self) -> None:
         for key, count in self.counts.items():
             self.stats.inc_value(key, count)
         self.counts.clear()
