@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from crawler.crawl import crawl_settings  # noqa: E402
-from crawler.localserver import serve  # noqa: E402
+from crawler.offline.server import serve  # noqa: E402
 from spiders.greenhouse import GreenhouseSpider  # noqa: E402
 
 TITLES = [

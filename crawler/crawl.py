@@ -1,4 +1,5 @@
-"""Running crawls in-process: registry boards grouped per platform, one Scrapy crawler per platform."""
+"""Running crawls in-process: registry boards grouped per platform, one Scrapy crawler per platform; and the
+check of registry rows against the spiders (the registry itself, in the core, does not know the spiders)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,21 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
+from rich.table import Table
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
 from sqlalchemy import select
 
 from crawler import db as dbmod
+from crawler.boards import BoardRef
 from crawler.extensions import CrawlRunRecorder
 from crawler.models import Board, CrawlRun, utcnow
-from spiders.base import BoardRef
+from crawler.registry import RegistryError
 
 
 @dataclass
@@ -62,6 +67,22 @@ def project_settings() -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     return settings
+
+
+@cache
+def spider_class(ats: str) -> type:
+    try:
+        return SpiderLoader.from_settings(project_settings()).load(ats)
+    except KeyError:
+        raise RegistryError(f"unknown platform {ats!r}") from None
+
+
+def check_board(ats: str, token: str, where: str) -> None:
+    """A registry row's check: the platform has a spider and the token matches its board format."""
+    try:
+        spider_class(ats).check_token(token)
+    except (RegistryError, ValueError) as exc:
+        raise RegistryError(f"{where}: {exc}") from None
 
 
 def crawl_settings(db_url: str, overrides: dict[str, Any] | None = None) -> Settings:
@@ -110,3 +131,16 @@ def result_of(db_url: str, spider: str, recorder: CrawlRunRecorder | None) -> Cr
             spider, run.id, run.status, run.item_count, run.dropped_count, run.closed_count, run.error_count,
             dict(run.boards or {}),
         )  # fmt: skip
+
+
+def crawl_table(results: list[CrawlResult]) -> Table:
+    """The summary table a crawl ends with (`jobagg crawl`, `jobagg run`, `jobagg demo`)."""
+    table = Table(title="Crawl summary")
+    for col in ("platform", "run", "status", "boards ok", "dead", "error", "postings", "dropped", "closed"):
+        table.add_column(col, justify="right" if col not in ("platform", "status") else "left")
+    for r in results:
+        table.add_row(
+            r.spider, str(r.run_id or "-"), r.status, str(r.count("ok")), str(r.count("dead")),
+            str(r.count("error")), str(r.items), str(r.dropped), str(r.closed),
+        )  # fmt: skip
+    return table

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawler.boards import BoardRef
 from crawler.db import session_scope
 from crawler.models import Board, Employer
-from spiders.base import BoardRef
 
 REGISTRY_COLUMNS = ("employer", "ats", "board", "region", "board_url")
 
@@ -37,23 +38,9 @@ def get_or_create_employer(session: Session, name: str) -> Employer:
     return employer
 
 
-@cache
-def spider_class(ats: str) -> type:
-    from scrapy.spiderloader import SpiderLoader
-
-    from crawler.crawl import project_settings
-
-    try:
-        return SpiderLoader.from_settings(project_settings()).load(ats)
-    except KeyError:
-        raise RegistryError(f"unknown platform {ats!r}") from None
-
-
-def validate_row(ats: str, token: str, where: str) -> None:
-    try:
-        spider_class(ats).check_token(token)
-    except (RegistryError, ValueError) as exc:
-        raise RegistryError(f"{where}: {exc}") from None
+# check(ats, token, where) raises RegistryError naming `where` when a row names an unknown platform or a token
+# its spider would reject; the application supplies it (the registry does not know the spiders).
+RowCheck = Callable[[str, str, str], None]
 
 
 def upsert_board(
@@ -78,8 +65,8 @@ def upsert_board(
     return "updated" if changed else "unchanged"
 
 
-def import_csv(path: Path, db_url: str | None = None) -> ImportResult:
-    """Import a registry CSV (employer, ats, board, region, board_url); all rows or none."""
+def import_csv(path: Path, db_url: str | None = None, *, check: RowCheck) -> ImportResult:
+    """Import a registry CSV (employer, ats, board, region, board_url); all rows or none, each row checked first."""
     result = ImportResult()
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -93,7 +80,7 @@ def import_csv(path: Path, db_url: str | None = None) -> ImportResult:
         rows = list(reader)
     for line, row in enumerate(rows, start=2):
         ats, token = (row.get("ats") or "").strip(), (row.get("board") or "").strip()
-        validate_row(ats, token, f"{path}:{line}")
+        check(ats, token, f"{path}:{line}")
     with session_scope(db_url) as session:
         for row in rows:
             outcome = upsert_board(
@@ -122,3 +109,13 @@ def boards_for(ats: str, db_url: str | None = None) -> list[BoardRef]:
     with session_scope(db_url) as session:
         rows = session.scalars(select(Board).where(Board.ats == ats, Board.active).order_by(Board.token))
         return [_ref(b) for b in rows]
+
+
+def board_source(ats: str, token: str | None, settings: Any) -> list[BoardRef]:
+    """The default `JOBAGG_BOARD_SOURCE`: registry boards from the database in `JOBAGG_DATABASE_URL`.
+
+    With a token, that board with what the registry knows of it (or just the token when it is not registered)."""
+    db_url = settings.get("JOBAGG_DATABASE_URL")
+    if token is not None:
+        return [lookup(ats, token, db_url) or BoardRef(token)]
+    return boards_for(ats, db_url)

@@ -57,6 +57,8 @@ FEED_EXPORT_FIELDS = [*CONTRACT_FIELDS, *(f for f in RAW_FIELDS if f != "descrip
 # Storage: database from JOBAGG_DATABASE_URL or the SQLite default; batch size of the upsert.
 JOBAGG_DATABASE_URL: str | None = None
 JOBAGG_STORE_BATCH_SIZE = 500
+# Where spiders learn their boards: a callable (platform, token or None, settings) -> [BoardRef].
+JOBAGG_BOARD_SOURCE = "crawler.registry.board_source"
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"

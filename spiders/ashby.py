@@ -52,35 +52,16 @@ class AshbySpider(AtsSpider):
     board_format_help = "the organisation slug, e.g. `cursor` (from jobs.ashbyhq.com/<slug>)"
 
     def board_requests(self, board: BoardRef) -> Iterable[scrapy.Request]:
-        url = self.url(board, f"/posting-api/job-board/{board.token}?includeCompensation=true")
-        yield self.list_request(board, url, self.parse_board)
+        path = f"/posting-api/job-board/{board.token}?includeCompensation=true"
+        yield self.list_request(board, path, self.parse_board)
 
     def parse_board(self, response: Response, board: BoardRef) -> Iterator[Any]:
-        data = self.read_json(response, board)
-        if data is None:
-            return
-        jobs = data.get("jobs") if isinstance(data, dict) else None
-        if not isinstance(jobs, list):
-            self.mark_board(board, "error", f"no `jobs` list at {response.url}")
-            return
         # Unlisted postings are drafts or internal; they are not on the public board.
-        listed = [j for j in jobs if isinstance(j, dict) and j.get("isListed") is not False]
-        self.crawler.stats.inc_value("jobagg/ashby/unlisted", len(jobs) - len(listed))
-        if not listed:
-            self.mark_board(board, "dead", "the board lists no postings")
-            return
-        self.mark_board(board, "ok")
-        for job in listed:
-            if not job.get("id"):
-                self.crawler.stats.inc_value("jobagg/ashby/job_without_id")
-                continue
-            if not self.listed(board, str(job["id"]), str(job.get("title") or "")):
-                continue
-            item = self.job_item(board, job)
-            if item is not None:
-                yield item
+        listing = self.listing(response, board, "jobs", public=lambda job: job.get("isListed") is not False)
+        for source_id, job in listing or ():
+            yield self.job_item(board, source_id, job)
 
-    def job_item(self, board: BoardRef, job: dict[str, Any]) -> Any:
+    def job_item(self, board: BoardRef, source_id: str, job: dict[str, Any]) -> Any:
         locations = [job.get("location")]
         locations += [s.get("location") for s in job.get("secondaryLocations") or [] if isinstance(s, dict)]
         workplace = job.get("workplaceType")
@@ -97,7 +78,7 @@ class AshbySpider(AtsSpider):
         return self.posting(
             board,
             job,
-            source_id=str(job["id"]),
+            source_id=source_id,
             url=job.get("jobUrl"),
             apply_url=job.get("applyUrl"),
             title=job.get("title"),

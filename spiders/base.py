@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -11,10 +11,14 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.http import Response
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
+from crawler.boards import BoardRef
 from crawler.items import JobPostingItem
 from pipelines.rules.roles import title_is_ml
+
+__all__ = ["AtsSpider", "BoardRef", "BoardState", "Listing", "positive_int"]
 
 ROLES = ("ml", "all")
 
@@ -25,17 +29,6 @@ def positive_int(name: str, value: int | str, maximum: int | None = None) -> int
     if number < 1 or (maximum is not None and number > maximum):
         raise ValueError(f"{name} must be between 1 and {maximum or 'any'}, got {value!r}")
     return number
-
-
-@dataclass(frozen=True)
-class BoardRef:
-    """A board to crawl: its token, the employer to show, the platform region (`eu` or None), and its public
-    career-page URL (the registry's `board_url`; the jsonld spider starts there)."""
-
-    token: str
-    employer: str | None = None
-    region: str | None = None
-    url: str | None = None
 
 
 @dataclass
@@ -49,6 +42,18 @@ class BoardState:
     skipped_by_role: int = 0
 
 
+@dataclass
+class Listing:
+    """One listing response, read: the whole JSON document, and the postings to follow as (source id, entry)
+    pairs (each with an id, seen for the first time in this crawl, and past the role filter)."""
+
+    data: Any
+    follow: list[tuple[str, dict[str, Any]]]
+
+    def __iter__(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        return iter(self.follow)
+
+
 class AtsSpider(scrapy.Spider):
     """Base spider for one applicant-tracking platform.
 
@@ -58,13 +63,18 @@ class AtsSpider(scrapy.Spider):
         api_origin_eu: the EU host, or None when the platform has none.
         board_format: a regex every board token must match; board_format_help says it in words.
     and implement:
-        board_requests(board): the first request(s) for one board; their callbacks yield
-        `self.posting(board, raw, **fields)` for each posting and call `self.listed(...)` for every id
-        the listing showed (also those skipped by the role filter), so the crawl can close vanished ones.
+        board_requests(board): the first request(s) for one board, from `list_request(board, path, callback)`.
+        Listing callbacks call `self.listing(response, board, key)`, which reads the JSON, checks its shape,
+        marks the board `dead` or `ok`, drops postings without an id, records every id (so the crawl can close
+        vanished postings) and applies the role filter; they then yield `self.posting(board, raw, **fields)`
+        (or a `detail_request`) for each (source id, entry) it returns.
+        real_origin(board) too, when the host depends on the board (Workday tenants, one site per board).
 
-    Arguments (`-a`): board (one token; default every registry board of this family), employer (display
-    name), api_base (replaces scheme, host and port of every request, keeping the real paths), roles (`ml`
-    keeps ML roles, decided from the title before any detail request; `all` keeps every posting).
+    Arguments (`-a`): board (one token; default every board the `JOBAGG_BOARD_SOURCE` callable lists for this
+    family), employer (display name), api_base (replaces scheme, host and port of every request, keeping the
+    real paths; the real host goes in an `X-Forwarded-Host` header so one local server can answer for many
+    hosts), roles (`ml` keeps ML roles, decided from the title before any detail request; `all` keeps every
+    posting).
 
     Tenant quirks go in the one hook, `adjust(item, raw)`, in a tiny subclass.
     """
@@ -114,26 +124,34 @@ class AtsSpider(scrapy.Spider):
             raise ValueError(f"{cls.name}: board token {token!r} does not match the format {expected}")
 
     def boards(self) -> list[BoardRef]:
-        """Boards of this run: given ones, else `-a board`, else every active registry board of this family."""
+        """Boards of this run: given ones, else what the `JOBAGG_BOARD_SOURCE` callable lists (`-a board` or all)."""
         if self._boards is not None:
             return self._boards
-        from crawler import registry
+        source = load_object(self.settings.get("JOBAGG_BOARD_SOURCE", "crawler.registry.board_source"))
+        return list(source(self.name, self._board_arg, self.settings))
 
-        if self._board_arg is not None:
-            known = registry.lookup(self.name, self._board_arg, self.settings.get("JOBAGG_DATABASE_URL"))
-            return [known or BoardRef(self._board_arg)]
-        return registry.boards_for(self.name, self.settings.get("JOBAGG_DATABASE_URL"))
-
-    def origin(self, board: BoardRef) -> str:
-        """Scheme and host for a board's requests; the platform's EU host when the board lives there."""
-        if self.api_base:
-            return self.api_base
+    def real_origin(self, board: BoardRef) -> str:
+        """The platform's scheme and host for a board; its EU host when the board lives there."""
         if board.region == "eu" and self.api_origin_eu:
             return self.api_origin_eu
         return self.api_origin
 
+    def origin(self, board: BoardRef) -> str:
+        """Where a board's requests go: `api_base` when given, else the real origin."""
+        return self.api_base or self.real_origin(board)
+
     def url(self, board: BoardRef, path: str) -> str:
         return self.origin(board) + path
+
+    def routing_headers(self, real_url: str) -> dict[str, str]:
+        """Under `api_base`, the real host rides along so a mirror or the local server can tell tenants apart."""
+        return {"X-Forwarded-Host": urlsplit(real_url).netloc} if self.api_base else {}
+
+    def request(self, board: BoardRef, path: str, callback: Any, **kwargs: Any) -> scrapy.Request:
+        """A request for `path` on the board's origin, with `board` in cb_kwargs and the routing header."""
+        headers = {**self.routing_headers(self.real_origin(board)), **kwargs.pop("headers", {})}
+        cb_kwargs = {"board": board, **kwargs.pop("cb_kwargs", {})}
+        return scrapy.Request(self.url(board, path), callback=callback, headers=headers, cb_kwargs=cb_kwargs, **kwargs)
 
     # --- crawling ------------------------------------------------------------------------------------
 
@@ -146,13 +164,17 @@ class AtsSpider(scrapy.Spider):
     def board_requests(self, board: BoardRef) -> Iterable[scrapy.Request]:
         raise NotImplementedError
 
-    def list_request(self, board: BoardRef, url: str, callback: Any, **kwargs: Any) -> scrapy.Request:
+    def list_request(self, board: BoardRef, path: str, callback: Any, **kwargs: Any) -> scrapy.Request:
         """A listing request: its failure marks the board `dead` (404/410) or `error` (anything else).
 
         A custom `errback` should call `listing_failed(failure)` first."""
-        cb_kwargs = {"board": board, **kwargs.pop("cb_kwargs", {})}
-        errback = kwargs.pop("errback", self.listing_failed)
-        return scrapy.Request(url, callback=callback, errback=errback, cb_kwargs=cb_kwargs, **kwargs)
+        kwargs.setdefault("errback", self.listing_failed)
+        return self.request(board, path, callback, **kwargs)
+
+    def detail_request(self, board: BoardRef, path: str, callback: Any, **kwargs: Any) -> scrapy.Request:
+        """A request for one posting's detail; its failure costs that posting's refresh, not the board."""
+        kwargs.setdefault("errback", self.detail_failed)
+        return self.request(board, path, callback, **kwargs)
 
     def listing_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -164,6 +186,23 @@ class AtsSpider(scrapy.Spider):
             what = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
             self.mark_board(board, "error", f"{what} at {request.url}")
 
+    def detail_failed(self, failure: Failure) -> None:
+        # The listing was read, so nothing wrongly closes; the posting is simply not refreshed this run.
+        self.crawler.stats.inc_value("jobagg/detail/failed")
+        request = failure.request  # type: ignore[attr-defined]
+        self.logger.warning("%s detail failed: %s (%s)", self.name, request.url, failure.getErrorMessage())
+
+    def read_detail(self, response: Response) -> Any:
+        """A detail response's JSON object, or None (counted) when it is not one."""
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            self.crawler.stats.inc_value("jobagg/detail/failed")
+            return None
+        return data
+
     def mark_board(self, board: BoardRef, status: str, reason: str | None = None) -> None:
         """Record a board's state; error outranks dead outranks ok, so one bad page is never forgotten."""
         state = self.board_states.setdefault(board.token, BoardState())
@@ -174,9 +213,71 @@ class AtsSpider(scrapy.Spider):
         if status != "ok":
             self.logger.warning("board %s/%s is %s: %s", self.name, board.token, status, reason)
 
+    # --- listings ------------------------------------------------------------------------------------
+
+    def listing(
+        self,
+        response: Response,
+        board: BoardRef,
+        key: str | None,
+        *,
+        decides: bool = True,
+        id_of: str | Callable[[dict[str, Any]], Any] = "id",
+        title_of: str | Callable[[dict[str, Any]], Any] = "title",
+        public: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> Listing | None:
+        """Read one listing response: JSON -> its postings list -> dead/ok -> id guard -> `listed`.
+
+        key: where the postings list sits in the JSON object (None: the JSON is the list).
+        decides: whether this response decides the board's health (the first page of the board's own listing,
+            not a later page or a slice): empty means `dead`, else `ok`.
+        id_of, title_of: a posting's id and title, as a key or a function of the entry.
+        public: keeps the entries the public board shows; the others are counted and are not postings.
+        Returns None after marking the board `error` when the response is not a listing.
+        """
+        data = self.read_json(response, board)
+        if data is None:
+            return None
+        entries = data if key is None else (data.get(key) if isinstance(data, dict) else None)
+        if not isinstance(entries, list):
+            what = "a JSON array" if key is None else f"a `{key}` list"
+            self.mark_board(board, "error", f"expected {what} at {response.url}")
+            return None
+        if public is not None:
+            shown = [e for e in entries if not isinstance(e, dict) or public(e)]
+            self.crawler.stats.inc_value(f"jobagg/{self.name}/unlisted", len(entries) - len(shown))
+            entries = shown
+        if decides:
+            if not entries:
+                self.mark_board(board, "dead", "the board lists no postings")
+                return Listing(data, [])
+            self.mark_board(board, "ok")
+        return Listing(data, list(self.follow(board, entries, id_of, title_of)))
+
+    def follow(
+        self,
+        board: BoardRef,
+        entries: Iterable[Any],
+        id_of: str | Callable[[dict[str, Any]], Any] = "id",
+        title_of: str | Callable[[dict[str, Any]], Any] = "title",
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The id guard and `listed` for a listing's entries: (source id, entry) for each one to follow."""
+        for entry in entries:
+            raw_id = (id_of(entry) if callable(id_of) else entry.get(id_of)) if isinstance(entry, dict) else None
+            if raw_id is None or raw_id == "":
+                self.crawler.stats.inc_value(f"jobagg/{self.name}/posting_without_id")
+                continue
+            title = title_of(entry) if callable(title_of) else entry.get(title_of)
+            if self.listed(board, str(raw_id), str(title or "")):
+                yield str(raw_id), entry
+
     def listed(self, board: BoardRef, source_id: str, title: str) -> bool:
-        """Record a listed posting; True when its title passes the role filter and it should be followed."""
+        """Record a listed posting; True when it is new in this crawl and its title passes the role filter.
+
+        A posting shown twice (overlapping Workday slices, two pages of one site) is followed once."""
         state = self.board_states.setdefault(board.token, BoardState())
+        if source_id in state.listed_ids:
+            return False
         state.listed_ids.add(source_id)
         if self.roles == "all" or title_is_ml(title):
             return True

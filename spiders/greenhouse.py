@@ -27,37 +27,19 @@ class GreenhouseSpider(AtsSpider):
     board_format_help = "the board slug, e.g. `anthropic` (from job-boards.greenhouse.io/<slug>)"
 
     def board_requests(self, board: BoardRef) -> Iterable[scrapy.Request]:
-        yield self.list_request(board, self.url(board, f"/v1/boards/{board.token}/jobs?content=true"), self.parse_board)
+        yield self.list_request(board, f"/v1/boards/{board.token}/jobs?content=true", self.parse_board)
 
     def parse_board(self, response: Response, board: BoardRef) -> Iterator[Any]:
-        data = self.read_json(response, board)
-        if data is None:
-            return
-        jobs = data.get("jobs") if isinstance(data, dict) else None
-        if not isinstance(jobs, list):
-            self.mark_board(board, "error", f"no `jobs` list at {response.url}")
-            return
-        if not jobs:
-            self.mark_board(board, "dead", "the board lists no postings")
-            return
-        self.mark_board(board, "ok")
-        for job in jobs:
-            if not isinstance(job, dict) or job.get("id") is None:
-                self.crawler.stats.inc_value("jobagg/greenhouse/job_without_id")
-                continue
-            if not self.listed(board, str(job["id"]), str(job.get("title") or "")):
-                continue
-            item = self.job_item(board, job)
-            if item is not None:
-                yield item
+        for source_id, job in self.listing(response, board, "jobs") or ():
+            yield self.job_item(board, source_id, job)
 
-    def job_item(self, board: BoardRef, job: dict[str, Any]) -> Any:
+    def job_item(self, board: BoardRef, source_id: str, job: dict[str, Any]) -> Any:
         offices = [o.get("name") or "" for o in job.get("offices") or [] if isinstance(o, dict)]
         remote_words = [name for name in offices if re.search(r"\b(remote|hybrid)\b", name, re.I)]
         return self.posting(
             board,
             job,
-            source_id=str(job["id"]),
+            source_id=source_id,
             url=job.get("absolute_url"),
             title=job.get("title"),
             employer_name=job.get("company_name"),

@@ -128,7 +128,7 @@ class JsonldSpider(AtsSpider):
     """Career sites with schema.org JobPosting JSON-LD: pages, listing pages and sitemaps."""
 
     name = "jsonld"
-    # Each site is its own origin; this is the pattern, resolved per board by origin().
+    # Each site is its own origin; this is the pattern, resolved per board by real_origin().
     api_origin = "https://{host}"
     board_format = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?"
     board_format_help = "the site's host name, e.g. `careers.example.com`"
@@ -152,8 +152,8 @@ class JsonldSpider(AtsSpider):
 
     # --- where requests go -----------------------------------------------------------------------------
 
-    def origin(self, board: BoardRef) -> str:
-        return self.api_base or f"https://{board.token}"
+    def real_origin(self, board: BoardRef) -> str:
+        return f"https://{board.token}"
 
     def fetch_url(self, real_url: str) -> str:
         """The URL to request: the real one, or with api_base its path on the api_base origin."""
@@ -191,6 +191,7 @@ class JsonldSpider(AtsSpider):
         self._pending[board.token] += 1
         return scrapy.Request(
             self.fetch_url(real_url),
+            headers=self.routing_headers(real_url),
             callback=callback,
             errback=self.start_failed if start else self.page_failed,
             cb_kwargs={"board": board, "real_url": real_url},
@@ -290,6 +291,7 @@ class JsonldSpider(AtsSpider):
             if repaired:
                 self.crawler.stats.inc_value("jobagg/jsonld/blocks_repaired")
             postings.extend(job_postings(data))
+        found = []
         for index, posting in enumerate(postings):
             source_id = identifier_of(posting) or self.posting_url(posting, real_url)
             if len(postings) > 1 and not identifier_of(posting) and not posting.get("url"):
@@ -298,11 +300,9 @@ class JsonldSpider(AtsSpider):
             if not title:
                 self.crawler.stats.inc_value("jobagg/jsonld/posting_without_title")
                 continue
-            if not self.listed(board, source_id, title):
-                continue
-            item = self.job_item(board, posting, source_id, title, real_url)
-            if item is not None:
-                yield item
+            found.append({"id": source_id, "title": title, "posting": posting})
+        for source_id, entry in self.follow(board, found):
+            yield self.job_item(board, entry["posting"], source_id, entry["title"], real_url)
 
     @staticmethod
     def posting_url(posting: dict[str, Any], real_url: str) -> str:

@@ -12,7 +12,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.base import AtsSpider, BoardRef, positive_int
+from spiders.base import AtsSpider, BoardRef, Listing, positive_int
 
 # Lever documents `on-site`; the API sends `onsite`; `unspecified` says nothing.
 WORKPLACE = {"onsite": "onsite", "on-site": "onsite", "hybrid": "hybrid", "remote": "remote"}
@@ -66,65 +66,48 @@ class LeverSpider(AtsSpider):
     def board_requests(self, board: BoardRef) -> Iterable[scrapy.Request]:
         yield self.page_request(board, 0, [])
 
-    def page_request(self, board: BoardRef, skip: int, collected: list[dict[str, Any]]) -> scrapy.Request:
-        url = self.url(board, f"/v0/postings/{board.token}?mode=json&skip={skip}&limit={self.page_size}")
+    def page_request(self, board: BoardRef, skip: int, pages: list[Listing]) -> scrapy.Request:
+        path = f"/v0/postings/{board.token}?mode=json&skip={skip}&limit={self.page_size}"
         return self.list_request(
-            board, url, self.parse_page, errback=self.page_failed, cb_kwargs={"skip": skip, "collected": collected}
+            board, path, self.parse_page, errback=self.page_failed, cb_kwargs={"skip": skip, "pages": pages}
         )
 
-    def parse_page(
-        self, response: Response, board: BoardRef, skip: int, collected: list[dict[str, Any]]
-    ) -> Iterator[Any]:
-        data = self.read_json(response, board)
-        if data is None:
-            yield from self.emit(board, collected)
+    def parse_page(self, response: Response, board: BoardRef, skip: int, pages: list[Listing]) -> Iterator[Any]:
+        listing = self.listing(response, board, None, decides=skip == 0, title_of="text")
+        if listing is None:
+            yield from self.emit(board, pages)
             return
-        if not isinstance(data, list):
-            self.mark_board(board, "error", f"expected a JSON array at {response.url}")
-            yield from self.emit(board, collected)
-            return
-        if skip == 0 and not data:
-            self.mark_board(board, "dead", "the board lists no postings")
-            return
-        if skip == 0:
-            self.mark_board(board, "ok")
-        collected.extend(p for p in data if isinstance(p, dict))
+        pages.append(listing)
         # No total: a full page may be followed by more, a short or empty one is the last.
-        if len(data) >= self.page_size:
-            yield self.page_request(board, skip + len(data), collected)
+        if len(listing.data) >= self.page_size:
+            yield self.page_request(board, skip + len(listing.data), pages)
         else:
-            yield from self.emit(board, collected)
+            yield from self.emit(board, pages)
 
     def page_failed(self, failure: Failure) -> Iterator[Any]:
         self.listing_failed(failure)
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
         # What the earlier pages showed is still true; the error state keeps anything from being closed.
-        yield from self.emit(kwargs["board"], kwargs["collected"])
+        yield from self.emit(kwargs["board"], kwargs["pages"])
 
-    def emit(self, board: BoardRef, postings: list[dict[str, Any]]) -> Iterator[Any]:
+    def emit(self, board: BoardRef, pages: list[Listing]) -> Iterator[Any]:
         """Items for a board's postings, once every page is in, so per-location copies can name each other."""
         copies: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for posting in postings:
-            if posting.get("id"):
-                copies[self.job_key(posting)].append(str(posting["id"]))
-        for posting in postings:
-            if not posting.get("id"):
-                self.crawler.stats.inc_value("jobagg/lever/posting_without_id")
-                continue
-            source_id = str(posting["id"])
-            if not self.listed(board, source_id, str(posting.get("text") or "")):
-                continue
-            siblings = [i for i in copies[self.job_key(posting)] if i != source_id]
-            item = self.posting_item(board, posting, siblings)
-            if item is not None:
-                yield item
+        for page in pages:
+            for posting in page.data:
+                if isinstance(posting, dict) and posting.get("id"):
+                    copies[self.job_key(posting)].append(str(posting["id"]))
+        for page in pages:
+            for source_id, posting in page:
+                siblings = [i for i in copies[self.job_key(posting)] if i != source_id]
+                yield self.posting_item(board, source_id, posting, siblings)
 
     @staticmethod
     def job_key(posting: dict[str, Any]) -> tuple[str, str]:
         categories = posting.get("categories") or {}
         return (str(posting.get("text") or "").strip().casefold(), str(categories.get("team") or "").casefold())
 
-    def posting_item(self, board: BoardRef, posting: dict[str, Any], siblings: list[str]) -> Any:
+    def posting_item(self, board: BoardRef, source_id: str, posting: dict[str, Any], siblings: list[str]) -> Any:
         categories = posting.get("categories") or {}
         locations = categories.get("allLocations") or [categories.get("location")]
         salary = posting.get("salaryRange") or {}
@@ -138,7 +121,7 @@ class LeverSpider(AtsSpider):
         return self.posting(
             board,
             posting,
-            source_id=str(posting["id"]),
+            source_id=source_id,
             url=posting.get("hostedUrl"),
             apply_url=posting.get("applyUrl"),
             title=posting.get("text"),

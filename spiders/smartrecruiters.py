@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 
 import scrapy
 from scrapy.http import Response
-from twisted.python.failure import Failure
 
 from spiders.base import AtsSpider, BoardRef, positive_int
 
@@ -66,49 +65,25 @@ class SmartrecruitersSpider(AtsSpider):
         yield self.page_request(board, 0)
 
     def page_request(self, board: BoardRef, offset: int) -> scrapy.Request:
-        url = self.url(board, f"/v1/companies/{board.token}/postings?limit={self.page_size}&offset={offset}")
-        return self.list_request(board, url, self.parse_page, cb_kwargs={"offset": offset})
+        path = f"/v1/companies/{board.token}/postings?limit={self.page_size}&offset={offset}"
+        return self.list_request(board, path, self.parse_page, cb_kwargs={"offset": offset})
 
     def parse_page(self, response: Response, board: BoardRef, offset: int) -> Iterator[Any]:
-        data = self.read_json(response, board)
-        if data is None:
+        # totalFound is 0 both for an unknown company and for one with no open postings: either way, dead.
+        listing = self.listing(response, board, "content", decides=offset == 0, title_of="name")
+        if listing is None:
             return
-        content = data.get("content") if isinstance(data, dict) else None
-        if not isinstance(content, list):
-            self.mark_board(board, "error", f"no `content` list at {response.url}")
-            return
-        total = int(data.get("totalFound") or 0)
         if offset == 0:
-            if total == 0 and not content:
-                # The API says 0 both for an unknown company and for one with no open postings.
-                self.mark_board(board, "dead", "unknown company or no postings (totalFound 0)")
-                return
-            self.mark_board(board, "ok")
+            total = int(listing.data.get("totalFound") or 0)
             for next_offset in range(self.page_size, total, self.page_size):
                 yield self.page_request(board, next_offset)
-        for entry in content:
-            if not isinstance(entry, dict) or not entry.get("id"):
-                self.crawler.stats.inc_value("jobagg/smartrecruiters/posting_without_id")
-                continue
-            if not self.listed(board, str(entry["id"]), str(entry.get("name") or "")):
-                continue
-            yield scrapy.Request(
-                self.url(board, f"/v1/companies/{board.token}/postings/{entry['id']}"),
-                callback=self.parse_detail,
-                errback=self.detail_failed,
-                cb_kwargs={"board": board, "entry": entry},
-            )
-
-    def detail_failed(self, failure: Failure) -> None:
-        # The listing was read, so nothing wrongly closes; the posting is simply not refreshed this run.
-        self.crawler.stats.inc_value("jobagg/detail/failed")
-        self.logger.warning("smartrecruiters detail failed: %s (%s)", failure.request.url, failure.getErrorMessage())  # type: ignore[attr-defined]
+        for source_id, entry in listing:
+            path = f"/v1/companies/{board.token}/postings/{source_id}"
+            yield self.detail_request(board, path, self.parse_detail, cb_kwargs={"entry": entry})
 
     def parse_detail(self, response: Response, board: BoardRef, entry: dict[str, Any]) -> Any:
-        try:
-            detail = response.json()
-        except ValueError:
-            self.crawler.stats.inc_value("jobagg/detail/failed")
+        detail = self.read_detail(response)
+        if detail is None:
             return None
         posting = {**entry, **detail}
         location = posting.get("location") or {}

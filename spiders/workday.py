@@ -1,6 +1,14 @@
-"""Workday career sites: a POSTed search paged 20 at a time, capped at 2,000 results per query (split by facet
-past that), relative "Posted ..." dates in the list, and one detail request per kept posting for the
-description and the real start date."""
+"""Workday career sites: a POSTed search paged 20 at a time, capped at 2,000 results per query, relative
+"Posted ..." dates in the list, and one detail request per kept posting for the description and the real
+start date.
+
+The cap: a search pages through at most 2,000 results and its `total` is capped too (2,000 means "2,000 or
+more"), so the real size is read from the facet counts. Requisition facets (`timeType`, `jobFamilyGroup`, ...)
+hold one value per posting, so each one's counts add up to the postings that have it; location facets overlap
+(a posting in three places counts three times) and only bound the size from above. A search past the cap is
+split by a facet, recursively, until every slice is under it; slices overlap, so each posting is followed once;
+and when the slices together show fewer postings than the real size, the board is `error` and nothing closes.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +42,16 @@ class Facet:
     def largest(self) -> int:
         return max(self.counts.values(), default=0)
 
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def overlapping(self) -> bool:
+        """Location facets (`locations`, `locationCountry`, `locationHierarchy1`, ...) give a posting every place
+        it is in; requisition facets give it one value."""
+        return "location" in self.parameter.lower()
+
 
 def flatten_facets(facets: Any) -> list[Facet]:
     """Facets as Workday nests them (groups such as `locationMainGroup` hold facets of their own)."""
@@ -51,13 +69,27 @@ def flatten_facets(facets: Any) -> list[Facet]:
     return out
 
 
-def choose_split(facets: list[Facet], total: int, applied: dict[str, list[str]]) -> Facet | None:
+def real_size(total: int, facets: list[Facet], cap: int) -> int:
+    """A search's real size: `total` below the cap; at the cap, the largest count a one-value facet adds up to."""
+    if total < cap:
+        return total
+    return max([total, *(f.total for f in facets if not f.overlapping)])
+
+
+def choose_split(facets: list[Facet], size: int, applied: dict[str, list[str]]) -> Facet | None:
     """The facet that covers every posting in the fewest, smallest slices; None if no facet covers them all.
 
-    A facet whose counts add up to less than the total leaves postings without a value unreachable.
+    A one-value facet whose counts add up to the size partitions the search exactly, so it is preferred to a
+    location facet, whose slices overlap. A facet adding up to less than the size would leave postings out.
     """
-    usable = [f for f in facets if f.parameter not in applied and len(f.counts) > 1 and sum(f.counts.values()) >= total]
-    return min(usable, key=lambda f: (f.largest, len(f.counts)), default=None)
+    usable = [f for f in facets if f.parameter not in applied and len(f.counts) > 1 and f.total >= size]
+    return min(usable, key=lambda f: (f.overlapping, f.largest, len(f.counts)), default=None)
+
+
+def posting_id(entry: dict[str, Any]) -> str | None:
+    """The last segment of `externalPath` (`Machine-Learning-Engineer_JR-01001`): stable across slices."""
+    path = entry.get("externalPath")
+    return str(path).rstrip("/").rsplit("/", 1)[-1] or None if path else None
 
 
 @dataclass
@@ -90,8 +122,9 @@ class WorkdaySpider(AtsSpider):
             self.page_size = positive_int("page_size", page_size, 20)
         if result_cap is not None:
             self.result_cap = positive_int("result_cap", result_cap)
-        # Postings already followed per board: facet slices overlap.
-        self._seen: dict[str, set[str]] = {}
+        # Per board: searches not answered yet, and the real size when the board had to be split.
+        self._pending: dict[str, int] = {}
+        self._expected: dict[str, int] = {}
 
     @staticmethod
     def parts(board: BoardRef) -> re.Match[str]:
@@ -100,26 +133,25 @@ class WorkdaySpider(AtsSpider):
             raise ValueError(f"workday: bad board token {board.token!r}")
         return m
 
-    def origin(self, board: BoardRef) -> str:
-        if self.api_base:
-            return self.api_base
+    def real_origin(self, board: BoardRef) -> str:
         m = self.parts(board)
         return f"https://{m['tenant']}.{m['shard']}.myworkdayjobs.com"
 
     def public_url(self, board: BoardRef, external_path: str) -> str:
-        m = self.parts(board)
-        return f"https://{m['tenant']}.{m['shard']}.myworkdayjobs.com/{m['site']}{external_path}"
+        return f"{self.real_origin(board)}/{self.parts(board)['site']}{external_path}"
 
     def board_requests(self, board: BoardRef) -> Iterable[scrapy.Request]:
-        self._seen[board.token] = set()
+        self._pending[board.token] = 0
         yield self.search_request(board, Search(), 0)
 
     def search_request(self, board: BoardRef, search: Search, offset: int) -> scrapy.Request:
         m = self.parts(board)
+        self._pending[board.token] += 1
         return self.list_request(
             board,
-            self.url(board, f"/wday/cxs/{m['tenant']}/{m['site']}/jobs"),
+            f"/wday/cxs/{m['tenant']}/{m['site']}/jobs",
             self.parse_search,
+            errback=self.search_failed,
             method="POST",
             body=search.body(offset, self.page_size),
             headers={"Content-Type": "application/json", "Accept": "application/json"},
@@ -128,70 +160,59 @@ class WorkdaySpider(AtsSpider):
         )
 
     def parse_search(self, response: Response, board: BoardRef, search: Search, offset: int) -> Iterator[Any]:
-        data = self.read_json(response, board)
-        if data is None:
-            return
-        postings = data.get("jobPostings") if isinstance(data, dict) else None
-        if not isinstance(postings, list):
-            self.mark_board(board, "error", f"no `jobPostings` list at {response.url}")
-            return
-        if offset == 0:
-            # Only the first page reports the total; later pages may say 0.
-            total = int(data.get("total") or 0)
-            if not search.applied and total == 0 and not postings:
-                self.mark_board(board, "dead", "the career site lists no postings")
+        try:
+            listing = self.listing(
+                response, board, "jobPostings", decides=offset == 0 and not search.applied, id_of=posting_id
+            )
+            if listing is None:
                 return
-            if not search.applied:
-                self.mark_board(board, "ok")
-            yield from self.plan(board, search, total, data.get("facets"))
-        yield from self.listing(board, postings)
+            # Only the first page of a search reports the total and the facets; later pages may say 0.
+            if offset == 0 and listing.data.get("jobPostings"):
+                yield from self.plan(board, search, int(listing.data.get("total") or 0), listing.data.get("facets"))
+            m = self.parts(board)
+            for source_id, entry in listing:
+                path = f"/wday/cxs/{m['tenant']}/{m['site']}{entry['externalPath']}"
+                yield self.detail_request(
+                    board, path, self.parse_detail, headers={"Accept": "application/json"},
+                    cb_kwargs={"entry": entry, "source_id": source_id},
+                )  # fmt: skip
+        finally:
+            self.search_done(board)
+
+    def search_failed(self, failure: Failure) -> None:
+        self.listing_failed(failure)
+        self.search_done(failure.request.cb_kwargs["board"])  # type: ignore[attr-defined]
 
     def plan(self, board: BoardRef, search: Search, total: int, facets: Any) -> Iterator[scrapy.Request]:
         """After a search's first page: page through it, or split it by a facet if it passes the cap."""
-        if total > self.result_cap:
-            facet = choose_split(flatten_facets(facets), total, search.applied)
+        flat = flatten_facets(facets)
+        size = real_size(total, flat, self.result_cap)
+        if size > self.result_cap:
+            if not search.applied:
+                self._expected[board.token] = size
+            facet = choose_split(flat, size, search.applied)
             if facet is not None:
                 self.crawler.stats.inc_value("jobagg/workday/facet_splits")
                 for value in facet.counts:
                     yield self.search_request(board, Search({**search.applied, facet.parameter: [value]}), 0)
                 return
-            self.mark_board(board, "error", f"{total} results pass the {self.result_cap} cap and no facet splits them")
+            self.mark_board(board, "error", f"{size} results pass the {self.result_cap} cap and no facet splits them")
         for offset in range(self.page_size, min(total, self.result_cap), self.page_size):
             yield self.search_request(board, search, offset)
 
-    def listing(self, board: BoardRef, postings: list[Any]) -> Iterator[scrapy.Request]:
-        seen = self._seen.setdefault(board.token, set())
-        for entry in postings:
-            path = entry.get("externalPath") if isinstance(entry, dict) else None
-            if not path:
-                self.crawler.stats.inc_value("jobagg/workday/posting_without_path")
-                continue
-            source_id = path.rstrip("/").rsplit("/", 1)[-1]
-            # Facet slices overlap (a posting in two locations is in both), so each posting is followed once.
-            if source_id in seen:
-                continue
-            seen.add(source_id)
-            if not self.listed(board, source_id, str(entry.get("title") or "")):
-                continue
-            m = self.parts(board)
-            yield scrapy.Request(
-                self.url(board, f"/wday/cxs/{m['tenant']}/{m['site']}{path}"),
-                callback=self.parse_detail,
-                errback=self.detail_failed,
-                headers={"Accept": "application/json"},
-                cb_kwargs={"board": board, "entry": entry, "source_id": source_id},
-            )
-
-    def detail_failed(self, failure: Failure) -> None:
-        # The listing was read, so nothing wrongly closes; the posting is simply not refreshed this run.
-        self.crawler.stats.inc_value("jobagg/detail/failed")
-        self.logger.warning("workday detail failed: %s (%s)", failure.request.url, failure.getErrorMessage())  # type: ignore[attr-defined]
+    def search_done(self, board: BoardRef) -> None:
+        """One search page answered; after the last, a split board must have shown its real size."""
+        self._pending[board.token] -= 1
+        expected = self._expected.get(board.token)
+        if self._pending[board.token] == 0 and expected is not None:
+            found = len(self.board_states[board.token].listed_ids)
+            self.crawler.stats.set_value("jobagg/workday/split_found", found)
+            if found < expected:
+                self.mark_board(board, "error", f"the facet slices showed {found} of {expected} postings")
 
     def parse_detail(self, response: Response, board: BoardRef, entry: dict[str, Any], source_id: str) -> Any:
-        try:
-            data = response.json()
-        except ValueError:
-            self.crawler.stats.inc_value("jobagg/detail/failed")
+        data = self.read_detail(response)
+        if data is None:
             return None
         info = data.get("jobPostingInfo") or {}
         path = entry["externalPath"]

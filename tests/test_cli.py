@@ -111,8 +111,8 @@ def test_export_jsonl_has_contract_fields(sqlite_url: str, tmp_path: Path) -> No
 
 def test_run_crawls_due_boards_then_matches_and_tags(db_url: str, tmp_path: Path) -> None:
     """What a scheduler calls, against the bundled corpus: registry -> crawl -> DOL join -> tags."""
-    from crawler.localserver import BUNDLED_CORPUS, serve
     from crawler.models import PostingSponsorship
+    from crawler.offline.server import BUNDLED_CORPUS, serve
     from matching.demo import sample_files
 
     assert jobagg("--db", db_url, "boards", "import", str(BUNDLED_CORPUS / "boards.csv")).returncode == 0

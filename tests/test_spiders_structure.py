@@ -13,7 +13,7 @@ from scrapy.spiderloader import SpiderLoader
 
 from crawler.crawl import project_settings
 from crawler.items import CONTRACT_FIELDS
-from crawler.localserver import serve
+from crawler.offline.server import serve
 from spiders.base import AtsSpider
 from tests.crawling import ATS_FIXTURES, scrapy_crawl
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from crawler import db as dbmod
 from crawler.extensions import CrawlRunRecorder
-from crawler.localserver import serve
 from crawler.models import Board, CrawlRun, Employer, Posting, utcnow
+from crawler.offline.server import serve
 from pipelines.normalize import normalize
 from pipelines.store import PostingWriter, content_hash, row_from_item
 from tests.crawling import ATS_FIXTURES, scrapy_crawl

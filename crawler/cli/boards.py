@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from crawler import db as dbmod
 from crawler import registry
 from crawler.cli import AppContext, main, pass_app
+from crawler.crawl import check_board
 from crawler.models import Board, Employer
 
 BUNDLED_REGISTRY = Path(registry.__file__).parent / "data" / "boards.csv"
@@ -33,7 +34,7 @@ def import_boards(app: AppContext, file: Path | None, bundled: bool) -> None:
     path = BUNDLED_REGISTRY if bundled else file
     assert path is not None
     try:
-        result = registry.import_csv(path, app.db_url)
+        result = registry.import_csv(path, app.db_url, check=check_board)
     except registry.RegistryError as exc:
         raise click.ClickException(str(exc)) from None
     table = Table(title=f"Imported {path}")
@@ -52,7 +53,7 @@ def import_boards(app: AppContext, file: Path | None, bundled: bool) -> None:
 def add_board(app: AppContext, ats: str, token: str, employer: str, region: str | None) -> None:
     """Add one board: ATS is the platform (greenhouse, lever, ...), TOKEN its board token."""
     try:
-        registry.validate_row(ats, token, "boards add")
+        check_board(ats, token, "boards add")
     except registry.RegistryError as exc:
         raise click.ClickException(str(exc)) from None
     with dbmod.session_scope(app.db_url) as session:

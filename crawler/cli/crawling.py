@@ -7,10 +7,9 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from crawler.cli import AppContext, main, pass_app
-from crawler.crawl import CrawlResult, run_crawls, select_boards
+from crawler.crawl import CrawlResult, crawl_table, run_crawls, select_boards
 
 
 def crawl_with_progress(
@@ -40,18 +39,6 @@ def crawl_with_progress(
         results = run_crawls(db_url, groups, spider_args=spider_args, settings=settings, on_item=on_item)
     console.print(crawl_table(results))
     return results
-
-
-def crawl_table(results: list[CrawlResult]) -> Table:
-    table = Table(title="Crawl summary")
-    for col in ("platform", "run", "status", "boards ok", "dead", "error", "postings", "dropped", "closed"):
-        table.add_column(col, justify="right" if col not in ("platform", "status") else "left")
-    for r in results:
-        table.add_row(
-            r.spider, str(r.run_id or "-"), r.status, str(r.count("ok")), str(r.count("dead")),
-            str(r.count("error")), str(r.items), str(r.dropped), str(r.closed),
-        )  # fmt: skip
-    return table
 
 
 def crawl_options(func: Any) -> Any:
@@ -97,6 +84,6 @@ def run(app: AppContext, roles: str, api_base: str | None) -> None:
 @pass_app
 def demo(app: AppContext) -> None:
     """The whole pipeline offline: serve the bundled corpus on 127.0.0.1, crawl, store, match, tag, summarise."""
-    from crawler.demo import run_demo
+    from crawler.offline.demo import run_demo
 
     run_demo(app.db_url)

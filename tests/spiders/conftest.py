@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from crawler import db as dbmod
-from crawler.localserver import CorpusServer, serve
 from crawler.models import Board, CrawlRun
+from crawler.offline.server import CorpusServer, serve
 from tests.crawling import ATS_FIXTURES, CrawlOutput, scrapy_crawl
 
 Crawl = Callable[..., CrawlOutput]

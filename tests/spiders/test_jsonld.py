@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.localserver import CorpusServer
+from crawler.offline.server import CorpusServer
 from spiders.jsonld import JsonldSpider, job_postings, parse_block, salary_fields
 from tests.spiders.conftest import Crawl, board_row, by_title, last_run
 

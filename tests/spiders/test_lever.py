@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crawler.localserver import CorpusServer
+from crawler.offline.server import CorpusServer
 from spiders.base import BoardRef
 from spiders.lever import LeverSpider, description_html
 from tests.spiders.conftest import Crawl, board_row, by_title, last_run

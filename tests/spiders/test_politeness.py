@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from crawler.crawl import project_settings
-from crawler.localserver import serve
 from crawler.middlewares import retry_after_seconds
+from crawler.offline.server import serve
 from tests.crawling import ATS_FIXTURES
 from tests.spiders.conftest import Crawl, last_run
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.localserver import CorpusServer
+from crawler.offline.server import CorpusServer
 from spiders.smartrecruiters import full_location
 from tests.spiders.conftest import Crawl, board_row, by_title, last_run
 

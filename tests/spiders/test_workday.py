@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crawler.localserver import CorpusServer
+from crawler.offline.server import CorpusServer
 from spiders.workday import Facet, choose_split, flatten_facets
 from tests.spiders.conftest import Crawl, board_row, by_title, last_run
 

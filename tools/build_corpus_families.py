@@ -1,7 +1,7 @@
 """Writes the bundled offline boards of the non-Greenhouse families (Lever, Ashby, Workday, SmartRecruiters and
-a JSON-LD career site) in each platform's real shape, in the layout crawler/localserver.py documents.
+a JSON-LD career site) in each platform's real shape, in the layout crawler/offline/server.py documents.
 
-Run `python -m crawler.corpus.build_families` after editing the postings below; the output is committed.
+Run `python tools/build_corpus_families.py` after editing the postings below; the output is committed.
 """
 
 # ruff: noqa: E501  -- posting tables read best one row per line; wrapping them would hide the columns.
@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).parent
+# The bundled corpus this script writes.
+HERE = Path(__file__).resolve().parent.parent / "crawler" / "offline" / "corpus"
 
 OFFER = "We sponsor H-1B visas and green cards for this role, and H-1B transfers are welcome."
 REFUSE = "We are unable to sponsor or take over sponsorship of an employment visa at this time."
@@ -233,7 +234,8 @@ def main() -> None:
     write(HERE / "workday" / "northwind.wd1__NorthwindCareers.json", workday())
     write(HERE / "smartrecruiters" / "helixpayments.json", smartrecruiters())
     for rel, text in jsonld().items():
-        write(HERE / "jsonld" / rel, text)
+        # The local server finds a site by its host name.
+        write(HERE / "jsonld" / "careers.pylonsearch.example" / rel, text)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,10 @@ from sqlalchemy import func, select
 
 from crawler import db as dbmod
 from crawler import registry
-from crawler.cli.crawling import crawl_table
-from crawler.crawl import run_crawls
-from crawler.localserver import BUNDLED_CORPUS, serve
+from crawler.boards import BoardRef
+from crawler.crawl import check_board, crawl_table, run_crawls
 from crawler.models import Posting, PostingSponsorship
-from spiders.base import BoardRef
+from crawler.offline.server import BUNDLED_CORPUS, serve
 
 DEMO_REGISTRY = BUNDLED_CORPUS / "boards.csv"
 
@@ -36,7 +35,7 @@ def run_demo(db_url: str, console: Console | None = None) -> None:
     engine = dbmod.get_engine(db_url)
     console.rule("jobagg demo: offline corpus -> spiders -> pipelines -> database")
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
-    imported = registry.import_csv(DEMO_REGISTRY, db_url)
+    imported = registry.import_csv(DEMO_REGISTRY, db_url, check=check_board)
     console.print(f"registry: {imported.added} board(s) added, {imported.unchanged + imported.updated} already known")
     groups = demo_boards()
     with serve(BUNDLED_CORPUS) as server:

@@ -1,6 +1,6 @@
-"""Writes the bundled offline Greenhouse corpus (crawler/corpus/greenhouse/*.json) in the platform's real shape.
+"""Writes the bundled offline Greenhouse corpus (crawler/offline/corpus/greenhouse/*.json) in the platform's real shape.
 
-Run `python -m crawler.corpus.build_greenhouse` after editing the postings below; the JSON is committed.
+Run `python tools/build_corpus_greenhouse.py` after editing the postings below; the JSON is committed.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import html
 import json
 from pathlib import Path
 
-OUT = Path(__file__).parent / "greenhouse"
+OUT = Path(__file__).resolve().parent.parent / "crawler" / "offline" / "corpus" / "greenhouse"
 
 ABOUT = {
     "acmeai": "<p><strong>About Acme AI</strong></p><p>Acme AI builds foundation models for industrial "

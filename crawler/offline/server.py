@@ -10,12 +10,17 @@ Corpus layout, one file per board under `<root>/<platform>/`:
   `{"jobPostings": [list entries, each with an extra "facets": {param: [value id, ...]}],
   "facetDescriptors": {param: {"descriptor": str, "values": {value id: str}}},
   "details": {externalPath: detail response}, "resultCap"?: int}`. The list answers like the real one:
-  `limit` above 20 is a 400, `total` only on the first page, `appliedFacets` filter, at most `resultCap`
-  (default 2,000) results reachable by paging.
+  `limit` above 20 is a 400, `appliedFacets` filter, at most `resultCap` (default 2,000) results reachable by
+  paging, and `total` (first page only) is capped at `resultCap` as the service's is; facet counts are over the
+  postings matching the applied facets, a posting counting once per value (so location values overlap).
+  The tenant's file is chosen by the real host (`<tenant>.<wdN>.myworkdayjobs.com`).
 - smartrecruiters: `<company>.json`, `{"content": [list entries], "details": {id: detail response}}`; an
   unknown company answers `totalFound: 0` as the real API does.
-- jsonld: static pages and sitemaps at `<root>/jsonld/<path>` for GET `<path>` (`.../` serves `index.html`).
-  `api_base` drops the site's host, so the sites of one corpus must not share paths.
+- jsonld: static pages and sitemaps at `<root>/jsonld/<host>/<path>` for GET `<path>` on `<host>` (`.../` serves
+  `index.html`); many sites share one server, told apart by the real host.
+- recruitee (the worked example of docs/adding-a-spider.md): `<company>.json`, the offers response.
+
+Spiders under `api_base` send the real host in `X-Forwarded-Host`; routes read it (else `Host`) as `host`.
 
 `CorpusServer(root, rate_limit_once={path, ...})` answers the first request to each listed path with
 429 and `Retry-After: 1`, to exercise the politeness settings.
@@ -51,8 +56,9 @@ def json_reply(payload: Any, status: int = 200) -> Reply:
 
 NOT_FOUND = Reply(404, b'{"status": 404, "error": "Not found"}')
 
-# A route answers (corpus root, path match, query, request body) -> Reply.
-Handler = Callable[[Path, re.Match[str], dict[str, list[str]], bytes], Reply]
+# A route answers (corpus root, path match, query, request body, real host) -> Reply. The real host is the
+# X-Forwarded-Host a spider sends under api_base (else the Host header): it tells tenants and sites apart.
+Handler = Callable[[Path, re.Match[str], dict[str, list[str]], bytes, str], Reply]
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 
 
@@ -76,12 +82,12 @@ def load_board(root: Path, platform: str, token: str) -> Any | None:
 
 
 @route("GET", r"/robots\.txt")
-def robots(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+def robots(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
     return Reply(200, b"User-agent: *\nAllow: /\n", "text/plain")
 
 
 @route("GET", r"/v1/boards/(?P<token>[^/]+)/jobs")
-def greenhouse_list(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+def greenhouse_list(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
     if query.get("content", ["false"])[0] == "true":
         raw = board_bytes(root, "greenhouse", m["token"])
         return NOT_FOUND if raw is None else Reply(200, raw)
@@ -94,7 +100,7 @@ def greenhouse_list(root: Path, m: re.Match[str], query: dict[str, list[str]], b
 
 
 @route("GET", r"/v1/boards/(?P<token>[^/]+)/jobs/(?P<id>\d+)")
-def greenhouse_job(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+def greenhouse_job(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
     board = load_board(root, "greenhouse", m["token"])
     for job in (board or {}).get("jobs", []):
         if str(job["id"]) == m["id"]:
@@ -110,7 +116,7 @@ def _int_arg(query: dict[str, list[str]], name: str, default: int) -> int:
 
 
 @route("GET", r"/v0/postings/(?P<site>[^/]+)")
-def lever_list(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+def lever_list(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
     postings = load_board(root, "lever", m["site"])
     if postings is None:
         return Reply(404, b'{"ok": false, "error": "Document not found"}')
@@ -120,7 +126,7 @@ def lever_list(root: Path, m: re.Match[str], query: dict[str, list[str]], body: 
 
 
 @route("GET", r"/v0/postings/(?P<site>[^/]+)/(?P<id>[^/]+)")
-def lever_posting(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+def lever_posting(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
     for posting in load_board(root, "lever", m["site"]) or []:
         if posting.get("id") == m["id"]:
             return json_reply(posting)
@@ -128,7 +134,7 @@ def lever_posting(root: Path, m: re.Match[str], query: dict[str, list[str]], bod
 
 
 @route("GET", r"/posting-api/job-board/(?P<org>[^/]+)")
-def ashby_board(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+def ashby_board(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
     board = load_board(root, "ashby", m["org"])
     if board is None:
         return NOT_FOUND
@@ -137,14 +143,23 @@ def ashby_board(root: Path, m: re.Match[str], query: dict[str, list[str]], body:
     return json_reply(board)
 
 
-def _workday_board(root: Path, tenant: str, site: str) -> Any | None:
-    # The request path has tenant and site but not the wdN host shard, so the file is found by pattern.
+_WORKDAY_HOST = re.compile(r"(?P<tenant>[^.]+)\.(?P<shard>wd\d+)\.myworkdayjobs\.com", re.I)
+
+
+def _workday_board(root: Path, tenant: str, site: str, host: str) -> Any | None:
+    m = _WORKDAY_HOST.fullmatch(host.split(":")[0])
+    if m is not None:
+        path = root / "workday" / f"{m['tenant']}.{m['shard']}__{site}.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    # Without the real host the path has tenant and site but not the wdN shard, so the file is found by pattern.
     for path in sorted((root / "workday").glob(f"{tenant}.wd*__{site}.json")):
         return json.loads(path.read_text(encoding="utf-8"))
     return None
 
 
 def _workday_facets(postings: list[dict[str, Any]], descriptors: dict[str, Any]) -> list[dict[str, Any]]:
+    """Facet counts over the postings that match the applied facets, as the service computes them: a posting
+    counts once per value it has, so location values overlap (a posting in two places counts in both)."""
     facets = []
     for param, spec in descriptors.items():
         counts: dict[str, int] = {}
@@ -157,8 +172,8 @@ def _workday_facets(postings: list[dict[str, Any]], descriptors: dict[str, Any])
 
 
 @route("POST", r"/wday/cxs/(?P<tenant>[^/]+)/(?P<site>[^/]+)/jobs")
-def workday_jobs(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
-    board = _workday_board(root, m["tenant"], m["site"])
+def workday_jobs(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
+    board = _workday_board(root, m["tenant"], m["site"], host)
     if board is None:
         return NOT_FOUND
     try:
@@ -173,23 +188,24 @@ def workday_jobs(root: Path, m: re.Match[str], query: dict[str, list[str]], body
         p for p in board["jobPostings"]
         if all(set(values) & set(p.get("facets", {}).get(param, [])) for param, values in applied.items() if values)
     ]  # fmt: skip
-    reachable = matching[: board.get("resultCap", 2000)]
-    page = [{k: v for k, v in p.items() if k != "facets"} for p in reachable[offset : offset + limit]]
-    payload: dict[str, Any] = {"total": len(matching) if offset == 0 else 0, "jobPostings": page}
+    cap = board.get("resultCap", 2000)
+    page = [{k: v for k, v in p.items() if k != "facets"} for p in matching[:cap][offset : offset + limit]]
+    # Like the service's, the reported total is capped too: at the cap it means "this many or more".
+    payload: dict[str, Any] = {"total": min(len(matching), cap) if offset == 0 else 0, "jobPostings": page}
     payload["facets"] = _workday_facets(matching, board.get("facetDescriptors", {})) if offset == 0 else []
     payload["userAuthenticated"] = False
     return json_reply(payload)
 
 
 @route("GET", r"/wday/cxs/(?P<tenant>[^/]+)/(?P<site>[^/]+)(?P<path>/job/.+)")
-def workday_detail(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
-    board = _workday_board(root, m["tenant"], m["site"])
+def workday_detail(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
+    board = _workday_board(root, m["tenant"], m["site"], host)
     detail = (board or {}).get("details", {}).get(m["path"])
     return json_reply(detail) if detail is not None else NOT_FOUND
 
 
 @route("GET", r"/v1/companies/(?P<company>[^/]+)/postings")
-def smartrecruiters_list(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+def smartrecruiters_list(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
     limit, offset = _int_arg(query, "limit", 10), _int_arg(query, "offset", 0)
     if not 0 < limit <= 100:
         return Reply(400, b'{"code": "BAD_REQUEST", "message": "limit must be between 1 and 100"}')
@@ -199,7 +215,7 @@ def smartrecruiters_list(root: Path, m: re.Match[str], query: dict[str, list[str
 
 
 @route("GET", r"/v1/companies/(?P<company>[^/]+)/postings/(?P<id>[^/]+)")
-def smartrecruiters_posting(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+def smartrecruiters_posting(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
     detail = (load_board(root, "smartrecruiters", m["company"]) or {}).get("details", {}).get(m["id"])
     return json_reply(detail) if detail is not None else NOT_FOUND
 
@@ -207,13 +223,21 @@ def smartrecruiters_posting(root: Path, m: re.Match[str], query: dict[str, list[
 _STATIC_TYPES = {".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8", ".xml": "application/xml"}
 
 
+@route("GET", r"/api/offers/")
+def recruitee_offers(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
+    # docs/adding-a-spider.md's worked example: one host per company, `<company>.recruitee.com`.
+    raw = board_bytes(root, "recruitee", host.split(".")[0])
+    return NOT_FOUND if raw is None else Reply(200, raw)
+
+
 @route("GET", r"/(?P<path>(?:[^/]+/)*(?:[^/]+\.(?:html|htm|xml))?)")
-def jsonld_static(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes) -> Reply:
+def jsonld_static(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
     base = (root / "jsonld").resolve()
-    path = (base / (m["path"] or "")).resolve()
+    site = (base / host.split(":")[0]).resolve()
+    path = (site / (m["path"] or "")).resolve()
     if path.is_dir():
         path = path / "index.html"
-    if not path.is_file() or not path.is_relative_to(base):
+    if not site.is_relative_to(base) or not path.is_file() or not path.is_relative_to(site):
         return Reply(404, b"<html><body>Not found</body></html>", "text/html")
     return Reply(200, path.read_bytes(), _STATIC_TYPES.get(path.suffix, "application/octet-stream"))
 
@@ -233,7 +257,8 @@ class _Handler(BaseHTTPRequestHandler):
             for route_method, pattern, handler in ROUTES:
                 m = pattern.fullmatch(parts.path)
                 if m and route_method == method:
-                    reply = handler(self.server.root, m, parse_qs(parts.query), body)
+                    host = self.headers.get("X-Forwarded-Host") or self.headers.get("Host") or ""
+                    reply = handler(self.server.root, m, parse_qs(parts.query), body, host)
                     break
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
