@@ -146,14 +146,25 @@ def ashby_board(root: Path, m: re.Match[str], query: dict[str, list[str]], body:
 _WORKDAY_HOST = re.compile(r"(?P<tenant>[^.]+)\.(?P<shard>wd\d+)\.myworkdayjobs\.com", re.I)
 
 
+_PARSED: dict[tuple[Path, int], Any] = {}
+
+
+def _parsed(path: Path) -> Any:
+    """A tenant file, parsed once while unchanged: a big tenant answers hundreds of searches."""
+    key = (path, path.stat().st_mtime_ns)
+    if key not in _PARSED:
+        _PARSED[key] = json.loads(path.read_text(encoding="utf-8"))
+    return _PARSED[key]
+
+
 def _workday_board(root: Path, tenant: str, site: str, host: str) -> Any | None:
     m = _WORKDAY_HOST.fullmatch(host.split(":")[0])
     if m is not None:
         path = root / "workday" / f"{m['tenant']}.{m['shard']}__{site}.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        return _parsed(path) if path.is_file() else None
     # Without the real host the path has tenant and site but not the wdN shard, so the file is found by pattern.
     for path in sorted((root / "workday").glob(f"{tenant}.wd*__{site}.json")):
-        return json.loads(path.read_text(encoding="utf-8"))
+        return _parsed(path)
     return None
 
 
@@ -263,6 +274,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
+        # One request per connection, said out loud: Twisted would otherwise pool the connection, and a POST
+        # sent on it after this server closed it fails without a retry.
+        self.send_header("Connection", "close")
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from crawler.offline.server import CorpusServer
-from spiders.workday import Facet, choose_split, flatten_facets
+from spiders.workday import Facet, choose_split, flatten_facets, real_size
 from tests.spiders.conftest import Crawl, board_row, by_title, last_run
 
 BOARD = "board=cobaltgrid.wd5/CobaltCareers"
@@ -67,3 +67,13 @@ def test_flatten_nested_facets_and_choose_a_covering_one() -> None:
     chosen = choose_split(flatten_facets(facets), 2500, {})
     assert chosen == Facet("jobFamilyGroup", {"a": 1500, "b": 1000})
     assert choose_split(flatten_facets(facets), 2500, {"jobFamilyGroup": ["a"]}).parameter == "timeType"
+
+
+def test_real_size_comes_from_one_value_facets_and_they_split_first() -> None:
+    # NVIDIA's first page: total 2,000 (capped), timeType 2,611 + 2; location counts overlap and overstate.
+    facets = [Facet("timeType", {"ft": 2611, "pt": 2}), Facet("locations", {"a": 1900, "b": 1500})]
+    assert real_size(2000, facets, 2000) == 2613
+    assert real_size(1500, facets, 2000) == 1500  # below the cap the total is exact
+    # locations has the smaller largest slice, but its slices overlap and need not cover: timeType partitions.
+    assert choose_split(facets, 2613, {}).parameter == "timeType"
+    assert choose_split(facets, 2613, {"timeType": ["ft"]}).parameter == "locations"
