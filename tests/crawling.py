@@ -22,11 +22,15 @@ class CrawlOutput:
     log: str
 
 
-def scrapy_crawl(spider: str, out_dir: Path, db_url: str, *args: str, timeout: float = 120) -> CrawlOutput:
-    """`scrapy crawl SPIDER ARGS -O items.jsonl` from the repository root; returns the exported items."""
+def scrapy_crawl(
+    spider: str, out_dir: Path, db_url: str, *args: str, timeout: float = 120, runspider: Path | None = None
+) -> CrawlOutput:
+    """`scrapy crawl SPIDER ARGS -O items.jsonl` from the repository root (`scrapy runspider FILE ...` for a
+    spider file outside the project's spiders); returns the exported items."""
     out = out_dir / f"{spider}-items.jsonl"
     out.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, *args, "-O", str(out)]
+    command = ["runspider", str(runspider)] if runspider else ["crawl", spider]
+    cmd = [sys.executable, "-m", "scrapy", *command, *args, "-O", str(out)]
     cmd += ["-s", f"JOBAGG_DATABASE_URL={db_url}"]
     env = {**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning:scrapy"}
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
