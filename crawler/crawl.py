@@ -70,7 +70,7 @@ def project_settings() -> Settings:
 
 
 @cache
-def spider_class(ats: str) -> type:
+def spider_class(ats: str) -> Any:
     try:
         return SpiderLoader.from_settings(project_settings()).load(ats)
     except KeyError:

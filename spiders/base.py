@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
@@ -195,7 +195,7 @@ class AtsSpider(scrapy.Spider):
     def read_detail(self, response: Response) -> Any:
         """A detail response's JSON object, or None (counted) when it is not one."""
         try:
-            data = response.json()
+            data = response.json() if isinstance(response, TextResponse) else None
         except ValueError:
             data = None
         if not isinstance(data, dict):
@@ -305,6 +305,9 @@ class AtsSpider(scrapy.Spider):
 
     def read_json(self, response: Response, board: BoardRef) -> Any:
         """The response's JSON, or None after marking the board `error` (a listing we cannot read is no listing)."""
+        if not isinstance(response, TextResponse):
+            self.mark_board(board, "error", f"not a text response at {response.url}")
+            return None
         try:
             return response.json()
         except ValueError as exc:

@@ -16,7 +16,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -133,7 +133,7 @@ class JsonldSpider(AtsSpider):
     board_format = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?"
     board_format_help = "the site's host name, e.g. `careers.example.com`"
     # Links followed from a listing page must look like job pages; `-a follow=REGEX` overrides.
-    follow_pattern: ClassVar[re.Pattern[str]] = _JOB_LINK
+    follow_pattern: re.Pattern[str] = _JOB_LINK
 
     def __init__(self, url: str | None = None, sitemap: str | None = None, follow: str | None = None, **kwargs: Any):
         start = [u for u in (url, sitemap) if u]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 import scrapy
 from scrapy.http import Response
@@ -56,7 +56,7 @@ class LeverSpider(AtsSpider):
     api_origin_eu = "https://api.eu.lever.co"
     board_format = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
     board_format_help = "the site slug, e.g. `outreach` (from jobs.lever.co/<slug>)"
-    page_size: ClassVar[int] = 100
+    page_size: int = 100
 
     def __init__(self, *args: Any, page_size: int | str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

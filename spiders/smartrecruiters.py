@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 import scrapy
 from scrapy.http import Response
@@ -54,7 +54,7 @@ class SmartrecruitersSpider(AtsSpider):
     board_format = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
     board_format_help = "the company identifier, e.g. `hirevue` (from jobs.smartrecruiters.com/<company>)"
     # The API's largest page.
-    page_size: ClassVar[int] = 100
+    page_size: int = 100
 
     def __init__(self, *args: Any, page_size: int | str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,7 +92,7 @@ class SmartrecruitersSpider(AtsSpider):
         # An internship is an experience level here, not a type of employment.
         if (posting.get("experienceLevel") or {}).get("id") == "internship":
             employment.append("Internship")
-        pay = posting.get("compensation") if isinstance(posting.get("compensation"), dict) else {}
+        pay: dict[str, Any] = posting["compensation"] if isinstance(posting.get("compensation"), dict) else {}
         public = f"https://jobs.smartrecruiters.com/{company.get('identifier') or board.token}/{posting['id']}"
         extra = {
             "experience_level": (posting.get("experienceLevel") or {}).get("label"),

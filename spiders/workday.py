@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import scrapy
 from scrapy.http import Response
@@ -110,9 +110,9 @@ class WorkdaySpider(AtsSpider):
     board_format = _TOKEN.pattern
     board_format_help = "`<tenant>.<wdN>/<site>`, e.g. `nvidia.wd5/NVIDIAExternalCareerSite`"
     # Workday rejects a limit above 20.
-    page_size: ClassVar[int] = 20
+    page_size: int = 20
     # Results one search can page through; past this the search is split by a facet.
-    result_cap: ClassVar[int] = 2000
+    result_cap: int = 2000
 
     def __init__(
         self, *args: Any, page_size: int | str | None = None, result_cap: int | str | None = None, **kwargs: Any
