@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.db import session_scope
-from crawler.models import Board, Employer
+from crawler.models import Board, get_or_create_employer
 from spiders.base import BoardRef
 
 REGISTRY_COLUMNS = ("employer", "ats", "board", "region", "board_url")
@@ -26,15 +26,6 @@ class ImportResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-
-
-def get_or_create_employer(session: Session, name: str) -> Employer:
-    employer = session.scalar(select(Employer).where(Employer.name == name))
-    if employer is None:
-        employer = Employer(name=name)
-        session.add(employer)
-        session.flush()
-    return employer
 
 
 @cache

@@ -57,6 +57,9 @@ FEED_EXPORT_FIELDS = [*CONTRACT_FIELDS, *(f for f in RAW_FIELDS if f != "descrip
 # Storage: database from JOBAGG_DATABASE_URL or the SQLite default; batch size of the upsert.
 JOBAGG_DATABASE_URL: str | None = None
 JOBAGG_STORE_BATCH_SIZE = 500
+# Database reads and writes of the pipelines and the run recorder go to a worker thread, so the reactor keeps
+# downloading and parsing meanwhile; False runs them on the reactor thread (kept to measure the difference).
+JOBAGG_DB_IN_THREAD = True
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"
