@@ -37,11 +37,13 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 560,
 }
 
+# In the order they run: an unusable item is dropped before its ad is read; validation counts derived fields too.
 ITEM_PIPELINES = {
     "pipelines.reuse.ReuseUnchangedPipeline": 50,
     "pipelines.normalize.NormalizeFieldsPipeline": 100,
-    "pipelines.validate.ValidateItemPipeline": 700,
+    "pipelines.unusable.DropUnusableItemsPipeline": 200,
     "pipelines.read_ad.ReadAdPipeline": 300,
+    "pipelines.validate.ValidateItemPipeline": 700,
     "pipelines.dedupe.DedupeItemsPipeline": 800,
     "pipelines.store.StorePostingsPipeline": 900,
 }

@@ -148,7 +148,8 @@ class NormalizeFieldsPipeline:
         fields, invalid = normalize(fields_of(item))
         for name in invalid:
             self.stats.inc_value(f"jobagg/field/{name}/invalid")
-        adapter.pop("description_raw", None)
+        # Consumed: the sanitised HTML and text replace it (a dataclass item keeps the field, set to None).
+        adapter["description_raw"] = None
         for name in CONTRACT_FIELDS:
             adapter[name] = fields.get(name)
         for name in RAW_FIELDS:

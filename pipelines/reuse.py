@@ -119,7 +119,8 @@ class ReuseUnchangedPipeline:
         for name in REUSED_FIELDS:
             value = row[name]
             adapter[name] = value.isoformat() if isinstance(value, date) else value
-        adapter.pop("description_raw", None)
+        # The stored reading replaces it; the raw HTML is never stored or exported.
+        adapter["description_raw"] = None
         adapter["unchanged_id"] = row["id"]
         self.stats.inc_value("jobagg/reuse/unchanged")
         return item

@@ -143,6 +143,39 @@ def test_validate_separates_unusable_from_incomplete() -> None:
     assert set(invalid) == {"remote", "is_ml"}
     unusable, _, _ = problems({"ats": "greenhouse", "board": "b", "url": "https://x"})
     assert unusable == ["no source_id", "no title"]
+    _, _, invalid = problems({**item, "url": "https://x", "remote": ["remote"], "seniority": "wizard"})
+    assert set(invalid) == {"remote", "seniority"}  # a list is not a vocabulary value, and must not crash
+
+
+def test_pipelines_are_listed_in_the_order_they_run_and_unusable_items_never_reach_the_reader() -> None:
+    from crawler import settings
+
+    order = list(settings.ITEM_PIPELINES)
+    assert list(settings.ITEM_PIPELINES.values()) == sorted(settings.ITEM_PIPELINES.values())
+    position = {path.rsplit(".", 1)[1]: i for i, path in enumerate(order)}
+    normalize_, drop, read = (
+        position[n] for n in ("NormalizeFieldsPipeline", "DropUnusableItemsPipeline", "ReadAdPipeline")
+    )
+    assert normalize_ < drop < read < position["ValidateItemPipeline"] < position["StorePostingsPipeline"]
+
+
+def test_an_item_whose_title_is_only_whitespace_is_dropped_after_normalising() -> None:
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import JobPostingItem
+    from pipelines.unusable import DropUnusableItemsPipeline
+
+    crawler = get_crawler()
+    pipeline = DropUnusableItemsPipeline.from_crawler(crawler)
+    item = JobPostingItem(ats="lever", board="b", source_id="1", url="https://x.example/1", title=" \n ")
+    fields, _ = normalize(vars(item))
+    item.title = fields["title"]
+    with pytest.raises(DropItem, match="lever/b/1: no title"):
+        pipeline.process_item(item)
+    assert crawler.stats.get_value("jobagg/dropped/unusable") == 1
+    item.title = "ML Engineer"
+    assert pipeline.process_item(item) is item
 
 
 def test_retry_after_header_forms() -> None:
