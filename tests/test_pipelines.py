@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from crawler.middlewares import retry_after_seconds
-from pipelines.dates import relative_date, to_iso_date
+from pipelines.dates import relative_date, to_date, to_iso_date
 from pipelines.normalize import employment_type, normalize, remote_mode, salary_period, to_number
 from pipelines.text import clean_line, html_to_text, sanitize_html, sanitized_html_to_text, unescape_markup
 from pipelines.validate import problems
@@ -94,6 +94,41 @@ def test_text_keeps_paragraphs_and_bullets() -> None:
 )
 def test_dates(raw: object, expected: str | None) -> None:
     assert to_iso_date(raw, today=date(2026, 11, 25)) == expected
+
+
+# Forms DOL disclosure files use; the one parser reads them for matching as well as for postings.
+DOL_DATES = [
+    ("10/01/2024", date(2024, 10, 1)),
+    ("9/30/2024", date(2024, 9, 30)),
+    ("9/30/24", date(2024, 9, 30)),
+    ("01-OCT-24", date(2024, 10, 1)),
+    ("1-Oct-2024", date(2024, 10, 1)),
+    ("2024-09-30 00:00:00", date(2024, 9, 30)),
+    ("2024-09-30 00:00:00.000 UTC", date(2024, 9, 30)),
+    ("2024/09/30", date(2024, 9, 30)),
+    ("Oct 1, 2024", date(2024, 10, 1)),
+    ("20240930", date(2024, 9, 30)),
+    (datetime(2024, 9, 30, 14, 5), date(2024, 9, 30)),  # a spreadsheet cell read as a datetime
+    (date(2024, 9, 30), date(2024, 9, 30)),
+    ("13/45/2024", None),
+    ("N/A", None),
+    (45566.0, None),  # a bare number that is no plausible epoch is unreadable, not 1970
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), DOL_DATES)
+def test_dol_dates_and_posting_dates_go_through_one_parser(raw: object, expected: date | None) -> None:
+    from matching.values import parse_date
+
+    assert to_date(raw) == expected
+    assert parse_date(raw) == expected
+
+
+def test_posting_date_cases_read_the_same_through_the_matching_entry_point() -> None:
+    from matching.values import parse_date
+
+    for raw in ("2026-10-14T10:03:11-04:00", "2026-10-30T16:20:00Z", 1761830400000, "1761830400000", 1761830400):
+        assert parse_date(raw) == to_date(raw) is not None
 
 
 def test_relative_date_never_returns_the_phrase() -> None:
