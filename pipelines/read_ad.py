@@ -15,8 +15,9 @@ class ReadAdPipeline:
     """Classifies the role and reads sponsorship, degree, pay and place from each item; never drops one.
 
     Stats (``jobagg/read/...``): ``ml`` / ``not_ml``, ``sponsorship/<statement>``, ``eb/<hint>``,
-    ``salary_from_text``, ``place_from_text``, ``non_us`` (US sponsorship does not apply), ``no_description``,
-    ``unknown_field/<name>`` (the item class lacks a field these rules fill).
+    ``salary_from_text``, ``place_from_text`` (primary place read from the location strings), ``non_us`` (US
+    sponsorship does not apply), ``no_description``, ``unknown_field/<name>`` (the item class lacks a field
+    these rules fill).
     """
 
     def __init__(self, stats: Any = None) -> None:

@@ -217,3 +217,24 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_seconds(b"7") == 7.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: no wait
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_the_primary_place_is_parsed_once_per_item() -> None:
+    from pipelines.rules.places import _parse_place
+    from pipelines.rules.read import read_posting
+
+    raw = {"title": "ML Engineer", "locations": ["Seattle, WA | Remote (US)"], "remote_raw": None}
+    _parse_place.cache_clear()
+    fields, _ = normalize(raw)
+    fields.update(read_posting(fields))
+    calls = _parse_place.cache_info()
+    assert calls.hits + calls.misses == 1
+    assert (fields["city"], fields["region"], fields["country"], fields["remote"]) == ("Seattle", "WA", "US", "remote")
+
+
+def test_one_remote_classifier_for_platform_values_and_locations() -> None:
+    from pipelines.rules import places
+
+    assert remote_mode is places.remote_mode
+    fields, _ = normalize({"remote_raw": ["Hybrid", "Remote"], "locations": []})
+    assert fields["remote"] == "remote"  # remote wins, as it does among locations
