@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 from crawler.items import CONTRACT_FIELDS, EXTRA_FIELD, RAW_FIELDS
+from crawler.middlewares import user_agent
 
 BOT_NAME = "jobagg"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-USER_AGENT = "jobagg/0.1 (+https://github.com/jobagg/jobagg; job-board indexer for visa-sponsorship search)"
+# Who runs this crawler: an e-mail address or URL a site owner can reach (environment or `-s JOBAGG_CONTACT=`).
+JOBAGG_CONTACT = os.environ.get("JOBAGG_CONTACT", "")
+USER_AGENT = user_agent(JOBAGG_CONTACT)
+# robots.txt groups are matched on the product token, whatever the contact.
+ROBOTSTXT_USER_AGENT = "jobagg"
 
 # Politeness: robots.txt obeyed; concurrency is per host because every board of a platform shares one API host.
 ROBOTSTXT_OBEY = True
@@ -33,6 +40,9 @@ TELNETCONSOLE_ENABLED = False
 RETRY_AFTER_MAX = 120.0
 
 DOWNLOADER_MIDDLEWARES = {
+    # The stock User-Agent middleware, with a JOBAGG_CONTACT setting honoured.
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "crawler.middlewares.ContactUserAgentMiddleware": 500,
     # Honours Retry-After on 429/503 before the stock retry middleware (550) re-schedules the request.
     "crawler.middlewares.RetryAfterMiddleware": 560,
 }

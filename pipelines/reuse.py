@@ -87,9 +87,9 @@ class ReuseUnchangedPipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    async def open_spider(self) -> None:
-        engine = await asyncio.to_thread(dbmod.get_engine, self.db_url) if self.in_thread else None
-        self.stored = StoredBoards(engine or dbmod.get_engine(self.db_url))
+    def open_spider(self) -> None:
+        # On the reactor thread, once, before any response: the process-wide engine cache is not thread-safe.
+        self.stored = StoredBoards(dbmod.get_engine(self.db_url))
 
     async def _board_rows(self, key: tuple[str, str]) -> dict[str, dict[str, Any]]:
         assert self.stored is not None

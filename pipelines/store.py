@@ -167,10 +167,10 @@ class StorePostingsPipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    async def open_spider(self) -> None:
+    def open_spider(self) -> None:
         self.recorder = self.crawler.get_extension(CrawlRunRecorder)
-        engine = await asyncio.to_thread(dbmod.get_engine, self.db_url) if self.in_thread else None
-        self.writer = PostingWriter(engine or dbmod.get_engine(self.db_url))
+        # On the reactor thread, once, before any response: the process-wide engine cache is not thread-safe.
+        self.writer = PostingWriter(dbmod.get_engine(self.db_url))
 
     async def process_item(self, item: Any) -> Any:
         fields = fields_of(item)
