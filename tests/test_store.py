@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -267,3 +270,58 @@ def test_a_failed_batch_fails_the_run_and_closes_nothing(db_url: str, tmp_path: 
         assert run.stats["jobagg/store/errors"] == 1 and run.stats["jobagg/store/lost"] == 3
         assert "jobagg/store/written" not in run.stats
         assert run.boards["lumenlabs"]["status"] == "ok"  # the listing was fine; the store was not
+
+
+class _ThreadRecordingWriter(PostingWriter):
+    """The real writer, noting which thread wrote each batch and how many writes overlapped."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine)
+        self.threads: list[int] = []
+        self.batches: list[list[str]] = []
+        self.in_flight = self.most_in_flight = 0
+
+    def write(self, rows, run_id=None, unchanged_ids=()) -> None:  # type: ignore[no-untyped-def]
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            self.threads.append(threading.get_ident())
+            self.batches.append([r["source_id"] for r in rows])
+            time.sleep(0.01)  # long enough for the other items to pile up behind a write
+            super().write(rows, run_id, unchanged_ids)
+        finally:
+            self.in_flight -= 1
+
+
+@pytest.mark.parametrize("in_thread", [True, False], ids=["worker-thread", "reactor-thread"])
+def test_store_pipeline_writes_batches_in_order_one_at_a_time(sqlite_url: str, in_thread: bool) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import JobPostingItem
+    from pipelines.store import StorePostingsPipeline
+
+    settings = {"JOBAGG_DATABASE_URL": sqlite_url, "JOBAGG_STORE_BATCH_SIZE": 3, "JOBAGG_DB_IN_THREAD": in_thread}
+    crawler = get_crawler(settings_dict=settings)
+    pipeline = StorePostingsPipeline.from_crawler(crawler)
+    engine = dbmod.get_engine(sqlite_url)
+    pipeline.writer = writer = _ThreadRecordingWriter(engine)
+
+    def item(n: int) -> JobPostingItem:
+        fields = _item(str(n))
+        if n == 4:
+            fields["url"] = None  # NOT NULL: the batch holding posting 4 is refused as a whole
+        return JobPostingItem(**{k: v for k, v in fields.items() if k in ("ats", "board", "source_id", "url", "title")})
+
+    async def crawl() -> None:
+        # Items arrive concurrently, as Scrapy hands them over (CONCURRENT_ITEMS per response).
+        await asyncio.gather(*(pipeline.process_item(item(n)) for n in range(1, 9)))
+        await pipeline.close_spider()  # the last, partial batch
+
+    asyncio.run(crawl())
+    main = threading.get_ident()
+    assert all((t != main) is in_thread for t in writer.threads)
+    assert writer.most_in_flight == 1
+    assert writer.batches == [["1", "2", "3"], ["4", "5", "6"], ["7", "8"]]
+    assert [p.source_id for p in _postings(engine)] == ["1", "2", "3", "7", "8"]
+    stats = crawler.stats.get_stats()
+    assert (stats["jobagg/store/errors"], stats["jobagg/store/lost"], stats["jobagg/store/written"]) == (1, 3, 5)
