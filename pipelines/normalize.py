@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any, Self
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from crawler.items import CONTRACT_FIELDS, RAW_FIELDS, fields_of
+from crawler.items import CONTRACT_FIELDS, RAW_FIELDS, as_mapping, fields_of
 from pipelines.dates import to_iso_date
 from pipelines.rules.places import remote_mode
 from pipelines.text import clean_line, clean_text, sanitize_html, sanitized_html_to_text, unescape_markup
@@ -130,7 +129,7 @@ class NormalizeFieldsPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
+        adapter = as_mapping(item)
         if adapter.get("unchanged_id"):
             return item
         fields, invalid = normalize(fields_of(item))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from itemadapter import ItemAdapter
-
-from crawler.items import fields_of
+from crawler.items import as_mapping, fields_of
 from pipelines.rules.places import is_us
 from pipelines.rules.read import read_posting
 
@@ -32,7 +30,7 @@ class ReadAdPipeline:
             self.stats.inc_value(f"jobagg/read/{key}")
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
+        adapter = as_mapping(item)
         if adapter.get("unchanged_id"):
             return item
         derived = read_posting(fields_of(item))

@@ -16,12 +16,11 @@ from collections import OrderedDict
 from datetime import date
 from typing import Any, Self
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from sqlalchemy import Engine, select
 
 from crawler import db as dbmod
-from crawler.items import CONTRACT_FIELDS, INTERNAL_FIELDS, fields_of
+from crawler.items import CONTRACT_FIELDS, INTERNAL_FIELDS, as_mapping, fields_of
 from crawler.models import Posting
 from pipelines import READ_VERSION
 
@@ -107,7 +106,7 @@ class ReuseUnchangedPipeline:
         return self.stored.cached(key) or self.stored.keep(key, rows)
 
     async def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
+        adapter = as_mapping(item)
         fields = fields_of(item)
         adapter["raw_hash"] = digest = raw_hash(fields)
         if self.stored is None or not (fields.get("ats") and fields.get("board") and fields.get("source_id")):

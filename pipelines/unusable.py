@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.items import REQUIRED_FIELDS
+from crawler.items import REQUIRED_FIELDS, as_mapping
 
 
 def unusable_reasons(fields: Any) -> list[str]:
@@ -32,7 +31,7 @@ class DropUnusableItemsPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
+        adapter = as_mapping(item)
         reasons = unusable_reasons(adapter)
         if reasons:
             self.stats.inc_value("jobagg/dropped/unusable")

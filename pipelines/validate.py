@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Self
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from crawler.items import CONTRACT_FIELDS, VOCABULARIES, fields_of
+from crawler.items import CONTRACT_FIELDS, VOCABULARIES, as_mapping, fields_of
 from pipelines.unusable import unusable_reasons
 
 # Expected value types per field; a wrong type is counted and the value cleared, never stored.
@@ -65,7 +64,7 @@ class ValidateItemPipeline:
         for name in missing:
             self.counts[f"jobagg/field/{name}/missing"] += 1
         if invalid:
-            adapter = ItemAdapter(item)
+            adapter = as_mapping(item)
             for name in invalid:
                 self.counts[f"jobagg/field/{name}/invalid"] += 1
                 adapter[name] = None

@@ -70,3 +70,20 @@ def test_fields_of_is_a_shallow_copy() -> None:
     assert set(fields) == {f.name for f in items.FIELDS}
     plain = {"title": "x", "locations": locations}
     assert fields_of(plain) == plain and fields_of(plain) is not plain
+
+
+def test_as_mapping_gives_our_item_and_dicts_back_and_adapts_the_rest() -> None:
+    from dataclasses import dataclass
+
+    from crawler.items import as_mapping
+
+    item, plain = JobPostingItem(title="x"), {"title": "x"}
+    assert as_mapping(item) is item and as_mapping(plain) is plain
+
+    @dataclass
+    class Other:
+        title: str | None = None
+
+    other = Other()
+    as_mapping(other)["title"] = "y"
+    assert other.title == "y"
