@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_FILE = "jobagg.db"
@@ -113,7 +113,3 @@ def session_scope(url: str | Engine | None = None) -> Iterator[Session]:
     engine = url if isinstance(url, Engine) else get_engine(url)
     with session_factory(engine)() as session, session.begin():
         yield session
-
-
-def table_names(engine: Engine) -> list[str]:
-    return sorted(inspect(engine).get_table_names())

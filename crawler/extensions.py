@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from sqlalchemy import func, select, update
 
 from crawler import db as dbmod
-from crawler.models import Board, CrawlRun, Employer, Posting, utcnow
+from crawler.models import Board, CrawlRun, Employer, Posting, get_or_create_board, utcnow
 
 logger = logging.getLogger(__name__)
 CLOSE_CHUNK = 500
+T = TypeVar("T")
 
 
 def jsonable_stats(stats: dict[str, Any]) -> dict[str, Any]:
@@ -32,13 +36,17 @@ class CrawlRunRecorder:
     """Writes the run row, each board's status, and closes postings a complete listing no longer shows.
 
     Postings are closed only for boards whose listing was read in full (state `ok`) in a run that finished
-    normally and stored every batch: a partial listing must never close anything.
+    normally and stored every batch: a partial listing must never close anything. The database work runs in a
+    worker thread (JOBAGG_DB_IN_THREAD, default on) so the reactor keeps reading responses meanwhile.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.db_url = crawler.settings.get("JOBAGG_DATABASE_URL")
+        self.in_thread = crawler.settings.getbool("JOBAGG_DB_IN_THREAD", True)
         self._run_id: int | None = None
+        # The run row is created by spider_opened or by the store's first batch, whichever comes first.
+        self._run_lock = threading.Lock()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -49,31 +57,45 @@ class CrawlRunRecorder:
 
     @property
     def run_id(self) -> int | None:
-        """Created on first use, so the store pipeline may ask before spider_opened fires."""
-        if self._run_id is None and self.crawler.spider is not None:
-            spider = self.crawler.spider
-            with dbmod.session_scope(self.db_url) as session:
-                run = CrawlRun(spider=spider.name, board=getattr(spider, "_board_arg", None), status="running")
-                session.add(run)
-                session.flush()
-                self._run_id = run.id
+        """The `crawl_runs` row of this run, once created; reading it never touches the database."""
         return self._run_id
 
-    def spider_opened(self, spider: Spider) -> None:
-        _ = self.run_id
+    def ensure_run(self) -> int | None:
+        """Create the run row if it does not exist yet; blocking, safe to call from any thread."""
+        with self._run_lock:
+            if self._run_id is None and self.crawler.spider is not None:
+                spider = self.crawler.spider
+                with dbmod.session_scope(self.db_url) as session:
+                    run = CrawlRun(spider=spider.name, board=getattr(spider, "_board_arg", None), status="running")
+                    session.add(run)
+                    session.flush()
+                    self._run_id = run.id
+        return self._run_id
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        stats = self.crawler.stats.get_stats()
+    async def spider_opened(self, spider: Spider) -> None:
+        await self._blocking(self.ensure_run)
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        # Item pipelines have closed (the store's last batch is written) before Scrapy sends spider_closed.
+        stats = dict(self.crawler.stats.get_stats())
+        closed_total = await self._blocking(self.finish_run, spider, reason, stats)
+        self.crawler.stats.set_value("jobagg/postings/closed", closed_total)
+
+    async def _blocking(self, func: Callable[..., T], *args: Any) -> T:
+        if self.in_thread:
+            return await asyncio.to_thread(func, *args)
+        return func(*args)
+
+    def finish_run(self, spider: Spider, reason: str, stats: dict[str, Any]) -> int:
+        """Board health, closing vanished postings and the run row's totals; returns how many were closed."""
         store_failed = bool(stats.get("jobagg/store/errors"))
         board_states = getattr(spider, "board_states", {})
         closed_total = 0
         now = utcnow()
+        run_id = self.ensure_run()
         with dbmod.session_scope(self.db_url) as session:
             for token, state in board_states.items():
-                board = session.scalar(select(Board).where(Board.ats == spider.name, Board.token == token))
-                if board is None:
-                    board = Board(ats=spider.name, token=token)
-                    session.add(board)
+                board = get_or_create_board(session, spider.name, token)
                 if state.status == "pending":
                     state.status, state.reason = "error", f"listing not read (run ended: {reason})"
                 board.last_crawled_at = now
@@ -87,7 +109,7 @@ class CrawlRunRecorder:
                     .where(Posting.ats == spider.name, Posting.board == token, Posting.closed_at.is_(None))
                 )
             self._attach_employers(session, spider)
-            run = session.get(CrawlRun, self.run_id) if self.run_id else None
+            run = session.get(CrawlRun, run_id) if run_id else None
             if run is not None:
                 bad = [s for s in board_states.values() if s.status == "error"]
                 run.finished_at = now
@@ -103,7 +125,7 @@ class CrawlRunRecorder:
                     for token, s in board_states.items()
                 }  # fmt: skip
                 run.stats = jsonable_stats(stats)
-        self.crawler.stats.set_value("jobagg/postings/closed", closed_total)
+        return closed_total
 
     @staticmethod
     def _close_vanished(session: Any, ats: str, token: str, listed: set[str], now: datetime) -> int:

@@ -6,11 +6,42 @@ import asyncio
 from email.utils import parsedate_to_datetime
 from typing import Self
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
 from scrapy.http import Response
 
 from crawler.models.base import utcnow
+
+AGENT = "jobagg/0.1"
+PURPOSE = "job-board indexer for visa-sponsorship search"
+
+
+def user_agent(contact: str | None = None) -> str:
+    """Who is calling and why; with JOBAGG_CONTACT (an e-mail address or URL of the operator) also how to reach them.
+
+    Without a contact it claims nothing it cannot back: no made-up address or homepage.
+    """
+    contact = (contact or "").strip()
+    return f"{AGENT} ({PURPOSE}; contact: {contact})" if contact else f"{AGENT} ({PURPOSE})"
+
+
+class ContactUserAgentMiddleware(UserAgentMiddleware):
+    """Scrapy's User-Agent middleware, with JOBAGG_CONTACT given as a setting (`-s JOBAGG_CONTACT=...`) honoured.
+
+    `crawler/settings.py` builds USER_AGENT from the JOBAGG_CONTACT environment variable; a JOBAGG_CONTACT
+    setting of higher priority than USER_AGENT rebuilds it, and an explicit USER_AGENT is used as given.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        agent = settings["USER_AGENT"]
+        if settings.getpriority("JOBAGG_CONTACT") > settings.getpriority("USER_AGENT"):
+            agent = user_agent(settings.get("JOBAGG_CONTACT"))
+        middleware = cls(agent)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        return middleware
 
 
 def retry_after_seconds(value: str | bytes | None) -> float | None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from crawler.boards import BoardRef
 from crawler.db import session_scope
-from crawler.models import Board, Employer
+from crawler.models import Board, get_or_create_employer
 
 REGISTRY_COLUMNS = ("employer", "ats", "board", "region", "board_url")
 
@@ -27,15 +27,6 @@ class ImportResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-
-
-def get_or_create_employer(session: Session, name: str) -> Employer:
-    employer = session.scalar(select(Employer).where(Employer.name == name))
-    if employer is None:
-        employer = Employer(name=name)
-        session.add(employer)
-        session.flush()
-    return employer
 
 
 # check(ats, token, where) raises RegistryError naming `where` when a row names an unknown platform or a token

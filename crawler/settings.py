@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 from crawler.items import CONTRACT_FIELDS, EXTRA_FIELD, RAW_FIELDS
+from crawler.middlewares import user_agent
 
 BOT_NAME = "jobagg"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-USER_AGENT = "jobagg/0.1 (+https://github.com/jobagg/jobagg; job-board indexer for visa-sponsorship search)"
+# Who runs this crawler: an e-mail address or URL a site owner can reach (environment or `-s JOBAGG_CONTACT=`).
+JOBAGG_CONTACT = os.environ.get("JOBAGG_CONTACT", "")
+USER_AGENT = user_agent(JOBAGG_CONTACT)
+# robots.txt groups are matched on the product token, whatever the contact.
+ROBOTSTXT_USER_AGENT = "jobagg"
 
 # Politeness: robots.txt obeyed; concurrency is per host because every board of a platform shares one API host.
 ROBOTSTXT_OBEY = True
@@ -33,15 +40,20 @@ TELNETCONSOLE_ENABLED = False
 RETRY_AFTER_MAX = 120.0
 
 DOWNLOADER_MIDDLEWARES = {
+    # The stock User-Agent middleware, with a JOBAGG_CONTACT setting honoured.
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "crawler.middlewares.ContactUserAgentMiddleware": 500,
     # Honours Retry-After on 429/503 before the stock retry middleware (550) re-schedules the request.
     "crawler.middlewares.RetryAfterMiddleware": 560,
 }
 
+# In the order they run: an unusable item is dropped before its ad is read; validation counts derived fields too.
 ITEM_PIPELINES = {
     "pipelines.reuse.ReuseUnchangedPipeline": 50,
     "pipelines.normalize.NormalizeFieldsPipeline": 100,
-    "pipelines.validate.ValidateItemPipeline": 700,
+    "pipelines.unusable.DropUnusableItemsPipeline": 200,
     "pipelines.read_ad.ReadAdPipeline": 300,
+    "pipelines.validate.ValidateItemPipeline": 700,
     "pipelines.dedupe.DedupeItemsPipeline": 800,
     "pipelines.store.StorePostingsPipeline": 900,
 }
@@ -59,6 +71,9 @@ JOBAGG_DATABASE_URL: str | None = None
 JOBAGG_STORE_BATCH_SIZE = 500
 # Where spiders learn their boards: a callable (platform, token or None, settings) -> [BoardRef].
 JOBAGG_BOARD_SOURCE = "crawler.registry.board_source"
+# Database reads and writes of the pipelines and the run recorder go to a worker thread, so the reactor keeps
+# downloading and parsing meanwhile; False runs them on the reactor thread (kept to measure the difference).
+JOBAGG_DB_IN_THREAD = True
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"

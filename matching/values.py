@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%d-%b-%y", "%d-%b-%Y", "%Y/%m/%d", "%b %d, %Y")
+from pipelines.dates import to_date
+from pipelines.rules.roles import title_is_ml
 
 
 def text(value: Any) -> str | None:
@@ -19,23 +20,8 @@ def text(value: Any) -> str | None:
 
 
 def parse_date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    s = str(value).strip()
-    if not s:
-        return None
-    s = s.split(" ")[0] if re.match(r"\d{4}-\d\d-\d\d[ T]", s) else s
-    s = s.split("T")[0]
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(s, fmt).date()
-        except ValueError:
-            continue
-    return None
+    """A DOL date cell (`10/01/2024`, `01-OCT-24`, `2024-10-01 00:00:00`, a spreadsheet datetime) or None."""
+    return to_date(value)
 
 
 def fiscal_year(d: date | None) -> int | None:
@@ -126,12 +112,6 @@ SOC_FORWARD = {
 }
 ML_SOC = frozenset({"15-2051", "15-1221", "15-2041"})
 ML_SOC_IF_TITLE = frozenset({"15-1252", "15-1253", "15-1299", "15-2051.01", "15-1211"})
-_ML_TITLE = re.compile(
-    r"\b(machine learning|deep learning|ml|ai|artificial intelligence|data scien\w*|computer vision|nlp|"
-    r"natural language|research scientist|applied scientist|perception|reinforcement learning|llm|"
-    r"generative)\b",
-    re.IGNORECASE,
-)
 
 
 def normalize_soc(value: Any) -> str | None:
@@ -149,17 +129,17 @@ def normalize_soc(value: Any) -> str | None:
 
 
 def is_ml_case(soc: str | None, job_title: str | None, soc_title: str | None = None) -> bool:
-    """ML occupation (SOC 15-2051, 15-1221, 15-2041) or a software/BI code with an ML-like job title."""
-    title_ml = bool(job_title and _ML_TITLE.search(job_title))
+    """ML occupation (SOC 15-2051, 15-1221, 15-2041) or a software/BI code with an ML job title.
+
+    The title is read by the same rules as a crawled posting's title (`pipelines.rules.roles.title_is_ml`), so
+    "Technical Recruiter - ML" is not an ML case here either.
+    """
+    title_ml = bool(job_title) and title_is_ml(job_title)
     if soc in ML_SOC:
         return True
     if soc in ML_SOC_IF_TITLE or soc is None:
         return title_ml
     return title_ml and bool(soc and soc.startswith("15-"))
-
-
-def is_ml_title(title: str | None) -> bool:
-    return bool(title and _ML_TITLE.search(title))
 
 
 def yes(value: Any) -> bool | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+
+from crawler.items import as_mapping
 
 
 class DedupeItemsPipeline:
@@ -19,7 +20,7 @@ class DedupeItemsPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
+        adapter = as_mapping(item)
         key = (adapter["ats"], adapter["board"], adapter["source_id"])
         if key in self.seen:
             self.stats.inc_value("jobagg/dropped/duplicate")

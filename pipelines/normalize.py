@@ -1,16 +1,18 @@
-"""NormalizeFieldsPipeline: text, HTML, dates, salary numbers, employment type, remote, primary place."""
+"""NormalizeFieldsPipeline: text, HTML, dates, salary numbers, employment type, the platform's remote value.
+
+The primary place is not parsed here: `pipelines.rules.read` reads it (once per item) from the locations.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any, Self
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from crawler.items import CONTRACT_FIELDS, RAW_FIELDS, fields_of
+from crawler.items import CONTRACT_FIELDS, RAW_FIELDS, as_mapping, fields_of
 from pipelines.dates import to_iso_date
-from pipelines.rules.places import parse_place
+from pipelines.rules.places import remote_mode
 from pipelines.text import clean_line, clean_text, sanitize_html, sanitized_html_to_text, unescape_markup
 
 _EMPLOYMENT_TYPES: list[tuple[str, re.Pattern[str]]] = [
@@ -19,11 +21,6 @@ _EMPLOYMENT_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("contract", re.compile(r"contract|freelance|consult", re.I)),
     ("part_time", re.compile(r"part[ _-]?time", re.I)),
     ("full_time", re.compile(r"full[ _-]?time|permanent|regular", re.I)),
-]
-_REMOTE = [
-    ("hybrid", re.compile(r"hybrid|flexible", re.I)),
-    ("remote", re.compile(r"remote|telecommute|work from home|anywhere|distributed", re.I)),
-    ("onsite", re.compile(r"on[ -]?site|in[ -]?office|office[ -]based", re.I)),
 ]
 _PERIODS = {
     "year": "year", "yearly": "year", "annual": "year", "annually": "year", "yr": "year", "salary": "year",
@@ -38,14 +35,6 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 def employment_type(raw: Any) -> str | None:
     text = " ".join(raw) if isinstance(raw, list) else str(raw or "")
     for value, pattern in _EMPLOYMENT_TYPES:
-        if pattern.search(text):
-            return value
-    return None
-
-
-def remote_mode(raw: Any) -> str | None:
-    text = " ".join(map(str, raw)) if isinstance(raw, list) else str(raw or "")
-    for value, pattern in _REMOTE:
         if pattern.search(text):
             return value
     return None
@@ -111,7 +100,8 @@ def normalize(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if out.get("employment_type") is None and out.get("employment_type_raw"):
         out["employment_type"] = employment_type(out["employment_type_raw"])
     if out.get("remote") is None and out.get("remote_raw"):
-        out["remote"] = remote_mode(out["remote_raw"])
+        raw = out["remote_raw"]
+        out["remote"] = remote_mode(" ".join(map(str, raw)) if isinstance(raw, list) else str(raw))
 
     for name in ("salary_min", "salary_max"):
         if out.get(name) is not None:
@@ -126,10 +116,7 @@ def normalize(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if out.get("salary_currency"):
         currency = str(out["salary_currency"]).strip().upper()
         out["salary_currency"] = currency if re.fullmatch(r"[A-Z]{3}", currency) else None
-
-    if not (out.get("city") or out.get("country")):
-        place = parse_place(out["locations"], out.get("remote"))
-        out.update(city=place.city, region=place.region, country=place.country, remote=place.remote)
+    # The primary place (and a remote mode the locations state) is read once, by ReadAdPipeline's rules.
     return out, invalid
 
 
@@ -142,13 +129,14 @@ class NormalizeFieldsPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
+        adapter = as_mapping(item)
         if adapter.get("unchanged_id"):
             return item
         fields, invalid = normalize(fields_of(item))
         for name in invalid:
             self.stats.inc_value(f"jobagg/field/{name}/invalid")
-        adapter.pop("description_raw", None)
+        # Consumed: the sanitised HTML and text replace it (a dataclass item keeps the field, set to None).
+        adapter["description_raw"] = None
         for name in CONTRACT_FIELDS:
             adapter[name] = fields.get(name)
         for name in RAW_FIELDS:

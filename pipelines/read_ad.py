@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from itemadapter import ItemAdapter
-
-from crawler.items import fields_of
+from crawler.items import as_mapping, fields_of
 from pipelines.rules.places import is_us
 from pipelines.rules.read import read_posting
 
@@ -15,8 +13,9 @@ class ReadAdPipeline:
     """Classifies the role and reads sponsorship, degree, pay and place from each item; never drops one.
 
     Stats (``jobagg/read/...``): ``ml`` / ``not_ml``, ``sponsorship/<statement>``, ``eb/<hint>``,
-    ``salary_from_text``, ``place_from_text``, ``non_us`` (US sponsorship does not apply), ``no_description``,
-    ``unknown_field/<name>`` (the item class lacks a field these rules fill).
+    ``salary_from_text``, ``place_from_text`` (primary place read from the location strings), ``non_us`` (US
+    sponsorship does not apply), ``no_description``, ``unknown_field/<name>`` (the item class lacks a field
+    these rules fill).
     """
 
     def __init__(self, stats: Any = None) -> None:
@@ -31,7 +30,7 @@ class ReadAdPipeline:
             self.stats.inc_value(f"jobagg/read/{key}")
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
+        adapter = as_mapping(item)
         if adapter.get("unchanged_id"):
             return item
         derived = read_posting(fields_of(item))

@@ -9,18 +9,18 @@ every field.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections import OrderedDict
 from datetime import date
 from typing import Any, Self
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from sqlalchemy import Engine, select
 
 from crawler import db as dbmod
-from crawler.items import CONTRACT_FIELDS, INTERNAL_FIELDS, fields_of
+from crawler.items import CONTRACT_FIELDS, INTERNAL_FIELDS, as_mapping, fields_of
 from crawler.models import Posting
 from pipelines import READ_VERSION
 
@@ -43,44 +43,83 @@ class StoredBoards:
         self.engine = engine
         self.boards: OrderedDict[tuple[str, str], dict[str, dict[str, Any]]] = OrderedDict()
 
-    def row(self, ats: str, board: str, source_id: str) -> dict[str, Any] | None:
-        key = (ats, board)
-        if key not in self.boards:
-            query = select(*_COLUMNS).where(Posting.ats == ats, Posting.board == board)
-            with self.engine.connect() as conn:
-                self.boards[key] = {r.source_id: r._asdict() for r in conn.execute(query)}
-            while len(self.boards) > BOARDS_IN_MEMORY:
-                self.boards.popitem(last=False)
+    def cached(self, key: tuple[str, str]) -> dict[str, dict[str, Any]] | None:
+        rows = self.boards.get(key)
+        if rows is not None:
+            self.boards.move_to_end(key)
+        return rows
+
+    def fetch(self, key: tuple[str, str]) -> dict[str, dict[str, Any]]:
+        """Blocking: a board's stored rows by source id (safe in a worker thread; touches no shared state)."""
+        query = select(*_COLUMNS).where(Posting.ats == key[0], Posting.board == key[1])
+        with self.engine.connect() as conn:
+            return {r.source_id: r._asdict() for r in conn.execute(query)}
+
+    def keep(self, key: tuple[str, str], rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        self.boards[key] = rows
         self.boards.move_to_end(key)
-        return self.boards[key].get(source_id)
+        while len(self.boards) > BOARDS_IN_MEMORY:
+            self.boards.popitem(last=False)
+        return rows
+
+    def row(self, ats: str, board: str, source_id: str) -> dict[str, Any] | None:
+        """Blocking lookup of one stored row (loads the board on first use)."""
+        key = (ats, board)
+        rows = self.cached(key)
+        if rows is None:
+            rows = self.keep(key, self.fetch(key))
+        return rows.get(source_id)
 
 
 class ReuseUnchangedPipeline:
+    """Loads each board's stored rows once, in a worker thread (JOBAGG_DB_IN_THREAD, default on)."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
         self.db_url = crawler.settings.get("JOBAGG_DATABASE_URL")
+        self.in_thread = crawler.settings.getbool("JOBAGG_DB_IN_THREAD", True)
         self.stored: StoredBoards | None = None
+        # Items of a board not loaded yet arrive many at once: they all wait for one load.
+        self._loading: dict[tuple[str, str], asyncio.Future[dict[str, dict[str, Any]]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
     def open_spider(self) -> None:
+        # On the reactor thread, once, before any response: the process-wide engine cache is not thread-safe.
         self.stored = StoredBoards(dbmod.get_engine(self.db_url))
 
-    def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
+    async def _board_rows(self, key: tuple[str, str]) -> dict[str, dict[str, Any]]:
+        assert self.stored is not None
+        rows = self.stored.cached(key)
+        if rows is not None:
+            return rows
+        if not self.in_thread:
+            return self.stored.keep(key, self.stored.fetch(key))
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = self._loading[key] = asyncio.ensure_future(asyncio.to_thread(self.stored.fetch, key))
+            loading.add_done_callback(lambda _: self._loading.pop(key, None))
+        # shield: one waiter being cancelled must not cancel the load the others wait for.
+        rows = await asyncio.shield(loading)
+        return self.stored.cached(key) or self.stored.keep(key, rows)
+
+    async def process_item(self, item: Any) -> Any:
+        adapter = as_mapping(item)
         fields = fields_of(item)
         adapter["raw_hash"] = digest = raw_hash(fields)
         if self.stored is None or not (fields.get("ats") and fields.get("board") and fields.get("source_id")):
             return item
-        row = self.stored.row(fields["ats"], fields["board"], str(fields["source_id"]))
+        rows = await self._board_rows((fields["ats"], fields["board"]))
+        row = rows.get(str(fields["source_id"]))
         if row is None or row["raw_hash"] != digest:
             return item
         for name in REUSED_FIELDS:
             value = row[name]
             adapter[name] = value.isoformat() if isinstance(value, date) else value
-        adapter.pop("description_raw", None)
+        # The stored reading replaces it; the raw HTML is never stored or exported.
+        adapter["description_raw"] = None
         adapter["unchanged_id"] = row["id"]
         self.stats.inc_value("jobagg/reuse/unchanged")
         return item

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -9,14 +10,14 @@ from datetime import date, datetime
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
-from sqlalchemy import Engine, case, select, update
+from sqlalchemy import Engine, case, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler import db as dbmod
 from crawler.extensions import CrawlRunRecorder
 from crawler.items import fields_of
-from crawler.models import Board, Employer, Posting, utcnow
+from crawler.models import Posting, get_or_create_board, get_or_create_employer, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -88,26 +89,13 @@ class PostingWriter:
         if not name:
             return None
         if name not in self.employer_ids:
-            found = session.scalar(select(Employer.id).where(Employer.name == name))
-            if found is None:
-                employer = Employer(name=name)
-                session.add(employer)
-                session.flush()
-                found = employer.id
-            self.employer_ids[name] = found
+            self.employer_ids[name] = get_or_create_employer(session, name).id
         return self.employer_ids[name]
 
     def _board_id(self, session: Session, ats: str, token: str, employer_id: int | None) -> int:
         key = (ats, token)
         if key not in self.board_ids:
-            found = session.scalar(select(Board.id).where(Board.ats == ats, Board.token == token))
-            if found is None:
-                # A board crawled ad hoc joins the registry, so its health is tracked like any other.
-                board = Board(ats=ats, token=token, employer_id=employer_id)
-                session.add(board)
-                session.flush()
-                found = board.id
-            self.board_ids[key] = found
+            self.board_ids[key] = get_or_create_board(session, ats, token, employer_id).id
         return self.board_ids[key]
 
     def _upsert_statement(self) -> Any:
@@ -155,52 +143,79 @@ class PostingWriter:
 
 
 class StorePostingsPipeline:
-    """The last pipeline: buffers items and upserts them in batches of JOBAGG_STORE_BATCH_SIZE."""
+    """The last pipeline: buffers items and upserts them in batches of JOBAGG_STORE_BATCH_SIZE.
+
+    A batch is written in a worker thread (JOBAGG_DB_IN_THREAD, default on), one batch at a time and in order,
+    while the reactor goes on reading responses and filling the next batch. A failed batch is counted in
+    `jobagg/store/errors`, which makes the run `failed` and stops it from closing any posting.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.batch_size = crawler.settings.getint("JOBAGG_STORE_BATCH_SIZE", 500)
         self.db_url = crawler.settings.get("JOBAGG_DATABASE_URL")
+        self.in_thread = crawler.settings.getbool("JOBAGG_DB_IN_THREAD", True)
         self.buffer: list[dict[str, Any]] = []
         self.unchanged: list[int] = []
         self.writer: PostingWriter | None = None
+        self.recorder: CrawlRunRecorder | None = None
+        # One writer at a time, in the order batches filled (asyncio.Lock wakes waiters first in, first out).
+        self._write_lock = asyncio.Lock()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
     def open_spider(self) -> None:
+        self.recorder = self.crawler.get_extension(CrawlRunRecorder)
+        # On the reactor thread, once, before any response: the process-wide engine cache is not thread-safe.
         self.writer = PostingWriter(dbmod.get_engine(self.db_url))
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         fields = fields_of(item)
         if fields.get("unchanged_id"):
             self.unchanged.append(fields["unchanged_id"])
         else:
             self.buffer.append(row_from_item(fields))
         if len(self.buffer) + len(self.unchanged) >= self.batch_size:
-            self.flush()
+            await self.flush()
         return item
 
-    def close_spider(self) -> None:
-        self.flush()
+    async def close_spider(self) -> None:
+        await self.flush()
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
+        """Write what is buffered; returns once that batch (and every batch before it) is written or failed."""
         rows, self.buffer = self.buffer, []
         unchanged, self.unchanged = self.unchanged, []
         if not (rows or unchanged) or self.writer is None:
             return
-        recorder = self.crawler.get_extension(CrawlRunRecorder)
-        try:
-            self.writer.write(rows, recorder.run_id if recorder else None, unchanged)
-        except Exception:
-            self.writer.forget_cache()
+        async with self._write_lock:
+            if self.in_thread:
+                error = await asyncio.to_thread(self._write, rows, unchanged)
+            else:
+                error = self._write(rows, unchanged)
+        # Stats are only touched here, on the reactor thread.
+        if error is not None:
             self.stats.inc_value("jobagg/store/errors")
             self.stats.inc_value("jobagg/store/lost", len(rows) + len(unchanged))
-            logger.exception(
-                "storing a batch of %d postings failed; nothing of it was written", len(rows) + len(unchanged)
+            logger.error(
+                "storing a batch of %d postings failed; nothing of it was written",
+                len(rows) + len(unchanged),
+                exc_info=error,
             )
             return
         self.stats.inc_value("jobagg/store/written", len(rows))
         self.stats.inc_value("jobagg/store/unchanged", len(unchanged))
+
+    def _write(self, rows: list[dict[str, Any]], unchanged: list[int]) -> BaseException | None:
+        """Blocking: one batch in one transaction; the error, if it failed (everything of it rolled back)."""
+        assert self.writer is not None
+        try:
+            run_id = self.recorder.ensure_run() if self.recorder else None
+            self.writer.write(rows, run_id, unchanged)
+        except Exception as exc:
+            self.writer.forget_cache()
+            return exc
+        return None

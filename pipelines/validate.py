@@ -1,16 +1,18 @@
-"""ValidateItemPipeline: drop only unusable items; count every missing or invalid field in the stats."""
+"""ValidateItemPipeline: count every missing or invalid field in the stats; clear invalid values.
+
+Unusable items (no id, title or URL) never get here: `DropUnusableItemsPipeline` drops them before the ad
+is read. This pipeline runs after reading, so it sees the derived fields too.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any, Self
-from urllib.parse import urlsplit
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 
-from crawler.items import CONTRACT_FIELDS, REQUIRED_FIELDS, fields_of
+from crawler.items import CONTRACT_FIELDS, VOCABULARIES, as_mapping, fields_of
+from pipelines.unusable import unusable_reasons
 
 # Expected value types per field; a wrong type is counted and the value cleared, never stored.
 FIELD_TYPES: dict[str, tuple[type, ...]] = {
@@ -20,26 +22,23 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "is_ml": (bool,),
     "years_experience_min": (int, float),
 }
-ENUMS: dict[str, set[str]] = {
-    "remote": {"remote", "hybrid", "onsite"},
-    "employment_type": {"full_time", "part_time", "contract", "intern", "temporary"},
-    "salary_period": {"year", "month", "week", "day", "hour"},
-}
+# Closed vocabularies, as the item declares them.
+ENUMS: dict[str, frozenset[str]] = {name: frozenset(values) for name, values in VOCABULARIES.items()}
 
 
 def problems(fields: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
     """(unusable reasons, missing field names, invalid field names) for one item's fields."""
-    unusable = [f"no {name}" for name in REQUIRED_FIELDS if not fields.get(name)]
-    url = fields.get("url")
-    if url and urlsplit(str(url)).scheme not in ("http", "https"):
-        unusable.append(f"url {url!r} is not http(s)")
+    unusable = unusable_reasons(fields)
     missing = [name for name in CONTRACT_FIELDS if fields.get(name) in (None, "", [])]
     invalid = []
     for name, types in FIELD_TYPES.items():
         value = fields.get(name)
         if value is not None and (not isinstance(value, types) or (bool in types) != isinstance(value, bool)):
             invalid.append(name)
-    invalid += [name for name, allowed in ENUMS.items() if fields.get(name) not in (None, *allowed)]
+    for name, allowed in ENUMS.items():
+        value = fields.get(name)
+        if value is not None and (not isinstance(value, str) or value not in allowed):
+            invalid.append(name)
     return unusable, missing, invalid
 
 
@@ -58,20 +57,17 @@ class ValidateItemPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
-        unusable, missing, invalid = problems(fields_of(item))
+        _, missing, invalid = problems(fields_of(item))
         self.seen += 1
         if self.seen % self.FLUSH_EVERY == 0:
             self.push_counts()
-        if unusable:
-            self.stats.inc_value("jobagg/dropped/unusable")
-            where = f"{adapter.get('ats')}/{adapter.get('board')}/{adapter.get('source_id')}"
-            raise DropItem(f"unusable posting {where}: {', '.join(unusable)}")
         for name in missing:
             self.counts[f"jobagg/field/{name}/missing"] += 1
-        for name in invalid:
-            self.counts[f"jobagg/field/{name}/invalid"] += 1
-            adapter[name] = None
+        if invalid:
+            adapter = as_mapping(item)
+            for name in invalid:
+                self.counts[f"jobagg/field/{name}/invalid"] += 1
+                adapter[name] = None
         return item
 
     def close_spider(self) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from crawler.middlewares import retry_after_seconds
-from pipelines.dates import relative_date, to_iso_date
+from pipelines.dates import relative_date, to_date, to_iso_date
 from pipelines.normalize import employment_type, normalize, remote_mode, salary_period, to_number
 from pipelines.text import clean_line, html_to_text, sanitize_html, sanitized_html_to_text, unescape_markup
 from pipelines.validate import problems
@@ -96,6 +96,41 @@ def test_dates(raw: object, expected: str | None) -> None:
     assert to_iso_date(raw, today=date(2026, 11, 25)) == expected
 
 
+# Forms DOL disclosure files use; the one parser reads them for matching as well as for postings.
+DOL_DATES = [
+    ("10/01/2024", date(2024, 10, 1)),
+    ("9/30/2024", date(2024, 9, 30)),
+    ("9/30/24", date(2024, 9, 30)),
+    ("01-OCT-24", date(2024, 10, 1)),
+    ("1-Oct-2024", date(2024, 10, 1)),
+    ("2024-09-30 00:00:00", date(2024, 9, 30)),
+    ("2024-09-30 00:00:00.000 UTC", date(2024, 9, 30)),
+    ("2024/09/30", date(2024, 9, 30)),
+    ("Oct 1, 2024", date(2024, 10, 1)),
+    ("20240930", date(2024, 9, 30)),
+    (datetime(2024, 9, 30, 14, 5), date(2024, 9, 30)),  # a spreadsheet cell read as a datetime
+    (date(2024, 9, 30), date(2024, 9, 30)),
+    ("13/45/2024", None),
+    ("N/A", None),
+    (45566.0, None),  # a bare number that is no plausible epoch is unreadable, not 1970
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), DOL_DATES)
+def test_dol_dates_and_posting_dates_go_through_one_parser(raw: object, expected: date | None) -> None:
+    from matching.values import parse_date
+
+    assert to_date(raw) == expected
+    assert parse_date(raw) == expected
+
+
+def test_posting_date_cases_read_the_same_through_the_matching_entry_point() -> None:
+    from matching.values import parse_date
+
+    for raw in ("2026-10-14T10:03:11-04:00", "2026-10-30T16:20:00Z", 1761830400000, "1761830400000", 1761830400):
+        assert parse_date(raw) == to_date(raw) is not None
+
+
 def test_relative_date_never_returns_the_phrase() -> None:
     assert relative_date("Posted 2 weeks ago", date(2026, 11, 25)) == date(2026, 11, 11)
 
@@ -143,9 +178,63 @@ def test_validate_separates_unusable_from_incomplete() -> None:
     assert set(invalid) == {"remote", "is_ml"}
     unusable, _, _ = problems({"ats": "greenhouse", "board": "b", "url": "https://x"})
     assert unusable == ["no source_id", "no title"]
+    _, _, invalid = problems({**item, "url": "https://x", "remote": ["remote"], "seniority": "wizard"})
+    assert set(invalid) == {"remote", "seniority"}  # a list is not a vocabulary value, and must not crash
+
+
+def test_pipelines_are_listed_in_the_order_they_run_and_unusable_items_never_reach_the_reader() -> None:
+    from crawler import settings
+
+    order = list(settings.ITEM_PIPELINES)
+    assert list(settings.ITEM_PIPELINES.values()) == sorted(settings.ITEM_PIPELINES.values())
+    position = {path.rsplit(".", 1)[1]: i for i, path in enumerate(order)}
+    normalize_, drop, read = (
+        position[n] for n in ("NormalizeFieldsPipeline", "DropUnusableItemsPipeline", "ReadAdPipeline")
+    )
+    assert normalize_ < drop < read < position["ValidateItemPipeline"] < position["StorePostingsPipeline"]
+
+
+def test_an_item_whose_title_is_only_whitespace_is_dropped_after_normalising() -> None:
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import JobPostingItem
+    from pipelines.unusable import DropUnusableItemsPipeline
+
+    crawler = get_crawler()
+    pipeline = DropUnusableItemsPipeline.from_crawler(crawler)
+    item = JobPostingItem(ats="lever", board="b", source_id="1", url="https://x.example/1", title=" \n ")
+    fields, _ = normalize(vars(item))
+    item.title = fields["title"]
+    with pytest.raises(DropItem, match="lever/b/1: no title"):
+        pipeline.process_item(item)
+    assert crawler.stats.get_value("jobagg/dropped/unusable") == 1
+    item.title = "ML Engineer"
+    assert pipeline.process_item(item) is item
 
 
 def test_retry_after_header_forms() -> None:
     assert retry_after_seconds(b"7") == 7.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: no wait
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_the_primary_place_is_parsed_once_per_item() -> None:
+    from pipelines.rules.places import _parse_place
+    from pipelines.rules.read import read_posting
+
+    raw = {"title": "ML Engineer", "locations": ["Seattle, WA | Remote (US)"], "remote_raw": None}
+    _parse_place.cache_clear()
+    fields, _ = normalize(raw)
+    fields.update(read_posting(fields))
+    calls = _parse_place.cache_info()
+    assert calls.hits + calls.misses == 1
+    assert (fields["city"], fields["region"], fields["country"], fields["remote"]) == ("Seattle", "WA", "US", "remote")
+
+
+def test_one_remote_classifier_for_platform_values_and_locations() -> None:
+    from pipelines.rules import places
+
+    assert remote_mode is places.remote_mode
+    fields, _ = normalize({"remote_raw": ["Hybrid", "Remote"], "locations": []})
+    assert fields["remote"] == "remote"  # remote wins, as it does among locations

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
+import threading
+import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from crawler import db as dbmod
@@ -203,3 +207,121 @@ def test_an_ml_only_crawl_does_not_close_listed_postings_it_skipped(db_url: str,
     with dbmod.session_scope(engine) as session:
         run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
     assert run.boards["lumenlabs"] == {"status": "ok", "reason": None, "listed": 4, "skipped_by_role": 1}
+
+
+_REFUSED_TITLE = "Staff Research Scientist"
+_TRIGGER_SQL = {
+    "sqlite": [
+        f"CREATE TRIGGER jobagg_test_refuse_{op} BEFORE {op} ON postings WHEN NEW.title = '{_REFUSED_TITLE}' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
+        for op in ("INSERT", "UPDATE")
+    ],
+    "postgresql": [
+        "CREATE FUNCTION jobagg_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF NEW.title = '{_REFUSED_TITLE}' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER jobagg_test_refuse BEFORE INSERT OR UPDATE ON postings "
+        "FOR EACH ROW EXECUTE FUNCTION jobagg_test_refuse()",
+    ],
+}
+_DROP_TRIGGER_SQL = {
+    "sqlite": ["DROP TRIGGER jobagg_test_refuse_INSERT", "DROP TRIGGER jobagg_test_refuse_UPDATE"],
+    "postgresql": ["DROP TRIGGER jobagg_test_refuse ON postings", "DROP FUNCTION jobagg_test_refuse()"],
+}
+
+
+@pytest.mark.parametrize("in_thread", [True, False], ids=["worker-thread", "reactor-thread"])
+def test_a_failed_batch_fails_the_run_and_closes_nothing(db_url: str, tmp_path: Path, in_thread: bool) -> None:
+    """The database refuses the re-crawl's batch: nothing of it is written, nothing is closed, the run fails."""
+    root = tmp_path / "corpus"
+    shutil.copytree(ATS_FIXTURES, root)
+    board_file = root / "greenhouse" / "lumenlabs.json"
+    engine = dbmod.get_engine(db_url)
+    with serve(root) as server:
+        args = ("-a", "board=lumenlabs", "-a", f"api_base={server.base_url}", "-a", "roles=all")
+        args += ("-s", f"JOBAGG_DB_IN_THREAD={in_thread}")
+        assert scrapy_crawl("greenhouse", tmp_path, db_url, *args).returncode == 0
+        before = {p.source_id: p for p in _postings(engine)}
+        data = json.loads(board_file.read_text())
+        jobs = [j for j in data["jobs"] if j.get("id") != 4410002]  # would be closed by a good run
+        for job in jobs:
+            if job.get("id") == 4410003:
+                job["title"] = _REFUSED_TITLE
+        board_file.write_text(json.dumps({"jobs": jobs, "meta": {"total": len(jobs)}}))
+        with engine.begin() as conn:
+            for statement in _TRIGGER_SQL[engine.dialect.name]:
+                conn.execute(text(statement))
+        try:
+            second = scrapy_crawl("greenhouse", tmp_path, db_url, *args)
+        finally:
+            with engine.begin() as conn:
+                for statement in _DROP_TRIGGER_SQL[engine.dialect.name]:
+                    conn.execute(text(statement))
+    assert second.returncode == 0
+    assert "storing a batch of 3 postings failed" in second.log
+    after = {p.source_id: p for p in _postings(engine)}
+    assert all(p.closed_at is None for p in after.values())  # 4410002 left the listing but stays open
+    assert after["4410003"].title == before["4410003"].title
+    # The unchanged postings' last-seen refresh was in the same transaction: rolled back with it.
+    assert after["4410001"].last_seen_at == before["4410001"].last_seen_at
+    with dbmod.session_scope(engine) as session:
+        run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+        assert run.status == "failed" and run.closed_count == 0
+        assert run.stats["jobagg/store/errors"] == 1 and run.stats["jobagg/store/lost"] == 3
+        assert "jobagg/store/written" not in run.stats
+        assert run.boards["lumenlabs"]["status"] == "ok"  # the listing was fine; the store was not
+
+
+class _ThreadRecordingWriter(PostingWriter):
+    """The real writer, noting which thread wrote each batch and how many writes overlapped."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine)
+        self.threads: list[int] = []
+        self.batches: list[list[str]] = []
+        self.in_flight = self.most_in_flight = 0
+
+    def write(self, rows, run_id=None, unchanged_ids=()) -> None:  # type: ignore[no-untyped-def]
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            self.threads.append(threading.get_ident())
+            self.batches.append([r["source_id"] for r in rows])
+            time.sleep(0.01)  # long enough for the other items to pile up behind a write
+            super().write(rows, run_id, unchanged_ids)
+        finally:
+            self.in_flight -= 1
+
+
+@pytest.mark.parametrize("in_thread", [True, False], ids=["worker-thread", "reactor-thread"])
+def test_store_pipeline_writes_batches_in_order_one_at_a_time(sqlite_url: str, in_thread: bool) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import JobPostingItem
+    from pipelines.store import StorePostingsPipeline
+
+    settings = {"JOBAGG_DATABASE_URL": sqlite_url, "JOBAGG_STORE_BATCH_SIZE": 3, "JOBAGG_DB_IN_THREAD": in_thread}
+    crawler = get_crawler(settings_dict=settings)
+    pipeline = StorePostingsPipeline.from_crawler(crawler)
+    engine = dbmod.get_engine(sqlite_url)
+    pipeline.writer = writer = _ThreadRecordingWriter(engine)
+
+    def item(n: int) -> JobPostingItem:
+        fields = _item(str(n))
+        if n == 4:
+            fields["url"] = None  # NOT NULL: the batch holding posting 4 is refused as a whole
+        return JobPostingItem(**{k: v for k, v in fields.items() if k in ("ats", "board", "source_id", "url", "title")})
+
+    async def crawl() -> None:
+        # Items arrive concurrently, as Scrapy hands them over (CONCURRENT_ITEMS per response).
+        await asyncio.gather(*(pipeline.process_item(item(n)) for n in range(1, 9)))
+        await pipeline.close_spider()  # the last, partial batch
+
+    asyncio.run(crawl())
+    main = threading.get_ident()
+    assert all((t != main) is in_thread for t in writer.threads)
+    assert writer.most_in_flight == 1
+    assert writer.batches == [["1", "2", "3"], ["4", "5", "6"], ["7", "8"]]
+    assert [p.source_id for p in _postings(engine)] == ["1", "2", "3", "7", "8"]
+    stats = crawler.stats.get_stats()
+    assert (stats["jobagg/store/errors"], stats["jobagg/store/lost"], stats["jobagg/store/written"]) == (1, 3, 5)

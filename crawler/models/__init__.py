@@ -10,7 +10,7 @@ from crawler.models.dol import (
     PostingSponsorship,
     UscisEmployerYear,
 )
-from crawler.models.postings import Board, CrawlRun, Employer, Posting
+from crawler.models.postings import Board, CrawlRun, Employer, Posting, get_or_create_board, get_or_create_employer
 
 __all__ = [
     "Base",
@@ -25,5 +25,7 @@ __all__ = [
     "Posting",
     "PostingSponsorship",
     "UscisEmployerYear",
+    "get_or_create_board",
+    "get_or_create_employer",
     "utcnow",
 ]

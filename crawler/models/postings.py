@@ -15,8 +15,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from crawler.models.base import Base, utcnow
 
@@ -139,3 +140,23 @@ class CrawlRun(Base):
     # board token -> ok | dead | error, with the reason for anything but ok
     boards: Mapped[dict[str, Any] | None]
     stats: Mapped[dict[str, Any] | None]
+
+
+def get_or_create_employer(session: Session, name: str) -> Employer:
+    """The employer row with exactly this displayed name, added (and flushed, so it has an id) if new."""
+    employer = session.scalar(select(Employer).where(Employer.name == name))
+    if employer is None:
+        employer = Employer(name=name)
+        session.add(employer)
+        session.flush()
+    return employer
+
+
+def get_or_create_board(session: Session, ats: str, token: str, employer_id: int | None = None) -> Board:
+    """The registry row of a board, added (flushed) if new: a board crawled ad hoc joins the registry."""
+    board = session.scalar(select(Board).where(Board.ats == ats, Board.token == token))
+    if board is None:
+        board = Board(ats=ats, token=token, employer_id=employer_id)
+        session.add(board)
+        session.flush()
+    return board

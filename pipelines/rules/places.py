@@ -352,7 +352,8 @@ def _finish(city: str | None, region: str | None, country: str | None) -> tuple[
     return city or None, region or None, country
 
 
-def _remote_mode(text: str) -> str | None:
+def remote_mode(text: str) -> str | None:
+    """remote / hybrid / onsite from one string (the platform's own value or a location); remote wins."""
     if _REMOTE.search(text):
         return "remote"
     if _HYBRID.search(text):
@@ -378,7 +379,7 @@ def _parse_place(locations: tuple[str, ...], remote_hint: str | None) -> Place:
     primary: tuple[str | None, str | None, str | None] | None = None
     for raw in locations:
         for piece in _SPLIT_PLACES.split(raw):
-            found_mode = _remote_mode(piece)
+            found_mode = remote_mode(piece)
             if found_mode and (mode is None or _MODE_RANK[found_mode] < _MODE_RANK[mode]):
                 mode = found_mode
             if primary is not None:

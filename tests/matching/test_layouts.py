@@ -140,6 +140,26 @@ def test_cell_parsers() -> None:
     assert not v.is_ml_case("15-2051.01", "Business Intelligence Analyst")
 
 
+@pytest.mark.parametrize(
+    ("soc", "title", "expected"),
+    [
+        ("15-1252", "Technical Recruiter - ML", False),  # the roles rules: a recruiter, whatever the suffix
+        (None, "Technical Recruiter - ML", False),
+        ("15-1252", "SENIOR MACHINE LEARNING ENGINEER", True),  # DOL writes titles in capitals
+        ("15-1252", "Software Development Engineer, AI", True),
+        ("15-2051", "Technical Recruiter - ML", True),  # an ML occupation code decides on its own
+        ("15-1299", "Machine Learning Engineer", True),  # any other computer occupation with an ML title
+        ("13-1071", "Machine Learning Engineer", False),  # outside computer occupations a title is not enough
+    ],
+)
+def test_dol_case_titles_are_read_by_the_roles_rules(soc: str | None, title: str, expected: bool) -> None:
+    from pipelines.rules.roles import title_is_ml
+
+    assert v.is_ml_case(soc, title) is expected
+    if soc is None or soc in v.ML_SOC_IF_TITLE:
+        assert v.is_ml_case(soc, title) is title_is_ml(title)
+
+
 @pytest.mark.parametrize("name", ["perm_new_form_fy2025.csv", "lca_fy2024_q4.csv", "uscis_hub_fy2024_utf16.csv"])
 def test_cheap_workbook_header_equals_full_read(name: str, tmp_path: Path) -> None:
     from matching.readers import read_header, xlsx_header

@@ -13,10 +13,45 @@ from tests.spiders.conftest import Crawl, last_run
 
 def test_settings() -> None:
     s = project_settings()
-    assert s.getbool("ROBOTSTXT_OBEY") and "jobagg" in s["USER_AGENT"] and "+http" in s["USER_AGENT"]
+    assert s.getbool("ROBOTSTXT_OBEY") and s["USER_AGENT"].startswith("jobagg/")
+    if not s["JOBAGG_CONTACT"]:
+        assert "http" not in s["USER_AGENT"] and "@" not in s["USER_AGENT"]  # no made-up address by default
     assert s.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 4 and s.getbool("AUTOTHROTTLE_ENABLED")
     assert {429, 500, 502, 503, 504} <= set(s.getlist("RETRY_HTTP_CODES")) and 0 < s.getint("RETRY_TIMES") <= 5
     assert 0 < s.getint("DOWNLOAD_TIMEOUT") <= 60
+
+
+def test_user_agent_names_the_configured_contact(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+    from types import SimpleNamespace
+
+    from scrapy.signalmanager import SignalManager
+
+    import crawler.settings as settings_module
+    from crawler.middlewares import ContactUserAgentMiddleware, user_agent
+
+    purpose = "job-board indexer for visa-sponsorship search"
+    assert user_agent("ops@example.org") == f"jobagg/0.1 ({purpose}; contact: ops@example.org)"
+    assert user_agent("  ") == user_agent(None) == f"jobagg/0.1 ({purpose})"
+
+    def agent(**cmdline: str) -> str:
+        settings = project_settings()
+        settings.setdict(cmdline, priority="cmdline")
+        # The middleware reads only the crawler's settings (with their priorities) and connects one signal.
+        stand_in = SimpleNamespace(settings=settings, signals=SignalManager())
+        return ContactUserAgentMiddleware.from_crawler(stand_in).user_agent  # type: ignore[arg-type]
+
+    # The environment variable is read with the settings module; a -s setting rebuilds the agent from it.
+    monkeypatch.setenv("JOBAGG_CONTACT", "env@example.org")
+    importlib.reload(settings_module)
+    try:
+        assert agent().endswith("contact: env@example.org)")
+    finally:
+        monkeypatch.delenv("JOBAGG_CONTACT")
+        importlib.reload(settings_module)
+    assert agent() == user_agent(None)
+    assert agent(JOBAGG_CONTACT="https://ops.example.org/crawler").endswith("contact: https://ops.example.org/crawler)")
+    assert agent(USER_AGENT="custom/1.0", JOBAGG_CONTACT="x@example.org") == "custom/1.0"  # explicit agent wins
 
 
 def test_retry_after_is_waited_out_then_retried(crawl: Crawl, spider_db: str) -> None:
