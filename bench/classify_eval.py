@@ -4,7 +4,8 @@ Development sets: tests/data/eval_* -- tests assert on them and rules are tuned 
 Holdout: bench/data/holdout/ -- no test reads it and no rule is tuned to it; its README records when it was
 last rescored. It is scored once per run, and its figures against TARGETS decide the exit status.
 
-Run: .venv/bin/python bench/classify_eval.py [--errors]   (--errors lists the development-set errors only)
+Run: .venv/bin/python bench/classify_eval.py [--errors] [--dev-only]
+--errors lists the development-set errors (never the holdout's); --dev-only skips the holdout while tuning.
 """
 
 from __future__ import annotations
@@ -166,9 +167,7 @@ def evaluate(name: str) -> Report:
         ((c["years_experience_min"], got.years_experience_min, c["text"]) for c, got in degrees),
     )
 
-    places = [
-        (case, parse_place(case["locations"], case["remote_hint"])) for case in load_jsonl(files["places"])
-    ]
+    places = [(case, parse_place(case["locations"], case["remote_hint"])) for case in load_jsonl(files["places"])]
     for field in ("city", "region", "country", "remote"):
         report.accuracy(f"place {field}", ((c[field], getattr(got, field), c["locations"]) for c, got in places))
 
@@ -240,10 +239,15 @@ def throughput(n: int = 5000) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--errors", action="store_true", help="list every wrong answer on the development set")
+    parser.add_argument("--dev-only", action="store_true", help="score the development set only (while tuning)")
     args = parser.parse_args()
     console = Console(width=max(Console().width, 110))
     dev = evaluate("dev")
     console.print(dev.table("development set (tests/data/eval_*): tests assert on it, rules are tuned on its errors"))
+    if args.dev_only:
+        for line in dev.errors if args.errors else []:
+            console.print(f"[dev] {line}", markup=False)
+        return 1 if dev.missed else 0
     holdout = evaluate("holdout")
     console.print(holdout.table("holdout (bench/data/holdout/): no test reads it, no rule is tuned to it"))
     console.print(f"holdout last rescored: {_last_rescored()} (bench/data/holdout/README.md)")
