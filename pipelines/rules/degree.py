@@ -100,7 +100,7 @@ _HEADING_REQUIRED = re.compile(
 _HEADING_OTHER = re.compile(
     r"\b(?:responsibilities|duties|what\s+you(?:'ll|\s+will)(?:\s+be)?\s+(?:do|doing|work\s+on)|the\s+role|"
     r"(?:in\s+)?this\s+role|day[\s-]to[\s-]day|your\s+impact|the\s+work|the\s+opportunity|"
-    r"about\s+(?!you\b)\w+|benefits|perks|compensation|salary|pay\s+range|why\s+join|what\s+we\s+offer|"
+    r"about\s+(?!you\b|the\s+candidate\b)\w+|benefits|perks|compensation|salary|pay\s+range|why\s+join|what\s+we\s+offer|"
     r"our\s+(?:team|culture|values|mission)|the\s+team|who\s+we\s+are|equal\s+opportunity)\b",
 )
 # A heading none of the above names still keeps requirements in force when it speaks to the candidate.
@@ -246,7 +246,10 @@ def _heading_mode(sentence: str, mode: str | None) -> tuple[str | None, str | No
     inline = _INLINE_HEADING.match(stripped) if ":" in stripped[:45] else None
     head = inline.group(1) if inline else stripped
     is_heading_only = bool(inline) and not stripped[inline.end() :].strip() if inline else False
-    looks_like_heading = inline is not None or _looks_like_heading(stripped)
+    # A line naming a degree is content, not a heading ("MS or PhD in CS or related experience").
+    looks_like_heading = inline is not None or (
+        _looks_like_heading(stripped) and not _has_degree_word(stripped, stripped.lower())
+    )
     if not looks_like_heading:
         return mode, mode, False
     head = head.lower().replace("\u2019", "'")

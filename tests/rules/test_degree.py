@@ -75,6 +75,11 @@ def test_preferred_headings_still_make_degrees_optional(heading: str) -> None:
     assert tuple(read_degree(text)) == (None, None, 3)
 
 
+def test_a_long_degree_line_under_a_preferred_heading_is_not_read_as_a_new_heading() -> None:
+    text = "Requirements\n- 3+ years of experience\n\nPreferred\n- MS or PhD in Computer Science or related experience"
+    assert tuple(read_degree(text)) == (None, None, 3)
+
+
 def test_degrees_under_benefits_or_about_us_are_not_requirements() -> None:
     assert read_degree("What we offer\n- Tuition support for a Master's degree").degree_min is None
     assert read_degree("Perks\n- A paid PhD fellowship for employees").degree_min is None
