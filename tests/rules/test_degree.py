@@ -106,7 +106,7 @@ def test_no_requirement(text: str) -> None:
 
 
 def test_degree_accuracy_meets_target_on_the_development_set() -> None:
-    # The holdout (bench/data/holdout/) is measured by bench/classify_eval.py only: no test reads it.
+    # The holdout is measured by bench/classify_eval.py only: no test reads it.
     cases = [json.loads(line) for line in (DATA / "eval_degree.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(cases) >= 60
     right = sum(read_degree(c["text"]).degree_min == c["degree_min"] for c in cases)

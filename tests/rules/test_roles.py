@@ -146,7 +146,7 @@ def test_title_filter_never_drops_a_labelled_ml_role() -> None:
 
 
 def test_is_ml_meets_precision_and_recall_targets_on_the_development_set() -> None:
-    # The holdout (bench/data/holdout/) is measured by bench/classify_eval.py only: no test reads it.
+    # The holdout is measured by bench/classify_eval.py only: no test reads it.
     rows = _titles("eval_titles.csv")
     tp = fp = fn = 0
     for row in rows:
