@@ -12,17 +12,18 @@ How a title is read:
    names a job ("head noun") decides the kind of job; within it the last job noun wins, because English puts
    the head last ("AI Research Recruiter" is a recruiter, "Marketing Data Scientist" a data scientist). A later
    segment that is itself a data / applied scientist title names the actual job ("Exploitation Specialist -
-   Data Scientist").
+   Data Scientist"); a segment that only names a level is skipped ("Associate - AI Infrastructure Engineer"), and
+   a grade word after a data scientist does not change the job ("Data Scientist Analyst I").
 2. By kind of head (see ``_HEADS``):
    - ``neg``: recruiters, product managers, analysts, data engineers, designers, front-end... -> not ML.
    - ``ds`` / ``as``: data scientist, applied scientist -> ML.
    - ``rs`` / ``re`` (research scientist, researcher, research engineer): ML unless the title or department names
      a non-ML science (batteries, biology...) or a description exists and never mentions ML.
-   - ``sci`` (plain "Scientist") and ``mts`` (Member of Technical Staff): ML only with an ML signal from the
-     title, the department, or at least two distinct ML phrases in the description. "Member of Technical Staff"
-     says nothing about the work: a job named after it decides ("MTS - Applied ML Engineer" is an ML engineer,
-     "MTS - Backend Engineer" an engineer), and a non-ML function after it ("MTS, iOS", "MTS - DevRel", "MTS -
-     Product Designer") makes it not ML whatever the department.
+   - ``sci`` (plain "Scientist", "Research Associate") and ``mts`` (Member of Technical Staff): ML only with an
+     ML signal from the title, the department, or at least two distinct ML phrases in the description.
+     "Member of Technical Staff" says nothing about the work: a job named after it decides ("MTS - Applied ML
+     Engineer" is an ML engineer, "MTS - Backend Engineer" an engineer), and a non-ML function after it ("MTS,
+     iOS", "MTS - DevRel", "MTS - Product Designer") makes it not ML whatever the department.
    - ``eng`` (engineer, developer, architect), ``mgmt`` (manager, director, head, VP, chief officer, lead) and
      ``trainee`` (intern, co-op, resident, postdoc): ML when the title names ML work ("Software Engineer,
      Inference", "Director of Machine Learning"); an engineer may also get it from an ML department. Managers
@@ -164,7 +165,8 @@ _HEADS: dict[str, list[str]] = {
     "as": [r"applied\s+(?:research\s+|ai\s+|ml\s+|machine\s+learning\s+)?scientists?"],
     "rs": [r"research\s+scientists?", r"researchers?"],
     "re": [r"research\s+engineers?", r"research\s+software\s+engineers?"],
-    "sci": [r"scientists?"],
+    # A research associate is a research job in any science: ML only with an ML signal, like "Scientist".
+    "sci": [r"scientists?", r"research\s+associates?"],
     "mts": [r"members?\s+of\s+(?:the\s+)?technical\s+staff", r"mts"],
     "trainee": [
         r"interns?",
@@ -284,6 +286,8 @@ _NON_ML_FUNCTIONS = [
     r"account",
     r"audit",
     r"compliance",
+    r"innovation",
+    r"automation",
 ]
 
 # Sciences a "Research Scientist" may work in that are not ML (used only when nothing says ML).
@@ -410,6 +414,10 @@ _DOMAINS: list[tuple[str, str]] = [
 ]
 
 _SEGMENT_SPLIT = re.compile(r"[,|:;()\[\]]|\s[-\u2013\u2014]+\s|\s@\s")
+# Job-grade nouns some employers put after the job itself ("Data Scientist Analyst I").
+_GRADE_NOUN = re.compile(r"(?:analyst|associate|specialist)s?\b")
+# A segment that only names a level ("Associate - AI Infrastructure Engineer") does not name the job.
+_LEVEL_ONLY_SEGMENT = re.compile(r"^[\s/&,.-]*(?:(?:associate|officer|senior|junior|sr|jr)[\s/&,.-]*)+$")
 _HEAD_RES = {kind: re.compile(r"(?<![\w-])(?:" + "|".join(pats) + r")(?![\w-])") for kind, pats in _HEADS.items()}
 _ML_TERMS_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_ML_TERMS) + r")(?![\w-])")
 _AI_ADJACENT_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_AI_ADJACENT) + r")")
@@ -452,16 +460,23 @@ def _head(segment: str) -> tuple[str | None, bool]:
     """The head noun's kind in one segment, and whether a non-ML job noun precedes it."""
     best: tuple[int, int, str] | None = None  # (end, -start, kind)
     neg_spans: list[int] = []
+    scientist_ends: list[int] = []
     for kind, pattern in _HEAD_RES.items():
         for m in pattern.finditer(segment):
             if kind == "neg":
                 neg_spans.append(m.end())
+            elif kind in ("ds", "as"):
+                scientist_ends.append(m.end())
             key = (m.end(), -m.start(), kind)
             if best is None or key[:2] > best[:2]:
                 best = key
     if best is None:
         return None, False
-    return best[2], any(end <= -best[1] for end in neg_spans)
+    kind, start = best[2], -best[1]
+    if kind == "neg" and _GRADE_NOUN.match(segment, start) and any(0 <= start - end <= 1 for end in scientist_ends):
+        # "Data Scientist Analyst I": a grade word after the scientist does not change the job.
+        return "ds", False
+    return kind, any(end <= start for end in neg_spans)
 
 
 @lru_cache(maxsize=8192)
@@ -473,6 +488,8 @@ def _read_title(title: str) -> _Title:
     neg_before = False
     position = len(segments)
     for i, segment in enumerate(segments):
+        if _LEVEL_ONLY_SEGMENT.match(segment) and any(_head(rest)[0] for rest in segments[i + 1 :]):
+            continue
         kind, neg_before = _head(segment)
         if kind is not None:
             position = i

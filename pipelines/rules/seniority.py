@@ -92,7 +92,8 @@ _LEVEL_PATTERNS: list[tuple[str, str]] = [
     (
         "junior",
         r"\bjunior\b|\bjr\b\.?|\bentry[\s-]*level\b|\bnew[\s-]+(?:college[\s-]+)?grad(?:uate)?s?\b|"
-        r"\bearly[\s-]+career\b|\bapprentice\w*\b|\bpost-?doc\w*\b|\bpostdoctoral\b|\b20\d\d\s+start\b",
+        r"\bearly[\s-]+career\b|\bapprentice\w*\b|\bpost-?doc\w*\b|\bpostdoctoral\b|\b20\d\d\s+start\b|"
+        r"\btrainees?\b",
     ),
     (
         "junior?",

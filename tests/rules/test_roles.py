@@ -111,6 +111,20 @@ def test_member_of_technical_staff_takes_the_job_named_after_it() -> None:
 
 def test_a_later_segment_can_name_the_actual_job() -> None:
     assert classify_role("Exploitation Specialist - Data Scientist - Junior") == (True, "data_scientist")
+    # A segment that only names a level does not name the job.
+    assert classify_role("Associate - AI Infrastructure Engineer") == (True, "ml_infra")
+    assert not classify_role("Associate - AI").is_ml
+
+
+def test_a_grade_word_after_data_scientist_keeps_the_job() -> None:
+    assert classify_role("DATA SCIENTIST ANALYST I") == (True, "data_scientist")
+    assert not classify_role("Data Science Analyst").is_ml
+
+
+def test_research_associates_need_an_ml_subject() -> None:
+    assert classify_role("Research Associate - Machine Learning") == (True, "research_scientist")
+    assert not classify_role("Research Associate - Autonomous Systems and Control").is_ml
+    assert not classify_role("Research Associate, Cell Biology").is_ml
 
 
 def test_a_trainee_function_is_read_where_the_trainee_is_named() -> None:

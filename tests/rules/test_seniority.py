@@ -36,6 +36,7 @@ DATA = Path(__file__).parents[1] / "data"
         ("Machine Learning Engineer", None),
         ("Research Scientist - World Models - Global Frontier Tech Recruitment Program - 2027 Start - PhD", "junior"),
         ("Machine Learning Engineer Intern - Search Ads - 2026 Fall - BS/MS", "intern"),
+        ("SEB Tech Trainee Programme 2026-27: QA Specialist", "junior"),
     ],
 )
 def test_levels(title: str, level: str | None) -> None:
