@@ -29,7 +29,8 @@ How a title is read:
      Inference", "Director of Machine Learning"); an engineer may also get it from an ML department. Managers
      in a non-engineering function anywhere in the title ("Head of Product, AI") are not ML; trainees when the
      function is named where the trainee is ("Marketing Intern, AI", but not "Research Scientist Intern -
-     Robotic Control Policy").
+     Robotic Control Policy"), or when a bare "AI" is the only ML word and no builder's job noun (engineer,
+     developer, scientist, research) is named ("AI Game Production Intern", but "AI Engineer Intern" is ML).
    - no job noun at all ("Machine Learning - Ads"): ML when the title names ML work.
 
 Families (``role_family``), decided in this order:
@@ -420,6 +421,12 @@ _GRADE_NOUN = re.compile(r"(?:analyst|associate|specialist)s?\b")
 _LEVEL_ONLY_SEGMENT = re.compile(r"^[\s/&,.-]*(?:(?:associate|officer|senior|junior|sr|jr)[\s/&,.-]*)+$")
 _HEAD_RES = {kind: re.compile(r"(?<![\w-])(?:" + "|".join(pats) + r")(?![\w-])") for kind, pats in _HEADS.items()}
 _ML_TERMS_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_ML_TERMS) + r")(?![\w-])")
+# "AI" alone names a topic more often than the work: enough for an engineer, not for an intern.
+_WEAK_ML_TERMS = frozenset({"ai", "a.i.", "artificial intelligence", "gen ai", "genai"})
+# Job nouns of the people who build models; with one of them, "AI" does name the work.
+_BUILDER_NOUN_RE = re.compile(
+    r"(?<![\w-])(?:engineer\w*|developer\w*|programmer\w*|scientists?|researchers?|research|mle|swe)(?![\w-])"
+)
 _AI_ADJACENT_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_AI_ADJACENT) + r")")
 _NON_ML_FUNCTIONS_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_NON_ML_FUNCTIONS) + r")(?![\w-])")
 _MTS_NON_ML_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_MTS_NON_ML) + r")(?![\w-])")
@@ -442,6 +449,7 @@ class _Title(NamedTuple):
     mts_rest_non_ml: bool  # "Member of Technical Staff" whose other words name non-ML work ("MTS - Frontend")
     mts: bool  # the title is a "Member of Technical Staff" one
     ml_signal: bool
+    strong_ml_signal: bool  # an ML term other than a bare "AI", or "AI" next to a builder's job noun
     non_ml_function: bool
     non_ml_science: bool
     domain: str | None
@@ -516,6 +524,8 @@ def _read_title(title: str) -> _Title:
         mts_rest_non_ml=mts_rest_non_ml,
         mts=mts,
         ml_signal=bool(_ML_TERMS_RE.search(cleaned)),
+        strong_ml_signal=any(m.group(0) not in _WEAK_ML_TERMS for m in _ML_TERMS_RE.finditer(cleaned))
+        or bool(_BUILDER_NOUN_RE.search(cleaned)),
         non_ml_function=bool(_NON_ML_FUNCTIONS_RE.search(cleaned)),
         non_ml_science=bool(_NON_ML_SCIENCES_RE.search(cleaned)),
         domain=domain,
@@ -573,6 +583,9 @@ def _decide(t: _Title, department: str | None, description: str | None) -> bool:
     # A trainee's function is read where the trainee is named: "Marketing Intern, AI" is not ML, but
     # "Research Scientist Intern - Robotic Control Policy" is.
     if kind == "trainee" and (t.function_in_head or t.neg_in_segment):
+        return False
+    if kind == "trainee" and t.ml_signal and not (t.strong_ml_signal or t.trainee_research):
+        # "AI Game Production Intern", "Internship - AI Venture Development": AI is the topic, not the work.
         return False
     if t.mts_rest_non_ml:
         # "MTS, iOS" / "MTS - DevRel": the named function outranks an ML-sounding team or department.

@@ -132,6 +132,24 @@ def test_a_trainee_function_is_read_where_the_trainee_is_named() -> None:
     assert not classify_role("AI Product Operations Project Intern - Teen Experience").is_ml
 
 
+@pytest.mark.parametrize(
+    ("title", "is_ml"),
+    [
+        ("AI Game Production Intern", False),
+        ("Internship - AI Venture Development", False),
+        ("AI Fluency & Digital Enablement Intern", False),
+        ("AI Engineer Intern", True),
+        ("AI Research Intern", True),
+        ("Intern - Generative AI Developer", True),
+        ("Data Science Intern", True),
+        ("PhD Residency, AI", True),
+    ],
+)
+def test_a_bare_ai_makes_an_intern_ml_only_next_to_a_builders_job_noun(title: str, is_ml: bool) -> None:
+    assert classify_role(title).is_ml is is_ml
+    assert title_is_ml(title) is is_ml
+
+
 def test_research_titles_default_to_ml_unless_another_science_is_named() -> None:
     assert classify_role("Research Scientist").is_ml
     assert not classify_role("Research Scientist, Battery Materials").is_ml
