@@ -34,6 +34,19 @@ DATA = Path(__file__).parents[1] / "data"
         (["Tbilisi, Georgia"], Place("Tbilisi", None, "GE", None)),
         (["Remote - EMEA"], Place(None, None, None, "remote")),
         ([], Place(None, None, None, None)),
+        # Boards that write places with spaces only, or add a site name.
+        (["US PA Philadelphia"], Place("Philadelphia", "PA", "US", None)),
+        (["US OR Beaverton"], Place("Beaverton", "OR", "US", None)),
+        (["Pune Maharashtra India"], Place("Pune", "Maharashtra", "IN", None)),
+        (["Smithfield VA Corporate Building"], Place("Smithfield", "VA", "US", None)),
+        (["Englewood, CO CO RMN"], Place("Englewood", "CO", "US", None)),
+        (["Tiedeman Road, Brooklyn, OH"], Place("Brooklyn", "OH", "US", None)),
+        (["STORE SUPPORT CENTER, ATLANTA"], Place("Atlanta", "GA", "US", None)),
+        (["Hyderabad, in"], Place("Hyderabad", "Telangana", "IN", None)),
+        (["Campinas, SP, br"], Place("Campinas", "SP", "BR", None)),
+        (["NTU Main Campus, Singapore"], Place("Singapore", None, "SG", None)),
+        (["Berlin Germany"], Place("Berlin", None, "DE", None)),
+        (["St. Louis, MO"], Place("St. Louis", "MO", "US", None)),
     ],
 )
 def test_shapes(locations: list[str], expected: Place) -> None:
