@@ -430,6 +430,15 @@ def _lowercase_code(token: str) -> str | None:
     return None
 
 
+def _is_state_code(token: str) -> bool:
+    return len(token) == 2 and token.isupper() and token.lower() in _tables().regions["US"]
+
+
+def _known_city_of(words: list[str], country: str) -> bool:
+    known = _tables().cities.get(_fold(" ".join(words)))
+    return known is not None and known[2] == country
+
+
 def _scan_words(text: str) -> tuple[str | None, str | None, str | None] | None:
     """City, region, country from a location written with spaces only: "US PA Philadelphia", "Pune Maharashtra
     India", "Smithfield VA Corporate Building". None when no word is a country, a region or a known city."""
@@ -444,6 +453,10 @@ def _scan_words(text: str) -> tuple[str | None, str | None, str | None] | None:
                 chunk = words[:size] if index == 0 else words[-size:]
                 if len(chunk) < len(words):
                     found = _country(" ".join(chunk), allow_code=chunk[0].isupper() and len(chunk) == 1)
+                    rest = words[size:] if index == 0 else words[:-size]
+                    if found and _is_state_code(" ".join(chunk)) and not _known_city_of(rest, found):
+                        # "San Francisco CA", "Atlanta GA": the US state, unless the city is that country's.
+                        found = None
                     if found and country is None:
                         country = found
                         words = words[size:] if index == 0 else words[:-size]

@@ -47,6 +47,11 @@ DATA = Path(__file__).parents[1] / "data"
         (["NTU Main Campus, Singapore"], Place("Singapore", None, "SG", None)),
         (["Berlin Germany"], Place("Berlin", None, "DE", None)),
         (["St. Louis, MO"], Place("St. Louis", "MO", "US", None)),
+        # A two-letter code that is both a US state and a country is the state, unless the city says otherwise.
+        (["San Francisco CA"], Place("San Francisco", "CA", "US", None)),
+        (["Atlanta GA"], Place("Atlanta", "GA", "US", None)),
+        (["Munich DE"], Place("Munich", None, "DE", None)),
+        (["Paris FR"], Place("Paris", None, "FR", None)),
     ],
 )
 def test_shapes(locations: list[str], expected: Place) -> None:
