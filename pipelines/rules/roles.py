@@ -249,7 +249,9 @@ _ML_TERMS = [
 # AI-flavoured phrases that describe a product or business area, not ML work ("Software Engineer, AI Products").
 _AI_ADJACENT = [
     r"ai[\s-]+(?:products?|experiences?|features?|solutions?|strategy|policy|transformation|adoption|"
-    r"ecosystem|compute|assistant|characters?|training\s+data|data|tools?|governance|enablement|literacy)",
+    r"ecosystem|compute|assistant|characters?|training\s+data|data|tools?|governance|enablement|literacy|"
+    # Business units named after AI ("AI Managed Services - Consult") say where the job sits, not what it does.
+    r"managed\s+services|services|practice|consulting|initiatives?|innovation)",
     r"(?:for|to|supporting)\s+(?:the\s+|our\s+)?(?:ceo|cto|vp|svp|evp|vice\s+president|chief|head|director|"
     r"founders?|executives?|leadership)\b.*",
 ]
@@ -414,7 +416,8 @@ _DOMAINS: list[tuple[str, str]] = [
     ),
 ]
 
-_SEGMENT_SPLIT = re.compile(r"[,|:;()\[\]]|\s[-\u2013\u2014]+\s|\s@\s")
+# A dash that ends a word before a space separates too ("Program Associate- Digital Health & AI").
+_SEGMENT_SPLIT = re.compile(r"[,|:;()\[\]]|\s[-\u2013\u2014]+\s|(?<=\w)[-\u2013\u2014]+\s|\s@\s")
 # Job-grade nouns some employers put after the job itself ("Data Scientist Analyst I").
 _GRADE_NOUN = re.compile(r"(?:analyst|associate|specialist)s?\b")
 # A segment that only names a level ("Associate - AI Infrastructure Engineer") does not name the job.

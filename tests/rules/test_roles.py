@@ -63,6 +63,8 @@ def test_ml_titles_and_family(title: str, family: str) -> None:
         "Associate Value Engineer - AI-Driven Data Science & Analytics",
         "Deep Learning Computer Architect",
         "Quantitative Researcher - PhD Graduate",
+        "Observability / Site Reliability Engineer - Associate - AI Managed Services - Consult",
+        "Program Associate- Digital Health & AI",
     ],
 )
 def test_roles_near_ai_are_not_ml(title: str) -> None:
