@@ -15,12 +15,13 @@ from pipelines.dates import to_iso_date
 from pipelines.rules.places import remote_mode
 from pipelines.text import clean_line, clean_text, sanitize_html, sanitized_html_to_text, unescape_markup
 
+# Whole words only: "Full-time, International" is not an internship, "Contemporary art" not temporary.
 _EMPLOYMENT_TYPES: list[tuple[str, re.Pattern[str]]] = [
-    ("intern", re.compile(r"intern|co-?op|trainee|apprentice", re.I)),
-    ("temporary", re.compile(r"temp|seasonal|fixed[ -]?term", re.I)),
-    ("contract", re.compile(r"contract|freelance|consult", re.I)),
-    ("part_time", re.compile(r"part[ _-]?time", re.I)),
-    ("full_time", re.compile(r"full[ _-]?time|permanent|regular", re.I)),
+    ("intern", re.compile(r"\b(?:intern(?:s|ship|ships)?|co-?op|trainee|apprentice(?:ship)?)\b", re.I)),
+    ("temporary", re.compile(r"\b(?:temp|temporary|seasonal|fixed[ -]?term)\b", re.I)),
+    ("contract", re.compile(r"\b(?:contract|contractor|freelance|freelancer|consultant|consulting)\b", re.I)),
+    ("part_time", re.compile(r"\bpart[ _-]?time\b", re.I)),
+    ("full_time", re.compile(r"\b(?:full[ _-]?time|permanent|regular)\b", re.I)),
 ]
 _PERIODS = {
     "year": "year", "yearly": "year", "annual": "year", "annually": "year", "yr": "year", "salary": "year",

@@ -3,8 +3,11 @@
 Decisions:
 
 - Only *required* degrees count. A degree is preferred-only when its clause says so ("PhD preferred", "a plus",
-  "nice to have", "encouraged") or it sits under a "Preferred qualifications" / "Nice to have" heading. A degree
-  someone is still "pursuing" or that describes the team ("our founders hold PhDs") is not a requirement.
+  "nice to have", "encouraged") or it sits under a "Preferred qualifications" / "Nice to have" / "Bonus points" /
+  "Ideally" heading. Degree words under duties, benefits or about-the-company headings are not requirements.
+  Any other heading keeps requirements in force, whatever came before it: "What we're looking for", "You have",
+  "Who you are", "What it takes" after "What you'll do" start a requirements section. A degree someone is still
+  "pursuing" or that describes the team ("our founders hold PhDs") is not a requirement.
 - ``degree_min`` is the lowest degree that satisfies the requirement: "BS, MS, or PhD" -> bachelor; "MS or PhD
   required" -> master; "Master's, or Bachelor's plus 5 years" -> bachelor. A bare "degree in CS" is a bachelor's.
   "Advanced" / "graduate" degree means master's.
@@ -83,19 +86,29 @@ _EQUIVALENT_EXPERIENCE = re.compile(
     r"\bor\s+(?:an?\s+)?equivalent\s+(?:\w+\s+){0,2}experience|\bequivalent\s+combination\s+of\s+education|"
     r"\bor\s+(?:relevant|related|comparable)\s+(?:\w+\s+)?experience\b|\bin\s+lieu\s+of\s+(?:a\s+)?degree",
 )
-# Section headings: what follows them is required, preferred, or neither (responsibilities, benefits).
+# Section headings: what follows them is required, preferred, or neither (duties, benefits, about the company).
+# Preferred only when the heading says so; any other heading that addresses the candidate keeps requirements in
+# force ("What we're looking for", "You have", "What it takes"), whatever heading came before it.
 _HEADING_PREFERRED = re.compile(
-    r"\b(?:preferred|nice[\s-]to[\s-]haves?|bonus|plus(?:es)?|desired|ideal(?:ly)?|stand\s+out|extra\s+credit|"
-    r"good\s+to\s+have)\b",
+    r"\b(?:preferred|nice[\s-]to[\s-]haves?|bonus|plus(?:es)?|desired|desirable|ideally|stand\s+out|"
+    r"extra\s+credit|good\s+to\s+have|a\s+plus)\b",
 )
 _HEADING_REQUIRED = re.compile(
     r"\b(?:minimum|basic|required|requirements?|qualifications?|must[\s-]haves?|what\s+you(?:'ll|\s+will)?\s+"
     r"(?:need|bring)|you\s+(?:have|bring|are)|about\s+you|who\s+you\s+are|education|experience|skills)\b",
 )
 _HEADING_OTHER = re.compile(
-    r"\b(?:responsibilities|what\s+you(?:'ll|\s+will)\s+do|the\s+role|about\s+(?:the\s+team|us|the\s+company)|"
-    r"benefits|perks|compensation|why\s+join|our\s+team|the\s+team)\b",
+    r"\b(?:responsibilities|duties|what\s+you(?:'ll|\s+will)(?:\s+be)?\s+(?:do|doing|work\s+on)|the\s+role|"
+    r"(?:in\s+)?this\s+role|day[\s-]to[\s-]day|your\s+impact|the\s+work|the\s+opportunity|"
+    r"about\s+(?!you\b|the\s+candidate\b)\w+|benefits|perks|compensation|salary|pay\s+range|why\s+join|what\s+we\s+offer|"
+    r"our\s+(?:team|culture|values|mission)|the\s+team|who\s+we\s+are|equal\s+opportunity)\b",
 )
+# A heading none of the above names still keeps requirements in force when it speaks to the candidate.
+_HEADING_CANDIDATE = re.compile(
+    r"\b(?:you|your|you're|you'll|you've|looking\s+for|candidate|profile|background|what\s+it\s+takes|"
+    r"expect|need|must)\b",
+)
+_HEADING_BULLET = re.compile(r"^\s*[-*\u2013\u2014\u2022\u25cf\u25aa]")
 _INLINE_HEADING = re.compile(r"^\s*([A-Za-z][\w\s'\u2019/&-]{1,40}):\s*")
 
 _NUMBER_WORDS = {
@@ -217,8 +230,14 @@ def _years(text: str, *, with_degree: bool = False) -> list[tuple[int, float]]:
 
 
 def _looks_like_heading(line: str) -> bool:
-    """Short, unpunctuated, no figures: "Minimum qualifications", "Nice to have"."""
-    return len(line) < 60 and line.count(" ") < 6 and not line.endswith(".") and not _DIGIT.search(line)
+    """Short, unpunctuated, no figures: "Minimum qualifications", "Nice to have", "We'd love to hear from you if"."""
+    return (
+        len(line) < 70
+        and line.count(" ") < 10
+        and not line.endswith((".", "!", ";", ","))
+        and not _DIGIT.search(line)
+        and not _HEADING_BULLET.match(line)
+    )
 
 
 def _heading_mode(sentence: str, mode: str | None) -> tuple[str | None, str | None, bool]:
@@ -227,15 +246,20 @@ def _heading_mode(sentence: str, mode: str | None) -> tuple[str | None, str | No
     inline = _INLINE_HEADING.match(stripped) if ":" in stripped[:45] else None
     head = inline.group(1) if inline else stripped
     is_heading_only = bool(inline) and not stripped[inline.end() :].strip() if inline else False
-    looks_like_heading = inline is not None or _looks_like_heading(stripped)
+    # A line naming a degree is content, not a heading ("MS or PhD in CS or related experience").
+    looks_like_heading = inline is not None or (
+        _looks_like_heading(stripped) and not _has_degree_word(stripped, stripped.lower())
+    )
     if not looks_like_heading:
         return mode, mode, False
-    head = head.lower()
+    head = head.lower().replace("\u2019", "'")
     if _HEADING_PREFERRED.search(head):
         new = "preferred"
+    elif _HEADING_REQUIRED.search(head):
+        new = "required"
     elif _HEADING_OTHER.search(head):
         new = "other"
-    elif _HEADING_REQUIRED.search(head):
+    elif _HEADING_CANDIDATE.search(head) and not _has_degree_word(stripped, stripped.lower()):
         new = "required"
     else:
         return mode, mode, False

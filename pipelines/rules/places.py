@@ -11,6 +11,12 @@ Decisions:
   "Bangalore" -> "Bengaluru", "San Francisco Bay Area" -> "San Francisco").
 - "City, XX" where XX is both a US state and a country code ("Munich, DE") is the country when the city is a
   known city of that country, else the US state ("Dover, DE").
+- Places written with spaces only ("US PA Philadelphia", "Pune Maharashtra India") are read word by word: a
+  country at either end, a region code in capitals or a region name, then a known city or the words next to the
+  region. A site after the place ("Englewood, CO CO RMN") or a street or building before it ("Tiedeman Road,
+  Brooklyn, OH") is not the city; a lowercase two-letter last part is a country code ("Hyderabad, in"); in a
+  city-state the city is the country's ("NTU Main Campus, Singapore" -> Singapore). "OR" in capitals is Oregon,
+  not "or".
 - ``remote``: the platform's own value wins; else "remote" if any location says remote (the job can be done
   remotely), else "hybrid", else "onsite" when a location says on-site / in-office; None when nothing says.
   A city alone does not make a job onsite.
@@ -128,7 +134,74 @@ _CITIES: list[tuple[str, str, str | None, str]] = [
     ("sao paulo; são paulo", "São Paulo", None, "BR"),
     ("mexico city; ciudad de mexico", "Mexico City", None, "MX"),
     ("dubai", "Dubai", None, "AE"),
+    ("mississauga", "Mississauga", "ON", "CA"),
+    ("quebec city; québec", "Quebec City", "QC", "CA"),
+    ("brisbane", "Brisbane", "QLD", "AU"),
+    ("perth", "Perth", "WA", "AU"),
+    ("auckland", "Auckland", None, "NZ"),
+    ("wellington", "Wellington", None, "NZ"),
+    ("kolkata; calcutta", "Kolkata", "West Bengal", "IN"),
+    ("ahmedabad", "Ahmedabad", "Gujarat", "IN"),
+    ("ldn", "London", None, "GB"),
+    ("cambridge uk", "Cambridge", None, "GB"),
+    ("belfast", "Belfast", None, "GB"),
+    ("cork", "Cork", None, "IE"),
+    ("cologne; köln", "Cologne", None, "DE"),
+    ("stuttgart", "Stuttgart", None, "DE"),
+    ("lyon", "Lyon", None, "FR"),
+    ("toulouse", "Toulouse", None, "FR"),
+    ("rotterdam", "Rotterdam", None, "NL"),
+    ("utrecht", "Utrecht", None, "NL"),
+    ("eindhoven", "Eindhoven", None, "NL"),
+    ("brussels", "Brussels", None, "BE"),
+    ("vienna; wien", "Vienna", None, "AT"),
+    ("rome", "Rome", None, "IT"),
+    ("turin; torino", "Turin", None, "IT"),
+    ("valencia", "Valencia", None, "ES"),
+    ("porto", "Porto", None, "PT"),
+    ("wroclaw; wrocław", "Wroclaw", None, "PL"),
+    ("gdansk; gdańsk", "Gdansk", None, "PL"),
+    ("budapest", "Budapest", None, "HU"),
+    ("bucharest", "Bucharest", None, "RO"),
+    ("sofia", "Sofia", None, "BG"),
+    ("belgrade", "Belgrade", None, "RS"),
+    ("zagreb", "Zagreb", None, "HR"),
+    ("athens", "Athens", None, "GR"),
+    ("kyiv; kiev", "Kyiv", None, "UA"),
+    ("vilnius", "Vilnius", None, "LT"),
+    ("riga", "Riga", None, "LV"),
+    ("tallinn", "Tallinn", None, "EE"),
+    ("istanbul", "Istanbul", None, "TR"),
+    ("cairo", "Cairo", None, "EG"),
+    ("lagos", "Lagos", None, "NG"),
+    ("nairobi", "Nairobi", None, "KE"),
+    ("cape town", "Cape Town", None, "ZA"),
+    ("johannesburg", "Johannesburg", None, "ZA"),
+    ("buenos aires", "Buenos Aires", None, "AR"),
+    ("bogota; bogotá", "Bogotá", None, "CO"),
+    ("lima", "Lima", None, "PE"),
+    ("rio de janeiro", "Rio de Janeiro", None, "BR"),
+    ("osaka", "Osaka", None, "JP"),
+    ("hangzhou", "Hangzhou", None, "CN"),
+    ("guangzhou", "Guangzhou", None, "CN"),
+    ("hsinchu", "Hsinchu", None, "TW"),
+    ("hkg", "Hong Kong", None, "HK"),
+    ("kuala lumpur", "Kuala Lumpur", None, "MY"),
+    ("jakarta", "Jakarta", None, "ID"),
+    ("bangkok", "Bangkok", None, "TH"),
+    ("manila", "Manila", None, "PH"),
+    ("ho chi minh; ho chi minh city; saigon", "Ho Chi Minh City", None, "VN"),
+    ("hanoi", "Hanoi", None, "VN"),
+    ("tel aviv district", "Tel Aviv", None, "IL"),
 ]
+# City-states: whatever the part before it names (a campus, a district), the city is the country's city.
+_CITY_STATES = {"SG": "Singapore", "HK": "Hong Kong"}
+# Parts of a location string that name a street, a building or a campus rather than a place.
+_PREMISES = re.compile(
+    r"\b(?:road|street|avenue|ave|boulevard|blvd|parkway|pkwy|drive|building|bldg|campus|cent(?:er|re)|tower|"
+    r"floor|suite|hq|headquarters|office|plaza|university|college|hospital|school)\b",
+    re.IGNORECASE,
+)
 
 # Country names platforms use that pycountry does not spell this way.
 _COUNTRY_ALIASES: dict[str, str] = {
@@ -179,7 +252,8 @@ _REMOTE = re.compile(
 )
 _HYBRID = re.compile(r"\bhybrid\b", re.IGNORECASE)
 _ONSITE = re.compile(r"\bon[\s-]?site\b|\bin[\s-]office\b|\bin[\s-]person\b|\boffice[\s-]based\b", re.IGNORECASE)
-_SPLIT_PLACES = re.compile(r"\s*[|;•:]\s*|\s+/\s+|\s+or\s+", re.IGNORECASE)
+# " or " joins places; "OR" in capitals is Oregon ("US OR Beaverton").
+_SPLIT_PLACES = re.compile(r"\s*[|;•:]\s*|\s+/\s+|\s+[oO]r\s+")
 _ZIP = re.compile(r"\b\d{5}(?:-\d{4})?\b|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b")
 _EDGE_JUNK = re.compile(r"^[\s,:;()\[\]\-\u2013\u2014]+|[\s,:;()\[\]\-\u2013\u2014]+$")
 _LEADING_WORDS = re.compile(r"^(?:in|based\s+in|from|within|located\s+in)\s+", re.IGNORECASE)
@@ -307,9 +381,19 @@ def _place_from(text: str) -> tuple[str | None, str | None, str | None]:
             country = last
             parts.pop()
     else:
-        country = _country(last)
+        country = _country(last) or _lowercase_code(last)
         if country:
             parts.pop()
+        elif len(parts) >= 2 and " " in last:
+            # "Englewood, CO CO RMN", "Bangalore, India Kalyani Platina": the first word places it, the rest is
+            # a site name.
+            head = last.split()[0]
+            state = _region(head, "US") if head.isupper() and len(head) == 2 else None
+            if state:
+                parts[-1] = head
+            elif _country(head, allow_code=False):
+                country = _country(head, allow_code=False)
+                parts.pop()
     if len(parts) >= 2 or (parts and country is None and len(parts) == 1 and _region(parts[-1], None)):
         found = _region(parts[-1], country)
         if found:
@@ -319,8 +403,102 @@ def _place_from(text: str) -> tuple[str | None, str | None, str | None]:
             region = parts.pop()
     if len(parts) > 1 and country is None and _country(parts[-1]):
         country = _country(parts.pop())
-    city = parts[0] if parts else None
-    return _finish(city, region, country)
+    if len(parts) == 1 and " " in parts[0] and region is None and t.cities.get(_fold(parts[0])) is None:
+        # "Bangalore Karnataka, India": the words of the one part left may hold the region too.
+        scanned = _scan_words(parts[0])
+        if scanned is not None and (scanned[2] is None or country is None or scanned[2] == country):
+            return _finish(scanned[0], scanned[1], country or scanned[2])
+    return _finish(_pick_city(parts), region, country)
+
+
+def _pick_city(parts: list[str]) -> str | None:
+    """The city among the parts left: a known city, else the first that is not a street or building."""
+    if not parts:
+        return None
+    t = _tables()
+    for part in parts:
+        if _fold(part) in t.cities:
+            return part
+    return next((part for part in parts if not _PREMISES.search(part)), parts[0])
+
+
+def _lowercase_code(token: str) -> str | None:
+    """A country written as a lowercase code after a comma, as some boards do ("Hyderabad, in")."""
+    stripped = token.strip()
+    if len(stripped) == 2 and stripped.isalpha() and stripped.islower():
+        return _tables().codes.get(stripped.upper())
+    return None
+
+
+def _is_state_code(token: str) -> bool:
+    return len(token) == 2 and token.isupper() and token.lower() in _tables().regions["US"]
+
+
+def _known_city_of(words: list[str], country: str) -> bool:
+    known = _tables().cities.get(_fold(" ".join(words)))
+    return known is not None and known[2] == country
+
+
+def _scan_words(text: str) -> tuple[str | None, str | None, str | None] | None:
+    """City, region, country from a location written with spaces only: "US PA Philadelphia", "Pune Maharashtra
+    India", "Smithfield VA Corporate Building". None when no word is a country, a region or a known city."""
+    t = _tables()
+    words = text.split()
+    country: str | None = None
+    region: str | None = None
+    # A country at either end ("USA Boston Massachusetts", "Pune Maharashtra India").
+    for index in (0, -1):
+        if len(words) > 1:
+            for size in (3, 2, 1):
+                chunk = words[:size] if index == 0 else words[-size:]
+                if len(chunk) < len(words):
+                    found = _country(" ".join(chunk), allow_code=chunk[0].isupper() and len(chunk) == 1)
+                    rest = words[size:] if index == 0 else words[:-size]
+                    if found and _is_state_code(" ".join(chunk)) and not _known_city_of(rest, found):
+                        # "San Francisco CA", "Atlanta GA": the US state, unless the city is that country's.
+                        found = None
+                    if found and country is None:
+                        country = found
+                        words = words[size:] if index == 0 else words[:-size]
+                        break
+    if country is not None and not words:
+        return None
+    # A region written as a code (in capitals, in mixed-case text) or as a name of one or two words.
+    shouting = text.isupper()
+    rest_before, rest_after = words, []
+    for i, word in enumerate(words):
+        if _fold(word) in t.cities:
+            continue  # "Berlin Germany": the city, though Berlin is a state too
+        span, candidate = 1, None
+        if country and i + 1 < len(words):
+            candidate = _region(f"{word} {words[i + 1]}", country)
+            span = 2 if candidate else 1
+        if candidate is None and word.isupper() and len(word) == 2 and not shouting:
+            candidate = _region(word, country or "US")
+        if candidate is None and len(word) > 3 and country:
+            candidate = _region(word, country)
+        if candidate:
+            region, country = candidate
+            rest_before, rest_after = words[:i], words[i + span :]
+            words = rest_before + rest_after
+            break
+    # A known city (longest run of words first), else the words next to the region.
+    for size in (3, 2, 1):
+        for start in range(len(words) - size + 1):
+            known = t.cities.get(_fold(" ".join(words[start : start + size])))
+            if known and (country is None or known[2] == country):
+                return known[0], region or known[1], country or known[2]
+    if country is None and region is None:
+        return None
+    city_words = rest_before
+    if not city_words:
+        # "WI Milwaukee W Galena Street": after a leading region the city ends at a one-letter or street word.
+        for word in rest_after:
+            if len(word) == 1 or _PREMISES.search(word):
+                break
+            city_words.append(word)
+    city = " ".join(w for w in city_words if not _PREMISES.search(w)).strip() or None
+    return city, region, country
 
 
 def _single(token: str) -> tuple[str | None, str | None, str | None]:
@@ -334,6 +512,10 @@ def _single(token: str) -> tuple[str | None, str | None, str | None]:
     found = _region(token, None)
     if found:
         return None, found[0], found[1]
+    if " " in token:
+        scanned = _scan_words(token)
+        if scanned is not None:
+            return _finish(*scanned)
     return _finish(token, None, None)
 
 
@@ -349,6 +531,8 @@ def _finish(city: str | None, region: str | None, country: str | None) -> tuple[
                 region = known[1]
     if city and (_NOT_A_PLACE.match(_fold(city)) or _COUNT_OF_LOCATIONS.match(city)):
         city = None
+    if country in _CITY_STATES:
+        city = _CITY_STATES[country]
     return city or None, region or None, country
 
 

@@ -1,25 +1,36 @@
 """Is a posting an ML role, and which family? Title first; department and description break ties.
 
 An ML role is one whose core work is building, training, evaluating or serving ML/AI models or the systems
-specific to them. Roles that only sit near AI (recruiting, sales, product/program management, support, data
-labelling, raters, tutors, prompt writers, AI-product front-end work, data engineers, analysts) are not.
+specific to them. Roles that only sit near AI (recruiting, sales and go-to-market "architects" / "engineers",
+product/program management, support, data labelling, raters, tutors, mentors and instructors of AI courses,
+content creators, prompt writers, AI-product front-end work, data engineers, analysts, quantitative
+researchers without an ML subject) are not.
 
 How a title is read:
 
 1. The title is cut into segments at commas, pipes, colons, brackets and spaced dashes. The first segment that
    names a job ("head noun") decides the kind of job; within it the last job noun wins, because English puts
-   the head last ("AI Research Recruiter" is a recruiter, "Marketing Data Scientist" a data scientist).
+   the head last ("AI Research Recruiter" is a recruiter, "Marketing Data Scientist" a data scientist). A later
+   segment that is itself a data / applied scientist title names the actual job ("Exploitation Specialist -
+   Data Scientist"); a segment that only names a level is skipped ("Associate - AI Infrastructure Engineer"), and
+   a grade word after a data scientist does not change the job ("Data Scientist Analyst I").
 2. By kind of head (see ``_HEADS``):
    - ``neg``: recruiters, product managers, analysts, data engineers, designers, front-end... -> not ML.
    - ``ds`` / ``as``: data scientist, applied scientist -> ML.
    - ``rs`` / ``re`` (research scientist, researcher, research engineer): ML unless the title or department names
      a non-ML science (batteries, biology...) or a description exists and never mentions ML.
-   - ``sci`` (plain "Scientist") and ``mts`` (Member of Technical Staff): ML only with an ML signal from the
-     title, the department, or at least two distinct ML phrases in the description.
+   - ``sci`` (plain "Scientist", "Research Associate") and ``mts`` (Member of Technical Staff): ML only with an
+     ML signal from the title, the department, or at least two distinct ML phrases in the description.
+     "Member of Technical Staff" says nothing about the work: a job named after it decides ("MTS - Applied ML
+     Engineer" is an ML engineer, "MTS - Backend Engineer" an engineer), and a non-ML function after it ("MTS,
+     iOS", "MTS - DevRel", "MTS - Product Designer") makes it not ML whatever the department.
    - ``eng`` (engineer, developer, architect), ``mgmt`` (manager, director, head, VP, chief officer, lead) and
      ``trainee`` (intern, co-op, resident, postdoc): ML when the title names ML work ("Software Engineer,
      Inference", "Director of Machine Learning"); an engineer may also get it from an ML department. Managers
-     and trainees in a non-engineering function ("Head of Product, AI", "Marketing Intern, AI") are not ML.
+     in a non-engineering function anywhere in the title ("Head of Product, AI") are not ML; trainees when the
+     function is named where the trainee is ("Marketing Intern, AI", but not "Research Scientist Intern -
+     Robotic Control Policy"), or when a bare "AI" is the only ML word and no builder's job noun (engineer,
+     developer, scientist, research) is named ("AI Game Production Intern", but "AI Engineer Intern" is ML).
    - no job noun at all ("Machine Learning - Ads"): ML when the title names ML work.
 
 Families (``role_family``), decided in this order:
@@ -70,7 +81,18 @@ _HEADS: dict[str, list[str]] = {
         r"(?:people|hr|business|finance|talent\s+acquisition)\s+partner",
         r"partner",
         r"trainer",
-        r"tutor",
+        r"tutors?",
+        # Teaching and making content about AI is not building it ("Mentor, Machine Learning Course").
+        r"mentors?",
+        r"coach(?:es)?",
+        r"instructors?",
+        r"educators?",
+        r"lecturers?",
+        r"facilitators?",
+        r"creators?",
+        r"influencers?",
+        r"ambassadors?",
+        r"(?:curriculum|course|content|learning\s+experience)\s+(?:developer|designer|author|lead|creator)s?",
         r"rater",
         r"evaluator",
         r"annotator",
@@ -101,6 +123,10 @@ _HEADS: dict[str, list[str]] = {
         r"(?:engineer|architect|consultant|specialist|strategist)",
         r"(?:enterprise|cloud|security|network|infrastructure\s+solutions)\s+architect",
         r"developer\s+(?:advocate|relations|evangelist)",
+        r"devrel",
+        # Selling and go-to-market roles named like engineering ones ("AI GTM Architect", "Value Engineer").
+        r"(?:gtm|go[\s-]+to[\s-]+market|revenue|value|sales|growth|commercial)\s+(?:engineer|architect)",
+        r"(?:computer|chip|soc|gpu|cpu|hardware|silicon)\s+architect",
         r"evangelist",
         r"advocate",
         r"consultant",
@@ -140,7 +166,8 @@ _HEADS: dict[str, list[str]] = {
     "as": [r"applied\s+(?:research\s+|ai\s+|ml\s+|machine\s+learning\s+)?scientists?"],
     "rs": [r"research\s+scientists?", r"researchers?"],
     "re": [r"research\s+engineers?", r"research\s+software\s+engineers?"],
-    "sci": [r"scientists?"],
+    # A research associate is a research job in any science: ML only with an ML signal, like "Scientist".
+    "sci": [r"scientists?", r"research\s+associates?"],
     "mts": [r"members?\s+of\s+(?:the\s+)?technical\s+staff", r"mts"],
     "trainee": [
         r"interns?",
@@ -222,7 +249,9 @@ _ML_TERMS = [
 # AI-flavoured phrases that describe a product or business area, not ML work ("Software Engineer, AI Products").
 _AI_ADJACENT = [
     r"ai[\s-]+(?:products?|experiences?|features?|solutions?|strategy|policy|transformation|adoption|"
-    r"ecosystem|compute|assistant|characters?|training\s+data|data|tools?|governance|enablement|literacy)",
+    r"ecosystem|compute|assistant|characters?|training\s+data|data|tools?|governance|enablement|literacy|"
+    # Business units named after AI ("AI Managed Services - Consult") say where the job sits, not what it does.
+    r"managed\s+services|services|practice|consulting|initiatives?|innovation)",
     r"(?:for|to|supporting)\s+(?:the\s+|our\s+)?(?:ceo|cto|vp|svp|evp|vice\s+president|chief|head|director|"
     r"founders?|executives?|leadership)\b.*",
 ]
@@ -260,6 +289,8 @@ _NON_ML_FUNCTIONS = [
     r"account",
     r"audit",
     r"compliance",
+    r"innovation",
+    r"automation",
 ]
 
 # Sciences a "Research Scientist" may work in that are not ML (used only when nothing says ML).
@@ -300,6 +331,34 @@ _NON_ML_SCIENCES = [
     r"nutrition",
     r"cloud",
     r"security",
+    r"quantitative",
+    r"quant",
+    r"seeds?",
+    r"plants?",
+    r"crops?",
+    r"agricultur\w*",
+    r"immuno\w*",
+    r"assays?",
+    r"toxicolog\w*",
+    r"epidemiolog\w*",
+    r"evidence\s+generation",
+    r"method\s+development",
+]
+
+# The rest of a "Member of Technical Staff" title naming a function that is not ML work ("MTS, iOS").
+_MTS_NON_ML = [
+    r"ios",
+    r"android",
+    r"mobile",
+    r"web",
+    r"front[\s-]*end",
+    r"back[\s-]*end",
+    r"full[\s-]*stack",
+    r"devrel",
+    r"developer\s+relations",
+    r"design\w*",
+    r"ux",
+    r"ui",
 ]
 
 # Department names that settle an ambiguous title as ML (besides the title's own ML terms).
@@ -343,7 +402,7 @@ _ML_DESCRIPTION_TERMS = [
 _DOMAINS: list[tuple[str, str]] = [
     (
         "ml_infra",
-        r"mlops|ml\s+ops|infrastructure|infra|inference|serving|compilers?|kernels?|cuda|"
+        r"mlops|ml\s+ops|ml\s+operations|infrastructure|infra|inference|serving|compilers?|kernels?|cuda|"
         r"distributed\s+training|pre-?training(?!\s+data)|gpu\s+clusters?|supercomput\w*",
     ),
     ("perception", r"perception|computer\s+vision|cv|vision|image|video|3d|lidar|camera|sensor\s+fusion|slam"),
@@ -357,11 +416,23 @@ _DOMAINS: list[tuple[str, str]] = [
     ),
 ]
 
-_SEGMENT_SPLIT = re.compile(r"[,|:;()\[\]]|\s[-\u2013\u2014]+\s|\s@\s")
+# A dash that ends a word before a space separates too ("Program Associate- Digital Health & AI").
+_SEGMENT_SPLIT = re.compile(r"[,|:;()\[\]]|\s[-\u2013\u2014]+\s|(?<=\w)[-\u2013\u2014]+\s|\s@\s")
+# Job-grade nouns some employers put after the job itself ("Data Scientist Analyst I").
+_GRADE_NOUN = re.compile(r"(?:analyst|associate|specialist)s?\b")
+# A segment that only names a level ("Associate - AI Infrastructure Engineer") does not name the job.
+_LEVEL_ONLY_SEGMENT = re.compile(r"^[\s/&,.-]*(?:(?:associate|officer|senior|junior|sr|jr)[\s/&,.-]*)+$")
 _HEAD_RES = {kind: re.compile(r"(?<![\w-])(?:" + "|".join(pats) + r")(?![\w-])") for kind, pats in _HEADS.items()}
 _ML_TERMS_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_ML_TERMS) + r")(?![\w-])")
+# "AI" alone names a topic more often than the work: enough for an engineer, not for an intern.
+_WEAK_ML_TERMS = frozenset({"ai", "a.i.", "artificial intelligence", "gen ai", "genai"})
+# Job nouns of the people who build models; with one of them, "AI" does name the work.
+_BUILDER_NOUN_RE = re.compile(
+    r"(?<![\w-])(?:engineer\w*|developer\w*|programmer\w*|scientists?|researchers?|research|mle|swe)(?![\w-])"
+)
 _AI_ADJACENT_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_AI_ADJACENT) + r")")
 _NON_ML_FUNCTIONS_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_NON_ML_FUNCTIONS) + r")(?![\w-])")
+_MTS_NON_ML_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_MTS_NON_ML) + r")(?![\w-])")
 _NON_ML_SCIENCES_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_NON_ML_SCIENCES) + r")(?![\w-])")
 _ML_DEPARTMENTS_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_ML_DEPARTMENTS) + r")(?![\w-])")
 _ML_DESCRIPTION_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_ML_DESCRIPTION_TERMS) + r")(?![\w-])")
@@ -377,7 +448,11 @@ _DESCRIPTION_SCAN_LIMIT = 20_000
 class _Title(NamedTuple):
     kind: str | None  # head kind from _HEADS, or None when the title names no job
     neg_in_segment: bool  # a non-ML job noun sits before the head in its segment ("Data Analyst Intern")
+    function_in_head: bool  # a non-ML function is named in the deciding segment ("Marketing Intern, AI")
+    mts_rest_non_ml: bool  # "Member of Technical Staff" whose other words name non-ML work ("MTS - Frontend")
+    mts: bool  # the title is a "Member of Technical Staff" one
     ml_signal: bool
+    strong_ml_signal: bool  # an ML term other than a bare "AI", or "AI" next to a builder's job noun
     non_ml_function: bool
     non_ml_science: bool
     domain: str | None
@@ -396,33 +471,64 @@ def _head(segment: str) -> tuple[str | None, bool]:
     """The head noun's kind in one segment, and whether a non-ML job noun precedes it."""
     best: tuple[int, int, str] | None = None  # (end, -start, kind)
     neg_spans: list[int] = []
+    scientist_ends: list[int] = []
     for kind, pattern in _HEAD_RES.items():
         for m in pattern.finditer(segment):
             if kind == "neg":
                 neg_spans.append(m.end())
+            elif kind in ("ds", "as"):
+                scientist_ends.append(m.end())
             key = (m.end(), -m.start(), kind)
             if best is None or key[:2] > best[:2]:
                 best = key
     if best is None:
         return None, False
-    return best[2], any(end <= -best[1] for end in neg_spans)
+    kind, start = best[2], -best[1]
+    if kind == "neg" and _GRADE_NOUN.match(segment, start) and any(0 <= start - end <= 1 for end in scientist_ends):
+        # "Data Scientist Analyst I": a grade word after the scientist does not change the job.
+        return "ds", False
+    return kind, any(end <= start for end in neg_spans)
 
 
 @lru_cache(maxsize=8192)
 def _read_title(title: str) -> _Title:
     text = _normalise(title)
     cleaned = _AI_ADJACENT_RE.sub(" ", text)
+    segments = _SEGMENT_SPLIT.split(cleaned)
     kind: str | None = None
     neg_before = False
-    for segment in _SEGMENT_SPLIT.split(cleaned):
+    position = len(segments)
+    for i, segment in enumerate(segments):
+        if _LEVEL_ONLY_SEGMENT.match(segment) and any(_head(rest)[0] for rest in segments[i + 1 :]):
+            continue
         kind, neg_before = _head(segment)
         if kind is not None:
+            position = i
             break
+    head_segment = segments[position] if position < len(segments) else ""
+    later = [_head(segment)[0] for segment in segments[position + 1 :]]
+    mts_rest_non_ml = False
+    mts = kind == "mts"
+    if mts:
+        # The MTS label says nothing about the work; the job named after it does ("MTS - Backend Engineer").
+        rest = " ".join(segments[position + 1 :]) + " " + _HEAD_RES["mts"].sub(" ", head_segment)
+        named = next((k for k in later if k is not None and k != "mts"), None)
+        mts_rest_non_ml = named == "neg" or bool(_MTS_NON_ML_RE.search(rest))
+        if named is not None and named != "neg":
+            kind = named
+    elif kind == "neg" and any(k in ("ds", "as") for k in later):
+        # "Exploitation Specialist - Data Scientist": a later segment names the actual job.
+        kind = next(k for k in later if k in ("ds", "as"))
     domain = next((family for family, pattern in _DOMAIN_RES if pattern.search(cleaned)), None)
     return _Title(
         kind=kind,
         neg_in_segment=neg_before,
+        function_in_head=bool(_NON_ML_FUNCTIONS_RE.search(head_segment)),
+        mts_rest_non_ml=mts_rest_non_ml,
+        mts=mts,
         ml_signal=bool(_ML_TERMS_RE.search(cleaned)),
+        strong_ml_signal=any(m.group(0) not in _WEAK_ML_TERMS for m in _ML_TERMS_RE.finditer(cleaned))
+        or bool(_BUILDER_NOUN_RE.search(cleaned)),
         non_ml_function=bool(_NON_ML_FUNCTIONS_RE.search(cleaned)),
         non_ml_science=bool(_NON_ML_SCIENCES_RE.search(cleaned)),
         domain=domain,
@@ -475,7 +581,17 @@ def _decide(t: _Title, department: str | None, description: str | None) -> bool:
         return False
     if kind in ("ds", "as"):
         return True
-    if kind in ("mgmt", "trainee") and (t.non_ml_function or t.neg_in_segment):
+    if kind == "mgmt" and (t.non_ml_function or t.neg_in_segment):
+        return False
+    # A trainee's function is read where the trainee is named: "Marketing Intern, AI" is not ML, but
+    # "Research Scientist Intern - Robotic Control Policy" is.
+    if kind == "trainee" and (t.function_in_head or t.neg_in_segment):
+        return False
+    if kind == "trainee" and t.ml_signal and not (t.strong_ml_signal or t.trainee_research):
+        # "AI Game Production Intern", "Internship - AI Venture Development": AI is the topic, not the work.
+        return False
+    if t.mts_rest_non_ml:
+        # "MTS, iOS" / "MTS - DevRel": the named function outranks an ML-sounding team or department.
         return False
     if t.ml_signal:
         return True
@@ -495,7 +611,8 @@ def _decide(t: _Title, department: str | None, description: str | None) -> bool:
         terms = _description_ml_terms(description)
         return terms is not None and terms >= 2
     if kind == "eng":
-        return dept_ml
+        # "MTS - Software Engineer" in a research organisation is research engineering.
+        return dept_ml or (t.mts and dept_research)
     return False
 
 
@@ -524,6 +641,6 @@ def title_is_ml(title: str) -> bool:
     if not title:
         return False
     t = _read_title(title)
-    if t.kind in ("sci", "mts") and not t.non_ml_science:
+    if t.kind in ("sci", "mts") and not t.non_ml_science and not t.mts_rest_non_ml:
         return True
     return _decide(t, None, None)

@@ -62,12 +62,14 @@ _NOT_A_LEVEL = [
     r"\baccount\s+executive\b",
     r"\b(?:product|program|project|account|marketing|partner|community|office|territory|"
     r"brand|category|content|customer\s+success|success|sales|case|property|hiring|relationship|"
-    r"portfolio|campaign|channel|event|social\s+media|release|technical\s+program|technical\s+product|"
+    r"portfolio|campaign|channel|event|social\s+media|release|technical\s+program|technical\s+product|implementation|"
     r"business\s+development|finance|financial|audit|policy|communications|comms|facilities|labeling|"
     r"labelling|crowd|vendor|people|payroll|compliance)\s+"
     r"manag(?:er|ers|ement)\b",
     r"\bhead\s*count\b",
-    r"\b20\d\d\b",
+    r"\b(?:early|mid|late)[\s-]+20\d\d\b",
+    # A year is not a level, except in a campus hire's "2026 Start".
+    r"\b20\d\d\b(?!\s+start\b)",
 ]
 
 # (level, pattern) in the order they are looked for; the first that matches is kept for overlapping text.
@@ -90,9 +92,14 @@ _LEVEL_PATTERNS: list[tuple[str, str]] = [
     (
         "junior",
         r"\bjunior\b|\bjr\b\.?|\bentry[\s-]*level\b|\bnew[\s-]+(?:college[\s-]+)?grad(?:uate)?s?\b|"
-        r"\bearly[\s-]+career\b|\bapprentice\w*\b|\bpost-?doc\w*\b|\bpostdoctoral\b",
+        r"\bearly[\s-]+career\b|\bapprentice\w*\b|\bpost-?doc\w*\b|\bpostdoctoral\b|\b20\d\d\s+start\b|"
+        r"\btrainees?\b",
     ),
-    ("junior?", r"\bgraduate\b|\bassociate\b(?=\s+\w)|\bresident\b|\bresidency\b"),
+    (
+        "junior?",
+        r"\bgraduate\b|\bassociate\b(?=\s+\w)(?!\s+(?:opportunit\w*|programs?|roles?|positions?)\b)|"
+        r"\bresident\b|\bresidency\b",
+    ),
 ]
 
 # Numbered levels after the job noun: "Engineer II", "Data Scientist 2", "Level 3". I/1 junior, II-III mid.

@@ -1,8 +1,10 @@
 """What the ad itself says about visa sponsorship: offered, refused, or not mentioned, and the sentence.
 
 A sentence counts when it talks about sponsoring a visa / immigration status (or H-1B transfers, immigration
-support), or when it requires U.S. citizenship, a security clearance, or U.S.-person status for export control
-(these rule out sponsored candidates). Look-alikes never count: "sponsored research", "vision insurance",
+or green-card support), or when it requires U.S. citizenship, a security clearance, U.S.-person status for
+export control, or permanent work authorisation (these rule out sponsored candidates). An application question
+put as a statement ("tell us whether you will need sponsorship") states nothing.
+Look-alikes never count: "sponsored research", "vision insurance",
 payments with Visa, "executive sponsor", "company-sponsored 401(k)", E-Verify notices, "authorized to work"
 without a word on sponsorship, clearance "preferred".
 
@@ -50,6 +52,8 @@ _ABOUT_SPONSORSHIP = [
     r"\btransfer\w*\b[^;]{0,40}?\bh-?1-?b",
     r"\b(?:immigration|visa)\b[^;.]{0,30}?\b(?:support|assistance|help|costs?|petitions?)\b",
     r"\b(?:support|assist|help)\w*\s+(?:with|for)\s+(?:your\s+|the\s+)?(?:visa|immigration)",
+    r"\b(?:support|assist|help|file|cover|sponsor)\w*\b[^;.]{0,40}?\b(?:green\s*cards?|permanent\s+residen\w+)"
+    r"(?!\s+holders?)",
     r"\b(?:will|can|cannot|can't|won't|do|does|don't|doesn't|unable\s+to|able\s+to)\s+(?:not\s+)?sponsor\s*[.!]?$",
 ]
 # Requirements that exclude anyone who needs sponsorship. One pattern a line.
@@ -73,6 +77,9 @@ _EXCLUDING_REQUIREMENTS = [
     r"\b(?:itar|ear|export\s+control\w*|export\s+regulations?)\b.{0,120}?\b(?:u\.?\s?s\.?\s+persons?|"
     r"citizens?|permanent\s+residents?)",
     r"\bmust\s+be\s+(?:a\s+)?u\.?\s?s\.?\s+persons?\b",
+    # Permanent authorisation rules out every temporary visa holder.
+    r"\b(?:only|must|requires?|required)\b[^;]{0,50}?\bpermanent\s+(?:work\s+authori[sz]ation|right\s+to\s+work|"
+    r"authori[sz]ation\s+to\s+work)",
 ]
 _NEGATION = re.compile(
     r"\b(?:not|no|cannot|can't|unable|won't|don't|doesn't|aren't|isn't|never|without|nor|ineligible|"
@@ -97,10 +104,28 @@ _LOOKALIKES = [
 _LOOKALIKES_RE = re.compile("|".join(f"(?:{p})" for p in _LOOKALIKES))
 _CLAUSE_SPLIT = re.compile(r",?\s+but\s+|;\s*|\bhowever\b,?\s*|\s+except\s+|\s+unless\s+")
 # Cheap screen (substrings of the lowercased text): only lines and sentences holding one of these are read.
-_KEYS = ("sponsor", "visa", "h-1b", "h1b", "h1-b", "immigration", "citizen", "clearance", "export", "itar")
+_KEYS = (
+    "sponsor",
+    "visa",
+    "h-1b",
+    "h1b",
+    "h1-b",
+    "immigration",
+    "citizen",
+    "clearance",
+    "export",
+    "itar",
+    "green card",
+    "permanent",
+)
 
 _ABOUT_KEYS = ("sponsor", "transfer", "petition", "holders", "support", "assist", "help", "cost")
-_EXCLUDING_KEYS = ("citizen", "clearance", "person", "itar", "ear", "export")
+_EXCLUDING_KEYS = ("citizen", "clearance", "person", "itar", "ear", "export", "permanent")
+# A question put as a statement ("tell us whether you will need sponsorship") states nothing.
+_ASKS = re.compile(
+    r"\b(?:tell\s+us|let\s+us\s+know|indicate|state|confirm|specify|asked?|answer)\b[^.]{0,40}?\b(?:whether|if)\s+"
+    r"you\b"
+)
 _ABOUT_RE = re.compile("|".join(f"(?:{p})" for p in _ABOUT_SPONSORSHIP))
 _EXCLUDING_RE = re.compile("|".join(f"(?:{p})" for p in _EXCLUDING_REQUIREMENTS))
 
@@ -143,7 +168,7 @@ def read_sponsorship(text: str | None) -> SponsorshipResult:
     for sentence in (s for _, line in lines_with(text, _KEYS, low) for s in sentences(line)):
         # Application-form questions ("Do you require visa sponsorship?") state nothing.
         folded = sentence.lower()
-        if sentence.endswith("?") or not any(key in folded for key in _KEYS):
+        if sentence.endswith("?") or not any(key in folded for key in _KEYS) or _ASKS.search(folded):
             continue
         verdict = _verdict(sentence)
         if verdict == REFUSED:

@@ -48,6 +48,43 @@ def test_sections_decide_required_or_preferred() -> None:
     assert tuple(read_degree(text)) == ("bachelor", "EB-3", 2)
 
 
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "What we're looking for",
+        "What We\u2019re Looking For",
+        "You have",
+        "Who you are",
+        "About you:",
+        "What it takes",
+        "The ideal candidate has",
+        "We'd love to hear from you if you have:",
+        "Your background",
+        "Requirements",
+    ],
+)
+def test_any_heading_that_is_not_preferred_keeps_requirements_in_force(heading: str) -> None:
+    # The heading before it was a responsibilities one; the new heading still starts a requirements section.
+    text = f"What you'll do\n- Build ranking models.\n\n{heading}\n- MS in Computer Science\n- 3+ years of experience"
+    assert tuple(read_degree(text)) == ("master", "EB-2", 3)
+
+
+@pytest.mark.parametrize("heading", ["Nice to have", "Bonus points", "Ideally, you have", "Preferred qualifications"])
+def test_preferred_headings_still_make_degrees_optional(heading: str) -> None:
+    text = f"Requirements\n- 3+ years of experience\n\n{heading}\n- MS in Computer Science"
+    assert tuple(read_degree(text)) == (None, None, 3)
+
+
+def test_a_long_degree_line_under_a_preferred_heading_is_not_read_as_a_new_heading() -> None:
+    text = "Requirements\n- 3+ years of experience\n\nPreferred\n- MS or PhD in Computer Science or related experience"
+    assert tuple(read_degree(text)) == (None, None, 3)
+
+
+def test_degrees_under_benefits_or_about_us_are_not_requirements() -> None:
+    assert read_degree("What we offer\n- Tuition support for a Master's degree").degree_min is None
+    assert read_degree("Perks\n- A paid PhD fellowship for employees").degree_min is None
+
+
 def test_years_stated_apart_from_the_degree_apply_to_it() -> None:
     text = "Basic Qualifications\n- 5+ years of professional software development experience\n- Bachelor's degree"
     assert tuple(read_degree(text)) == ("bachelor", "EB-2", 5)
@@ -68,10 +105,9 @@ def test_no_requirement(text: str) -> None:
     assert tuple(read_degree(text)) == (None, None, None)
 
 
-@pytest.mark.parametrize("name", ["eval_degree.jsonl", "holdout_degree.jsonl"])
-def test_degree_accuracy_meets_target(name: str) -> None:
-    cases = [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+def test_degree_accuracy_meets_target_on_the_development_set() -> None:
+    # The holdout is measured by bench/classify_eval.py only: no test reads it.
+    cases = [json.loads(line) for line in (DATA / "eval_degree.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(cases) >= 60
     right = sum(read_degree(c["text"]).degree_min == c["degree_min"] for c in cases)
     assert right / len(cases) >= 0.90
-    if name.startswith("eval"):
-        assert len(cases) >= 40

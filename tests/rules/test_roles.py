@@ -53,6 +53,18 @@ def test_ml_titles_and_family(title: str, family: str) -> None:
         "Marketing Intern, AI",
         "Executive Assistant to the VP of AI",
         "Software Engineer",
+        "AI Content Creator",
+        "Mentor, Machine Learning Course",
+        "Curriculum Developer, AI",
+        "AI Sales Specialist",
+        "Sales Engineer, Generative AI",
+        "AI GTM Architect (Revenue Operations)",
+        "Go-To-Market Architect, AI",
+        "Associate Value Engineer - AI-Driven Data Science & Analytics",
+        "Deep Learning Computer Architect",
+        "Quantitative Researcher - PhD Graduate",
+        "Observability / Site Reliability Engineer - Associate - AI Managed Services - Consult",
+        "Program Associate- Digital Health & AI",
     ],
 )
 def test_roles_near_ai_are_not_ml(title: str) -> None:
@@ -76,11 +88,77 @@ def test_member_of_technical_staff_needs_a_tie_breaker() -> None:
     assert not classify_role("Member of Technical Staff", description=storage_ad).is_ml
 
 
+@pytest.mark.parametrize(
+    ("title", "department"),
+    [
+        ("Member of Technical Staff, iOS", None),
+        ("Member of Technical Staff - DevRel", "Research & Engineering"),
+        ("Member of Technical Staff - Frontend Engineer", "Research"),
+        ("Member of Technical Staff (Developer Relations)", None),
+        ("Member of Technical Staff, Product Design", "Research"),
+    ],
+)
+def test_member_of_technical_staff_with_a_non_ml_function_is_not_ml(title: str, department: str | None) -> None:
+    # The function named after "MTS" outranks an ML-sounding department; the spider filter drops it too.
+    assert not classify_role(title, department=department).is_ml
+    assert not title_is_ml(title)
+
+
+def test_member_of_technical_staff_takes_the_job_named_after_it() -> None:
+    assert classify_role("Member of Technical Staff - Applied ML Scientist") == (True, "applied_scientist")
+    assert classify_role("Member of Technical Staff - Training Infrastructure Engineer") == (True, "ml_infra")
+    assert not classify_role("Member of Technical Staff - Backend Engineer", department="Product").is_ml
+    assert classify_role("Member of Technical Staff - Software Engineer", department="Research").is_ml
+
+
+def test_a_later_segment_can_name_the_actual_job() -> None:
+    assert classify_role("Exploitation Specialist - Data Scientist - Junior") == (True, "data_scientist")
+    # A segment that only names a level does not name the job.
+    assert classify_role("Associate - AI Infrastructure Engineer") == (True, "ml_infra")
+    assert not classify_role("Associate - AI").is_ml
+
+
+def test_a_grade_word_after_data_scientist_keeps_the_job() -> None:
+    assert classify_role("DATA SCIENTIST ANALYST I") == (True, "data_scientist")
+    assert not classify_role("Data Science Analyst").is_ml
+
+
+def test_research_associates_need_an_ml_subject() -> None:
+    assert classify_role("Research Associate - Machine Learning") == (True, "research_scientist")
+    assert not classify_role("Research Associate - Autonomous Systems and Control").is_ml
+    assert not classify_role("Research Associate, Cell Biology").is_ml
+
+
+def test_a_trainee_function_is_read_where_the_trainee_is_named() -> None:
+    assert classify_role("Research Scientist Intern - Robotic Control Policy - PhD").is_ml
+    assert not classify_role("AI Product Operations Project Intern - Teen Experience").is_ml
+
+
+@pytest.mark.parametrize(
+    ("title", "is_ml"),
+    [
+        ("AI Game Production Intern", False),
+        ("Internship - AI Venture Development", False),
+        ("AI Fluency & Digital Enablement Intern", False),
+        ("AI Engineer Intern", True),
+        ("AI Research Intern", True),
+        ("Intern - Generative AI Developer", True),
+        ("Data Science Intern", True),
+        ("PhD Residency, AI", True),
+    ],
+)
+def test_a_bare_ai_makes_an_intern_ml_only_next_to_a_builders_job_noun(title: str, is_ml: bool) -> None:
+    assert classify_role(title).is_ml is is_ml
+    assert title_is_ml(title) is is_ml
+
+
 def test_research_titles_default_to_ml_unless_another_science_is_named() -> None:
     assert classify_role("Research Scientist").is_ml
     assert not classify_role("Research Scientist, Battery Materials").is_ml
     assert not classify_role("Research Scientist", department="Synthetic Biology").is_ml
     assert not classify_role("Research Scientist", description="Design assays for protein expression.").is_ml
+    assert not classify_role("Research Scientist I - Seed Health and Testing").is_ml
+    assert not classify_role("FSP Associate Research Scientist: Immunoassays").is_ml
 
 
 def test_engineer_can_get_ml_from_its_department_only() -> None:
@@ -96,16 +174,14 @@ def test_title_is_ml_keeps_ambiguous_titles_for_the_detail_request() -> None:
     assert not title_is_ml("")
 
 
-@pytest.mark.parametrize("name", ["eval_titles.csv", "holdout_titles.csv"])
-def test_title_filter_never_drops_a_labelled_ml_role(name: str) -> None:
-    missed = [row["title"] for row in _titles(name) if row["is_ml"] == "1" and not title_is_ml(row["title"])]
+def test_title_filter_never_drops_a_labelled_ml_role() -> None:
+    missed = [r["title"] for r in _titles("eval_titles.csv") if r["is_ml"] == "1" and not title_is_ml(r["title"])]
     assert missed == []
 
 
-@pytest.mark.parametrize("name", ["eval_titles.csv", "holdout_titles.csv"])
-def test_is_ml_meets_precision_and_recall_targets(name: str) -> None:
-    rows = _titles(name)
-    assert len(rows) >= 100
+def test_is_ml_meets_precision_and_recall_targets_on_the_development_set() -> None:
+    # The holdout is measured by bench/classify_eval.py only: no test reads it.
+    rows = _titles("eval_titles.csv")
     tp = fp = fn = 0
     for row in rows:
         want = row["is_ml"] == "1"
@@ -119,6 +195,7 @@ def test_is_ml_meets_precision_and_recall_targets(name: str) -> None:
 
 def test_evaluation_set_is_large_and_has_hard_negatives() -> None:
     rows = _titles("eval_titles.csv")
-    assert len(rows) >= 300
+    assert len(rows) >= 600
+    assert sum(not r["source"].startswith("hand-written") for r in rows) >= 200
     negatives_near_ai = [r for r in rows if r["is_ml"] == "0" and any(w in r["title"] for w in ("AI", "Machine"))]
     assert len(negatives_near_ai) >= 40

@@ -34,6 +34,9 @@ DATA = Path(__file__).parents[1] / "data"
         ("VP of Machine Learning", "executive"),
         ("Chief AI Officer", "executive"),
         ("Machine Learning Engineer", None),
+        ("Research Scientist - World Models - Global Frontier Tech Recruitment Program - 2027 Start - PhD", "junior"),
+        ("Machine Learning Engineer Intern - Search Ads - 2026 Fall - BS/MS", "intern"),
+        ("SEB Tech Trainee Programme 2026-27: QA Specialist", "junior"),
     ],
 )
 def test_levels(title: str, level: str | None) -> None:
@@ -51,6 +54,10 @@ def test_levels(title: str, level: str | None) -> None:
         "Product Manager, Machine Learning",
         "International Tax Analyst",
         "Customer Operations Associate",
+        "Implementation Manager",
+        "Subject Matter Expert - AI for Finance - Mid 2026",
+        "Applied AI & Analytics Associate Opportunities",
+        "Data Scientist - Core Data - PhD - 2026",
     ],
 )
 def test_words_that_are_not_levels(title: str) -> None:
