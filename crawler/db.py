@@ -58,7 +58,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError, ImportError) as exc:
         # A dialect SQLAlchemy knows but whose driver is not installed (mysql://) raises ImportError.
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatabaseError(f"bad database URL {shown_url(url)}: {reason}; jobagg works with {SUPPORTED_URLS}") from None
+        raise DatabaseError(
+            f"bad database URL {shown_url(url)}: {reason}; jobagg works with {SUPPORTED_URLS}"
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -225,4 +227,3 @@ def session_scope(url: str | Engine | None = None) -> Iterator[Session]:
     engine = url if isinstance(url, Engine) else get_engine(url)
     with session_factory(engine)() as session, session.begin():
         yield session
-

@@ -28,6 +28,21 @@ def jsonable_stats(stats: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class SpiderErrorCounter(logging.Handler):
+    """Counts ERROR records of one crawler. Scrapy's `log_count/ERROR` counts the whole process, so with
+    several spiders in one process (`jobagg run`) every run would report every other run's errors."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(logging.ERROR)
+        self.crawler = crawler
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        spider = getattr(record, "spider", None)
+        if getattr(record, "crawler", None) is self.crawler or (spider is not None and spider is self.crawler.spider):
+            self.count += 1
+
+
 class CrawlRunRecorder:
     """Writes the run row, each board's status, and closes postings a complete listing no longer shows.
 
@@ -39,10 +54,12 @@ class CrawlRunRecorder:
         self.crawler = crawler
         self.db_url = crawler.settings.get("JOBAGG_DATABASE_URL")
         self._run_id: int | None = None
+        self.errors = SpiderErrorCounter(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         ext = cls(crawler)
+        logging.getLogger().addHandler(ext.errors)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -63,6 +80,7 @@ class CrawlRunRecorder:
         _ = self.run_id
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        logging.getLogger().removeHandler(self.errors)
         stats = self.crawler.stats.get_stats()
         store_failed = bool(stats.get("jobagg/store/errors"))
         board_states = getattr(spider, "board_states", {})
@@ -95,8 +113,9 @@ class CrawlRunRecorder:
                 run.status = "finished" if reason == "finished" and not store_failed and not bad else "failed"
                 run.item_count = stats.get("item_scraped_count", 0)
                 run.dropped_count = stats.get("item_dropped_count", 0)
-                run.error_count = stats.get("log_count/ERROR", 0) + stats.get("jobagg/store/errors", 0)
+                run.error_count = self.errors.count + stats.get("jobagg/store/errors", 0)
                 run.closed_count = closed_total
+                self.crawler.stats.set_value("jobagg/log_errors", self.errors.count)
                 run.boards = {
                     token: {"status": s.status, "reason": s.reason, "listed": len(s.listed_ids),
                             "skipped_by_role": s.skipped_by_role}

@@ -35,7 +35,12 @@ RETRY_AFTER_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
     # Honours Retry-After on 429/503 before the stock retry middleware (550) re-schedules the request.
     "crawler.middlewares.RetryAfterMiddleware": 560,
+    # Below RetryMiddleware (550): sees only failures retries did not cure; drops a host that is plainly unreachable.
+    "crawler.middlewares.HostFailFastMiddleware": 540,
 }
+# After this many requests to one host failed to connect the same way (DNS, refused) and none got through,
+# its remaining boards are skipped; 0 disables.
+JOBAGG_FAIL_FAST_AFTER = 3
 
 ITEM_PIPELINES = {
     "pipelines.reuse.ReuseUnchangedPipeline": 50,

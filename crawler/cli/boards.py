@@ -33,7 +33,7 @@ def import_boards(app: AppContext, file: Path | None, bundled: bool) -> None:
     path = BUNDLED_REGISTRY if bundled else file
     assert path is not None
     try:
-        rows, _ = registry.read_registry(path)  # check the whole file before touching the database
+        registry.read_registry(path)  # check the whole file before touching the database
     except registry.RegistryError as exc:
         problems = str(exc).splitlines()
         if len(problems) > 1:
@@ -70,7 +70,9 @@ def add_board(app: AppContext, ats: str, token: str, employer: str, region: str 
     default=None,
     help="Only boards whose last crawl ended so (or never crawled, or disabled).",
 )
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0), help="At most this many rows (0 = all).")
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(min=0), help="At most this many rows (0: all)."
+)
 @click.option("--wide", is_flag=True, help="Every column (region, open postings).")
 @pass_app
 def list_boards(app: AppContext, ats: str | None, status: str | None, limit: int, wide: bool) -> None:
@@ -88,7 +90,7 @@ def list_boards(app: AppContext, ats: str | None, status: str | None, limit: int
             query = query.where(Board.last_status == status)
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.execute(query.order_by(Board.ats, Board.token).limit(limit or None)).all()
-        table = Table(title=f"Boards ({len(rows)} of {total})")
+        table = Table(title=f"Boards ({len(rows)} of {total})", expand=True)  # expand: the ratios share the width
         table.add_column("board", no_wrap=True)
         table.add_column("employer", overflow="fold", ratio=1)
         if wide:

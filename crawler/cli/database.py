@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
+import sqlalchemy.exc
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
-import sqlalchemy.exc
 from rich.console import Console
 
 from crawler import db as dbmod
