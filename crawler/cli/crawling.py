@@ -121,10 +121,12 @@ def crawl_options(func: Any) -> Any:
     return func
 
 
-def _platform_choice() -> click.Choice:
+def check_platform(ats: str | None) -> None:
+    """An unknown --ats is a usage error listing the platforms (checked here: loading spiders is slow at startup)."""
     from crawler.registry import platforms
 
-    return click.Choice(platforms())
+    if ats is not None and ats not in platforms():
+        raise click.BadParameter(f"{ats!r} is not a platform; one of: {', '.join(platforms())}", param_hint="--ats")
 
 
 def check_board_option(ats: str | None, board: str) -> None:
@@ -145,7 +147,7 @@ def check_board_option(ats: str | None, board: str) -> None:
 
 
 @main.command("crawl")
-@click.option("--ats", type=_platform_choice(), default=None, help="Only boards of this platform.")
+@click.option("--ats", default=None, metavar="PLATFORM", help="Only boards of this platform (greenhouse, lever, ...).")
 @click.option("--board", default=None, help="Only this board token (a registry board; see `jobagg boards add`).")
 @click.option("--due", is_flag=True, help="Only boards whose crawl interval has passed.")
 @crawl_options
@@ -154,6 +156,7 @@ def crawl(
     app: AppContext, ats: str | None, board: str | None, due: bool, roles: str, api_base: str | None, wide: bool
 ) -> None:
     """Crawl registry boards into the database."""
+    check_platform(ats)
     if board is not None:
         check_board_option(ats, board)
     check_api_base(api_base)

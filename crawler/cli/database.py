@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 import sqlalchemy.exc
-from alembic.script.revision import RevisionError
-from alembic.util import CommandError
 from rich.console import Console
 
 from crawler import db as dbmod
@@ -22,6 +20,9 @@ def db_group() -> None:
 @pass_app
 def upgrade(app: AppContext, revision: str) -> None:
     """Apply migrations (creates a new SQLite file; on PostgreSQL two callers at once are safe)."""
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
     engine = dbmod.make_engine(app.db_url)
     path = dbmod.sqlite_path(engine)
     if path is not None and not path.exists() and not path.parent.is_dir():
