@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Self
 
+import scrapy.exceptions
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -63,19 +64,37 @@ class RetryAfterMiddleware:
 
 
 logger = logging.getLogger(__name__)
-# Errors that say "this host cannot be reached from here" rather than "this board is broken".
-CONNECT_ERRORS = (DNSLookupError, ConnectionRefusedError, NoRouteError, UnknownHostError)
+# Errors that say "this host cannot be reached from here" rather than "this board is broken": Twisted's, and
+# the download-handler-neutral ones newer Scrapy raises instead (2.14+).
+CONNECT_ERRORS: tuple[type[BaseException], ...] = (
+    DNSLookupError,
+    ConnectionRefusedError,
+    NoRouteError,
+    UnknownHostError,
+    *(
+        getattr(scrapy.exceptions, name)
+        for name in ("CannotResolveHostError", "DownloadConnectionRefusedError")
+        if hasattr(scrapy.exceptions, name)
+    ),
+)
 
 
 class HostUnreachable(IgnoreRequest):
-    """A request not sent because its host failed every earlier connection the same way."""
+    """A request dropped because its host failed every earlier connection the same way.
+
+    `tried` is True for a request that itself failed before the host was given up (its board is an error),
+    False for one never sent (its board is skipped)."""
+
+    def __init__(self, message: str, tried: bool = False) -> None:
+        super().__init__(message)
+        self.tried = tried
 
 
 @dataclass
 class _Host:
     reached: bool = False  # one response (any status) proves the host is there
     error: str | None = None  # the one kind of connection error seen so far
-    failures: int = 0
+    failed: set[str] = field(default_factory=set)  # URLs that failed to connect
     down: bool = False
 
 
@@ -83,10 +102,10 @@ class HostFailFastMiddleware:
     """Stops requesting a host once its first requests all failed to connect with the same error.
 
     Offline, or with a mistyped api_base, every board of a platform fails the same way (DNS, refused);
-    trying all of them takes minutes and buries the reason. After JOBAGG_FAIL_FAST_AFTER such failures
-    (retries exhausted) and no response at all, the rest of that host's requests are dropped with
-    HostUnreachable, which spiders record as `skipped`. 0 disables it. Sits below RetryMiddleware so it
-    only sees failures that retrying did not cure.
+    trying all of them (with retries) takes minutes and buries the reason. Once JOBAGG_FAIL_FAST_AFTER
+    different URLs of a host failed so and none got a response, the host is given up: the requests that
+    failed are not retried (their boards are errors) and the others are dropped with HostUnreachable
+    (their boards are `skipped`). 0 disables it. Sits above RetryMiddleware (550) so it sees every attempt.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -105,10 +124,9 @@ class HostFailFastMiddleware:
     def process_request(self, request: Request) -> None:
         name, host = self._host(request)
         if host.down:
-            self.crawler.stats.inc_value("jobagg/fail_fast/skipped")
-            raise HostUnreachable(
-                f"skipped: {name} unreachable ({host.error}), stopped after {host.failures} requests failed so"
-            )
+            tried = request.url in host.failed
+            self.crawler.stats.inc_value("jobagg/fail_fast/" + ("not_retried" if tried else "skipped"))
+            raise HostUnreachable(f"{name} unreachable ({host.error}) for its first {len(host.failed)} URLs", tried)
 
     def process_response(self, request: Request, response: Response) -> Response:
         self._host(request)[1].reached = True
@@ -118,21 +136,29 @@ class HostFailFastMiddleware:
         if self.threshold <= 0 or not isinstance(exception, CONNECT_ERRORS):
             return
         name, host = self._host(request)
-        if host.reached or host.down:
+        if host.reached:
             return
         kind = type(exception).__name__
         if host.error not in (None, kind):
             host.reached = True  # mixed errors are not one clear outage: keep trying
             return
+        if host.down:
+            if request.url in host.failed:
+                request.meta["dont_retry"] = True  # RetryMiddleware (550) runs after this one: fail it now
+                return
+            # Already sent when the host was given up (requests queue in the downloader): count it as skipped.
+            self.crawler.stats.inc_value("jobagg/fail_fast/skipped")
+            raise HostUnreachable(f"{name} unreachable ({host.error}) for its first {len(host.failed)} URLs")
         host.error = kind
-        host.failures += 1
-        if host.failures >= self.threshold:
+        host.failed.add(request.url)
+        if len(host.failed) >= self.threshold:
             host.down = True
+            request.meta["dont_retry"] = True
             self.crawler.stats.set_value(f"jobagg/fail_fast/host/{name}", kind)
             logger.warning(
-                "%s: %s unreachable (%s) for the first %d requests; skipping its other boards",
+                "%s: %s unreachable (%s) for the first %d URLs; skipping the rest of its boards",
                 self.crawler.spider.name if self.crawler.spider else "crawl",
                 name,
                 kind,
-                host.failures,
+                len(host.failed),
             )

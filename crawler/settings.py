@@ -35,11 +35,11 @@ RETRY_AFTER_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
     # Honours Retry-After on 429/503 before the stock retry middleware (550) re-schedules the request.
     "crawler.middlewares.RetryAfterMiddleware": 560,
-    # Below RetryMiddleware (550): sees only failures retries did not cure; drops a host that is plainly unreachable.
-    "crawler.middlewares.HostFailFastMiddleware": 540,
+    # Above RetryMiddleware (550), so it sees every failed attempt and can stop retries to a host that is down.
+    "crawler.middlewares.HostFailFastMiddleware": 590,
 }
-# After this many requests to one host failed to connect the same way (DNS, refused) and none got through,
-# its remaining boards are skipped; 0 disables.
+# After this many URLs of one host failed to connect the same way (DNS, refused) and none got a response,
+# the host is given up and its remaining boards are skipped; 0 disables.
 JOBAGG_FAIL_FAST_AFTER = 3
 
 ITEM_PIPELINES = {

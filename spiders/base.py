@@ -161,7 +161,8 @@ class AtsSpider(scrapy.Spider):
         board: BoardRef = request.cb_kwargs["board"]
         response = getattr(failure.value, "response", None)
         if failure.check(HostUnreachable):
-            self.mark_board(board, "skipped", str(failure.value))
+            tried = failure.value.tried  # type: ignore[union-attr]
+            self.mark_board(board, "error" if tried else "skipped", f"{failure.value} at {request.url}")
         elif response is not None and response.status in (404, 410):
             self.mark_board(board, "dead", f"HTTP {response.status} at {request.url}")
         else:

@@ -43,7 +43,7 @@ def crawl_with_progress(
         results = run_crawls(db_url, groups, spider_args=spider_args, settings=settings, on_item=on_item)
     console.print(crawl_table(results, wide))
     for line in failure_lines(results):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     return results
 
 
@@ -75,7 +75,8 @@ def failure_lines(results: list[CrawlResult], examples: int = 3) -> list[str]:
             lines.append(f"{r.spider}: {len(failed) - examples} more failed boards: jobagg boards list --status error")
         skipped = [b.get("reason") or "" for b in r.boards.values() if b.get("status") == "skipped"]
         if skipped:
-            lines.append(f"{r.spider}: {len(skipped)} board(s) {skipped[0]}")
+            host = skipped[0].split(" at ")[0]
+            lines.append(f"{r.spider}: stopped crawling, {host}; {len(skipped)} more board(s) skipped")
     return lines
 
 
