@@ -94,7 +94,8 @@ class CrawlRunRecorder:
                     session.add(board)
                 if state.status == "pending":
                     state.status, state.reason = "error", f"listing not read (run ended: {reason})"
-                board.last_crawled_at = now
+                if state.status != "skipped":  # a skipped board was not crawled: it stays due
+                    board.last_crawled_at = now
                 board.last_status = state.status
                 board.last_error = state.reason
                 if reason == "finished" and state.status == "ok" and not store_failed:

@@ -100,7 +100,7 @@ def test_demo_tables_read_at_80_columns_without_broken_words(tmp_path: Path) -> 
     shown = {w for line in lines for c in line.split("│") for w in c.split()}
     assert words <= shown  # no title or employer word split across lines
     assert len(lines) < 200
-    wide = jobagg("--db", f"sqlite:///{tmp_path / 'jobagg-demo.db'}", "demo", "--wide", env={"COLUMNS": "200"})
+    wide = jobagg("--db", f"sqlite:///{tmp_path / 'jobagg-demo.db'}", "demo", "--wide", env={"COLUMNS": "300"})
     assert wide.returncode == 0
     assert any(p.apply_url and p.apply_url in wide.stdout for p in postings)
 
