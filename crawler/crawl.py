@@ -77,6 +77,13 @@ def spider_class(ats: str) -> Any:
         raise RegistryError(f"unknown platform {ats!r}") from None
 
 
+@cache
+def platforms() -> tuple[str, ...]:
+    """The platforms (spider names) a board can be registered on."""
+    loader = SpiderLoader.from_settings(project_settings())
+    return tuple(sorted(n for n in loader.list() if hasattr(loader.load(n), "check_token")))
+
+
 def check_board(ats: str, token: str, where: str) -> None:
     """A registry row's check: the platform has a spider and the token matches its board format."""
     try:
@@ -133,14 +140,34 @@ def result_of(db_url: str, spider: str, recorder: CrawlRunRecorder | None) -> Cr
         )  # fmt: skip
 
 
-def crawl_table(results: list[CrawlResult]) -> Table:
-    """The summary table a crawl ends with (`jobagg crawl`, `jobagg run`, `jobagg demo`)."""
+def crawl_table(results: list[CrawlResult], wide: bool = False) -> Table:
+    """Boards by outcome and postings per platform; `wide` adds the run id, dropped and closed postings."""
     table = Table(title="Crawl summary")
-    for col in ("platform", "run", "status", "boards ok", "dead", "error", "postings", "dropped", "closed"):
-        table.add_column(col, justify="right" if col not in ("platform", "status") else "left")
+    cols = ["platform", "status", "ok", "dead", "error", "skipped", "postings"]
+    if wide:
+        cols += ["run", "dropped", "closed"]
+    for col in cols:
+        table.add_column(col, justify="right" if col not in ("platform", "status") else "left", no_wrap=True)
     for r in results:
-        table.add_row(
-            r.spider, str(r.run_id or "-"), r.status, str(r.count("ok")), str(r.count("dead")),
-            str(r.count("error")), str(r.items), str(r.dropped), str(r.closed),
-        )  # fmt: skip
+        cells = [r.spider, r.status, *(str(r.count(s)) for s in ("ok", "dead", "error", "skipped")), str(r.items)]
+        if wide:
+            cells += [str(r.run_id or "-"), str(r.dropped), str(r.closed)]
+        table.add_row(*cells)
     return table
+
+
+def failure_lines(results: list[CrawlResult], examples: int = 3) -> list[str]:
+    """Why boards failed, one line each (a few per platform), and one line per host that was skipped."""
+    lines: list[str] = []
+    for r in results:
+        failed = [(token, b.get("reason") or "no reason recorded") for token, b in r.boards.items()
+                  if b.get("status") == "error"]  # fmt: skip
+        for token, reason in failed[:examples]:
+            lines.append(f"{r.spider}/{token} failed: {reason}")
+        if len(failed) > examples:
+            lines.append(f"{r.spider}: {len(failed) - examples} more failed boards: jobagg boards list --status error")
+        skipped = [b.get("reason") or "" for b in r.boards.values() if b.get("status") == "skipped"]
+        if skipped:
+            host = skipped[0].split(" at ")[0]
+            lines.append(f"{r.spider}: stopped crawling, {host}; {len(skipped)} more board(s) skipped")
+    return lines

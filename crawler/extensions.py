@@ -32,6 +32,21 @@ def jsonable_stats(stats: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class SpiderErrorCounter(logging.Handler):
+    """Counts ERROR records of one crawler. Scrapy's `log_count/ERROR` counts the whole process, so with
+    several spiders in one process (`jobagg run`) every run would report every other run's errors."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(logging.ERROR)
+        self.crawler = crawler
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        spider = getattr(record, "spider", None)
+        if getattr(record, "crawler", None) is self.crawler or (spider is not None and spider is self.crawler.spider):
+            self.count += 1
+
+
 class CrawlRunRecorder:
     """Writes the run row, each board's status, and closes postings a complete listing no longer shows.
 
@@ -47,10 +62,12 @@ class CrawlRunRecorder:
         self._run_id: int | None = None
         # The run row is created by spider_opened or by the store's first batch, whichever comes first.
         self._run_lock = threading.Lock()
+        self.errors = SpiderErrorCounter(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         ext = cls(crawler)
+        logging.getLogger().addHandler(ext.errors)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -76,6 +93,7 @@ class CrawlRunRecorder:
         await self._blocking(self.ensure_run)
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
+        logging.getLogger().removeHandler(self.errors)
         # Item pipelines have closed (the store's last batch is written) before Scrapy sends spider_closed.
         stats = dict(self.crawler.stats.get_stats())
         closed_total = await self._blocking(self.finish_run, spider, reason, stats)
@@ -98,7 +116,8 @@ class CrawlRunRecorder:
                 board = get_or_create_board(session, spider.name, token)
                 if state.status == "pending":
                     state.status, state.reason = "error", f"listing not read (run ended: {reason})"
-                board.last_crawled_at = now
+                if state.status != "skipped":  # a skipped board was not crawled: it stays due
+                    board.last_crawled_at = now
                 board.last_status = state.status
                 board.last_error = state.reason
                 if reason == "finished" and state.status == "ok" and not store_failed:
@@ -117,8 +136,9 @@ class CrawlRunRecorder:
                 run.status = "finished" if reason == "finished" and not store_failed and not bad else "failed"
                 run.item_count = stats.get("item_scraped_count", 0)
                 run.dropped_count = stats.get("item_dropped_count", 0)
-                run.error_count = stats.get("log_count/ERROR", 0) + stats.get("jobagg/store/errors", 0)
+                run.error_count = self.errors.count + stats.get("jobagg/store/errors", 0)
                 run.closed_count = closed_total
+                self.crawler.stats.set_value("jobagg/log_errors", self.errors.count)
                 run.boards = {
                     token: {"status": s.status, "reason": s.reason, "listed": len(s.listed_ids),
                             "skipped_by_role": s.skipped_by_role}

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Self
 
+import scrapy.exceptions
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError, UnknownHostError
 
 from crawler.models.base import utcnow
 
@@ -86,3 +92,104 @@ class RetryAfterMiddleware:
             slot.delay = max(slot.delay, wait)
         await asyncio.sleep(wait)
         return response
+
+
+logger = logging.getLogger(__name__)
+# Errors that say "this host cannot be reached from here" rather than "this board is broken": Twisted's, and
+# the download-handler-neutral ones newer Scrapy raises instead (2.14+).
+CONNECT_ERRORS: tuple[type[BaseException], ...] = (
+    DNSLookupError,
+    ConnectionRefusedError,
+    NoRouteError,
+    UnknownHostError,
+    *(
+        getattr(scrapy.exceptions, name)
+        for name in ("CannotResolveHostError", "DownloadConnectionRefusedError")
+        if hasattr(scrapy.exceptions, name)
+    ),
+)
+
+
+class HostUnreachable(IgnoreRequest):
+    """A request dropped because its host failed every earlier connection the same way.
+
+    `tried` is True for a request that itself failed before the host was given up (its board is an error),
+    False for one never sent (its board is skipped)."""
+
+    def __init__(self, message: str, tried: bool = False) -> None:
+        super().__init__(message)
+        self.tried = tried
+
+
+@dataclass
+class _Host:
+    reached: bool = False  # one response (any status) proves the host is there
+    error: str | None = None  # the one kind of connection error seen so far
+    failed: set[str] = field(default_factory=set)  # URLs that failed to connect
+    down: bool = False
+
+
+class HostFailFastMiddleware:
+    """Stops requesting a host once its first requests all failed to connect with the same error.
+
+    Offline, or with a mistyped api_base, every board of a platform fails the same way (DNS, refused);
+    trying all of them (with retries) takes minutes and buries the reason. Once JOBAGG_FAIL_FAST_AFTER
+    different URLs of a host failed so and none got a response, the host is given up: the requests that
+    failed are not retried (their boards are errors) and the others are dropped with HostUnreachable
+    (their boards are `skipped`). 0 disables it. Sits above RetryMiddleware (550) so it sees every attempt.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.threshold = crawler.settings.getint("JOBAGG_FAIL_FAST_AFTER", 3)
+        self.hosts: dict[str, _Host] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def _host(self, request: Request) -> tuple[str, _Host]:
+        name = urlparse_cached(request).netloc
+        return name, self.hosts.setdefault(name, _Host())
+
+    def process_request(self, request: Request) -> None:
+        name, host = self._host(request)
+        if host.down:
+            tried = request.url in host.failed
+            self.crawler.stats.inc_value("jobagg/fail_fast/" + ("not_retried" if tried else "skipped"))
+            raise HostUnreachable(f"{name} unreachable ({host.error}) for its first {len(host.failed)} URLs", tried)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._host(request)[1].reached = True
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if self.threshold <= 0 or not isinstance(exception, CONNECT_ERRORS):
+            return
+        name, host = self._host(request)
+        if host.reached:
+            return
+        kind = type(exception).__name__
+        if host.error not in (None, kind):
+            host.reached = True  # mixed errors are not one clear outage: keep trying
+            return
+        if host.down:
+            if request.url in host.failed:
+                request.meta["dont_retry"] = True  # RetryMiddleware (550) runs after this one: fail it now
+                return
+            # Already sent when the host was given up (requests queue in the downloader): count it as skipped.
+            self.crawler.stats.inc_value("jobagg/fail_fast/skipped")
+            raise HostUnreachable(f"{name} unreachable ({host.error}) for its first {len(host.failed)} URLs")
+        host.error = kind
+        host.failed.add(request.url)
+        if len(host.failed) >= self.threshold:
+            host.down = True
+            request.meta["dont_retry"] = True
+            self.crawler.stats.set_value(f"jobagg/fail_fast/host/{name}", kind)
+            logger.warning(
+                "%s: %s unreachable (%s) for the first %d URLs; skipping the rest of its boards",
+                self.crawler.spider.name if self.crawler.spider else "crawl",
+                name,
+                kind,
+                len(host.failed),
+            )

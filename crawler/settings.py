@@ -45,7 +45,12 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ContactUserAgentMiddleware": 500,
     # Honours Retry-After on 429/503 before the stock retry middleware (550) re-schedules the request.
     "crawler.middlewares.RetryAfterMiddleware": 560,
+    # Above RetryMiddleware (550), so it sees every failed attempt and can stop retries to a host that is down.
+    "crawler.middlewares.HostFailFastMiddleware": 590,
 }
+# After this many URLs of one host failed to connect the same way (DNS, refused) and none got a response,
+# the host is given up and its remaining boards are skipped; 0 disables.
+JOBAGG_FAIL_FAST_AFTER = 3
 
 # In the order they run: an unusable item is dropped before its ad is read; validation counts derived fields too.
 ITEM_PIPELINES = {

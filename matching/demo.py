@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, update
 
 from crawler import db as dbmod
 from crawler.models import DolCase, DolEntity, Employer, EmployerMatch, Posting, PostingSponsorship, UscisEmployerYear
@@ -18,9 +18,25 @@ def sample_files() -> list[Path]:
     return sorted((Path(__file__).parent / "data" / "demo").glob("*.csv"))
 
 
+SAMPLE_PREFIX = "sample:"
+
+
+def mark_samples(db_url: str) -> None:
+    """Prefix the sample's source_file with `sample:` so nobody mistakes its real employer names for DOL data."""
+    names = [p.name for p in sample_files()]
+    with dbmod.session_scope(db_url) as session:
+        for model in (DolCase, UscisEmployerYear):
+            session.execute(
+                update(model)
+                .where(model.source_file.in_(names))
+                .values(source_file=literal(SAMPLE_PREFIX) + model.source_file)
+            )
+
+
 def run(db_url: str) -> list[tuple[str, str]]:
     """Ingest the sample, recompute the join and tags; rows for the demo's summary table."""
     summaries = ingest_paths(db_url, sample_files(), progress=False)
+    mark_samples(db_url)
     rows: list[tuple[str, str]] = []
     for s in summaries:
         rows.append((f"DOL file {Path(s.path).name}", f"{s.layout}: {s.inserted} loaded, {s.blank_rows} blank rows"))

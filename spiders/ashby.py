@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import scrapy
 from scrapy.http import Response
@@ -48,12 +49,16 @@ class AshbySpider(AtsSpider):
 
     name = "ashby"
     api_origin = "https://api.ashbyhq.com"
-    board_format = r"[A-Za-z0-9][A-Za-z0-9_.%-]*"
-    board_format_help = "the organisation slug, e.g. `cursor` (from jobs.ashbyhq.com/<slug>)"
+    # The job-board name is the last segment of jobs.ashbyhq.com/<name>; some organisations' names have
+    # single spaces ("Flock Safety", shown as Flock%20Safety in the URL). The token is the decoded name.
+    board_format = r"[A-Za-z0-9][A-Za-z0-9_.-]*(?: [A-Za-z0-9_.-]+)*"
+    board_format_help = (
+        "the job-board name from jobs.ashbyhq.com/<name>, e.g. `cursor` or `Flock Safety` (write %20 as a space)"
+    )
 
     def board_requests(self, board: BoardRef) -> Iterable[scrapy.Request]:
-        path = f"/posting-api/job-board/{board.token}?includeCompensation=true"
-        yield self.list_request(board, path, self.parse_board)
+        org = quote(board.token, safe="")  # percent-encoded as the platform's own links do
+        yield self.list_request(board, f"/posting-api/job-board/{org}?includeCompensation=true", self.parse_board)
 
     def parse_board(self, response: Response, board: BoardRef) -> Iterator[Any]:
         # Unlisted postings are drafts or internal; they are not on the public board.

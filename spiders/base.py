@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 
 from crawler.boards import BoardRef
 from crawler.items import JobPostingItem
+from crawler.middlewares import HostUnreachable
 from pipelines.rules.roles import title_is_ml
 
 __all__ = ["AtsSpider", "BoardRef", "BoardState", "Listing", "positive_int"]
@@ -36,6 +37,7 @@ class BoardState:
     """What one crawl learned about one board; the crawl-run recorder reads it when the spider closes."""
 
     # pending: not read yet | ok: the listing was read | dead: 404 / unknown / empty | error: a request failed
+    # | skipped: not requested, its host was unreachable for the boards before it
     status: str = "pending"
     reason: str | None = None
     listed_ids: set[str] = field(default_factory=set)
@@ -180,7 +182,10 @@ class AtsSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         board: BoardRef = request.cb_kwargs["board"]
         response = getattr(failure.value, "response", None)
-        if response is not None and response.status in (404, 410):
+        if failure.check(HostUnreachable):
+            tried = failure.value.tried  # type: ignore[union-attr]
+            self.mark_board(board, "error" if tried else "skipped", f"{failure.value} at {request.url}")
+        elif response is not None and response.status in (404, 410):
             self.mark_board(board, "dead", f"HTTP {response.status} at {request.url}")
         else:
             what = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
@@ -206,11 +211,11 @@ class AtsSpider(scrapy.Spider):
     def mark_board(self, board: BoardRef, status: str, reason: str | None = None) -> None:
         """Record a board's state; error outranks dead outranks ok, so one bad page is never forgotten."""
         state = self.board_states.setdefault(board.token, BoardState())
-        rank = {"pending": 0, "ok": 1, "dead": 2, "error": 3}
+        rank = {"pending": 0, "skipped": 1, "ok": 1, "dead": 2, "error": 3}
         if rank[status] >= rank[state.status]:
             state.status, state.reason = status, reason
         self.crawler.stats.inc_value(f"jobagg/boards/{status}")
-        if status != "ok":
+        if status not in ("ok", "skipped"):  # the fail-fast middleware says once why a host's boards are skipped
             self.logger.warning("board %s/%s is %s: %s", self.name, board.token, status, reason)
 
     # --- listings ------------------------------------------------------------------------------------

@@ -43,8 +43,12 @@ def pg_url() -> Iterator[str]:
     admin = dbmod.make_engine(f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test")
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test?options=-csearch_path%3D{schema}"
+    migrator = dbmod.make_engine(url)
+    dbmod.upgrade(migrator)  # explicit, as `jobagg db upgrade`: nothing migrates PostgreSQL on first use
+    migrator.dispose()
     try:
-        yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test?options=-csearch_path%3D{schema}"
+        yield url
     finally:
         dbmod.dispose_all()
         with admin.begin() as conn:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 import click
 import sqlalchemy
 import sqlalchemy.exc
+from sqlalchemy import Engine
 
+from crawler import db as dbmod
 from crawler.db import resolve_url
 
 
@@ -15,6 +19,8 @@ class JobaggGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except dbmod.DatabaseError as exc:
+            raise click.ClickException(str(exc)) from None
         except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError) as exc:
             raise click.ClickException(f"bad database URL {_shown(ctx)}: {exc}") from None
         except sqlalchemy.exc.OperationalError as exc:
@@ -23,19 +29,26 @@ class JobaggGroup(click.Group):
 
 def _shown(ctx: click.Context) -> str:
     app = ctx.find_object(AppContext)
-    if app is None:
-        return "(unknown)"
-    try:
-        return sqlalchemy.engine.make_url(app.db_url).render_as_string(hide_password=True)
-    except sqlalchemy.exc.ArgumentError:
-        return repr(app.db_url)
+    return dbmod.shown_url(app.db_url) if app is not None else "(unknown)"
 
 
 class AppContext:
     """What every command needs: the database URL chosen by --db / $JOBAGG_DATABASE_URL / default."""
 
     def __init__(self, db: str | None) -> None:
+        self.db_given = bool(db)
         self.db_url = resolve_url(db)
+
+    def engine(self, create: bool = True) -> Engine:
+        """The checked engine; `create=False` for commands that only read (they never create a database)."""
+        return dbmod.get_engine(self.db_url, create=create)
+
+
+def _version() -> str:
+    try:
+        return version("jobagg")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown"
 
 
 @click.group(cls=JobaggGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,8 +56,9 @@ class AppContext:
     "--db",
     "db",
     metavar="URL",
-    help="SQLAlchemy database URL (default: $JOBAGG_DATABASE_URL or ./jobagg.db).",
+    help="Database URL: sqlite:///PATH or postgresql://USER@HOST/DB (default: $JOBAGG_DATABASE_URL or ./jobagg.db).",
 )
+@click.version_option(_version(), "--version", prog_name="jobagg", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context, db: str | None) -> None:
     """Find ML jobs at employers that sponsor visas and green cards."""

@@ -17,7 +17,7 @@ def dol_group() -> None:
 
 
 @dol_group.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show progress bars.")
 @pass_app
 def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool) -> None:
@@ -45,7 +45,13 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool) -> None:
             f"{s.duplicates_in_file:,}",
             f"{s.seconds:.1f}",
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    # ingest_paths already rebuilt entities and, when postings exist, recomputed the join and tags.
+    console.print(
+        "Employer entities rebuilt and every stored posting re-tagged (what `jobagg match` does);"
+        " after your next crawl, `jobagg match` (or `jobagg run`) tags the new postings."
+    )
 
 
 @dol_group.command("download")

@@ -22,7 +22,10 @@ def employers_group() -> None:
 def _read_names(file: Path | None, names: tuple[str, ...]) -> list[str]:
     out = list(names)
     if file is not None:
-        text = file.read_text(encoding="utf-8-sig")
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise click.BadParameter(f"{file} is not UTF-8 text", param_hint="--file") from None
         out.extend(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
     return out
 
@@ -40,6 +43,7 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
     if not queries:
         raise click.UsageError("give NAME arguments or --file FILE")
     started = time.perf_counter()
+    app.engine(create=False)
     with dbmod.session_scope(app.db_url) as session:
         index = EntityIndex.from_session(session)
     results = index.match_many(queries)
@@ -87,4 +91,5 @@ def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str,
 @pass_app
 def match_all(app: AppContext) -> None:
     """Recompute the employer join and the sponsorship tags of every posting."""
+    app.engine()
     match_and_tag_step(app.db_url)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,14 +26,15 @@ TAGS = ("likely", "possible", "unlikely", "unknown")
 
 
 @main.command("status")
-@click.option("--runs", default=8, show_default=True, help="How many recent crawl runs to show.")
+@click.option("--runs", default=8, show_default=True, type=click.IntRange(min=0), help="How many recent runs to show.")
 @pass_app
 def status(app: AppContext, runs: int) -> None:
     """Health: boards by platform and last status, recent runs, posting counts."""
     console = Console()
+    app.engine(create=False)
     with dbmod.session_scope(app.db_url) as session:
         boards = Table(title="Boards by platform")
-        for col in ("platform", "boards", "ok", "dead", "error", "never crawled", "open postings"):
+        for col in ("platform", "boards", "ok", "dead", "error", "skipped", "never", "open postings"):
             boards.add_column(col, justify="left" if col == "platform" else "right")
         rows = session.execute(
             select(
@@ -40,6 +43,7 @@ def status(app: AppContext, runs: int) -> None:
                 func.sum(case((Board.last_status == "ok", 1), else_=0)),
                 func.sum(case((Board.last_status == "dead", 1), else_=0)),
                 func.sum(case((Board.last_status == "error", 1), else_=0)),
+                func.sum(case((Board.last_status == "skipped", 1), else_=0)),
                 func.sum(case((Board.last_status.is_(None), 1), else_=0)),
                 func.coalesce(func.sum(Board.open_postings), 0),
             ).group_by(Board.ats)
@@ -49,14 +53,14 @@ def status(app: AppContext, runs: int) -> None:
         console.print(boards)
 
         recent = Table(title=f"Last {runs} crawl runs")
-        for col in ("run", "platform", "board", "started", "seconds", "status", "postings", "dropped", "closed"):
-            recent.add_column(col)
+        for col in ("run", "platform", "board", "started", "seconds", "status", "postings", "errors", "closed"):
+            recent.add_column(col, no_wrap=col != "board", overflow="fold")
         for run in session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(runs)):
             seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
             recent.add_row(
                 str(run.id), run.spider, run.board or "(registry)", run.started_at.strftime("%Y-%m-%d %H:%M"),
                 f"{seconds:.1f}" if seconds is not None else "-", run.status, str(run.item_count),
-                str(run.dropped_count), str(run.closed_count),
+                str(run.error_count), str(run.closed_count),
             )  # fmt: skip
         console.print(recent)
 
@@ -113,6 +117,29 @@ def export_rows(db_url: str, ml_only: bool, include_closed: bool, country: str |
             yield {name: _plain(getattr(posting, name)) for name in (*CONTRACT_FIELDS, *EXPORT_EXTRA)}
 
 
+EXPORT_COLUMNS = (*CONTRACT_FIELDS, *EXPORT_EXTRA)
+
+
+def _csv_cell(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, list | dict) else value
+
+
+def write_export(handle: Any, rows: Any, fmt: str) -> int:
+    """Write rows as JSONL or CSV (a header row even when there are no rows); returns the row count."""
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+            count += 1
+        return count
+    for row in rows:
+        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
 @main.command("export")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default stdout).")
@@ -123,22 +150,31 @@ def export_rows(db_url: str, ml_only: bool, include_closed: bool, country: str |
 def export(
     app: AppContext, fmt: str, out: Path | None, ml_only: bool, include_closed: bool, country: str | None
 ) -> None:
-    """Export stored postings with the item field names."""
-    handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
-    count = 0
+    """Export stored postings with the item field names.
+
+    With --out the file is written beside its destination and renamed over it only when complete, so a
+    failed export never leaves an empty or half file in place of the previous one.
+    """
+    if out is not None and not out.parent.is_dir():
+        raise click.BadParameter(f"directory {out.parent} does not exist", param_hint="--out")
+    if country is not None and not (len(country) == 2 and country.isalpha()):
+        raise click.BadParameter(f"{country!r} is not a two-letter ISO country code", param_hint="--country")
+    app.engine(create=False)
+    rows = export_rows(app.db_url, ml_only, include_closed, country)
+    if out is None:
+        write_export(sys.stdout, rows, fmt)
+        return
     try:
-        writer: Any = None
-        for row in export_rows(app.db_url, ml_only, include_closed, country):
-            if fmt == "jsonl":
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            else:
-                if writer is None:
-                    writer = csv.DictWriter(handle, fieldnames=list(row))
-                    writer.writeheader()
-                writer.writerow({k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in row.items()})
-            count += 1
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write in {out.parent}: {exc.strerror}") from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            count = write_export(handle, rows, fmt)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}; the previous file is unchanged") from None
     finally:
-        if out:
-            handle.close()
-    if out:
-        Console(stderr=True).print(f"exported {count} postings to {out}")
+        tmp.unlink(missing_ok=True)
+    Console(stderr=True).print(f"exported {count} postings to {out}")

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 BUNDLED_CORPUS = Path(__file__).parent / "corpus"
 
@@ -135,7 +135,7 @@ def lever_posting(root: Path, m: re.Match[str], query: dict[str, list[str]], bod
 
 @route("GET", r"/posting-api/job-board/(?P<org>[^/]+)")
 def ashby_board(root: Path, m: re.Match[str], query: dict[str, list[str]], body: bytes, host: str) -> Reply:
-    board = load_board(root, "ashby", m["org"])
+    board = load_board(root, "ashby", unquote(m["org"]))  # names with spaces arrive as %20
     if board is None:
         return NOT_FOUND
     if query.get("includeCompensation", ["false"])[0] != "true":
