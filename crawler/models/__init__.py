@@ -3,6 +3,8 @@
 from crawler.models.base import Base, utcnow
 from crawler.models.dol import (
     DolCase,
+    DolFile,
+    DolMatchIndex,
     DolEntity,
     DolEntityName,
     DolEntityYear,
@@ -17,6 +19,8 @@ __all__ = [
     "Board",
     "CrawlRun",
     "DolCase",
+    "DolFile",
+    "DolMatchIndex",
     "DolEntity",
     "DolEntityName",
     "DolEntityYear",
