@@ -469,6 +469,7 @@ def ingest_paths(db_url: str, paths: list[Path], progress: bool = True) -> list[
     When every file was loaded before (same content hash), nothing is rebuilt: the database already says it.
     """
     from matching.entities import build_entities
+    from matching.matchindex import load_index
     from matching.tagging import match_and_tag
 
     paths = [Path(p) for p in paths]
@@ -483,5 +484,9 @@ def ingest_paths(db_url: str, paths: list[Path], progress: bool = True) -> list[
             return summaries
         with dbmod.session_scope(engine) as session:
             build_entities(session, progress=prog)
-            match_and_tag(session)
+            task = prog.add_task("building the match index", total=None) if prog else None
+            index, _ = load_index(session)
+            if prog is not None and task is not None:
+                prog.update(task, total=1, completed=1)
+            match_and_tag(session, index)
     return summaries

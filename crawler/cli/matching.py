@@ -31,17 +31,18 @@ def _read_names(file: Path | None, names: tuple[str, ...]) -> list[str]:
 @click.argument("names", nargs=-1)
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="One name a line.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per name, in input order.")
+@click.option("--rebuild-index", is_flag=True, help="Rebuild the saved match index even if it is current.")
 @pass_app
-def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_json: bool) -> None:
+def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_json: bool, rebuild_index: bool) -> None:
     """Show which DOL employer each NAME joins to, with score, method and the runner-up."""
-    from matching.join import EntityIndex
+    from matching.matchindex import load_index
 
     queries = _read_names(file, names)
     if not queries:
         raise click.UsageError("give NAME arguments or --file FILE")
     started = time.perf_counter()
     with dbmod.session_scope(app.db_url) as session:
-        index = EntityIndex.from_session(session)
+        index, _rebuilt = load_index(session, rebuild=rebuild_index)
     results = index.match_many(queries)
     if as_json:
         click.echo(json.dumps([r.as_json() for r in results], ensure_ascii=False))
