@@ -44,7 +44,7 @@ GEN_VERSION = "1"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 # The LCA FY2020+ record layout (FY2024 Q4 order), 96 columns.
-LCA_COLUMNS = (
+LCA_COLUMNS = (  # noqa: SIM905 - one readable block, as the record layout lists them
     "CASE_NUMBER CASE_STATUS RECEIVED_DATE DECISION_DATE ORIGINAL_CERT_DATE VISA_CLASS JOB_TITLE SOC_CODE SOC_TITLE "
     "FULL_TIME_POSITION BEGIN_DATE END_DATE TOTAL_WORKER_POSITIONS NEW_EMPLOYMENT CONTINUED_EMPLOYMENT "
     "CHANGE_PREVIOUS_EMPLOYMENT NEW_CONCURRENT_EMPLOYMENT CHANGE_EMPLOYER AMENDED_PETITION EMPLOYER_NAME "
@@ -150,7 +150,7 @@ def lca_rows(filers: list[str], n: int, seed: int) -> Iterator[list[str]]:
     for k in range(n):
         i = pick()
         name = filers[i]
-        fein, addr1, addr2, city, state, county, postal, phone, poc_f, poc_l, poc_t, firm, naics = facts.get(i)
+        fein, addr1, addr2, city, state, _county, postal, phone, poc_f, poc_l, poc_t, firm, naics = facts.get(i)
         title, soc, soc_title = JOBS[rng.randrange(len(JOBS))]
         wc, ws, wcounty, wzip = CITIES[rng.randrange(len(CITIES))]
         month, day = rng.randint(1, 12), rng.randint(1, 28)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -88,46 +89,139 @@ WINNERS = "jobagg_stage_winners"
 CHANGED = "jobagg_stage_changed"
 
 
+_FIELDS = (
+    "case_number",
+    "employer_name",
+    "status",
+    "received_date",
+    "decision_date",
+    "visa_class",
+    "trade_name",
+    "fein",
+    "city",
+    "state",
+    "naics",
+    "job_title",
+    "soc_code",
+    "wage_from",
+    "wage_to",
+    "wage_unit",
+    "wage_level",
+    "secondary_entity",
+    "secondary_entity_name",
+)
+_CACHE_MAX = 200_000
+
+
 def _short(value: Any, n: int) -> str | None:
     s = v.text(value)
     return s[:n] if s else None
 
 
-def _case_record(row: list[Any], cols: dict[str, int], layout: Layout, source: str) -> tuple[Any, ...] | None:
+def _cached(fn: Any) -> Any:
+    """Memoise a cell parser over the raw cell; cells repeat (dates, statuses, FEINs), so most calls are hits."""
+    memo: dict[Any, Any] = {}
+
+    def get(value: Any) -> Any:
+        try:
+            return memo[value]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable: never in these files, but never fail on it
+            return fn(value)
+        if len(memo) >= _CACHE_MAX:
+            memo.clear()
+        out = memo[value] = fn(value)
+        return out
+
+    return get
+
+
+def _date_iso(value: Any) -> tuple[str | None, int | None]:
+    d = v.parse_date(value)
+    return (d.isoformat(), v.fiscal_year(d)) if d else (None, None)
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    return v.parse_number(value)
+
+
+class _RowParser:
+    """Pulls the loader's fields out of a row with one C-level itemgetter; repeating cells are parsed once."""
+
+    def __init__(self, cols: dict[str, int]) -> None:
+        self.present = [f for f in _FIELDS if f in cols]
+        self.width = max(cols[f] for f in self.present) + 1
+        idx = [cols[f] for f in self.present]
+        get = itemgetter(*idx)
+        self.get = get if len(idx) > 1 else (lambda row: (get(row),))
+        self.date = _cached(_date_iso)
+        self.status = _cached(v.normalize_status)
+        self.unit = _cached(v.normalize_unit)
+        self.soc = _cached(v.normalize_soc)
+        self.fein = _cached(normalize_fein)
+        self.yes = _cached(v.yes)
+        self.ml: dict[tuple[str | None, str | None], bool] = {}
+        self.short = {n: _cached(lambda value, n=n: _short(value, n)) for n in (10, 20, 30, 40, 100, 300)}
+
+    def __call__(self, row: list[Any]) -> dict[str, Any]:
+        if len(row) < self.width:
+            row = [*row, *([None] * (self.width - len(row)))]
+        return dict(zip(self.present, self.get(row), strict=True))
+
+    def is_ml(self, soc: str | None, title: str | None) -> bool:
+        key = (soc, title)
+        got = self.ml.get(key)
+        if got is None:
+            if len(self.ml) >= _CACHE_MAX:
+                self.ml.clear()
+            got = self.ml[key] = v.is_ml_case(soc, title)
+        return got
+
+
+def _case_record(row: list[Any], cols: _RowParser, layout: Layout, source: str) -> tuple[Any, ...] | None:
     """One file row as a staged case (CASE_COLS order; dates as ISO text), or None when it is unusable."""
-    g = cols.get
-    case_number = v.text(_cell(row, g("case_number")))
-    name = v.text(_cell(row, g("employer_name")))
+    g = cols(row).get
+    case_number = v.text(g("case_number"))
+    name = v.text(g("employer_name"))
     if not case_number or not name:
         return None
-    decision = v.parse_date(_cell(row, g("decision_date")))
-    received = v.parse_date(_cell(row, g("received_date")))
-    title = v.text(_cell(row, g("job_title")))
-    soc = v.normalize_soc(_cell(row, g("soc_code")))
-    state = _short(_cell(row, g("state")), 40)
+    decision, fy = cols.date(g("decision_date"))
+    received, fy_received = cols.date(g("received_date"))
+    title = cols.short[300](g("job_title"))
+    soc = cols.soc(g("soc_code"))
+    state = cols.short[40](g("state"))
+    short = cols.short
     return (
         layout.kind,
         case_number[:40],
-        v.normalize_status(_cell(row, g("status"))),
-        received.isoformat() if received else None,
-        decision.isoformat() if decision else None,
-        v.fiscal_year(decision or received),
-        _short(_cell(row, g("visa_class")), 30),
+        cols.status(g("status")),
+        received,
+        decision,
+        fy or fy_received,
+        short[30](g("visa_class")),
         name[:300],
-        _short(_cell(row, g("trade_name")), 300),
-        normalize_fein(_cell(row, g("fein"))),
-        _short(_cell(row, g("city")), 100),
+        short[300](g("trade_name")),
+        cols.fein(g("fein")),
+        short[100](g("city")),
         state.upper() if state else None,
-        _short(_cell(row, g("naics")), 10),
-        title[:300] if title else None,
+        short[10](g("naics")),
+        title,
         soc,
-        v.is_ml_case(soc, title),
-        v.parse_number(_cell(row, g("wage_from"))),
-        v.parse_number(_cell(row, g("wage_to"))),
-        v.normalize_unit(_cell(row, g("wage_unit"))),
-        _short(_cell(row, g("wage_level")), 20),
-        v.yes(_cell(row, g("secondary_entity"))),
-        _short(_cell(row, g("secondary_entity_name")), 300),
+        cols.is_ml(soc, title),
+        _number(g("wage_from")),
+        _number(g("wage_to")),
+        cols.unit(g("wage_unit")),
+        short[20](g("wage_level")),
+        cols.yes(g("secondary_entity")),
+        short[300](g("secondary_entity_name")),
         layout.name,
         source[:300],
     )
@@ -240,7 +334,7 @@ def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]
 
 
 def _load_cases(conn: Connection, table: Table, layout: Layout, summary: FileSummary, tick: Any) -> list[int]:
-    cols = layout.resolve(table.header, str(table.path))
+    cols = _RowParser(layout.resolve(table.header, str(table.path)))
     source = table.path.name
     stage = _stage_table()
     stage.create(conn)

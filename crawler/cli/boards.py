@@ -10,11 +10,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from crawler import db as dbmod
-from crawler import registry
 from crawler.cli import AppContext, main, pass_app
 from crawler.models import Board, Employer
 
-BUNDLED_REGISTRY = Path(registry.__file__).parent / "data" / "boards.csv"
+# Computed without importing the registry (it imports Scrapy): start-up stays light for every command.
+BUNDLED_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "boards.csv"
 
 
 @main.group("boards")
@@ -30,6 +30,8 @@ def import_boards(app: AppContext, file: Path | None, bundled: bool) -> None:
     """Import boards from a CSV with columns employer, ats, board[, region, board_url]."""
     if (file is None) == (not bundled):
         raise click.UsageError("give a FILE or --bundled (not both)")
+    from crawler import registry
+
     path = BUNDLED_REGISTRY if bundled else file
     assert path is not None
     try:
@@ -51,6 +53,8 @@ def import_boards(app: AppContext, file: Path | None, bundled: bool) -> None:
 @pass_app
 def add_board(app: AppContext, ats: str, token: str, employer: str, region: str | None) -> None:
     """Add one board: ATS is the platform (greenhouse, lever, ...), TOKEN its board token."""
+    from crawler import registry
+
     try:
         registry.validate_row(ats, token, "boards add")
     except registry.RegistryError as exc:

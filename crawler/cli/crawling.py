@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -10,7 +10,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from crawler.cli import AppContext, main, pass_app
-from crawler.crawl import CrawlResult, run_crawls, select_boards
+
+if TYPE_CHECKING:
+    # Imported where used: Scrapy is heavy, and every other command should start fast.
+    from crawler.crawl import CrawlResult
 
 
 def crawl_with_progress(
@@ -22,6 +25,8 @@ def crawl_with_progress(
     settings: dict[str, Any] | None = None,
     console: Console | None = None,
 ) -> list[CrawlResult]:
+    from crawler.crawl import run_crawls, select_boards
+
     console = console or Console()
     groups = select_boards(db_url, ats, board, due)
     if not groups:
