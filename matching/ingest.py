@@ -334,7 +334,10 @@ def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]
 
 
 def _load_cases(conn: Connection, table: Table, layout: Layout, summary: FileSummary, tick: Any) -> list[int]:
-    cols = _RowParser(layout.resolve(table.header, str(table.path)))
+    resolved = layout.resolve(table.header, str(table.path))
+    if table.want is not None:
+        table.want(set(resolved.values()))
+    cols = _RowParser(resolved)
     source = table.path.name
     stage = _stage_table()
     stage.create(conn)
