@@ -478,6 +478,9 @@ def _attach_hub(
             val = getattr(h, f)
             if val is not None:
                 vals[i] = (vals[i] or 0) + val
+    # Keys looked up on the way to a namesake key were created empty: they are not entities.
+    for key in [k for k, a in accs.items() if not a.names]:
+        del accs[key]
     return out, len(hub)
 
 
