@@ -28,7 +28,7 @@ from crawler.models import (
     utcnow,
 )
 from matching import values as v
-from matching.bulk import delete_ids, diff_rows, insert_rows, update_rows
+from matching.bulk import copy_tuples, delete_ids, diff_rows, insert_rows, update_rows
 from matching.normalize import blocking_tokens, clean_name, core_key, full_key, legal_key, split_dba
 
 OWNER_SHARE = 0.9
@@ -203,6 +203,9 @@ def _temp_tables() -> tuple[Table, Table, Table]:
 def _executemany(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
     """Plain tuples straight to the driver, in batches (no per-row SQLAlchemy work)."""
     if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        copy_tuples(conn, table.name, [c.name for c in table.columns], rows)
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     names = ", ".join(c.name for c in table.columns)
