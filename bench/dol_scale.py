@@ -494,6 +494,55 @@ def make_queries(loaded: list[str], absent_pool: list[str], n: int, rng: random.
     return queries
 
 
+def lookup(url: str, kind: str, filers: list[str], args: argparse.Namespace, size: int) -> dict[str, object]:
+    """`jobagg employers match` on realistic names against this load, and brute force over the same names."""
+    import numpy as np
+    from rapidfuzz import fuzz, process, utils
+    from sqlalchemy import text
+
+    from crawler import db as dbmod
+
+    engine = dbmod.make_engine(url)
+    with engine.connect() as conn:
+        loaded = [r[0] for r in conn.execute(text("SELECT DISTINCT employer_name FROM dol_cases ORDER BY 1"))]
+        names = [r[0] for r in conn.execute(text("SELECT name FROM dol_entity_names ORDER BY id"))]
+    engine.dispose()
+    loaded_set = set(loaded)
+    absent_pool = [f for f in filers if f not in loaded_set]
+    queries = make_queries(loaded, absent_pool, args.queries, random.Random(5))
+    qfile = args.cache / f"queries_{size}.txt"
+    qfile.write_text("\n".join(queries) + "\n", encoding="utf-8")
+    # The ingest saved the index; a forced rebuild shows what a cold start costs, the next call is the figure.
+    cold_s, _, _ = jobagg(
+        url, "employers", "match", "--json", "--rebuild-index", "--file", str(qfile), stdout=subprocess.PIPE
+    )
+    match_s, match_rss, out = jobagg(url, "employers", "match", "--json", "--file", str(qfile), stdout=subprocess.PIPE)
+    answers = json.loads(out)
+    matched = sum(1 for a in answers if a["outcome"] == "matched")
+    sample = random.Random(11).sample(queries, min(args.brute_sample, len(queries)))
+    started = time.perf_counter()
+    process.cdist(
+        sample, names, scorer=fuzz.token_set_ratio, processor=utils.default_process, workers=1, dtype=np.uint8
+    )
+    brute_sample_s = time.perf_counter() - started
+    brute_s = brute_sample_s * len(queries) / len(sample)
+    row = {
+        "backend": kind,
+        "queries": len(queries),
+        "entity_names": len(names),
+        "match_s": round(match_s, 2),
+        "match_rss_mb": round(match_rss),
+        "rebuild_index_s": round(cold_s, 2),
+        "matched": matched,
+        "brute_sample": len(sample),
+        "brute_sample_s": round(brute_sample_s, 2),
+        "brute_s": round(brute_s, 1),
+        "speedup": round(brute_s / match_s),
+    }
+    print(json.dumps(row), flush=True)
+    return row
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--filers", type=Path, required=True, help="real_filers.csv.gz (name column)")
@@ -504,6 +553,7 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=10_000)
     ap.add_argument("--brute-sample", type=int, default=20)
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--xlsx-max", type=int, default=0, help="only sizes up to this as xlsx (0: every size)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     formats = args.formats.split(",")
@@ -515,8 +565,11 @@ def main() -> int:
     print(f"{len(filers):,} real filer names")
 
     results: list[dict[str, object]] = []
+    lookups: list[dict[str, object]] = []
     for size in sizes:
         for fmt in formats:
+            if fmt == "xlsx" and args.xlsx_max and size > args.xlsx_max:
+                continue
             path = generate(args.cache, args.filers, filers, size, fmt)
             read_s, read_rss, _ = measured([sys.executable, "-c", READ_CSV if fmt == "csv" else READ_XLSX, str(path)])
             for kind in backends:
@@ -544,73 +597,11 @@ def main() -> int:
                     "reingest_ratio": round(again_s / ingest_s, 3),
                     "url": url,
                 }
-                print(json.dumps({k: v for k, v in row.items() if k != "url"}))
                 results.append(row)
-                if not (size == max(sizes) and fmt == formats[0]):
-                    be.drop()
-                else:
-                    row["backend_obj"] = be  # kept for the look-up benchmark
-
-    # Look-ups against the largest load, on each backend.
-    rng = random.Random(11)
-    big = max(sizes)
-    from sqlalchemy import text
-
-    from crawler import db as dbmod
-
-    lookups: list[dict[str, object]] = []
-    for row in results:
-        if row["size"] != big or row["format"] != formats[0]:
-            continue
-        url = str(row["url"])
-        engine = dbmod.make_engine(url)
-        with engine.connect() as conn:
-            loaded = [r[0] for r in conn.execute(text("SELECT DISTINCT employer_name FROM dol_cases ORDER BY 1"))]
-            names = [r[0] for r in conn.execute(text("SELECT name FROM dol_entity_names ORDER BY id"))]
-        engine.dispose()
-        loaded_set = set(loaded)
-        absent_pool = [f for f in filers if f not in loaded_set]
-        queries = make_queries(loaded, absent_pool, args.queries, random.Random(5))
-        qfile = args.cache / f"queries_{big}.txt"
-        qfile.write_text("\n".join(queries) + "\n", encoding="utf-8")
-        # The index was built and saved by the ingest; drop it once to time a rebuild too.
-        cold_s, _, _ = jobagg(
-            url, "employers", "match", "--json", "--rebuild-index", "--file", str(qfile), stdout=subprocess.PIPE
-        )
-        match_s, match_rss, out = jobagg(
-            url, "employers", "match", "--json", "--file", str(qfile), stdout=subprocess.PIPE
-        )
-        answers = json.loads(out)
-        matched = sum(1 for a in answers if a["outcome"] == "matched")
-        import numpy as np
-        from rapidfuzz import fuzz, process, utils
-
-        sample = rng.sample(queries, min(args.brute_sample, len(queries)))
-        started = time.perf_counter()
-        process.cdist(
-            sample, names, scorer=fuzz.token_set_ratio, processor=utils.default_process, workers=1, dtype=np.uint8
-        )
-        brute_sample_s = time.perf_counter() - started
-        brute_s = brute_sample_s * len(queries) / len(sample)
-        lookups.append(
-            {
-                "backend": row["backend"],
-                "queries": len(queries),
-                "entity_names": len(names),
-                "match_s": round(match_s, 2),
-                "match_rss_mb": round(match_rss),
-                "rebuild_index_s": round(cold_s, 2),
-                "matched": matched,
-                "brute_sample": len(sample),
-                "brute_sample_s": round(brute_sample_s, 2),
-                "brute_s": round(brute_s, 1),
-                "speedup": round(brute_s / match_s),
-            }
-        )
-        print(json.dumps(lookups[-1]))
-        be = row.pop("backend_obj", None)
-        if be is not None:
-            be.drop()  # type: ignore[attr-defined]
+                print(json.dumps({k: v for k, v in row.items() if k != "url"}), flush=True)
+                if size == max(sizes) and fmt == formats[0]:
+                    lookups.append(lookup(url, kind, filers, args, size))
+                be.drop()
 
     return report(results, lookups, sizes, args.json)
 
@@ -621,7 +612,7 @@ def report(
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=180)
     misses: list[str] = []
     table = Table(title="DOL ingest at scale (LCA FY2020+ layout, 96 columns)")
     for col in (

@@ -69,12 +69,13 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
 
 def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str, int]:
     """Recompute the join and the tags, and print what changed as a table."""
+    from matching.matchindex import load_index
     from matching.tagging import match_and_tag
 
     console = console or Console()
     started = time.perf_counter()
     with console.status("joining employers to DOL filers and tagging postings..."), dbmod.session_scope(db_url) as s:
-        stats = match_and_tag(s)
+        stats = match_and_tag(s, load_index(s)[0])
     table = Table(title=f"join and tags recomputed in {time.perf_counter() - started:.1f} s")
     table.add_column("what")
     table.add_column("count", justify="right")
