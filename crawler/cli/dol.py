@@ -88,6 +88,7 @@ def download(
     console = Console()
     got = []
     missing: list[str] = []
+    reasons: list[str] = []
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, console=Console(stderr=True), disable=not Console(stderr=True).is_terminal) as prog:
         for k in kinds:
@@ -97,6 +98,7 @@ def download(
                 except DownloadError as exc:
                     if str(exc).startswith("nothing published"):
                         missing.append(f"{k} FY{year}")
+                        reasons.append(str(exc))
                         continue
                     raise click.ClickException(str(exc)) from exc
     table = Table(title=f"{', '.join(k.upper() for k in kinds)} FY{fy} download")
@@ -115,7 +117,7 @@ def download(
         + (f"; nothing published for {', '.join(missing)}" if missing else "")
     )
     if not got:
-        raise click.ClickException(f"nothing published for {', '.join(missing)}")
+        raise click.ClickException("; ".join(reasons))
     if then_ingest:
         ctx = click.get_current_context()
         ctx.invoke(ingest, paths=tuple(f.path for f in got), progress=True)
