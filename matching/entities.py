@@ -226,7 +226,7 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
     are reconciled by key, so unchanged ones keep their ids and built_at, and unchanged cases are not written.
     """
     started = time.perf_counter()
-    steps = 7
+    steps = 6
     task = progress.add_task("building employer entities", total=steps) if progress else None
 
     def step(what: str) -> None:

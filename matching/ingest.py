@@ -522,7 +522,11 @@ def ingest_file(
 
     def tick(step: str | None = None) -> None:
         if progress is not None and task is not None:
-            progress.update(task, completed=table.position())
+            try:
+                done = table.position()
+            except ValueError:  # the reader closed its file: everything was read
+                done = table.total
+            progress.update(task, completed=done)
             if step:
                 progress.update(task, description=f"{path.name}: {step}")
 
