@@ -499,7 +499,7 @@ def _already_loaded(conn: Connection, path: Path, sha: str) -> FileSummary | Non
 
 
 def ingest_file(
-    conn: Connection, path: Path, progress: Progress | None = None, sha256: str | None = None
+    conn: Connection, path: Path, progress: Progress | None = None, sha256: str | None = None, force: bool = False
 ) -> FileSummary:
     """Load one file inside the caller's transaction; raises IngestError naming the file on bad input.
 
@@ -507,7 +507,7 @@ def ingest_file(
     """
     started = time.perf_counter()
     sha = sha256 or file_sha256(path, progress)
-    done = _already_loaded(conn, path, sha)
+    done = None if force else _already_loaded(conn, path, sha)
     if done is not None:
         done.seconds = round(time.perf_counter() - started, 2)
         return done
@@ -539,6 +539,8 @@ def ingest_file(
         table.close()
     if progress is not None and task is not None:
         progress.update(task, completed=table.total, description=f"{path.name} ({layout.name})")
+    # Read again on request (--force): the file's row is replaced, not duplicated.
+    conn.execute(DolFile.__table__.delete().where(DolFile.__table__.c.sha256 == sha))
     conn.execute(
         DolFile.__table__.insert().values(
             name=path.name[:300],
@@ -564,7 +566,7 @@ def check_headers(paths: list[Path]) -> None:
         detect_layout(header, str(path)).resolve(header, str(path))
 
 
-def ingest_paths(db_url: str, paths: list[Path], progress: bool = True) -> list[FileSummary]:
+def ingest_paths(db_url: str, paths: list[Path], progress: bool = True, force: bool = False) -> list[FileSummary]:
     """Load each file in its own transaction, then rebuild employer entities and (if postings exist) the tags.
 
     When every file was loaded before (same content hash), nothing is rebuilt: the database already says it.
@@ -580,7 +582,7 @@ def ingest_paths(db_url: str, paths: list[Path], progress: bool = True) -> list[
     with _progress(progress) as prog:
         for path in paths:
             with engine.begin() as conn:
-                summaries.append(ingest_file(conn, path, prog))
+                summaries.append(ingest_file(conn, path, prog, force=force))
         if all(s.already_loaded for s in summaries):
             return summaries
         with dbmod.session_scope(engine) as session:

@@ -20,14 +20,15 @@ def dol_group() -> None:
 @dol_group.command("ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show progress bars.")
+@click.option("--force", is_flag=True, help="Read files again even if their content was loaded before.")
 @pass_app
-def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool) -> None:
+def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool = False) -> None:
     """Load PERM/LCA/USCIS files (xlsx or csv; layout detected from the header), then rebuild entities."""
     from matching.ingest import IngestError, ingest_paths
 
     started = time.perf_counter()
     try:
-        summaries = ingest_paths(app.db_url, list(paths), progress=progress)
+        summaries = ingest_paths(app.db_url, list(paths), progress=progress, force=force)
     except IngestError as exc:
         raise click.ClickException(f"{exc} (nothing from this file was stored)") from exc
     table = Table(title="DOL ingest")

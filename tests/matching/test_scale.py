@@ -59,6 +59,12 @@ def test_same_file_again_is_recognised_by_its_hash_and_changes_nothing(db_url: s
         (f,) = s.scalars(select(DolFile)).all()
     assert f.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert (f.name, f.kind, f.layout, f.fiscal_years, f.rows) == (path.name, "lca", "LCA FY2020+", "2024", first.rows)
+    # --force reads it again: every case unchanged, still one row for the file.
+    forced = ingest_paths(db_url, [path], progress=False, force=True)[0]
+    assert not forced.already_loaded and (forced.inserted, forced.replaced) == (0, 0)
+    assert forced.unchanged + forced.kept_existing == first.inserted + first.replaced
+    with dbmod.session_scope(db_url) as s:
+        assert s.scalar(select(func.count()).select_from(DolFile)) == 1
 
 
 def test_every_case_links_to_its_entity_and_sql_sums_match_the_years(
