@@ -105,9 +105,6 @@ def _plain(value: Any) -> Any:
 
 def export_rows(db_url: str, ml_only: bool, include_closed: bool, country: str | None) -> Any:
     """Yield postings as dicts with the item field names, streaming from the database."""
-    # Imported here: the item module imports Scrapy, which would slow every command's start-up.
-    from crawler.items import CONTRACT_FIELDS
-
     with dbmod.session_scope(db_url) as session:
         query = select(Posting).order_by(Posting.id)
         if ml_only:
