@@ -1,21 +1,28 @@
 """The join from an employer as displayed on a job board to DOL employer entities.
 
-Order: curated alias (by FEIN or filer name) → normalised exact (core key) → rapidfuzz over a blocked
-candidate set. The fuzzy scorer is token_sort_ratio on the distinctive words (a plain ratio of words sorted
-once, at build time), which, unlike token_set_ratio, does not give 100 to a name that is a subset of another
-("Lattice" vs "Lattice Semiconductor"). A fuzzy winner must clear a threshold *and* beat the runner-up by a
-margin; otherwise the answer is "unsure".
+Order: curated alias (by FEIN or filer name) → what the posting says (the legal entity in its EEO sentence, its
+career site's domain) → the same legal name (legal form aside; also written as a domain, "FRAME.IO INC") → a trade
+or d/b/a name → the leading words of one filer when those words are rare ("Marvell" → MARVELL SEMICONDUCTOR INC)
+→ rapidfuzz over a blocked candidate set. Descriptors are never stripped from a *filer* to make an exact match:
+"Delta" is not DELTA GLOBAL SERVICES LLC; several filers sharing a brand's words stay `unsure`.
+
+The fuzzy scorer is token_sort_ratio on the distinctive words (a plain ratio of words sorted once, at build
+time), which, unlike token_set_ratio, does not give 100 to a name that is a subset of another ("Lattice" vs
+"Lattice Semiconductor"), and a winner must also be close in order and with its descriptors. A fuzzy winner
+must clear a threshold *and* beat the runner-up by a margin; otherwise the answer is "unsure".
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
@@ -23,13 +30,17 @@ from sqlalchemy.orm import Session
 
 from crawler.models import DolEntity, DolEntityName
 from matching.normalize import (
+    LEGAL_SUFFIXES,
     blocking_tokens,
     clean_name,
     core_key,
     core_words,
+    domain_key,
     format_fein,
     legal_key,
+    legal_words,
     normalize_fein,
+    split_dba,
 )
 
 ACCEPT = 92.0  # fuzzy score needed to match
@@ -39,6 +50,11 @@ RUNNER_UP_MIN = 40.0  # a chosen match still reports the nearest other name abov
 MIN_FUZZY_LEN = 5  # short names ("SAP", "IBM") only ever match exactly
 SMALL_BLOCK = 3_000  # a word this rare is the whole block
 MAX_BLOCK = 20_000  # never score more candidates than this for one name
+MIN_LEAD_LEN = 4  # leading words shorter than this ("ARC", "GE") never name a filer on their own
+LEAD_SCAN = 20_000  # names starting with (or containing) the brand's words beyond this: the words are not rare
+LEAD_MAX_FILERS = 3  # more filers than this lead with the words: namesakes, never settled by filing counts
+DOMINANT_MIN = 20  # a leading filer with this many filings ...
+DOMINANT_RATIO = 10  # ... and this many times all other leading filers' together is the brand
 ALIASES_FILE = "aliases.csv"
 
 
@@ -48,7 +64,7 @@ class Candidate:
     name: str
     fein: str | None
     score: float
-    method: str  # fein | alias | exact | fuzzy
+    method: str  # fein | alias | ad_entity | ad_domain | exact | trade | leading | fuzzy
     variant: str = ""
 
     def as_json(self) -> dict[str, Any]:
@@ -100,69 +116,213 @@ def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
     return dict(aliases)
 
 
+@dataclass(frozen=True)
+class JoinHints:
+    """What a posting itself says about its employer: the legal entity named in the ad, the career site's domain."""
+
+    stated_entity: str | None = None
+    domain: str | None = None  # registrable domain of the employer's own career site, e.g. "acme.com"
+
+    def __bool__(self) -> bool:
+        return bool(self.stated_entity or self.domain)
+
+
+_LEGAL_FORM = (
+    r"(?:Inc\.?|INC\.?|Incorporated|INCORPORATED|LLC|L\.L\.C\.|Corp\.?|CORP\.?|Corporation|CORPORATION|Ltd\.?|LTD\.?"
+    r"|Limited|LIMITED|L\.P\.|LP|LLP|L\.L\.P\.|PBC|P\.B\.C\.|GmbH|PLC|plc|N\.A\.|Co\.|CO\.)"
+)
+_NAME_WORD = r"(?:[A-Z0-9][\w'\u2019.\-]*|&|of|and|the|de)"
+# "<Name>, Inc. is an equal opportunity employer", "<Name> LLC and its affiliates are proud to be an Equal ...",
+# "<Name> Corp. (\"the Company\") is an E-Verify employer": an employer names itself in its own EEO sentence.
+_STATED = re.compile(
+    rf"((?:{_NAME_WORD}[ \t]+){{0,7}}[A-Z0-9][\w'\u2019.\-]*,?[ \t]+{_LEGAL_FORM})"
+    r"(?:[ \t]*\([^)\n]{0,40}\))?,?\s+"
+    r"(?i:(?:and\s+its\s+(?:\w+\s+){1,2})?(?:is|are)\s+(?:an?\s+|proud\s+to\s+be\s+an?\s+|committed\s+to\s+being\s+an?\s+)?"
+    r"(?:equal\s+(?:opportunity|employment)|e-?verify|affirmative\s+action))"
+)
+# Words that open a sentence before the name ("At Acme Labs, Inc. ...").
+_LEAD_FILLER = frozenset(["AT", "ABOUT", "HERE", "WHY", "US", "JOIN", "JOINING", "WHO", "WE", "ARE", "EEO", "EOE"])
+# Hosts that serve many employers' boards: their name says nothing about the employer.
+ATS_HOSTS = (
+    "greenhouse.io",
+    "lever.co",
+    "ashbyhq.com",
+    "myworkdayjobs.com",
+    "myworkdaysite.com",
+    "smartrecruiters.com",
+    "workable.com",
+    "bamboohr.com",
+    "icims.com",
+    "jobvite.com",
+    "taleo.net",
+    "successfactors.com",
+    "recruitee.com",
+    "breezy.hr",
+    "applytojob.com",
+    "linkedin.com",
+    "indeed.com",
+    "glassdoor.com",
+    "wellfound.com",
+    "ycombinator.com",
+    "oraclecloud.com",
+    "ultipro.com",
+    "dayforcehcm.com",
+    "paylocity.com",
+    "adp.com",
+)
+_SECOND_LEVEL = frozenset(["co", "com", "org", "net", "ac", "gov", "edu"])  # "acme.co.uk", "acme.com.au"
+
+
+def stated_entity(text: str | None) -> str | None:
+    """The legal entity a posting names in its equal-opportunity / E-Verify sentence, or None."""
+    if not text:
+        return None
+    for m in _STATED.finditer(text):
+        name = m.group(1)
+        # A sentence break inside the run of capitalised words: keep what follows it.
+        name = re.split(r"(?<=[a-z]{2}[.!?])\s+|\n", name)[-1]
+        words = name.split()
+        while len(words) > 2 and words[0].upper().strip(",.") in _LEAD_FILLER:
+            words = words[1:]
+        name = " ".join(words).strip(" ,")
+        if core_key(name):
+            return name
+    return None
+
+
+def site_domain(url: str | None) -> str | None:
+    """The registrable domain of an employer's own career site ("https://careers.acme.com/x" -> "acme.com").
+
+    None for job-board platforms (greenhouse.io, lever.co, ...), whose host names a vendor, not the employer.
+    """
+    if not url:
+        return None
+    host = (urlsplit(url if "//" in url else f"//{url}").hostname or "").lower().rstrip(".")
+    if not host or host.replace(".", "").isdigit() or host == "localhost" or "." not in host:
+        return None
+    if any(host == h or host.endswith("." + h) for h in ATS_HOSTS):
+        return None
+    labels = host.split(".")
+    n = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-n:])
+
+
+def posting_hints(description: str | None, url: str | None = None, apply_url: str | None = None) -> JoinHints:
+    """Join hints read from one posting: its EEO sentence and the first of its URLs on the employer's own site."""
+    return JoinHints(stated_entity(description), site_domain(apply_url) or site_domain(url))
+
+
+def _append_once(ids: list[int], eid: int) -> None:
+    if not ids or ids[-1] != eid:
+        ids.append(eid)
+
+
 class EntityIndex:
-    """All entity name variants in memory, indexed for exact lookups and blocked fuzzy search."""
+    """All entity name variants in memory, indexed for exact lookups, leading words and blocked fuzzy search.
+
+    Plain dicts and lists only, so the index pickles (it is persisted between runs).
+    """
 
     def __init__(
         self,
-        variants: Iterable[tuple[int, str, str | None, str, str, str, str]],
+        variants: Iterable[tuple[Any, ...]],
         aliases: dict[str, list[str]] | None = None,
     ) -> None:
-        """`variants`: (entity id, entity name, fein, clean name, core key, legal key, tokens), grouped by entity."""
+        """`variants`: (entity id, entity name, fein, clean name, core key, legal key, tokens[, source, filings]),
+        grouped by entity; `source` is the dol_entity_names source (`trade` for d/b/a and trade names)."""
         self.entity: dict[int, tuple[str, str | None]] = {}
         self.by_fein: dict[str, list[int]] = defaultdict(list)
         self.by_core: dict[str, list[int]] = defaultdict(list)
-        self.by_legal: dict[str, list[int]] = defaultdict(list)
+        self.by_legal: dict[str, list[int]] = defaultdict(list)  # legal names only, not trade names
+        self.by_trade: dict[str, list[int]] = defaultdict(list)  # trade / d/b/a names, by legal and core key
+        self.by_domain: dict[str, list[int]] = defaultdict(list)  # "FRAME.IO INC" under "FRAME"
+        self.by_first: dict[str, list[int]] = defaultdict(list)  # first legal word -> legal-name variants
+        self.filings: dict[int, int] = defaultdict(int)  # entity -> filings under its legal names
         self.cores: list[str] = []  # variant tokens joined by spaces, for scoring
         self.owner: list[int] = []  # variant -> entity
         self.cleans: list[str] = []
+        self.group: list[str] = []  # variant -> its core key: which filer it is, descriptors aside
+        self.is_trade: set[int] = set()  # variants that are trade / d/b/a names
         postings: dict[str, list[int]] = defaultdict(list)
         posting_cores: dict[str, list[str]] = defaultdict(list)  # parallel to postings, ready for rapidfuzz
         entity, by_fein, by_core, by_legal = self.entity, self.by_fein, self.by_core, self.by_legal
         cores_append, owner_append, cleans_append = self.cores.append, self.owner.append, self.cleans.append
-        for vid, (entity_id, name, fein, clean, ckey, lkey, tokens) in enumerate(variants):
+        for vid, row in enumerate(variants):
+            entity_id, name, fein, clean, ckey, lkey, tokens = row[:7]
+            source = row[7] if len(row) > 7 else None
+            filings = (row[8] or 0) if len(row) > 8 else 0
             if entity_id not in entity:
                 entity[entity_id] = (name, fein)
                 if fein:
                     by_fein[fein].append(entity_id)
-            ids = by_core[ckey]
-            if not ids or ids[-1] != entity_id:
-                ids.append(entity_id)
-            ids = by_legal[lkey]
-            if not ids or ids[-1] != entity_id:
-                ids.append(entity_id)
+            _append_once(by_core[ckey], entity_id)
+            if source == "trade":
+                self.is_trade.add(vid)
+                _append_once(self.by_trade[lkey], entity_id)
+                if ckey != lkey:
+                    _append_once(self.by_trade[ckey], entity_id)
+            else:
+                _append_once(by_legal[lkey], entity_id)
+                words = _legal_words_of(clean)
+                if words:
+                    self.by_first[words[0]].append(vid)
+                dkey = domain_key(words)
+                if dkey:
+                    _append_once(self.by_domain[dkey], entity_id)
+                self.filings[entity_id] += filings
             core = tokens or " ".join(sorted(clean.split()))
             cores_append(core)
             owner_append(entity_id)
             cleans_append(clean)
+            self.group.append(ckey)
             for t in core.split():
                 # Sorted words: a repeated word is adjacent, and listing a name twice is harmless anyway.
                 postings[t].append(vid)
                 posting_cores[t].append(core)
         self.postings = dict(postings)
         self.posting_cores = dict(posting_cores)
+        for d in (
+            self.by_fein,
+            self.by_core,
+            self.by_legal,
+            self.by_trade,
+            self.by_domain,
+            self.by_first,
+            self.filings,
+        ):
+            d.default_factory = None  # a lookup must never grow the index (and plain dicts pickle anywhere)
         # Sorted words and reversed words: a misspelt word finds the words sharing its first or last letters.
         self.vocab = sorted(self.postings)
         self.rvocab = sorted(w[::-1] for w in self.postings)
         self.aliases = load_aliases() if aliases is None else aliases
 
     @classmethod
-    def from_names(
-        cls, names: Iterable[tuple[int, str, str | None]], aliases: dict[str, list[str]] | None = None
-    ) -> EntityIndex:
-        """An index over (entity id, legal name, fein) rows, normalised here (tests, ad-hoc use)."""
+    def from_names(cls, names: Iterable[tuple[Any, ...]], aliases: dict[str, list[str]] | None = None) -> EntityIndex:
+        """An index over (entity id, legal name, fein[, source[, filings]]) rows, normalised here (tests, ad-hoc use).
+
+        As at ingest, a "D/B/A <trade>" clause also files the entity under <trade> as a trade name; a row whose
+        source is `trade` (LCA TRADE_NAME_DBA, PERM trade name) is a trade name itself.
+        """
         rows = []
-        for eid, name, fein in names:
+        for row in names:
+            eid, name, fein = row[:3]
+            source = row[3] if len(row) > 3 else "lca"
+            filings = row[4] if len(row) > 4 else 0
             clean = clean_name(name)
             tokens = " ".join(sorted(blocking_tokens(clean)))
-            rows.append((eid, name, fein, clean, core_key(name), legal_key(name), tokens))
+            rows.append((eid, name, fein, clean, core_key(name), legal_key(name), tokens, source, filings))
+            _legal, trade = split_dba(name)
+            if trade and source != "trade" and clean_name(trade) and legal_key(trade) != legal_key(name):
+                tclean = clean_name(trade)
+                tokens = " ".join(sorted(blocking_tokens(tclean)))
+                rows.append((eid, name, fein, tclean, core_key(trade), legal_key(trade), tokens, "trade", 0))
         return cls(rows, aliases)
 
     @classmethod
     def from_session(cls, session: Session, aliases: dict[str, list[str]] | None = None) -> EntityIndex:
         e, n = DolEntity.__table__.c, DolEntityName.__table__.c
         stmt = (
-            select(e.id, e.name, e.fein, n.clean, n.core_key, n.legal_key, n.tokens)
+            select(e.id, e.name, e.fein, n.clean, n.core_key, n.legal_key, n.tokens, n.source, n.filings)
             .join_from(DolEntityName.__table__, DolEntity.__table__, n.entity_id == e.id)
             # Name ids follow insertion order on both backends, unlike name collation: same ties, same winner.
             .order_by(n.entity_id, n.id)
@@ -192,16 +352,104 @@ class EntityIndex:
                 for eid in self.by_fein.get(fein or "", ()):
                     out.setdefault(eid, self._cand(eid, 100.0, "fein", filer))
             else:
-                for eid in self.by_core.get(core_key(filer), ()):
+                # The filer's legal name, descriptors kept: "Google LLC" is not GOOGLE GLOBAL SERVICES LLC.
+                ids = self.by_legal.get(legal_key(filer)) or self.by_core.get(core_key(filer), ())
+                for eid in ids:
                     out.setdefault(eid, self._cand(eid, 100.0, "alias", filer))
         return list(out.values())
 
-    def _exact(self, query: str, key: str) -> list[Candidate]:
-        # Same legal name (descriptors kept) first, then same core name: "Intuitive Surgical" is both
-        # "INTUITIVE SURGICAL, INC." and "INTUITIVE SURGICAL OPERATIONS INC.".
-        ids = list(self.by_legal.get(legal_key(query), []))
-        ids += [eid for eid in self.by_core.get(key, []) if eid not in ids]
-        return [self._cand(eid, 100.0, "exact") for eid in ids]
+    def _exact(self, query: str) -> list[int]:
+        """Entities whose legal name is the query's, up to legal form; else whose legal name is the query's core
+        ("Quill Health Systems" -> QUILL HEALTH INC) or written as a domain ("Frame" -> FRAME.IO INC)."""
+        words = legal_words(query)
+        lkey = "".join(words)
+        ids = self.by_legal.get(lkey)
+        if ids:
+            return list(ids)
+        ckey = core_key(query)
+        dkey = domain_key(words)
+        for key in (ckey, dkey):
+            if key and key != lkey and self.by_legal.get(key):
+                return list(self.by_legal[key])
+        return list(self.by_domain.get(dkey or lkey, ()))
+
+    def _trade(self, query: str) -> list[int]:
+        words = legal_words(query)
+        return list(self.by_trade.get("".join(words)) or self.by_trade.get(core_key(query), ()))
+
+    def _leading(self, words: tuple[str, ...]) -> list[list[int]]:
+        """Filers whose legal name starts with all of `words`, grouped by filer (core key), biggest first.
+
+        Empty when the words are not rare: some other filer uses them elsewhere in its name, or the scan is large.
+        """
+        vids = self.by_first.get(words[0], [])
+        if not vids or len(vids) > LEAD_SCAN:
+            return []
+        n = len(words)
+        lead: dict[int, str] = {}
+        for vid in vids:
+            vw = _legal_words_of(self.cleans[vid])
+            if len(vw) > n and vw[:n] == words:
+                eid = self.owner[vid]
+                key = self.group[vid]
+                if eid not in lead or len(key) > len(lead[eid]):
+                    lead[eid] = key
+        if not lead:
+            return []
+        # Rare: no filer outside the leading ones has these words anywhere in its legal name.
+        rarest = min((t for t in words if t in self.postings), key=lambda t: len(self.postings[t]), default=None)
+        if rarest is not None:
+            if len(self.postings[rarest]) > LEAD_SCAN:
+                return []
+            phrase = f" {' '.join(words)} "
+            for vid in self.postings[rarest]:
+                if vid in self.is_trade:
+                    continue
+                eid = self.owner[vid]
+                if eid not in lead and phrase in f" {self.cleans[vid]} ":
+                    return []
+        # One filer, several spellings: the USCIS hub cuts names at 34 characters ("MARVELL SEMICONDUCTO").
+        groups: list[tuple[str, list[int]]] = []
+        for eid, key in sorted(lead.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            for gkey, members in groups:
+                if gkey.startswith(key) and len(key) > len("".join(words)):
+                    members.append(eid)
+                    break
+            else:
+                groups.append((key, [eid]))
+        out = [members for _k, members in groups]
+        out.sort(key=lambda members: (-sum(self.filings.get(e, 0) for e in members), min(members)))
+        return out
+
+    def _settle_leading(self, groups: list[list[int]], words: tuple[str, ...]) -> tuple[list[int], bool]:
+        """The filer a brand's leading words name: the only one, or one whose filings dwarf the rest's (at most
+        LEAD_MAX_FILERS filers lead). Returns (entities, settled)."""
+        if not groups or len("".join(words)) < MIN_LEAD_LEN:
+            return [], False
+        if len(groups) == 1:
+            return groups[0], True
+        if len(groups) > LEAD_MAX_FILERS:
+            return [], False
+        counts = [sum(self.filings.get(e, 0) for e in g) for g in groups]
+        top, rest = counts[0], sum(counts[1:])
+        if top >= DOMINANT_MIN and top >= DOMINANT_RATIO * rest:
+            return groups[0], True
+        return [], False
+
+    def _hinted(self, hints: JoinHints) -> list[Candidate]:
+        """Entities named by the posting itself: its stated legal entity, else its career site's domain."""
+        if hints.stated_entity:
+            ids = self._exact(hints.stated_entity)
+            if ids:
+                return [self._cand(e, 100.0, "ad_entity", hints.stated_entity) for e in ids]
+        if hints.domain:
+            label, _, tld = hints.domain.partition(".")
+            squashed = label.upper().replace("-", "")
+            for key in (squashed + tld.replace(".", "").upper(), squashed):
+                ids = self.by_legal.get(key) or self.by_domain.get(key)
+                if ids and len(squashed) >= MIN_LEAD_LEN:
+                    return [self._cand(e, 100.0, "ad_domain", hints.domain) for e in ids]
+        return []
 
     def _fuzzy(self, query: str, cutoff: float = UNSURE - 10) -> tuple[list[Candidate], list[Candidate]]:
         words = core_words(query)
@@ -249,9 +497,9 @@ class EntityIndex:
         winners = [c for c in cands if c.score == top.score and core_key(c.variant) == core_key(top.variant)]
         rest = [c for c in cands if c not in winners]
         runner = rest[0].score if rest else 0.0
-        # Sorting words forgives reordering; "White & Lee" and "Lee & White" are still different firms.
-        in_order = " ".join(blocking_tokens(" ".join(words))) or " ".join(words)
-        ordered = fuzz.ratio(in_order, " ".join(blocking_tokens(top.variant)) or top.variant)
+        # In order and with descriptors: "White & Lee" is not "Lee & White", and "Delta" is not DELTA GLOBAL
+        # SERVICES (a spelling slip is forgiven, a missing distinguishing word is not).
+        ordered = fuzz.ratio(" ".join(legal_words(query)), " ".join(_legal_words_of(top.variant)))
         if (
             len(qcore.replace(" ", "")) >= MIN_FUZZY_LEN
             and top.score >= ACCEPT
@@ -271,28 +519,68 @@ class EntityIndex:
                 i += 1
         return out
 
-    def match(self, query: str) -> MatchResult:
+    def _with_runner_up(self, query: str, chosen: list[Candidate]) -> MatchResult:
+        # The runner-up still helps a person check: the best fuzzy name that was not chosen.
+        ids = {c.entity_id for c in chosen}
+        _, others = self._fuzzy(query, cutoff=RUNNER_UP_MIN)
+        alts = [c for c in others if c.entity_id not in ids][:3]
+        return MatchResult(query, "matched", chosen, alts)
+
+    def match(self, query: str, hints: JoinHints | None = None) -> MatchResult:
+        """Join one displayed employer name, optionally helped by what one of its postings says (`hints`).
+
+        Paths, first that answers wins (the method is on each candidate): alias table (`alias`, `fein`) → the
+        legal entity stated in the ad or its career domain (`ad_entity`, `ad_domain`) → same legal name, also
+        written as a domain (`exact`) → a trade / d/b/a name (`trade`) → the leading words of one filer
+        (`leading`) → a near spelling (`fuzzy`). Namesakes that no path settles come back `unsure`.
+        """
         key = core_key(query)
         if not key:
+            if hints and (hinted := self._hinted(hints)):
+                return MatchResult(query, "matched", hinted, [])
             return MatchResult(query, "none")
-        chosen = self._alias(key) or self._exact(query, key)
+        chosen = self._alias(key)
+        if not chosen and hints:
+            chosen = self._hinted(hints)
+        if not chosen:
+            chosen = [self._cand(e, 100.0, "exact") for e in self._exact(query)]
         if chosen:
-            # The runner-up still helps a person check: the best fuzzy name that was not chosen.
-            ids = {c.entity_id for c in chosen}
-            _, others = self._fuzzy(query, cutoff=RUNNER_UP_MIN)
-            alts = [c for c in others if c.entity_id not in ids][:3]
-            return MatchResult(query, "matched", chosen, alts)
+            return self._with_runner_up(query, chosen)
+        words = legal_words(query)
+        groups = self._leading(words) if words else []
+        trade = self._trade(query)
+        # A one-word d/b/a of some other filer never beats a filer whose legal name leads with the brand.
+        if trade and (len(words) > 1 or not groups) and len({core_key(self.entity[e][0]) for e in trade}) == 1:
+            return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in trade])
+        lead, settled = self._settle_leading(groups, words)
+        if settled:
+            return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])
         winners, others = self._fuzzy(query)
         alts = [c for c in others if c.score >= UNSURE][:3]
         if winners:
             return MatchResult(query, "matched", winners, alts)
+        # Namesakes no path could tell apart are shown for a person to judge, never chosen.
+        seen = {c.entity_id for c in alts}
+        namesakes = [self._cand(g[0], 100.0, "leading") for g in groups[:3] if g[0] not in seen]
+        namesakes += [self._cand(e, 100.0, "trade") for e in trade[:2] if e not in seen]
+        alts = (namesakes + alts)[:3]
         return MatchResult(query, "unsure" if alts else "none", [], alts)
 
-    def match_many(self, queries: Iterable[str]) -> list[MatchResult]:
+    def match_many(self, queries: Iterable[str], hints: dict[str, JoinHints] | None = None) -> list[MatchResult]:
         cache: dict[str, MatchResult] = {}
         out = []
         for q in queries:
             if q not in cache:
-                cache[q] = self.match(q)
+                cache[q] = self.match(q, (hints or {}).get(q))
             out.append(cache[q])
         return out
+
+
+def _legal_words_of(clean: str) -> tuple[str, ...]:
+    """legal_words() of an already clean name."""
+    words = [w for w in clean.split() if w != "&"]
+    if words and words[0] == "THE" and len(words) > 1:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words.pop()
+    return tuple(words)
