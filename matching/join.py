@@ -52,9 +52,9 @@ SMALL_BLOCK = 3_000  # a word this rare is the whole block
 MAX_BLOCK = 20_000  # never score more candidates than this for one name
 MIN_LEAD_LEN = 4  # leading words shorter than this ("ARC", "GE") never name a filer on their own
 LEAD_SCAN = 20_000  # names starting with (or containing) the brand's words beyond this: the words are not rare
-LEAD_MAX_FILERS = 3  # more filers than this lead with the words: namesakes, never settled by filing counts
-DOMINANT_MIN = 20  # a leading filer with this many filings ...
-DOMINANT_RATIO = 10  # ... and this many times all other leading filers' together is the brand
+LEAD_MAX_FILERS = 8  # a one-word brand that more filers than this use is a namesake unless filings settle it
+DOMINANT_MIN = 50  # a filer with this many filings ...
+DOMINANT_RATIO = 10  # ... and this many times all other filers using the brand's words together is the brand
 ALIASES_FILE = "aliases.csv"
 
 
@@ -237,6 +237,7 @@ class EntityIndex:
         self.by_trade: dict[str, list[int]] = defaultdict(list)  # trade / d/b/a names, by legal and core key
         self.by_domain: dict[str, list[int]] = defaultdict(list)  # "FRAME.IO INC" under "FRAME"
         self.by_first: dict[str, list[int]] = defaultdict(list)  # first legal word -> legal-name variants
+        self.by_first2: dict[str, list[int]] = defaultdict(list)  # first two legal words -> legal-name variants
         self.filings: dict[int, int] = defaultdict(int)  # entity -> filings under its legal names
         self.cores: list[str] = []  # variant tokens joined by spaces, for scoring
         self.owner: list[int] = []  # variant -> entity
@@ -266,6 +267,8 @@ class EntityIndex:
                 words = _legal_words_of(clean)
                 if words:
                     self.by_first[words[0]].append(vid)
+                    if len(words) > 1:
+                        self.by_first2[f"{words[0]} {words[1]}"].append(vid)
                 dkey = domain_key(words)
                 if dkey:
                     _append_once(self.by_domain[dkey], entity_id)
@@ -288,6 +291,7 @@ class EntityIndex:
             self.by_trade,
             self.by_domain,
             self.by_first,
+            self.by_first2,
             self.filings,
         ):
             d.default_factory = None  # a lookup must never grow the index (and plain dicts pickle anywhere)
@@ -360,7 +364,8 @@ class EntityIndex:
 
     def _exact(self, query: str) -> list[int]:
         """Entities whose legal name is the query's, up to legal form; else whose legal name is the query's core
-        ("Quill Health Systems" -> QUILL HEALTH INC) or written as a domain ("Frame" -> FRAME.IO INC)."""
+        ("Quill Health Systems" -> QUILL HEALTH INC) or the query without its domain ending ("Frame.io" -> FRAME).
+        A filer written as a domain ("FRAME.IO INC" for "Frame") is found by its leading words."""
         words = legal_words(query)
         lkey = "".join(words)
         ids = self.by_legal.get(lkey)
@@ -371,20 +376,18 @@ class EntityIndex:
         for key in (ckey, dkey):
             if key and key != lkey and self.by_legal.get(key):
                 return list(self.by_legal[key])
-        return list(self.by_domain.get(dkey or lkey, ()))
+        return []
 
     def _trade(self, query: str) -> list[int]:
         words = legal_words(query)
         return list(self.by_trade.get("".join(words)) or self.by_trade.get(core_key(query), ()))
 
-    def _leading(self, words: tuple[str, ...]) -> list[list[int]]:
-        """Filers whose legal name starts with all of `words`, grouped by filer (core key), biggest first.
-
-        Empty when the words are not rare: some other filer uses them elsewhere in its name, or the scan is large.
-        """
-        vids = self.by_first.get(words[0], [])
-        if not vids or len(vids) > LEAD_SCAN:
-            return []
+    def _leading(self, words: tuple[str, ...]) -> tuple[list[list[int]], list[int] | None]:
+        """Filers whose legal name starts with all of `words`, grouped by filer (core key), most filings first;
+        and the other filers that have the words elsewhere in their legal name (None: too many to list)."""
+        vids = self.by_first2.get(f"{words[0]} {words[1]}", []) if len(words) > 1 else self.by_first.get(words[0], [])
+        if len(vids) > LEAD_SCAN:
+            return [], None
         n = len(words)
         lead: dict[int, str] = {}
         for vid in vids:
@@ -394,20 +397,16 @@ class EntityIndex:
                 key = self.group[vid]
                 if eid not in lead or len(key) > len(lead[eid]):
                     lead[eid] = key
-        if not lead:
-            return []
-        # Rare: no filer outside the leading ones has these words anywhere in its legal name.
+        elsewhere: dict[str, int] = {}
         rarest = min((t for t in words if t in self.postings), key=lambda t: len(self.postings[t]), default=None)
-        if rarest is not None:
-            if len(self.postings[rarest]) > LEAD_SCAN:
-                return []
-            phrase = f" {' '.join(words)} "
-            for vid in self.postings[rarest]:
-                if vid in self.is_trade:
-                    continue
-                eid = self.owner[vid]
-                if eid not in lead and phrase in f" {self.cleans[vid]} ":
-                    return []
+        if rarest is None or len(self.postings[rarest]) > LEAD_SCAN:
+            return [], None  # only generic words ("Global Services"), or common ones: never rare
+        phrase = f" {' '.join(words)} "
+        for vid in self.postings[rarest]:
+            if vid in self.is_trade or self.owner[vid] in lead or phrase not in f" {self.cleans[vid]} ":
+                continue
+            if _legal_words_of(self.cleans[vid])[:n] != words:  # the bare name itself is no rival of its own
+                elsewhere.setdefault(self.group[vid], self.owner[vid])
         # One filer, several spellings: the USCIS hub cuts names at 34 characters ("MARVELL SEMICONDUCTO").
         groups: list[tuple[str, list[int]]] = []
         for eid, key in sorted(lead.items(), key=lambda kv: (-len(kv[1]), kv[0])):
@@ -419,22 +418,46 @@ class EntityIndex:
                 groups.append((key, [eid]))
         out = [members for _k, members in groups]
         out.sort(key=lambda members: (-sum(self.filings.get(e, 0) for e in members), min(members)))
-        return out
+        return out, list(elsewhere.values())
 
-    def _settle_leading(self, groups: list[list[int]], words: tuple[str, ...]) -> tuple[list[int], bool]:
-        """The filer a brand's leading words name: the only one, or one whose filings dwarf the rest's (at most
-        LEAD_MAX_FILERS filers lead). Returns (entities, settled)."""
-        if not groups or len("".join(words)) < MIN_LEAD_LEN:
+    def _filed(self, ids: Iterable[int]) -> int:
+        return sum(self.filings.get(e, 0) for e in ids)
+
+    def _dominant(self, top: list[int], rivals: list[list[int]], elsewhere: list[int] | None) -> bool:
+        """Whether `top` has filed far more than every rival filer using the brand's words, together."""
+        if elsewhere is None:
+            return False
+        f_top = self._filed(top)
+        rest = sum(self._filed(g) for g in rivals) + self._filed(elsewhere)
+        return f_top >= DOMINANT_MIN and f_top >= DOMINANT_RATIO * rest
+
+    def _settle_leading(
+        self, groups: list[list[int]], elsewhere: list[int] | None, words: tuple[str, ...]
+    ) -> tuple[list[int], bool]:
+        """The filer a brand's leading words name, if any: the only filer using those (rare) words, or one whose
+        filings dwarf those of all other filers using them. Returns (entities, settled)."""
+        if not groups or elsewhere is None or len("".join(words)) < MIN_LEAD_LEN:
             return [], False
-        if len(groups) == 1:
+        if len(groups) == 1 and not elsewhere:
             return groups[0], True
-        if len(groups) > LEAD_MAX_FILERS:
-            return [], False
-        counts = [sum(self.filings.get(e, 0) for e in g) for g in groups]
-        top, rest = counts[0], sum(counts[1:])
-        if top >= DOMINANT_MIN and top >= DOMINANT_RATIO * rest:
+        if self._dominant(groups[0], groups[1:], elsewhere):
             return groups[0], True
         return [], False
+
+    def _settle_exact(
+        self, exact: list[int], groups: list[list[int]], elsewhere: list[int] | None, words: tuple[str, ...]
+    ) -> list[int]:
+        """Whether a bare legal-name match is the brand: `exact` itself, the leading filer that dwarfs it by filings
+        ("Peloton" is PELOTON INTERACTIVE INC, not a PELOTON INC with two filings), or [] (unsure) for a one-word
+        brand shared by many filers when the bare-name filer does not dwarf them all."""
+        ids = set(exact)
+        others = [g for g in groups if not ids.intersection(g)]
+        if others and self._dominant(others[0], [exact, *others[1:]], elsewhere):
+            return others[0]
+        many = elsewhere is None or len(others) + len(elsewhere) > LEAD_MAX_FILERS
+        if len(words) == 1 and many and not self._dominant(exact, others, elsewhere or []):
+            return []
+        return exact
 
     def _hinted(self, hints: JoinHints) -> list[Candidate]:
         """Entities named by the posting itself: its stated legal entity, else its career site's domain."""
@@ -483,27 +506,38 @@ class EntityIndex:
             vids = sorted(block)[:MAX_BLOCK]
             choices = [self.cores[i] for i in vids]
         hits = process.extract(qcore, choices, scorer=fuzz.ratio, limit=12, score_cutoff=cutoff)
-        best_by_entity: dict[int, tuple[float, str]] = {}
+        best_by_entity: dict[int, tuple[float, str, int]] = {}
         for _choice, score, pos in hits:
-            eid = self.owner[vids[pos]]
+            vid = vids[pos]
+            eid = self.owner[vid]
             if eid not in best_by_entity or score > best_by_entity[eid][0]:
-                best_by_entity[eid] = (score, self.cleans[vids[pos]])
+                best_by_entity[eid] = (score, self.cleans[vid], vid)
         ranked = sorted(best_by_entity.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        cands = [self._cand(eid, sc, "fuzzy", var) for eid, (sc, var) in ranked]
+        cands = [self._cand(eid, sc, "fuzzy", var) for eid, (sc, var, _v) in ranked]
         if not cands:
             return [], []
         top = cands[0]
+        # In order and with descriptors: "White & Lee" is not "Lee & White", and "Delta" is not DELTA GLOBAL
+        # SERVICES (a spelling slip is forgiven, a missing distinguishing word is not). A one-word trade name
+        # only ever wins through the trade path's rule.
+        qlegal = " ".join(legal_words(query))
+        one_word = len(qlegal.split()) == 1
+
+        def close(c: Candidate) -> bool:
+            vid = best_by_entity[c.entity_id][2]
+            if one_word and vid in self.is_trade:
+                return False
+            return fuzz.ratio(qlegal, " ".join(_legal_words_of(c.variant))) >= ACCEPT
+
         # Several entities may tie on the very same core name (one brand, several filers): keep them all.
         winners = [c for c in cands if c.score == top.score and core_key(c.variant) == core_key(top.variant)]
         rest = [c for c in cands if c not in winners]
         runner = rest[0].score if rest else 0.0
-        # In order and with descriptors: "White & Lee" is not "Lee & White", and "Delta" is not DELTA GLOBAL
-        # SERVICES (a spelling slip is forgiven, a missing distinguishing word is not).
-        ordered = fuzz.ratio(" ".join(legal_words(query)), " ".join(_legal_words_of(top.variant)))
+        winners = [c for c in winners if close(c)]
         if (
-            len(qcore.replace(" ", "")) >= MIN_FUZZY_LEN
+            winners
+            and len(qcore.replace(" ", "")) >= MIN_FUZZY_LEN
             and top.score >= ACCEPT
-            and ordered >= ACCEPT
             and top.score - runner >= MARGIN
         ):
             return winners, rest
@@ -542,27 +576,36 @@ class EntityIndex:
         chosen = self._alias(key)
         if not chosen and hints:
             chosen = self._hinted(hints)
-        if not chosen:
-            chosen = [self._cand(e, 100.0, "exact") for e in self._exact(query)]
         if chosen:
             return self._with_runner_up(query, chosen)
         words = legal_words(query)
-        groups = self._leading(words) if words else []
-        trade = self._trade(query)
-        # A one-word d/b/a of some other filer never beats a filer whose legal name leads with the brand.
-        if trade and (len(words) > 1 or not groups) and len({core_key(self.entity[e][0]) for e in trade}) == 1:
-            return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in trade])
-        lead, settled = self._settle_leading(groups, words)
-        if settled:
-            return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])
+        groups, elsewhere = self._leading(words) if words else ([], [])
+        exact = self._exact(query)
+        if exact:
+            ids = self._settle_exact(exact, groups, elsewhere, words)
+            if ids is exact:
+                return self._with_runner_up(query, [self._cand(e, 100.0, "exact") for e in exact])
+            if ids:
+                return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in ids])
+            groups = [exact, *groups]  # namesakes: shown, not chosen
+        else:
+            trade = self._trade(query)
+            # A one-word d/b/a of some other filer never beats a filer whose legal name leads with the brand.
+            one_filer = len({core_key(self.entity[e][0]) for e in trade}) == 1
+            if trade and one_filer and (len(words) > 1 or not (groups or elsewhere or elsewhere is None)):
+                return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in trade])
+            groups += [[e] for e in trade[:2]]
+            lead, settled = self._settle_leading(groups, elsewhere, words)
+            if settled:
+                return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])
         winners, others = self._fuzzy(query)
         alts = [c for c in others if c.score >= UNSURE][:3]
-        if winners:
+        # Spelling slips only: a name that some filers' legal names contain as it is was weighed above.
+        if winners and not groups:
             return MatchResult(query, "matched", winners, alts)
         # Namesakes no path could tell apart are shown for a person to judge, never chosen.
         seen = {c.entity_id for c in alts}
         namesakes = [self._cand(g[0], 100.0, "leading") for g in groups[:3] if g[0] not in seen]
-        namesakes += [self._cand(e, 100.0, "trade") for e in trade[:2] if e not in seen]
         alts = (namesakes + alts)[:3]
         return MatchResult(query, "unsure" if alts else "none", [], alts)
 
