@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from crawler.models import DolEntity, DolEntityName
 from matching.normalize import (
+    GENERIC_TAIL,
     LEGAL_SUFFIXES,
     blocking_tokens,
     clean_name,
@@ -55,6 +56,7 @@ LEAD_SCAN = 20_000  # names starting with (or containing) the brand's words beyo
 LEAD_MAX_FILERS = 8  # a one-word brand that more filers than this use is a namesake unless filings settle it
 DOMINANT_MIN = 50  # a filer with this many filings ...
 DOMINANT_RATIO = 10  # ... and this many times all other filers using the brand's words together is the brand
+SAME_FILER = 90.0  # leading filers whose names after the brand's words are this alike are one filer misspelt
 ALIASES_FILE = "aliases.csv"
 
 
@@ -398,9 +400,13 @@ class EntityIndex:
                 if eid not in lead or len(key) > len(lead[eid]):
                     lead[eid] = key
         elsewhere: dict[str, int] = {}
-        rarest = min((t for t in words if t in self.postings), key=lambda t: len(self.postings[t]), default=None)
-        if rarest is None or len(self.postings[rarest]) > LEAD_SCAN:
-            return [], None  # only generic words ("Global Services"), or common ones: never rare
+        known = [t for t in words if t in self.postings]
+        if not known:
+            # Only generic words ("Global Services") are never rare; a word no filer has is.
+            return ([], None) if all(t in GENERIC_TAIL or t in LEGAL_SUFFIXES for t in words) else ([], [])
+        rarest = min(known, key=lambda t: len(self.postings[t]))
+        if len(self.postings[rarest]) > LEAD_SCAN:
+            return [], None  # common words: never rare
         phrase = f" {' '.join(words)} "
         for vid in self.postings[rarest]:
             if vid in self.is_trade or self.owner[vid] in lead or phrase not in f" {self.cleans[vid]} ":
@@ -408,10 +414,12 @@ class EntityIndex:
             if _legal_words_of(self.cleans[vid])[:n] != words:  # the bare name itself is no rival of its own
                 elsewhere.setdefault(self.group[vid], self.owner[vid])
         # One filer, several spellings: the USCIS hub cuts names at 34 characters ("MARVELL SEMICONDUCTO").
+        # And misspelt ones ("ZOOM VIDEO COMMUNCATIONS").
         groups: list[tuple[str, list[int]]] = []
+        base = len("".join(words))
         for eid, key in sorted(lead.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             for gkey, members in groups:
-                if gkey.startswith(key) and len(key) > len("".join(words)):
+                if len(key) > base and (gkey.startswith(key) or fuzz.ratio(gkey[base:], key[base:]) >= SAME_FILER):
                     members.append(eid)
                     break
             else:
@@ -456,7 +464,11 @@ class EntityIndex:
             return others[0]
         many = elsewhere is None or len(others) + len(elsewhere) > LEAD_MAX_FILERS
         if len(words) == 1 and many and not self._dominant(exact, others, elsewhere or []):
-            return []
+            # Still the brand when it is the biggest filer of them all ("Snap" is SNAP INC among SNAP ... firms).
+            f_exact = self._filed(exact)
+            rivals = [self._filed(g) for g in others] + [self.filings.get(e, 0) for e in elsewhere or []]
+            if elsewhere is None or f_exact < DOMINANT_MIN or f_exact <= max(rivals, default=0):
+                return []
         return exact
 
     def _hinted(self, hints: JoinHints) -> list[Candidate]:
@@ -576,6 +588,10 @@ class EntityIndex:
         chosen = self._alias(key)
         if not chosen and hints:
             chosen = self._hinted(hints)
+            if not chosen and hints.stated_entity and core_key(hints.stated_entity) != key:
+                # The ad names a legal employer no filing has: a namesake of the brand is not it.
+                _, others = self._fuzzy(query)
+                return MatchResult(query, "unsure", [], [c for c in others if c.score >= UNSURE][:3])
         if chosen:
             return self._with_runner_up(query, chosen)
         words = legal_words(query)
