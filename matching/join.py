@@ -105,7 +105,8 @@ class MatchResult:
 
 
 def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
-    """brand core key -> filer names or 'FEIN:..' entries; `path` defaults to the shipped table."""
+    """brand core key -> filer names, 'FEIN:..' entries or '!filer' (never this filer); `path` defaults to the
+    shipped table."""
     if path is None:
         path = Path(__file__).parent / "data" / ALIASES_FILE
     text = path.read_text(encoding="utf-8")
@@ -353,6 +354,8 @@ class EntityIndex:
     def _alias(self, key: str) -> list[Candidate]:
         out: dict[int, Candidate] = {}
         for filer in self.aliases.get(key, ()):
+            if filer.startswith("!"):
+                continue
             if filer.upper().startswith("FEIN:"):
                 fein = normalize_fein(filer[5:])
                 for eid in self.by_fein.get(fein or "", ()):
@@ -586,6 +589,24 @@ class EntityIndex:
                 return MatchResult(query, "matched", hinted, [])
             return MatchResult(query, "none")
         chosen = self._alias(key)
+        blocked = self._blocked(key)
+        if blocked:
+            # A curated "not this filer" line: drop that namesake wherever it would have been chosen.
+            result = self._match(query, key, hints, chosen)
+            kept = [c for c in result.matches if c.entity_id not in blocked]
+            if kept or not result.matches:
+                return MatchResult(query, result.outcome, kept, result.alternatives)
+            return MatchResult(query, "unsure", [], result.matches[:3])
+        return self._match(query, key, hints, chosen)
+
+    def _blocked(self, key: str) -> set[int]:
+        out: set[int] = set()
+        for filer in self.aliases.get(key, ()):
+            if filer.startswith("!"):
+                out.update(self.by_legal.get(legal_key(filer[1:]), ()))
+        return out
+
+    def _match(self, query: str, key: str, hints: JoinHints | None, chosen: list[Candidate]) -> MatchResult:
         if not chosen and hints:
             chosen = self._hinted(hints)
             if not chosen and hints.stated_entity and core_key(hints.stated_entity) != key:
@@ -610,10 +631,10 @@ class EntityIndex:
             one_filer = len({core_key(self.entity[e][0]) for e in trade}) == 1
             if trade and one_filer and (len(words) > 1 or not (groups or elsewhere or elsewhere is None)):
                 return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in trade])
-            groups += [[e] for e in trade[:2]]
             lead, settled = self._settle_leading(groups, elsewhere, words)
             if settled:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])
+            groups += [[e] for e in trade[:2]]
         winners, others = self._fuzzy(query)
         alts = [c for c in others if c.score >= UNSURE][:3]
         # Spelling slips only: a name that some filers' legal names contain as it is was weighed above.
