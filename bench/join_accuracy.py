@@ -45,7 +45,7 @@ from matching.join import EntityIndex, MatchResult, load_aliases, posting_hints
 from matching.normalize import legal_key
 
 DATA = Path(__file__).parent / "data"
-PATHS = ("alias", "fein", "ad_entity", "ad_domain", "exact", "trade", "leading", "fuzzy")
+PATHS = ("alias", "fein", "ad_name", "ad_site", "exact", "trade", "leading", "fuzzy")
 PRECISION, RECALL, RECALL_NO_ALIAS = 0.99, 0.97, 0.90
 
 

@@ -66,7 +66,7 @@ class Candidate:
     name: str
     fein: str | None
     score: float
-    method: str  # fein | alias | ad_entity | ad_domain | exact | trade | leading | fuzzy
+    method: str  # fein | alias | ad_name | ad_site | exact | trade | leading | fuzzy (<= 8 characters: stored)
     variant: str = ""
 
     def as_json(self) -> dict[str, Any]:
@@ -476,17 +476,24 @@ class EntityIndex:
 
     def _hinted(self, hints: JoinHints) -> list[Candidate]:
         """Entities named by the posting itself: its stated legal entity, else its career site's domain."""
-        if hints.stated_entity:
-            ids = self._exact(hints.stated_entity)
+        return self._stated(hints) or self._domain(hints)
+
+    def _stated(self, hints: JoinHints) -> list[Candidate]:
+        ids = self._exact(hints.stated_entity) if hints.stated_entity else []
+        return [self._cand(e, 100.0, "ad_name", hints.stated_entity or "") for e in ids]
+
+    def _domain(self, hints: JoinHints) -> list[Candidate]:
+        """The filer whose legal name is the career site's domain ("hudsonrivertrading.com", "frame.io")."""
+        if not hints.domain:
+            return []
+        label, _, tld = hints.domain.partition(".")
+        squashed = label.upper().replace("-", "")
+        if len(squashed) < MIN_LEAD_LEN:
+            return []
+        for key in (squashed + tld.replace(".", "").upper(), squashed):
+            ids = self.by_legal.get(key) or self.by_domain.get(key)
             if ids:
-                return [self._cand(e, 100.0, "ad_entity", hints.stated_entity) for e in ids]
-        if hints.domain:
-            label, _, tld = hints.domain.partition(".")
-            squashed = label.upper().replace("-", "")
-            for key in (squashed + tld.replace(".", "").upper(), squashed):
-                ids = self.by_legal.get(key) or self.by_domain.get(key)
-                if ids and len(squashed) >= MIN_LEAD_LEN:
-                    return [self._cand(e, 100.0, "ad_domain", hints.domain) for e in ids]
+                return [self._cand(e, 100.0, "ad_site", hints.domain) for e in ids]
         return []
 
     def _fuzzy(self, query: str, cutoff: float = UNSURE - 10) -> tuple[list[Candidate], list[Candidate]]:
@@ -579,9 +586,11 @@ class EntityIndex:
         """Join one displayed employer name, optionally helped by what one of its postings says (`hints`).
 
         Paths, first that answers wins (the method is on each candidate): alias table (`alias`, `fein`) → the
-        legal entity stated in the ad or its career domain (`ad_entity`, `ad_domain`) → same legal name, also
-        written as a domain (`exact`) → a trade / d/b/a name (`trade`) → the leading words of one filer
-        (`leading`) → a near spelling (`fuzzy`). Namesakes that no path settles come back `unsure`.
+        legal entity the ad states (`ad_name`) → the same legal name, unless a filer using the brand's words
+        dwarfs it by filings (`exact`) → the career site's domain (`ad_site`; before `exact` when the domain is
+        longer than the brand) → a trade / d/b/a name (`trade`)
+        → the leading words of one filer, or of the filer that dwarfs all others using them (`leading`) → a near
+        spelling (`fuzzy`). Namesakes that no path settles come back `unsure`, with the nearest for a person.
         """
         key = core_key(query)
         if not key:
@@ -608,7 +617,7 @@ class EntityIndex:
 
     def _match(self, query: str, key: str, hints: JoinHints | None, chosen: list[Candidate]) -> MatchResult:
         if not chosen and hints:
-            chosen = self._hinted(hints)
+            chosen = self._stated(hints)
             if not chosen and hints.stated_entity and core_key(hints.stated_entity) != key:
                 # The ad names a legal employer no filing has: a namesake of the brand is not it.
                 _, others = self._fuzzy(query)
@@ -616,6 +625,10 @@ class EntityIndex:
         if chosen:
             return self._with_runner_up(query, chosen)
         words = legal_words(query)
+        by_domain = self._domain(hints) if hints else []
+        # A career domain longer than the brand ("hudsonrivertrading.com" for "HRT") says more than the brand.
+        if by_domain and len(hints.domain.partition(".")[0]) > len("".join(words)):  # type: ignore[union-attr]
+            return self._with_runner_up(query, by_domain)
         groups, elsewhere = self._leading(words) if words else ([], [])
         exact = self._exact(query)
         if exact:
@@ -625,7 +638,10 @@ class EntityIndex:
             if ids:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in ids])
             groups = [exact, *groups]  # namesakes: shown, not chosen
-        else:
+        # Otherwise the career site's domain comes after the brand's own legal name.
+        if by_domain:
+            return self._with_runner_up(query, by_domain)
+        if not exact:
             trade = self._trade(query)
             # A one-word d/b/a of some other filer never beats a filer whose legal name leads with the brand.
             one_filer = len({core_key(self.entity[e][0]) for e in trade}) == 1

@@ -350,9 +350,13 @@ def test_hints_from_the_posting_settle_a_namesake() -> None:
     assert idx.match("Delta").outcome == "unsure"
     hints = posting_hints("Delta Air Lines, Inc. is an Equal Opportunity Employer.", "https://delta.avature.net/x")
     r = idx.match("Delta", hints)
-    assert names(r) == ["DELTA AIR LINES INC"] and r.best.method == "ad_entity"  # type: ignore[union-attr]
+    assert names(r) == ["DELTA AIR LINES INC"] and r.best.method == "ad_name"  # type: ignore[union-attr]
     r = idx.match("HRT", JoinHints(domain="hudsonrivertrading.com"))
-    assert names(r) == ["HUDSON RIVER TRADING LLC"] and r.best.method == "ad_domain"  # type: ignore[union-attr]
+    assert names(r) == ["HUDSON RIVER TRADING LLC"] and r.best.method == "ad_site"  # type: ignore[union-attr]
+    # A career domain no longer than the brand says less than the brand's own legal name.
+    acme = index_of([(1, "ACME AI INC", None), (2, "ACME INC", None)])
+    assert names(acme.match("Acme AI", JoinHints(domain="acme.com"))) == ["ACME AI INC"]
+    assert acme.match("Acme", JoinHints(domain="acme.com")).best.method == "exact"  # type: ignore[union-attr]
     # The ad names a legal employer that no filing has: the brand's namesake is not taken for it.
     assert idx.match("Cognition").best is not None
     r = idx.match("Cognition", JoinHints(stated_entity="Cognition AI, Inc."))
