@@ -139,7 +139,8 @@ _NAME_WORD = r"(?:[A-Z0-9][\w'\u2019.\-]*|&|of|and|the|de)"
 # "<Name> Corp. (\"the Company\") is an E-Verify employer": an employer names itself in its own EEO sentence.
 _STATED = re.compile(
     rf"((?:{_NAME_WORD}[ \t]+){{0,7}}[A-Z0-9][\w'\u2019.\-]*,?[ \t]+{_LEGAL_FORM})"
-    r"(?:[ \t]*\([^)\n]{0,40}\))?,?\s+"
+    r"(?:,?[ \t]+(?i:d/b/a|dba|doing[ \t]+business[ \t]+as)[ \t]+(?:[A-Z0-9][\w'\u2019.&\-]*[ \t]+){1,5}?)?"
+    r"(?:[ \t]*\([^)\n]{0,40}\))?,?\s*"
     r"(?i:(?:and\s+its\s+(?:\w+\s+){1,2})?(?:is|are)\s+(?:an?\s+|proud\s+to\s+be\s+an?\s+|committed\s+to\s+being\s+an?\s+)?"
     r"(?:equal\s+(?:opportunity|employment)|e-?verify|affirmative\s+action))"
 )

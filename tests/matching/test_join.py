@@ -309,6 +309,8 @@ def test_spellings_of_one_filer_are_one_filer() -> None:
             "Vertex Pharmaceuticals Incorporated",
         ),
         ("Quill Health Corp. is an E-Verify employer.", "Quill Health Corp."),
+        ("People Center, Inc. d/b/a Rippling is an equal opportunity employer.", "People Center, Inc."),
+        ("JOIN US! ACME LABS, INC. IS AN EQUAL OPPORTUNITY EMPLOYER", "ACME LABS, INC."),
         ("We are an equal opportunity employer.", None),
         ("Cognition is an equal opportunity employer.", None),
         ("Our clients include Google LLC and Amazon.com Services LLC.", None),
