@@ -33,7 +33,7 @@ from crawler.models import (
     utcnow,
 )
 from matching.bulk import delete_ids, diff_rows, insert_rows, update_rows
-from matching.join import EntityIndex, MatchResult
+from matching.join import EntityIndex, JoinHints, MatchResult, posting_hints
 from matching.normalize import format_fein
 
 WINDOW_YEARS = 3
@@ -283,6 +283,17 @@ def _upsert(
     insert_rows(conn, table, inserts)
 
 
+def _employer_hints(session: Session) -> dict[int, JoinHints]:
+    """Per employer, what its first stored posting says of its legal name: EEO sentence, career-site domain."""
+    first = select(func.min(Posting.id)).where(Posting.employer_id.is_not(None)).group_by(Posting.employer_id)
+    rows = session.execute(
+        select(Posting.employer_id, Posting.description_text, Posting.url, Posting.apply_url).where(
+            Posting.id.in_(first.scalar_subquery())
+        )
+    )
+    return {eid: h for eid, text, url, apply_url in rows if (h := posting_hints(text, url, apply_url))}
+
+
 def match_and_tag(session: Session, index: EntityIndex | None = None) -> dict[str, int]:
     """Recompute the join for every employer with postings and the tags of every posting.
 
@@ -306,10 +317,11 @@ def match_and_tag(session: Session, index: EntityIndex | None = None) -> dict[st
         session.execute(delete(PostingSponsorship))
         return {"employers": 0, "postings": 0}
     index = index or EntityIndex.from_session(session)
+    hints = _employer_hints(session)
     results: dict[int, MatchResult] = {}
     match_rows: dict[tuple[int, int], dict[str, Any]] = {}
     for emp in employers:
-        res = index.match(emp.name)
+        res = index.match(emp.name, hints.get(emp.id))
         results[emp.id] = res
         stats[f"employers_{res.outcome}"] += 1
         chosen = {c.entity_id for c in res.matches}

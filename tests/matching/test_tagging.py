@@ -195,3 +195,19 @@ def test_demo_sample_tags(db_url: str, visa: str) -> None:
     assert rows["join Quill Health"].startswith("QUILL HEALTH TECHNOLOGIES, INC.")
     label = "green card" if visa == "green_card" else "H-1B"
     assert rows[f"{label} tags Acme AI"] == "likely 1"
+
+
+def test_join_reads_the_legal_entity_a_posting_states(db_url: str, all_fixture_files: list[Path]) -> None:
+    ingest_paths(db_url, all_fixture_files, progress=False)
+    with dbmod.session_scope(db_url) as s:
+        add_posting(s, "Zyxwv Robots", "not_mentioned", 1)  # no filer looks like the brand ...
+        s.flush()
+        p = s.scalars(select(Posting).where(Posting.source_id == "1")).one()
+        # ... but the ad names its legal employer.
+        p.description_text = "Build robots with us. Nimbus Robotics Corporation is an equal opportunity employer."
+    with dbmod.session_scope(db_url) as s:
+        match_and_tag(s)
+        rows = s.execute(
+            select(DolEntity.name, EmployerMatch.method).join(EmployerMatch, EmployerMatch.entity_id == DolEntity.id)
+        ).all()
+        assert ("NIMBUS ROBOTICS CORPORATION", "ad_name") in rows
