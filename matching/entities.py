@@ -143,6 +143,8 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
     c = DolCase.__table__.c
     rows = session.execute(
         select(
+            c.id,
+            c.entity_id,
             c.kind,
             c.case_number,
             c.fein,
@@ -206,9 +208,12 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
         return key
 
     # Pass 2: PERM and LCA cases.
+    case_keys: list[str] = []
     for r, pair, vname in zip(rows, keys, variants, strict=True):
         lk = pair[1][1:]
-        acc = accs[entity_for(r.fein, pair, r.state)]
+        case_key = entity_for(r.fein, pair, r.state)
+        case_keys.append(case_key)
+        acc = accs[case_key]
         _legal, dba = split_dba(vname)
         acc.names[(vname, r.kind)] += 1
         for trade in (r.trade_name, dba):
@@ -305,7 +310,14 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
                 y[f"uscis_{f}"] = (y[f"uscis_{f}"] or 0) + val
     step()
 
-    _write(session, accs)
+    ids = _write(session, accs)
+    # Each case points at its entity, so evidence can be aggregated per entity in SQL; only changed links are written.
+    links = [
+        {"entity_id": ids[key[:320]], "id": r.id}
+        for r, key in zip(rows, case_keys, strict=True)
+        if r.entity_id != ids[key[:320]]
+    ]
+    update_rows(session.connection(), DolCase.__table__, links)
     step()
     return BuildSummary(
         cases=len(rows),
@@ -371,7 +383,7 @@ def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]
     return entity, list(seen.values()), years
 
 
-def _write(session: Session, accs: dict[str, _Acc]) -> None:
+def _write(session: Session, accs: dict[str, _Acc]) -> dict[str, int]:
     """Reconcile the stored entities with `accs` by natural key: unchanged rows (and their ids) stay as they are."""
     conn = session.connection()
     ent_t, name_t, year_t = DolEntity.__table__, DolEntityName.__table__, DolEntityYear.__table__
@@ -428,3 +440,4 @@ def _write(session: Session, accs: dict[str, _Acc]) -> None:
         # Ids were assigned here, so move the sequence past them for any later plain insert.
         stmt = text("SELECT setval(pg_get_serial_sequence('dol_entities', 'id'), :n)")
         session.execute(stmt, {"n": max(new_ids)})
+    return {key: row["id"] for key, row in want_ents.items()}

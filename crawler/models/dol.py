@@ -27,6 +27,7 @@ class DolCase(Base):
     __table_args__ = (
         UniqueConstraint("kind", "case_number"),
         Index("ix_dol_cases_fein", "fein"),
+        Index("ix_dol_cases_entity_id", "entity_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +58,8 @@ class DolCase(Base):
     secondary_entity_name: Mapped[str | None] = mapped_column(String(300))
     layout: Mapped[str] = mapped_column(String(30))
     source_file: Mapped[str] = mapped_column(String(300))
+    # The employer entity the last build put this case in (no foreign key: entities are rebuilt in place).
+    entity_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class UscisEmployerYear(Base):
