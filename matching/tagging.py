@@ -234,6 +234,12 @@ def _green_card(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int]
         return "possible", reason + ("; this ad offers sponsorship" if offered else "")
     h1b_recent = ev["lca"]["any"]["certified"] + ev["uscis"]["approvals"]
     if not ev["perm_certified_lookback"] and h1b_recent:
+        if offered:
+            # The ad's own word keeps it open, but the filings say nothing for green cards.
+            return "possible", (
+                f"the ad offers sponsorship, but the filings show H-1B only: {h1b_recent} H-1B filings {span}, "
+                f"no certified PERM in {LOOKBACK_YEARS} fiscal years"
+            )
         return "unlikely", (
             f"sponsors H-1B, not green cards: {h1b_recent} H-1B filings {span} but no certified PERM in "
             f"{LOOKBACK_YEARS} fiscal years"

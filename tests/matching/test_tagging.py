@@ -151,6 +151,8 @@ def test_h1b_without_perm_is_a_finding() -> None:
     out = score(MLE, {1: h1b_only})
     assert tags(out) == {"green_card": "unlikely", "h1b": "likely"}
     assert out["green_card"][1]["reason"].startswith("sponsors H-1B, not green cards")
+    offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
+    assert tags(score(offered, {1: h1b_only}))["green_card"] == "possible"
 
 
 def test_h1b_likely_needs_more_than_near_automatic_lca_certifications() -> None:
