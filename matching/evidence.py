@@ -237,8 +237,9 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
     perm_lookback = lca_lookback = 0
     titles: dict[str, int] = defaultdict(int)
     for g in filings.groups:
-        certified = g.status in CERTIFIED or (g.kind == "lca" and g.status == "certified")
-        if certified:
+        if not hi - LOOKBACK_YEARS < g.fiscal_year <= hi:
+            continue
+        if g.status in CERTIFIED:
             if g.kind == "perm":
                 perm_lookback += g.count
             else:
@@ -269,7 +270,8 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
         "lca": lca,
         "uscis": uscis,
         "perm_certified_lookback": perm_lookback,
-        "h1b_lookback": lca_lookback + sum(v[0] + v[2] for v in filings.uscis.values()),
+        "h1b_lookback": lca_lookback
+        + sum(v[0] + v[2] for fy, v in filings.uscis.items() if hi - LOOKBACK_YEARS < fy <= hi),
         "similar_titles": [t for t, _n in sorted(titles.items(), key=lambda kv: (-kv[1], kv[0]))[:3]],
         "perm_median_days": int(statistics.median(days)) if days else None,
     }
