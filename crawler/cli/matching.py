@@ -93,5 +93,5 @@ def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str,
 @pass_app
 def match_all(app: AppContext) -> None:
     """Recompute the employer join and the sponsorship tags of every posting."""
-    app.engine()
+    app.engine(create=False)  # nothing to join in a database that does not exist yet
     match_and_tag_step(app.db_url)
