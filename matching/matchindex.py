@@ -7,11 +7,14 @@ it in a file beside the database; other databases in a table row (`dol_match_ind
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +29,18 @@ if TYPE_CHECKING:
 MAGIC = b"JOBAGG-MATCH-INDEX 1\n"
 # The modules whose code shapes the index; a change to any of them invalidates every saved index.
 _CODE = ("join.py", "normalize.py", "data/aliases.csv")
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The index is a few million small objects that all live on: cyclic GC passes over them only cost time."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def code_version() -> str:
@@ -62,15 +77,20 @@ def _read(engine: Engine, conn: Connection, fp: str) -> EntityIndex | None:
             with path.open("rb") as f:
                 if f.readline() != MAGIC or f.readline().strip().decode() != fp:
                     return None
-                return pickle.load(f)
+                with _no_gc():
+                    return pickle.load(f)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
     data = conn.execute(select(DolMatchIndex.data).where(DolMatchIndex.fingerprint == fp)).scalar()
-    return pickle.loads(data) if data is not None else None
+    if data is None:
+        return None
+    with _no_gc():
+        return pickle.loads(data)
 
 
 def _save(engine: Engine, conn: Connection, fp: str, index: EntityIndex) -> None:
-    blob = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
+    with _no_gc():
+        blob = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
     path = index_file(engine)
     if path is not None:
         # Written aside and renamed: a reader never sees half a file.
@@ -94,6 +114,7 @@ def load_index(session: Session, rebuild: bool = False) -> tuple[EntityIndex, bo
         index = _read(engine, conn, fp)
         if index is not None:
             return index, False
-    index = EntityIndex.from_session(session)
+    with _no_gc():
+        index = EntityIndex.from_session(session)
     _save(engine, conn, fp, index)
     return index, True
