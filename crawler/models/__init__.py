@@ -1,5 +1,6 @@
 """The database schema: the contract front ends read. Import models from here."""
 
+from crawler.models.alerts import AlertDelivery, SavedSearch
 from crawler.models.base import Base, utcnow
 from crawler.models.dol import (
     DolCase,
@@ -13,6 +14,7 @@ from crawler.models.dol import (
 from crawler.models.postings import Board, CrawlRun, Employer, Posting
 
 __all__ = [
+    "AlertDelivery",
     "Base",
     "Board",
     "CrawlRun",
@@ -24,6 +26,7 @@ __all__ = [
     "EmployerMatch",
     "Posting",
     "PostingSponsorship",
+    "SavedSearch",
     "UscisEmployerYear",
     "utcnow",
 ]

@@ -64,6 +64,8 @@ class Posting(Base):
     __table_args__ = (
         UniqueConstraint("ats", "board", "source_id"),
         Index("ix_postings_open_ml", "is_ml", "closed_at"),
+        # The listings' stable sort (newest first, then id) over open postings, for keyset pagination.
+        Index("ix_postings_open_posted", "closed_at", "posted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
