@@ -1,13 +1,6 @@
-"""`jobagg status` (health tables) and `jobagg export` (JSONL / CSV of stored postings)."""
+"""`jobagg status`: health tables (`jobagg export` lives in crawler/cli/web.py)."""
 
 from __future__ import annotations
-
-import csv
-import json
-import sys
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -16,10 +9,8 @@ from sqlalchemy import case, func, select
 
 from crawler import db as dbmod
 from crawler.cli import AppContext, main, pass_app
-from crawler.items import CONTRACT_FIELDS
 from crawler.models import Board, CrawlRun, Posting, PostingSponsorship
 
-EXPORT_EXTRA = ("first_seen_at", "last_seen_at", "closed_at")
 TAGS = ("likely", "possible", "unlikely", "unknown")
 
 
@@ -91,54 +82,3 @@ def status(app: AppContext, runs: int) -> None:
         for visa, label in (("green_card", "green card (PERM)"), ("h1b", "H-1B (LCA, USCIS)")):
             tags.add_row(label, *(str(counts.get((visa, tag), 0)) for tag in TAGS))
         console.print(tags)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def export_rows(db_url: str, ml_only: bool, include_closed: bool, country: str | None) -> Any:
-    """Yield postings as dicts with the item field names, streaming from the database."""
-    with dbmod.session_scope(db_url) as session:
-        query = select(Posting).order_by(Posting.id)
-        if ml_only:
-            query = query.where(Posting.is_ml.is_(True))
-        if not include_closed:
-            query = query.where(Posting.closed_at.is_(None))
-        if country:
-            query = query.where(Posting.country == country.upper())
-        for posting in session.scalars(query.execution_options(yield_per=500)):
-            yield {name: _plain(getattr(posting, name)) for name in (*CONTRACT_FIELDS, *EXPORT_EXTRA)}
-
-
-@main.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default stdout).")
-@click.option("--ml-only", is_flag=True, help="Only postings classified as ML roles.")
-@click.option("--include-closed", is_flag=True, help="Also postings no longer listed.")
-@click.option("--country", default=None, help="Only this ISO country code (e.g. US).")
-@pass_app
-def export(
-    app: AppContext, fmt: str, out: Path | None, ml_only: bool, include_closed: bool, country: str | None
-) -> None:
-    """Export stored postings with the item field names."""
-    handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
-    count = 0
-    try:
-        writer: Any = None
-        for row in export_rows(app.db_url, ml_only, include_closed, country):
-            if fmt == "jsonl":
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            else:
-                if writer is None:
-                    writer = csv.DictWriter(handle, fieldnames=list(row))
-                    writer.writeheader()
-                writer.writerow({k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in row.items()})
-            count += 1
-    finally:
-        if out:
-            handle.close()
-    if out:
-        Console(stderr=True).print(f"exported {count} postings to {out}")

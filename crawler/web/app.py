@@ -21,14 +21,14 @@ from crawler.web import charts, labels
 from crawler.web.query import (
     FILTER_NAMES,
     FILTER_SPECS,
+    LISTING_COLUMNS,
     MAX_LIMIT,
-    P,
     FilterError,
     Filters,
+    P,
     count_query,
     encode_cursor,
     joined,
-    LISTING_COLUMNS,
     listing_query,
     parse_filters,
     row_dict,
@@ -200,7 +200,9 @@ def _employer_detail(engine: Engine, employer_id: int) -> dict[str, Any] | None:
             {"eid": employer_id},
         ).all()
         open_count = conn.scalar(
-            select(func.count()).select_from(Posting).where(Posting.employer_id == employer_id, Posting.closed_at.is_(None))
+            select(func.count())
+            .select_from(Posting)
+            .where(Posting.employer_id == employer_id, Posting.closed_at.is_(None))
         )
     years: dict[int, dict[str, Any]] = {}
     for f in filings:
@@ -208,7 +210,11 @@ def _employer_detail(engine: Engine, employer_id: int) -> dict[str, Any] | None:
         fy = row["fiscal_year"]
         agg = years.setdefault(fy, {"fiscal_year": fy, "filers": []})
         agg["filers"].append(
-            {k: (json.loads(v) if k == "perm_wage_levels" and v else v) for k, v in row.items() if k not in ("employer_id", "employer", "fiscal_year")}
+            {
+                k: (json.loads(v) if k == "perm_wage_levels" and v else v)
+                for k, v in row.items()
+                if k not in ("employer_id", "employer", "fiscal_year")
+            }
         )
     totals = []
     for fy in sorted(years):
@@ -462,7 +468,9 @@ def atom_feed(f: Filters, rows: list[Any], base: str, self_url: str) -> bytes:
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     ET.SubElement(feed, f"{{{ATOM}}}title").text = f"jobagg: {labels.heading(f)}"
-    ET.SubElement(feed, f"{{{ATOM}}}id").text = "urn:jobagg:feed:" + "&".join(f"{k}={v}" for k, v in sorted(f.params().items()))
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = "urn:jobagg:feed:" + "&".join(
+        f"{k}={v}" for k, v in sorted(f.params().items())
+    )
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_url)
     latest = max((r.changed_at for r in rows if r.changed_at), default=datetime.now(UTC))
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = _atom_time(latest)

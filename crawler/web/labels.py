@@ -67,14 +67,14 @@ def salary(item: dict[str, Any]) -> str:
         return ""
     amount = f"{lo:,.0f}" if lo is not None else ""
     if hi is not None and hi != lo:
-        amount = f"{amount}–{hi:,.0f}" if amount else f"up to {hi:,.0f}"
+        amount = f"{amount}\u2013{hi:,.0f}" if amount else f"up to {hi:,.0f}"
     period = item.get("salary_period")
     return f"{item.get('salary_currency') or ''} {amount}{'/' + period if period else ''}".strip()
 
 
 def number(value: Any) -> str:
     if value is None:
-        return "–"
+        return "\u2013"
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() or value > 100 else f"{value:,.1f}"
     if isinstance(value, int):

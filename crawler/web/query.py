@@ -256,9 +256,7 @@ def conditions(f: Filters, include_closed: bool = False) -> list[ColumnElement[b
         conds.append(func.lower(P.c.city) == f.city.lower())
     if f.place:
         low = f.place.lower()
-        conds.append(
-            or_(func.lower(P.c.city) == low, func.lower(P.c.region) == low, func.lower(P.c.country) == low)
-        )
+        conds.append(or_(func.lower(P.c.city) == low, func.lower(P.c.region) == low, func.lower(P.c.country) == low))
     if f.employer:
         conds.append(func.coalesce(E.c.name, P.c.employer_name).ilike(f"%{_escape_like(f.employer)}%", escape="\\"))
     if f.employer_id is not None:
