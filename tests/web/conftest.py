@@ -6,17 +6,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from crawler import db as dbmod
-from crawler.demo import run_demo
 from tests.conftest import _truncate_all
+from tests.crawling import jobagg
+
+
+def run_demo(url: str) -> None:
+    # A subprocess, as a user runs it: Scrapy's reactor cannot start twice in one test process.
+    out = jobagg("--db", url, "demo")
+    assert out.returncode == 0, out.stderr[-3000:]
 
 
 @pytest.fixture(scope="session")
 def demo_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'jobagg.db'}"
-    run_demo(url, Console(quiet=True))
+    run_demo(url)
     return url
 
 
@@ -24,7 +29,7 @@ def demo_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
 def demo_pg(pg_url: str) -> Iterator[str]:
     engine = dbmod.get_engine(pg_url)
     _truncate_all(engine)
-    run_demo(pg_url, Console(quiet=True))
+    run_demo(pg_url)
     yield pg_url
     _truncate_all(engine)
 
@@ -42,3 +47,54 @@ def libpq_url(url: str) -> str:
 
 def sqlite_path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
+
+
+class LiveServer:
+    """`jobagg serve`'s app under uvicorn on a free 127.0.0.1 port, in a thread."""
+
+    def __init__(self, db_url: str) -> None:
+        import threading
+
+        import uvicorn
+
+        from crawler.web.app import create_app
+        from tests.conftest import free_port
+
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(db_url), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the web app did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def server_sqlite(demo_sqlite: str) -> Iterator[LiveServer]:
+    with LiveServer(demo_sqlite) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def server_pg(demo_pg: str) -> Iterator[LiveServer]:
+    with LiveServer(demo_pg) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def api(request: pytest.FixtureRequest) -> LiveServer:
+    """The running app over the demo database of each kind."""
+    return request.getfixturevalue("server_sqlite" if request.param == "sqlite" else "server_pg")
