@@ -81,6 +81,17 @@ DETAIL_FIELDS = (
 )
 
 
+EVIDENCE_DEFAULTS: dict[str, Any] = {
+    "employer": {"outcome": "none"},
+    "window": None,
+    "certified_recent": None,
+    "certified_recent_ml": None,
+    "certified_all_years": None,
+    "latest_decision": None,
+    "by_fiscal_year": {},
+}
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -419,6 +430,9 @@ def create_app(db_url: str | None = None) -> FastAPI:
         if detail is None:
             return page("error.html", 404, title="Not found", message=f"No posting {posting_id}.", filters=Filters())
         ad_html = nh3.clean(detail["description_html"]) if detail.get("description_html") else None
+        for tag in detail["sponsorship"].values():
+            # Evidence written by an older scorer may lack keys: the page shows dashes rather than failing.
+            tag["evidence"] = {**EVIDENCE_DEFAULTS, **(tag["evidence"] or {})}
         return page("posting.html", p=detail, ad_html=ad_html, filters=Filters())
 
     @app.get("/companies/{employer_id}", response_class=HTMLResponse, include_in_schema=False)
