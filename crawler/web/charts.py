@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 240, 44, 28, 12
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 260, 48, 34, 12
 SERIES = (
     ("perm_certified", "PERM certified", "#1f6f43"),
     ("perm_denied", "PERM denied", "#b3261e"),
     ("lca_certified", "H-1B LCAs certified", "#2456a6"),
 )
 LEVEL_COLOURS = {"I": "#c6dbef", "II": "#6baed6", "III": "#2171b5", "IV": "#08306b"}
+
+
+def _level(key: str) -> tuple[str, str]:
+    """('Level II', colour) for a stored wage-level key, whether it reads 'II' or 'Level II'."""
+    roman = key.removeprefix("Level").strip()
+    return f"Level {roman}", LEVEL_COLOURS.get(roman, "#888888")
 
 
 def _ticks(top: int) -> list[int]:
@@ -63,7 +69,7 @@ def wage_levels_chart(years: list[dict[str, Any]]) -> dict[str, Any] | None:
     rows = [y for y in years if y.get("perm_wage_levels")]
     if not rows:
         return None
-    row_h, label_w, width = 26, 64, WIDTH
+    row_h, label_w, width = 30, 80, WIDTH
     top = max(sum(y["perm_wage_levels"].values()) for y in rows) or 1
     levels = sorted({lvl for y in rows for lvl in y["perm_wage_levels"]})
     bars = []
@@ -80,8 +86,8 @@ def wage_levels_chart(years: list[dict[str, Any]]) -> dict[str, Any] | None:
                     "y": 6 + i * row_h,
                     "w": round(w, 1),
                     "h": row_h - 8,
-                    "fill": LEVEL_COLOURS.get(lvl, "#888888"),
-                    "title": f"FY{y['fiscal_year']}: {n} at level {lvl}",
+                    "fill": _level(lvl)[1],
+                    "title": f"FY{y['fiscal_year']}: {n} at {_level(lvl)[0]}",
                 }
             )
             x += w
@@ -90,5 +96,5 @@ def wage_levels_chart(years: list[dict[str, Any]]) -> dict[str, Any] | None:
         "height": 12 + len(rows) * row_h,
         "bars": bars,
         "labels": [{"y": 6 + i * row_h + row_h / 2, "text": f"FY{y['fiscal_year']}"} for i, y in enumerate(rows)],
-        "legend": [{"name": f"Level {lvl}", "fill": LEVEL_COLOURS.get(lvl, "#888888")} for lvl in levels],
+        "legend": [{"name": _level(lvl)[0], "fill": _level(lvl)[1]} for lvl in levels],
     }

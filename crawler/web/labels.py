@@ -84,3 +84,8 @@ def number(value: Any) -> str:
 
 def words(code: str | None) -> str:
     return (code or "").replace("_", " ")
+
+
+def fein(value: str | None) -> str:
+    """FEINs as the IRS prints them: 12-3456789."""
+    return f"{value[:2]}-{value[2:]}" if value and len(value) == 9 and value.isdigit() else value or "\u2013"
