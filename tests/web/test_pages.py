@@ -81,3 +81,36 @@ def test_everything_shown_is_escaped(sqlite_url: str) -> None:
             assert "&lt;script&gt;" in body, path
         _, page, _ = fetch(server, f"/jobs/{pid}")
         assert "<p>Build models.</p>" in page  # the sanitised ad keeps its markup
+
+
+def test_jobagg_serve_answers_on_the_given_port(demo_sqlite: str) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler", "--db", demo_sqlite, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=5) as resp:
+                    assert resp.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "jobagg serve did not answer within 60 s"
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/?visa=green_card", timeout=10) as resp:
+            assert "Green card" in resp.read().decode()
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in err
