@@ -29,9 +29,9 @@ from crawler.web.query import (
     count_query,
     encode_cursor,
     joined,
-    listing_query,
     parse_filters,
     row_dict,
+    run_listing,
 )
 
 HERE = Path(__file__).parent
@@ -307,6 +307,31 @@ def _stats(engine: Engine) -> dict[str, Any]:
     }
 
 
+class SecurityHeaders:
+    """Adds the CSP and friends to every response (plain ASGI: no per-request task as in BaseHTTPMiddleware)."""
+
+    HEADERS = [
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+    ]
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(db_url: str | None = None) -> FastAPI:
     engine = dbmod.get_engine(db_url)
     app = FastAPI(
@@ -320,13 +345,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     env.globals.update(labels=labels)
     stylesheet = (HERE / "static" / "style.css").read_bytes()
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(FilterError)
     async def bad_filter(_request: Request, exc: FilterError) -> JSONResponse:
@@ -348,8 +367,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
         f = parse_filters(params, allowed_extra=PAGE_EXTRA)
         limit = _limit(params.get("limit"))
         with engine.connect() as conn:
-            rows = conn.execute(listing_query(f, limit, params.get("cursor") or None)).all()
-        items = [row_dict(r) for r in rows[:limit]]
+            rows = run_listing(conn, f, limit, params.get("cursor") or None)
+        items = rows[:limit]
         nxt = encode_cursor(items[-1]["posted_at"], items[-1]["posting_id"]) if len(rows) > limit else None
         body = {"items": items, "next_cursor": nxt, "filters": f.params()}
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
@@ -405,11 +424,11 @@ def create_app(db_url: str | None = None) -> FastAPI:
             f = parse_filters(params, allowed_extra=PAGE_EXTRA)
             limit = _limit(params.get("limit"))
             with engine.connect() as conn:
-                rows = conn.execute(listing_query(f, limit, params.get("cursor") or None)).all()
+                rows = run_listing(conn, f, limit, params.get("cursor") or None)
                 total = conn.scalar(count_query(f)) or 0
         except FilterError as exc:
             return page("error.html", 422, title="Bad filter", message=str(exc), filters=Filters())
-        items = [row_dict(r) for r in rows[:limit]]
+        items = rows[:limit]
         nxt = None
         if len(rows) > limit:
             nxt = {**f.params(), "cursor": encode_cursor(items[-1]["posted_at"], items[-1]["posting_id"])}
@@ -442,13 +461,13 @@ def create_app(db_url: str | None = None) -> FastAPI:
             return page("error.html", 404, title="Not found", message=f"No employer {employer_id}.", filters=Filters())
         f = Filters(employer_id=employer_id)
         with engine.connect() as conn:
-            rows = conn.execute(listing_query(f, 50)).all()
+            rows = run_listing(conn, f, 50)
         return page(
             "employer.html",
             e=detail,
             filings_chart=charts.filings_chart(detail["filings_by_fiscal_year"]),
             levels_chart=charts.wage_levels_chart(detail["filings_by_fiscal_year"]),
-            items=[row_dict(r) for r in rows[:50]],
+            items=rows[:50],
             filters=Filters(),
         )
 

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
-from sqlalchemy.sql import Alias
+from sqlalchemy import BindParameter, ColumnElement, Connection, Select, and_, bindparam, func, literal, or_, select
+from sqlalchemy.sql import Alias, visitors
 
 from crawler.models import Employer, Posting, PostingSponsorship
 
@@ -184,10 +184,6 @@ H1B: Alias = PostingSponsorship.__table__.alias("h1b")
 TAG_ALIAS = {"green_card": GC, "h1b": H1B}
 
 
-def _bool01(col: Any) -> ColumnElement[Any]:
-    return case((col.is_(True), 1), (col.is_(False), 0), else_=None)
-
-
 # The open_postings view's columns, in its order, over the tables.
 LISTING_COLUMNS: list[ColumnElement[Any]] = [
     P.c.id.label("posting_id"),
@@ -235,41 +231,47 @@ def joined(columns: list[Any]) -> Select[Any]:
     return select(*columns).select_from(src)
 
 
+def _b(name: str, value: Any) -> Any:
+    # Every value is a named bind parameter, so one compiled statement serves every request of the same shape.
+    return bindparam(f"f_{name}", value)
+
+
 def conditions(f: Filters, include_closed: bool = False) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if not include_closed:
         conds.append(P.c.closed_at.is_(None))
     if f.visa:
         tag_col = TAG_ALIAS[f.visa].c.tag
-        conds.append(tag_col == f.tag if f.tag else tag_col.in_(DEFAULT_TAGS))
+        conds.append(tag_col == _b("tag", f.tag) if f.tag else tag_col.in_(DEFAULT_TAGS))
     elif f.tag:
-        conds.append(or_(GC.c.tag == f.tag, H1B.c.tag == f.tag))
+        conds.append(or_(GC.c.tag == _b("tag", f.tag), H1B.c.tag == _b("tag", f.tag)))
     for name, col in (("role", P.c.role_family), ("seniority", P.c.seniority), ("remote", P.c.remote)):
         value = getattr(f, name)
         if value:
-            conds.append(col == value)
+            conds.append(col == _b(name, value))
     if f.country:
-        conds.append(P.c.country == f.country)
+        conds.append(P.c.country == _b("country", f.country))
     if f.region:
-        conds.append(func.lower(P.c.region) == f.region.lower())
+        conds.append(func.lower(P.c.region) == _b("region", f.region.lower()))
     if f.city:
-        conds.append(func.lower(P.c.city) == f.city.lower())
+        conds.append(func.lower(P.c.city) == _b("city", f.city.lower()))
     if f.place:
-        low = f.place.lower()
+        low = _b("place", f.place.lower())
         conds.append(or_(func.lower(P.c.city) == low, func.lower(P.c.region) == low, func.lower(P.c.country) == low))
     if f.employer:
-        conds.append(func.coalesce(E.c.name, P.c.employer_name).ilike(f"%{_escape_like(f.employer)}%", escape="\\"))
+        pattern = _b("employer", f"%{_escape_like(f.employer)}%")
+        conds.append(func.coalesce(E.c.name, P.c.employer_name).ilike(pattern, escape="\\"))
     if f.employer_id is not None:
-        conds.append(P.c.employer_id == f.employer_id)
+        conds.append(P.c.employer_id == _b("employer_id", f.employer_id))
     if f.ml is not None:
         conds.append(P.c.is_ml.is_(f.ml))
     if f.posted_since:
-        conds.append(P.c.posted_at >= f.posted_since)
+        conds.append(P.c.posted_at >= _b("posted_since", f.posted_since))
     if f.salary_at_least is not None:
-        conds.append(func.coalesce(P.c.salary_max, P.c.salary_min) >= f.salary_at_least)
+        conds.append(func.coalesce(P.c.salary_max, P.c.salary_min) >= _b("salary_at_least", f.salary_at_least))
     if f.q:
-        for word in f.q.split()[:8]:
-            pattern = f"%{_escape_like(word)}%"
+        for i, word in enumerate(f.q.split()[:8]):
+            pattern = _b(f"q{i}", f"%{_escape_like(word)}%")
             conds.append(
                 or_(
                     P.c.title.ilike(pattern, escape="\\"),
@@ -307,10 +309,11 @@ def decode_cursor(cursor: str) -> tuple[date | None, int]:
 def after_cursor(cursor: tuple[date | None, int]) -> ColumnElement[bool]:
     day, pid = cursor
     if day is None:
-        return and_(P.c.posted_at.is_(None), P.c.id < pid)
+        return and_(P.c.posted_at.is_(None), P.c.id < _b("cursor_id", pid))
+    day_param = _b("cursor_day", day)
     return or_(
-        P.c.posted_at < day,
-        and_(P.c.posted_at == day, P.c.id < pid),
+        P.c.posted_at < day_param,
+        and_(P.c.posted_at == day_param, P.c.id < _b("cursor_id", pid)),
         P.c.posted_at.is_(None),
     )
 
@@ -323,7 +326,87 @@ def listing_query(f: Filters, limit: int, cursor: str | None = None) -> Select[A
     conds = conditions(f)
     if cursor:
         conds.append(after_cursor(decode_cursor(cursor)))
-    return joined(LISTING_COLUMNS).where(*conds).order_by(*ORDER).limit(limit + 1)
+    return joined(LISTING_COLUMNS).where(*conds).order_by(*ORDER).limit(_b("limit", limit + 1))
+
+
+def _bind_values(stmt: Any) -> dict[str, Any]:
+    return {b.key: b.value for b in visitors.iterate(stmt) if isinstance(b, BindParameter) and b.key.startswith("f_")}
+
+
+_compiled: dict[tuple[Any, ...], Any] = {}
+
+
+def bind_values(f: Filters, cursor: tuple[date | None, int] | None = None) -> dict[str, Any]:
+    """The named values conditions() + after_cursor() bind, computed without building any SQL expression."""
+    v: dict[str, Any] = {}
+    if f.tag:
+        v["f_tag"] = f.tag
+    for name in ("role", "seniority", "remote", "country", "employer_id", "posted_since", "salary_at_least"):
+        value = getattr(f, name)
+        if value is not None and value != "":
+            v[f"f_{name}"] = value
+    for name in ("region", "city", "place"):
+        value = getattr(f, name)
+        if value:
+            v[f"f_{name}"] = value.lower()
+    if f.employer:
+        v["f_employer"] = f"%{_escape_like(f.employer)}%"
+    if f.q:
+        for i, word in enumerate(f.q.split()[:8]):
+            v[f"f_q{i}"] = f"%{_escape_like(word)}%"
+    if cursor is not None:
+        day, pid = cursor
+        v["f_cursor_id"] = pid
+        if day is not None:
+            v["f_cursor_day"] = day
+    return v
+
+
+_compiled: dict[tuple[Any, ...], Any] = {}
+
+
+def run_listing(conn: Connection, f: Filters, limit: int, cursor: str | None = None) -> list[dict[str, Any]]:
+    """listing_query's rows as row_dict()s, from a statement compiled once per dialect and filter shape.
+
+    Building and compiling the SELECT costs more than running it on an indexed table; the shape (which filters
+    are set, the visa, the ML flag, the cursor kind) fixes the SQL text, so only the values change per request.
+    """
+    position = decode_cursor(cursor) if cursor else None
+    values = bind_values(f, position)
+    values["f_limit"] = limit + 1
+    dialect = conn.dialect
+    key = (dialect.name, f.visa, f.tag is None, f.ml, frozenset(values))
+    compiled = _compiled.get(key)
+    if compiled is None:
+        stmt = listing_query(f, limit, cursor)
+        expected = {k for k in _bind_values(stmt)}
+        if expected != set(values):  # bind_values must mirror conditions(); a mismatch is a bug, caught here
+            raise AssertionError(f"listing binds {sorted(expected)} != {sorted(values)}")
+        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        if len(_compiled) > 512:  # shapes are few; a bound keeps a hostile client from growing it
+            _compiled.clear()
+        _compiled[key] = compiled
+    params = {**compiled.params, **values}
+    if compiled.positiontup is not None:
+        # qmark drivers (sqlite3): values in order, dates as the ISO text SQLite stores.
+        args: Any = tuple(
+            v.isoformat() if isinstance(v, date) else v for v in (params[name] for name in compiled.positiontup)
+        )
+    else:
+        args = params
+    cur = conn.exec_driver_sql(compiled.string, args).cursor
+    assert cur is not None
+    names = [d[0] for d in cur.description]
+    out = []
+    for raw in cur.fetchall():
+        row = dict(zip(names, raw, strict=True))
+        day = row["posted_at"]
+        if isinstance(day, date):
+            row["posted_at"] = day.isoformat()
+        if row["is_ml"] is not None:
+            row["is_ml"] = int(bool(row["is_ml"]))
+        out.append(row)
+    return out
 
 
 def count_query(f: Filters) -> Select[Any]:
