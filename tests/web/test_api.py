@@ -169,3 +169,12 @@ def test_atom_feed_for_a_filter(api: LiveServer) -> None:
     assert first.find("a:link", ns).get("href").endswith(f"/jobs/{listing['items'][0]['posting_id']}")
     assert "Green card: likely" in first.find("a:summary", ns).text
     assert get(api, "/feeds/postings.atom", tag="nope")[0] == 422
+
+
+def test_docs_list_every_filter() -> None:
+    from pathlib import Path
+
+    from crawler.web.query import FILTER_SPECS
+
+    doc = (Path(__file__).parents[2] / "docs" / "web.md").read_text(encoding="utf-8")
+    assert all(f"| `{name}` |" in doc for name in FILTER_SPECS)
