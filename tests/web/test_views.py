@@ -102,3 +102,29 @@ def test_database_doc_documents_every_view_column(demo_sqlite: str) -> None:
         cols, _ = _sqlite_rows(sqlite_path(demo_sqlite), view)
         for col in cols:
             assert f"| `{col}` |" in section, f"{view}.{col} undocumented"
+
+
+def test_migration_goes_down_and_up_and_later_table_rebuilds_keep_the_views(db_url: str) -> None:
+    """0006 downgrades cleanly; and a later batch migration that rebuilds postings (SQLite) keeps the views."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    engine = dbmod.get_engine(db_url)
+    cfg = dbmod.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    assert "open_postings" not in sa.inspect(engine).get_view_names()
+    dbmod.upgrade(engine)
+    assert {"open_postings", "employer_filings"} <= set(sa.inspect(engine).get_view_names())
+    # What a later migration does on SQLite (table rebuild), run the way env.py runs migrations.
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA legacy_alter_table=ON")
+        ops = Operations(MigrationContext.configure(conn, opts={"render_as_batch": True}))
+        with ops.batch_alter_table("postings", recreate="always" if conn.dialect.name == "sqlite" else "auto") as b:
+            b.add_column(sa.Column("later_column", sa.String(10)))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM open_postings").scalar() == 0
