@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from crawler import db as dbmod  # noqa: E402
-from crawler.models import Employer, Posting, PostingSponsorship  # noqa: E402
+from crawler.models import Employer, Posting, PostingSponsorship, utcnow  # noqa: E402
 from crawler.web.app import create_app  # noqa: E402
 from crawler.web.query import ROLE_FAMILIES, SENIORITIES, listing_query, parse_filters  # noqa: E402
 
@@ -57,6 +57,9 @@ def generate(db_url: str, n: int, console: Console, seed: int = 12) -> None:
     rng = random.Random(seed)
     engine = dbmod.get_engine(db_url)
     today = date.today()
+    now = utcnow()
+    days = [None, *(today - timedelta(days=d) for d in range(365))]
+    pays = [None, None, *range(90_000, 320_000, 10_000)]
     with engine.begin() as conn:
         emps = [{"name": f"Employer {i:05d} Inc"} for i in range(max(1, n // 100))]
         conn.execute(Employer.__table__.insert(), emps)
@@ -67,7 +70,7 @@ def generate(db_url: str, n: int, console: Console, seed: int = 12) -> None:
         rows, tags = [], []
         for i in range(lo, min(n, lo + batch)):
             city, region, country = rng.choice(PLACES)
-            lo_pay = rng.choice([None, None, *range(90_000, 320_000, 10_000)])
+            lo_pay = rng.choice(pays)
             title = rng.choice(TITLES)
             rows.append(
                 {
@@ -85,7 +88,7 @@ def generate(db_url: str, n: int, console: Console, seed: int = 12) -> None:
                     "country": country,
                     "remote": rng.choice(["remote", "hybrid", "onsite", None]),
                     "employment_type": "full_time",
-                    "posted_at": rng.choice([None, *(today - timedelta(days=d) for d in range(0, 365, 1))]),
+                    "posted_at": rng.choice(days),
                     "salary_min": lo_pay,
                     "salary_max": lo_pay + 60_000 if lo_pay else None,
                     "salary_currency": "USD" if lo_pay else None,
@@ -97,7 +100,7 @@ def generate(db_url: str, n: int, console: Console, seed: int = 12) -> None:
                     "sponsorship_statement": rng.choice(["offered", "refused", "not_mentioned", "not_mentioned"]),
                     "content_hash": "x",
                     # One posting in ten has closed: the listing must skip them.
-                    "closed_at": None if rng.random() > 0.1 else dbmod_now(),
+                    "closed_at": None if rng.random() > 0.1 else now,
                 }
             )
             for visa in ("green_card", "h1b"):
@@ -118,12 +121,6 @@ def generate(db_url: str, n: int, console: Console, seed: int = 12) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
     console.print(f"generated {n:,} postings, {2 * n:,} tags in {time.perf_counter() - start:.1f} s")
-
-
-def dbmod_now() -> Any:
-    from crawler.models import utcnow
-
-    return utcnow()
 
 
 async def asgi_get(app: Any, path: str, params: dict[str, str]) -> tuple[int, bytes]:
