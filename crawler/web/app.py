@@ -19,13 +19,14 @@ from crawler import db as dbmod
 from crawler.models import Board, CrawlRun, DolCase, DolEntity, Employer, EmployerMatch, Posting, PostingSponsorship
 from crawler.web import charts, labels
 from crawler.web.query import (
-    FILTER_NAMES,
     FILTER_SPECS,
     LISTING_COLUMNS,
     MAX_LIMIT,
+    ORDER,
     FilterError,
     Filters,
     P,
+    conditions,
     count_query,
     encode_cursor,
     joined,
@@ -96,6 +97,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def http_url(url: str | None) -> str:
+    """Only http(s) links leave the page: a crawled 'javascript:' or 'data:' URL becomes a dead '#'."""
+    return url if url and url.lower().startswith(("https://", "http://")) else "#"
 
 
 def _param_error(name: str, message: str) -> JSONResponse:
@@ -343,6 +349,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     )
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
     env.globals.update(labels=labels)
+    env.filters["http_url"] = http_url
     stylesheet = (HERE / "static" / "style.css").read_bytes()
 
     app.add_middleware(SecurityHeaders)
@@ -407,7 +414,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         f = parse_filters(request.query_params)
         cols = [*LISTING_COLUMNS, P.c.first_seen_at, P.c.changed_at]
         with engine.connect() as conn:
-            rows = conn.execute(joined(cols).where(*_conds(f)).order_by(*_order()).limit(50)).all()
+            rows = conn.execute(joined(cols).where(*conditions(f)).order_by(*ORDER).limit(50)).all()
         xml = atom_feed(f, rows, str(request.base_url).rstrip("/"), str(request.url))
         return Response(xml, media_type="application/atom+xml; charset=utf-8")
 
@@ -474,18 +481,6 @@ def create_app(db_url: str | None = None) -> FastAPI:
     return app
 
 
-def _conds(f: Filters) -> list[Any]:
-    from crawler.web.query import conditions
-
-    return conditions(f)
-
-
-def _order() -> tuple[Any, ...]:
-    from crawler.web.query import ORDER
-
-    return ORDER
-
-
 def jsonable_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
         {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
@@ -538,4 +533,4 @@ def _atom_time(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-__all__ = ["FILTER_NAMES", "create_app"]
+__all__ = ["create_app"]

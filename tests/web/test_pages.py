@@ -61,7 +61,7 @@ def test_everything_shown_is_escaped(sqlite_url: str) -> None:
         s.add(emp)
         s.flush()
         p = Posting(
-            ats="greenhouse", board="evil", source_id="1", url="https://example.com/1", title=f"ML {evil}",
+            ats="greenhouse", board="evil", source_id="1", url="javascript:alert(1)", title=f"ML {evil}",
             employer_id=emp.id, employer_name=emp.name, content_hash="x", posted_at=date(2026, 11, 1),
             description_html=f"<p>Build models.</p>{evil}", city=evil, sponsorship_sentence=evil,
         )  # fmt: skip
@@ -81,6 +81,7 @@ def test_everything_shown_is_escaped(sqlite_url: str) -> None:
             assert "&lt;script&gt;" in body, path
         _, page, _ = fetch(server, f"/jobs/{pid}")
         assert "<p>Build models.</p>" in page  # the sanitised ad keeps its markup
+        assert 'href="javascript:' not in page
 
 
 def test_jobagg_serve_answers_on_the_given_port(demo_sqlite: str) -> None:
