@@ -103,11 +103,16 @@ JOIN dol_entity_years y ON y.entity_id = d.id
 def upgrade() -> None:
     with op.batch_alter_table("posting_sponsorship") as batch_op:
         batch_op.add_column(sa.Column("reason", sa.String(length=300), nullable=True))
-        batch_op.create_index(
-            "ix_posting_sponsorship_posting_visa_tag", ["posting_id", "visa", "tag"], unique=False
+        batch_op.create_index("ix_posting_sponsorship_posting_visa_tag", ["posting_id", "visa", "tag"], unique=False)
+    # Listings read open postings newest first (undated last) and stop after a page: an index in exactly that
+    # order, over open postings only. SQLite sorts NULLs lowest (DESC puts them last) and has no NULLS LAST here.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE INDEX ix_postings_open_newest ON postings (posted_at DESC NULLS LAST, id DESC) "
+            "WHERE closed_at IS NULL"
         )
-    with op.batch_alter_table("postings") as batch_op:
-        batch_op.create_index("ix_postings_open_posted", ["closed_at", "posted_at", "id"], unique=False)
+    else:
+        op.execute("CREATE INDEX ix_postings_open_newest ON postings (posted_at DESC, id DESC) WHERE closed_at IS NULL")
     # Existing tags get their reason from the evidence they already store.
     conn = op.get_bind()
     ps = sa.table(
@@ -163,8 +168,7 @@ def downgrade() -> None:
     op.execute("DROP VIEW IF EXISTS open_postings")
     op.drop_table("alert_deliveries")
     op.drop_table("saved_searches")
-    with op.batch_alter_table("postings") as batch_op:
-        batch_op.drop_index("ix_postings_open_posted")
+    op.execute("DROP INDEX ix_postings_open_newest")
     with op.batch_alter_table("posting_sponsorship") as batch_op:
         batch_op.drop_index("ix_posting_sponsorship_posting_visa_tag")
         batch_op.drop_column("reason")
