@@ -165,7 +165,10 @@ def run(app: AppContext, roles: str, api_base: str | None, wide: bool) -> None:
     from crawler.cli.matching import match_and_tag_step
 
     match_and_tag_step(app.db_url, console)
-    if any(r.status != "finished" for r in results):
+    from crawler.cli.web import deliver_alerts_step
+
+    alerts_ok = deliver_alerts_step(app.db_url, console)
+    if any(r.status != "finished" for r in results) or not alerts_ok:
         raise SystemExit(1)
 
 

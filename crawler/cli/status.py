@@ -1,15 +1,6 @@
-"""`jobagg status` (health tables) and `jobagg export` (JSONL / CSV of stored postings)."""
+"""`jobagg status`: health tables (`jobagg export` lives in crawler/cli/web.py)."""
 
 from __future__ import annotations
-
-import csv
-import json
-import os
-import sys
-import tempfile
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -18,10 +9,8 @@ from sqlalchemy import case, func, select
 
 from crawler import db as dbmod
 from crawler.cli import AppContext, main, pass_app
-from crawler.items import CONTRACT_FIELDS
 from crawler.models import Board, CrawlRun, Posting, PostingSponsorship
 
-EXPORT_EXTRA = ("first_seen_at", "last_seen_at", "closed_at")
 TAGS = ("likely", "possible", "unlikely", "unknown")
 
 
@@ -95,86 +84,3 @@ def status(app: AppContext, runs: int) -> None:
         for visa, label in (("green_card", "green card (PERM)"), ("h1b", "H-1B (LCA, USCIS)")):
             tags.add_row(label, *(str(counts.get((visa, tag), 0)) for tag in TAGS))
         console.print(tags)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def export_rows(db_url: str, ml_only: bool, include_closed: bool, country: str | None) -> Any:
-    """Yield postings as dicts with the item field names, streaming from the database."""
-    with dbmod.session_scope(db_url) as session:
-        query = select(Posting).order_by(Posting.id)
-        if ml_only:
-            query = query.where(Posting.is_ml.is_(True))
-        if not include_closed:
-            query = query.where(Posting.closed_at.is_(None))
-        if country:
-            query = query.where(Posting.country == country.upper())
-        for posting in session.scalars(query.execution_options(yield_per=500)):
-            yield {name: _plain(getattr(posting, name)) for name in (*CONTRACT_FIELDS, *EXPORT_EXTRA)}
-
-
-EXPORT_COLUMNS = (*CONTRACT_FIELDS, *EXPORT_EXTRA)
-
-
-def _csv_cell(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, list | dict) else value
-
-
-def write_export(handle: Any, rows: Any, fmt: str) -> int:
-    """Write rows as JSONL or CSV (a header row even when there are no rows); returns the row count."""
-    count = 0
-    if fmt == "csv":
-        writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
-            count += 1
-        return count
-    for row in rows:
-        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        count += 1
-    return count
-
-
-@main.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default stdout).")
-@click.option("--ml-only", is_flag=True, help="Only postings classified as ML roles.")
-@click.option("--include-closed", is_flag=True, help="Also postings no longer listed.")
-@click.option("--country", default=None, help="Only this ISO country code (e.g. US).")
-@pass_app
-def export(
-    app: AppContext, fmt: str, out: Path | None, ml_only: bool, include_closed: bool, country: str | None
-) -> None:
-    """Export stored postings with the item field names.
-
-    With --out the file is written beside its destination and renamed over it only when complete, so a
-    failed export never leaves an empty or half file in place of the previous one.
-    """
-    if out is not None and not out.parent.is_dir():
-        raise click.BadParameter(f"directory {out.parent} does not exist", param_hint="--out")
-    if country is not None and not (len(country) == 2 and country.isalpha()):
-        raise click.BadParameter(f"{country!r} is not a two-letter ISO country code", param_hint="--country")
-    app.engine(create=False)
-    rows = export_rows(app.db_url, ml_only, include_closed, country)
-    if out is None:
-        write_export(sys.stdout, rows, fmt)
-        return
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write in {out.parent}: {exc.strerror}") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            count = write_export(handle, rows, fmt)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror}; the previous file is unchanged") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    Console(stderr=True).print(f"exported {count} postings to {out}")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -65,6 +66,20 @@ class Posting(Base):
     __table_args__ = (
         UniqueConstraint("ats", "board", "source_id"),
         Index("ix_postings_open_ml", "is_ml", "closed_at"),
+        # The listings' stable sort over open postings (newest posted first, undated last, then id): keyset pages
+        # read it in order and stop early. SQLite sorts NULLs lowest, so plain DESC already puts them last.
+        Index(
+            "ix_postings_open_newest",
+            text("posted_at DESC NULLS LAST"),
+            text("id DESC"),
+            postgresql_where=text("closed_at IS NULL"),
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_postings_open_newest",
+            text("posted_at DESC"),
+            text("id DESC"),
+            sqlite_where=text("closed_at IS NULL"),
+        ).ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
