@@ -48,7 +48,29 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
+    "crawler.monitors.BoardStatsCollector": 510,
+    "spidermon.contrib.scrapy.extensions.Spidermon": 520,
 }
+
+# Health checks after every spider run (crawler/monitors.py); results land in crawl_runs.monitors.
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.monitors.SpiderCloseMonitorSuite"]
+# A board's listing is compared with its median over this many earlier runs...
+JOBAGG_MONITOR_HISTORY_RUNS = 5
+# ...and has collapsed when below this share of it (boards that typically list fewer are not judged).
+JOBAGG_MONITOR_COLLAPSE_RATIO = 0.5
+JOBAGG_MONITOR_COLLAPSE_MIN_PREVIOUS = 10
+# Failed requests (no response after retries, or HTTP >= 400) and retries, per run and per board.
+JOBAGG_MONITOR_MAX_ERROR_RATE = 0.05
+JOBAGG_MONITOR_MAX_RETRY_RATE = 0.20
+JOBAGG_MONITOR_MIN_REQUESTS_FOR_RATES = 10
+# Share of items carrying each field, per run and per board (judged from this many items on).
+JOBAGG_MONITOR_MIN_COVERAGE = {"title": 1.0, "url": 1.0, "description": 0.9, "posted_at": 0.5}
+JOBAGG_MONITOR_MIN_ITEMS_FOR_COVERAGE = 10
+# Salary only where the platform publishes pay in a field; employers may still leave it empty, hence low floors.
+JOBAGG_MONITOR_SALARY_COVERAGE = {"ashby": 0.05, "lever": 0.05, "smartrecruiters": 0.05}
+# `jobagg status`: a board is stale when its last complete listing is older than this many crawl intervals.
+JOBAGG_STALE_AFTER_INTERVALS = 3.0
 
 FEED_EXPORT_ENCODING = "utf-8"
 # Contract fields first, then the raw values they were read from; `-s FEED_EXPORT_FIELDS=a,b` narrows an export.

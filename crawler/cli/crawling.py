@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from datetime import datetime
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import case, func, select
 
+from crawler import db as dbmod
 from crawler.cli import AppContext, main, pass_app
+from crawler.cli.progress import StepProgress
 from crawler.crawl import CrawlResult, run_crawls, select_boards
 
 
@@ -28,16 +33,13 @@ def crawl_with_progress(
         console.print("no registry boards to crawl" + (" (none is due)" if due else ""))
         return []
     n_boards = sum(len(b) for b in groups.values())
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} postings"),
-        TimeElapsedColumn(), console=console, transient=False,
-    ) as progress:  # fmt: skip
-        task = progress.add_task(f"crawling {n_boards} board(s) on {len(groups)} platform(s)", total=None)
+    with StepProgress(console, "crawl", total=n_boards, unit="boards") as progress:
 
-        def on_item(item: Any, **_: Any) -> None:
-            progress.advance(task)
+        def on_tick(counts: tuple[int, int, int]) -> None:
+            done, items, errors = counts
+            progress.update(done=done, items=items, errors=errors)
 
-        results = run_crawls(db_url, groups, spider_args=spider_args, settings=settings, on_item=on_item)
+        results = run_crawls(db_url, groups, spider_args=spider_args, settings=settings, on_tick=on_tick)
     console.print(crawl_table(results))
     return results
 
@@ -83,14 +85,101 @@ def spider_args(roles: str, api_base: str | None) -> dict[str, Any]:
 @crawl_options
 @pass_app
 def run(app: AppContext, roles: str, api_base: str | None) -> None:
-    """What a scheduler calls: crawl the boards that are due, then match employers and tag postings."""
-    console = Console()
-    results = crawl_with_progress(app.db_url, due=True, spider_args=spider_args(roles, api_base), console=console)
-    from crawler.cli.matching import match_and_tag_step
+    """What a scheduler calls: crawl the boards that are due, then match employers and tag postings.
 
-    match_and_tag_step(app.db_url, console)
-    if any(r.status != "finished" for r in results):
+    Exit status: 0 everything worked; 1 a crawl or the matching failed; 75 another run holds the lock
+    (nothing was done; try again later).
+    """
+    from crawler.runlock import EXIT_LOCKED, RunLocked, run_lock
+
+    console = Console()
+    try:
+        with run_lock(app.db_url):
+            ok = _run_locked(app.db_url, roles, api_base, console)
+    except RunLocked as exc:
+        click.echo(f"jobagg run: not started: {exc}", err=True)
+        raise SystemExit(EXIT_LOCKED) from None
+    if not ok:
         raise SystemExit(1)
+
+
+def _run_locked(db_url: str, roles: str, api_base: str | None, console: Console) -> bool:
+    from crawler.cli.matching import match_and_tag_step
+    from crawler.models import utcnow
+
+    started, t0 = utcnow(), time.perf_counter()
+    tags_before = tag_snapshot(db_url)
+    results = crawl_with_progress(db_url, due=True, spider_args=spider_args(roles, api_base), console=console)
+    match_error = None
+    try:
+        match_and_tag_step(db_url, console)
+    except Exception as exc:  # the summary and the exit status must still tell the scheduler
+        logging.getLogger("jobagg.run").exception("matching failed")
+        match_error = f"{type(exc).__name__}: {exc}"
+    summary = run_summary(db_url, results, started, tags_before, time.perf_counter() - t0, match_error)
+    console.print(summary_table(summary))
+    return summary["ok"]
+
+
+def tag_snapshot(db_url: str) -> dict[tuple[int, str], str]:
+    from crawler.models import PostingSponsorship
+
+    with dbmod.session_scope(db_url) as session:
+        rows = session.execute(select(PostingSponsorship.posting_id, PostingSponsorship.visa, PostingSponsorship.tag))
+        return {(pid, visa): tag for pid, visa, tag in rows}
+
+
+def run_summary(
+    db_url: str,
+    results: list[CrawlResult],
+    started: datetime,
+    tags_before: dict[tuple[int, str], str],
+    seconds: float,
+    match_error: str | None = None,
+) -> dict[str, Any]:
+    """What one `jobagg run` did, counted from the database (postings by their timestamps since `started`)."""
+    from crawler.models import Posting
+
+    with dbmod.session_scope(db_url) as session:
+        new, changed, closed = session.execute(
+            select(
+                func.coalesce(func.sum(case((Posting.first_seen_at >= started, 1), else_=0)), 0),
+                func.coalesce(
+                    func.sum(case(((Posting.changed_at >= started) & (Posting.first_seen_at < started), 1), else_=0)), 0
+                ),
+                func.coalesce(func.sum(case((Posting.closed_at >= started, 1), else_=0)), 0),
+            )
+        ).one()
+    tags_after = tag_snapshot(db_url)
+    tags_changed = sum(1 for key, tag in tags_after.items() if tags_before.get(key) != tag)
+    failed_runs = [r.spider for r in results if r.status != "finished"]
+    return {
+        "boards_ok": sum(r.count("ok") for r in results),
+        "boards_dead": sum(r.count("dead") for r in results),
+        "boards_failed": sum(r.count("error") for r in results),
+        "postings_new": int(new),
+        "postings_changed": int(changed),
+        "postings_closed": int(closed),
+        "tags_changed": tags_changed,
+        "seconds": round(seconds, 1),
+        "failed": failed_runs + (["match"] if match_error else []),
+        "ok": not failed_runs and match_error is None,
+    }
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    table = Table(title="jobagg run: " + ("ok" if summary["ok"] else "FAILED: " + ", ".join(summary["failed"])))
+    table.add_column("boards ok / dead / failed")
+    table.add_column("postings new / changed / closed")
+    table.add_column("tags changed", justify="right")
+    table.add_column("time", justify="right")
+    table.add_row(
+        f"{summary['boards_ok']} / {summary['boards_dead']} / {summary['boards_failed']}",
+        f"{summary['postings_new']} / {summary['postings_changed']} / {summary['postings_closed']}",
+        str(summary["tags_changed"]),
+        f"{summary['seconds']:.1f} s",
+    )
+    return table
 
 
 @main.command("demo")
