@@ -153,7 +153,8 @@ def assess(
     )
     items = sum(c.items for c in counts.values())
     coverage = {
-        name: round(rate(sum(c.fields[name] for c in counts.values()), items), 3) for name in t.coverage_for(platform)
+        name: round(rate(sum(c.fields.get(name, 0) for c in counts.values()), items), 3)
+        for name in t.coverage_for(platform)
     }
     out = Assessment(
         finish_reason,
@@ -184,9 +185,9 @@ def assess(
                 out.findings["retry_rate"][token] = f"{c.retries} of {c.requests} requests were retries"
         if c.items >= t.min_items_for_coverage:
             low = [
-                f"{name} {rate(c.fields[name], c.items):.0%} < {minimum:.0%}"
+                f"{name} {rate(c.fields.get(name, 0), c.items):.0%} < {minimum:.0%}"
                 for name, minimum in t.coverage_for(platform).items()
-                if rate(c.fields[name], c.items) < minimum
+                if rate(c.fields.get(name, 0), c.items) < minimum
             ]
             if low:
                 out.findings["coverage"][token] = ", ".join(low)
