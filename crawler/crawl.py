@@ -73,6 +73,9 @@ def crawl_settings(db_url: str, overrides: dict[str, Any] | None = None) -> Sett
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
+    if settings.get("JOBAGG_REDIS_URL"):
+        # Shared boards across workers (crawler/scheduler.py), also when the URL came from `-s`.
+        settings.set("SCHEDULER", "crawler.scheduler.BoardScheduler", priority="cmdline")
     return settings
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from crawler.items import CONTRACT_FIELDS, EXTRA_FIELD, RAW_FIELDS
 
 BOT_NAME = "jobagg"
@@ -82,3 +84,14 @@ JOBAGG_STORE_BATCH_SIZE = 500
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"
+
+# Scale-out (docs/scaling.md): with a Redis URL, boards are shared by every worker through scrapy-redis.
+JOBAGG_REDIS_URL: str | None = os.environ.get("JOBAGG_REDIS_URL") or None
+# Keys are `<prefix>:<spider>:...`; one prefix per deployment (or per test) sharing a Redis server.
+JOBAGG_REDIS_PREFIX = os.environ.get("JOBAGG_REDIS_PREFIX") or "jobagg"
+# A worker silent this long is taken for dead and its boards are crawled again by another.
+JOBAGG_REDIS_LEASE_SECONDS = int(os.environ.get("JOBAGG_REDIS_LEASE_SECONDS") or 60)
+# How long a board, once seeded, is not seeded again (one scheduling round; keep it below the crawl interval).
+JOBAGG_REDIS_ROUND_SECONDS = int(os.environ.get("JOBAGG_REDIS_ROUND_SECONDS") or 6 * 3600)
+if JOBAGG_REDIS_URL:
+    SCHEDULER = "crawler.scheduler.BoardScheduler"

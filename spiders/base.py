@@ -6,7 +6,7 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import scrapy
 from scrapy import signals
@@ -138,10 +138,24 @@ class AtsSpider(scrapy.Spider):
     # --- crawling ------------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        shared = bool(self.settings.get("JOBAGG_REDIS_URL"))
         for board in self.boards():
-            self.board_states[board.token] = BoardState()
-            for request in self.board_requests(board):
+            if shared:
+                # Workers share whole boards; the one that takes this seed reads the board (crawler/scheduler.py).
+                yield self.board_seed(board)
+                continue
+            for request in self.open_board(board):
                 yield request
+
+    def open_board(self, board: BoardRef) -> Iterable[scrapy.Request]:
+        """Start reading a board: its state, then its first request(s)."""
+        self.board_states[board.token] = BoardState()
+        return self.board_requests(board)
+
+    def board_seed(self, board: BoardRef) -> scrapy.Request:
+        """A placeholder the shared scheduler hands to one worker; it is never downloaded."""
+        url = f"https://jobagg.invalid/{self.name}/board?token={quote(board.token, safe='')}"
+        return scrapy.Request(url, meta={"jobagg_board_seed": True}, cb_kwargs={"board": board})
 
     def board_requests(self, board: BoardRef) -> Iterable[scrapy.Request]:
         raise NotImplementedError

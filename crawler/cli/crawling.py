@@ -56,7 +56,19 @@ def crawl_table(results: list[CrawlResult]) -> Table:
     return table
 
 
+def _parse_set(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, sep, setting = value.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {value!r}")
+        out[name] = setting
+    return out
+
+
 def crawl_options(func: Any) -> Any:
+    func = click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", callback=_parse_set,
+                        help="Override a Scrapy setting for this crawl (repeatable).")(func)  # fmt: skip
     func = click.option("--roles", type=click.Choice(["ml", "all"]), default="ml", show_default=True,
                         help="Keep ML roles only (decided from the title) or every posting.")(func)  # fmt: skip
     func = click.option("--api-base", default=None, metavar="URL",
@@ -70,9 +82,18 @@ def crawl_options(func: Any) -> Any:
 @click.option("--due", is_flag=True, help="Only boards whose crawl interval has passed.")
 @crawl_options
 @pass_app
-def crawl(app: AppContext, ats: str | None, board: str | None, due: bool, roles: str, api_base: str | None) -> None:
+def crawl(
+    app: AppContext,
+    ats: str | None,
+    board: str | None,
+    due: bool,
+    roles: str,
+    api_base: str | None,
+    overrides: dict[str, str],
+) -> None:
     """Crawl registry boards into the database."""
-    results = crawl_with_progress(app.db_url, ats, board, due, spider_args=spider_args(roles, api_base))
+    args = spider_args(roles, api_base)
+    results = crawl_with_progress(app.db_url, ats, board, due, spider_args=args, settings=overrides)
     if any(r.status != "finished" for r in results):
         raise SystemExit(1)
 
@@ -84,7 +105,7 @@ def spider_args(roles: str, api_base: str | None) -> dict[str, Any]:
 @main.command("run")
 @crawl_options
 @pass_app
-def run(app: AppContext, roles: str, api_base: str | None) -> None:
+def run(app: AppContext, roles: str, api_base: str | None, overrides: dict[str, str]) -> None:
     """What a scheduler calls: crawl the boards that are due, then match employers and tag postings.
 
     Exit status: 0 everything worked; 1 a crawl or the matching failed; 75 another run holds the lock
@@ -95,7 +116,7 @@ def run(app: AppContext, roles: str, api_base: str | None) -> None:
     console = Console()
     try:
         with run_lock(app.db_url):
-            ok = _run_locked(app.db_url, roles, api_base, console)
+            ok = _run_locked(app.db_url, roles, api_base, overrides, console)
     except RunLocked as exc:
         click.echo(f"jobagg run: not started: {exc}", err=True)
         raise SystemExit(EXIT_LOCKED) from None
@@ -103,13 +124,14 @@ def run(app: AppContext, roles: str, api_base: str | None) -> None:
         raise SystemExit(1)
 
 
-def _run_locked(db_url: str, roles: str, api_base: str | None, console: Console) -> bool:
+def _run_locked(db_url: str, roles: str, api_base: str | None, overrides: dict[str, str], console: Console) -> bool:
     from crawler.cli.matching import match_and_tag_step
     from crawler.models import utcnow
 
     started, t0 = utcnow(), time.perf_counter()
     tags_before = tag_snapshot(db_url)
-    results = crawl_with_progress(db_url, due=True, spider_args=spider_args(roles, api_base), console=console)
+    args = spider_args(roles, api_base)
+    results = crawl_with_progress(db_url, due=True, spider_args=args, settings=overrides, console=console)
     match_error = None
     try:
         match_and_tag_step(db_url, console)
