@@ -9,6 +9,7 @@ Thresholds are settings (`JOBAGG_MONITOR_*`, see crawler/settings.py).
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from typing import Any, Self
 from scrapy import signals
 from scrapy.crawler import Crawler
 from spidermon import Monitor, MonitorSuite, monitors
+from spidermon.contrib.scrapy.extensions import Spidermon
+from spidermon.contrib.scrapy.runners import SpiderMonitorResult, SpiderMonitorRunner
 from spidermon.core.actions import Action
 from sqlalchemy import select, update
 
@@ -72,7 +75,8 @@ class BoardStatsCollector:
     def response_received(self, response: Any, request: Any, spider: Any) -> None:
         if (token := _token(request)) is not None:
             self.boards[token].responses += 1
-            self.boards[token].http_errors += response.status >= 400
+            # A 404/410 listing is a dead board (reported as such), not a failing crawl.
+            self.boards[token].http_errors += response.status >= 500 or response.status == 429
 
     def item_scraped(self, item: Any, response: Any, spider: Any) -> None:
         token = item.get("board")
@@ -149,7 +153,9 @@ def assess(
     """Pure: findings from this run's numbers and each board's listing sizes in earlier runs (newest first)."""
     requests = stats.get("downloader/request_count", 0)
     failed = stats.get("downloader/exception_count", 0) + sum(
-        v for k, v in stats.items() if k.startswith("downloader/response_status_count/") and k[-3:] >= "400"
+        v
+        for k, v in stats.items()
+        if k.startswith("downloader/response_status_count/") and (k[-3:] >= "500" or k[-3:] == "429")
     )
     items = sum(c.items for c in counts.values())
     coverage = {
@@ -236,8 +242,13 @@ def _listing(findings: dict[str, str], limit: int = 10) -> str:
     return shown + (f"; and {more} more" if more > 0 else "")
 
 
+class JobaggMonitor(Monitor):
+    # The check's own message is the whole reason (no "True is not false :" prefix).
+    longMessage = False
+
+
 @monitors.name("Run")
-class RunMonitor(Monitor):
+class RunMonitor(JobaggMonitor):
     @monitors.name("finish reason")
     def test_finish_reason(self) -> None:
         reason = assessment_for(self.data).finish_reason
@@ -267,7 +278,7 @@ class RunMonitor(Monitor):
 
 
 @monitors.name("Boards")
-class BoardMonitor(Monitor):
+class BoardMonitor(JobaggMonitor):
     def _check(self, kind: str, what: str) -> None:
         found = assessment_for(self.data).findings.get(kind) or {}
         self.assertFalse(found, msg=f"{len(found)} board(s) {what}: {_listing(found)}")
@@ -293,6 +304,12 @@ class BoardMonitor(Monitor):
         self._check("coverage", "had low field coverage")
 
 
+def failure_reason(outcome: Any) -> str | None:
+    """A failed check's message (the last line of its traceback, without the exception's name)."""
+    last = (str(outcome.error or "").strip().splitlines() or [""])[-1]
+    return last.removeprefix("AssertionError: ") or None
+
+
 class StoreMonitorResults(Action):
     """Writes every check's outcome and the per-board findings to the run's `crawl_runs.monitors`."""
 
@@ -303,9 +320,10 @@ class StoreMonitorResults(Action):
         recorder = crawler.get_extension(CrawlRunRecorder)
         checks = {}
         for outcome in self.result.monitor_results:
-            # A failure's reason is the assertion message; an error's is the last line of its traceback.
-            error = (str(outcome.error or "").strip().splitlines() or [None])[-1]
-            checks[outcome.item.full_name] = {"status": outcome.status, "reason": outcome.reason or error}
+            checks[outcome.item.full_name] = {
+                "status": outcome.status,
+                "reason": outcome.reason or failure_reason(outcome),
+            }
         failed = [name for name, c in checks.items() if c["status"] in ("FAIL", "ERROR")]
         report = {"passed": not failed, "failed": failed, "checks": checks, **assessment_for(self.data).as_json()}
         crawler.stats.set_value("jobagg/monitors/failed", len(failed))
@@ -318,3 +336,28 @@ class StoreMonitorResults(Action):
 class SpiderCloseMonitorSuite(MonitorSuite):
     monitors = [RunMonitor, BoardMonitor]
     monitors_finished_actions = [StoreMonitorResults]
+
+
+class QuietResult(SpiderMonitorResult):
+    """Failed checks as one warning line each: a failing board is news for `jobagg status`, not a traceback."""
+
+    def write_errors(self) -> None:
+        for status in self.step.error_statuses:
+            for outcome in self.step.items_for_status(status):
+                self.log(
+                    f"{outcome.status}: {outcome.item.full_name}: {failure_reason(outcome)}", level=logging.WARNING
+                )
+
+
+class QuietRunner(SpiderMonitorRunner):
+    def create_result(self) -> QuietResult:
+        return QuietResult(self.spider)
+
+
+class JobaggSpidermon(Spidermon):
+    """Spidermon with one log line per failed check (its stock report logs each failure's traceback as an ERROR)."""
+
+    def _run_suites(self, spider: Any, suites: list[Any]) -> None:
+        data = self._generate_data_for_spider(spider)
+        for suite in suites:
+            QuietRunner(spider=spider).run(suite, **data)

@@ -51,7 +51,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
     "crawler.monitors.BoardStatsCollector": 510,
-    "spidermon.contrib.scrapy.extensions.Spidermon": 520,
+    "crawler.monitors.JobaggSpidermon": 520,
 }
 
 # Health checks after every spider run (crawler/monitors.py); results land in crawl_runs.monitors.
