@@ -113,6 +113,22 @@ def test_progress_is_log_lines_when_not_a_terminal(sqlite_url: str, tmp_path: Pa
     lines = [line for line in out.stderr.splitlines() if "jobagg.progress" in line]
     assert any("start step=crawl boards_done=0 boards_total=4" in line for line in lines), out.stderr
     assert any("done step=crawl boards_done=4 boards_total=4 items=12 errors=0" in line for line in lines), lines
+    for step, done in (("reclassify", "postings_done=12 postings_total=12"), ("match", "steps_done=1 steps_total=1")):
+        out = jobagg("--db", sqlite_url, step, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert f"done step={step} {done} items=12 errors=0" in out.stderr, out.stderr
+
+
+def test_progress_is_a_bar_on_a_terminal(sqlite_url: str, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    registry = write_boards(corpus, [("greenhouse", f"b{i}", 2) for i in range(3)])
+    assert jobagg("--db", sqlite_url, "boards", "import", str(registry)).returncode == 0
+    with serve(corpus) as srv:
+        out = jobagg("--db", sqlite_url, "crawl", "--roles", "all", "--api-base", srv.base_url, cwd=tmp_path,
+                     env={"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"})  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "3/3" in out.stdout and "6 items" in out.stdout and "0 errors" in out.stdout
+    assert "jobagg.progress" not in out.stderr  # the bar replaces the log lines
 
 
 def _thresholds(**changes: object) -> Thresholds:
