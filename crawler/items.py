@@ -53,7 +53,7 @@ RAW_FIELDS: tuple[str, ...] = (
 
 # Bookkeeping between pipelines, never exported: the hash of what the spider sent, and (when that is exactly
 # what was stored last time) the stored posting's id, so normalising and reading can be skipped.
-INTERNAL_FIELDS: tuple[str, ...] = ("raw_hash", "unchanged_id")
+INTERNAL_FIELDS: tuple[str, ...] = ("raw_hash", "unchanged_id", "listing_unchanged")
 
 # Platform values with no field of their own (e.g. Greenhouse metadata), stored as JSON in `postings.extra`.
 EXTRA_FIELD = "extra"

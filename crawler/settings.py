@@ -85,6 +85,10 @@ JOBAGG_STORE_BATCH_SIZE = 500
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"
 
+# Incremental re-crawls: a callable (ats, board token, database URL) -> {source_id: listing hash}; a listed posting
+# whose listing entry hashes the same as when it was stored needs no detail request. None turns it off.
+JOBAGG_LISTING_HASHES: str | None = "crawler.incremental.listing_hashes"
+
 # Scale-out (docs/scaling.md): with a Redis URL, boards are shared by every worker through scrapy-redis.
 JOBAGG_REDIS_URL: str | None = os.environ.get("JOBAGG_REDIS_URL") or None
 # Keys are `<prefix>:<spider>:...`; one prefix per deployment (or per test) sharing a Redis server.

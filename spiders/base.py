@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -11,6 +13,7 @@ from urllib.parse import quote, urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.http import Response
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 from crawler.items import JobPostingItem
@@ -73,6 +76,8 @@ class AtsSpider(scrapy.Spider):
     api_origin_eu: ClassVar[str | None] = None
     board_format: ClassVar[str]
     board_format_help: ClassVar[str] = ""
+    # Listing-entry fields left out of the listing hash because they change while the posting does not.
+    listing_volatile: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -98,6 +103,7 @@ class AtsSpider(scrapy.Spider):
         if board is not None:
             self.check_token(board)
         self.board_states: dict[str, BoardState] = {}
+        self._known_listings: dict[str, dict[str, str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AtsSpider:
@@ -197,6 +203,27 @@ class AtsSpider(scrapy.Spider):
         state.skipped_by_role += 1
         self.crawler.stats.inc_value("jobagg/roles/skipped")
         return False
+
+    def listing_digest(self, entry: Any) -> str:
+        """A hash of a posting's listing entry, without the fields that change on their own (`listing_volatile`)."""
+        payload = (
+            {k: v for k, v in entry.items() if k not in self.listing_volatile} if isinstance(entry, dict) else entry
+        )
+        return hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+    def unchanged_since_stored(self, board: BoardRef, source_id: str, entry: Any) -> JobPostingItem | None:
+        """A 'still listed, unchanged' item when the entry hashes as stored (storage only touches it), else None.
+
+        Known hashes come from the callable named by JOBAGG_LISTING_HASHES, loaded once per board."""
+        if board.token not in self._known_listings:
+            loader = self.settings.get("JOBAGG_LISTING_HASHES")
+            self._known_listings[board.token] = (
+                load_object(loader)(self.name, board.token, self.settings.get("JOBAGG_DATABASE_URL")) if loader else {}
+            )
+        if self._known_listings[board.token].get(source_id) != self.listing_digest(entry):
+            return None
+        self.crawler.stats.inc_value("jobagg/incremental/unchanged")
+        return JobPostingItem(ats=self.name, board=board.token, source_id=source_id, listing_unchanged=True)
 
     def posting(self, board: BoardRef, raw: Any, **fields: Any) -> JobPostingItem | None:
         """Build an item for a posting and pass it through the tenant hook."""

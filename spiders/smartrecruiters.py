@@ -92,6 +92,9 @@ class SmartrecruitersSpider(AtsSpider):
                 continue
             if not self.listed(board, str(entry["id"]), str(entry.get("name") or "")):
                 continue
+            if (unchanged := self.unchanged_since_stored(board, str(entry["id"]), entry)) is not None:
+                yield unchanged
+                continue
             yield scrapy.Request(
                 self.url(board, f"/v1/companies/{board.token}/postings/{entry['id']}"),
                 callback=self.parse_detail,
@@ -124,6 +127,7 @@ class SmartrecruitersSpider(AtsSpider):
             "function": (posting.get("function") or {}).get("label"),
             "industry": (posting.get("industry") or {}).get("label"),
             "language": (posting.get("language") or {}).get("code"),
+            "listing_hash": self.listing_digest(entry),
         }
         return self.posting(
             board,

@@ -81,6 +81,8 @@ class WorkdaySpider(AtsSpider):
     page_size: ClassVar[int] = 20
     # Results one search can page through; past this the search is split by a facet.
     result_cap: ClassVar[int] = 2000
+    # "Posted 3 Days Ago" changes every day while the posting does not.
+    listing_volatile = ("postedOn",)
 
     def __init__(
         self, *args: Any, page_size: int | str | None = None, result_cap: int | str | None = None, **kwargs: Any
@@ -173,6 +175,9 @@ class WorkdaySpider(AtsSpider):
             seen.add(source_id)
             if not self.listed(board, source_id, str(entry.get("title") or "")):
                 continue
+            if (unchanged := self.unchanged_since_stored(board, source_id, entry)) is not None:
+                yield unchanged
+                continue
             m = self.parts(board)
             yield scrapy.Request(
                 self.url(board, f"/wday/cxs/{m['tenant']}/{m['site']}{path}"),
@@ -213,6 +218,7 @@ class WorkdaySpider(AtsSpider):
             "country": (info.get("country") or {}).get("descriptor"),
             "time_type": info.get("timeType"),
             "job_posting_id": info.get("jobPostingId"),
+            "listing_hash": self.listing_digest(entry),
         }
         return self.posting(
             board,
