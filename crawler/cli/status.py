@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any
+
 import click
 from rich.console import Console
 from rich.table import Table
@@ -14,14 +17,86 @@ from crawler.models import Board, CrawlRun, Posting, PostingSponsorship
 TAGS = ("likely", "possible", "unlikely", "unknown")
 
 
+# Exit status of `jobagg status` when a board or a run needs someone to look at it.
+EXIT_NEEDS_ATTENTION = 3
+
+
+def attention(session: Any, now: datetime, stale_after_intervals: float) -> dict[str, list[dict[str, Any]]]:
+    """Boards failing, boards whose listing collapsed in their platform's latest run, stale boards, failed monitors."""
+    out: dict[str, list[dict[str, Any]]] = {"failing": [], "collapsed": [], "stale": [], "monitors": []}
+    for board in session.scalars(select(Board).where(Board.active).order_by(Board.ats, Board.token)):
+        if board.last_status == "error":
+            out["failing"].append({"board": board, "why": board.last_error or "error"})
+        # A board never crawled is new, not stale; a dead board is reported as dead, not stale.
+        since = board.last_ok_at or (board.created_at if board.last_crawled_at else None)
+        limit = timedelta(hours=board.crawl_interval_hours * stale_after_intervals)
+        if since is not None and board.last_status != "dead" and now - since > limit:
+            age = (now - since).total_seconds() / 3600
+            out["stale"].append({"board": board, "why": f"no complete listing for {age:.0f} h"})
+    latest = (
+        select(CrawlRun.spider, func.max(CrawlRun.id).label("id"))
+        .where(CrawlRun.finished_at.is_not(None))
+        .group_by(CrawlRun.spider)
+        .subquery()
+    )
+    for run in session.scalars(select(CrawlRun).join(latest, CrawlRun.id == latest.c.id).order_by(CrawlRun.spider)):
+        report = run.monitors or {}
+        for token, findings in (report.get("boards") or {}).items():
+            if "collapsed" in findings:
+                board = session.scalar(select(Board).where(Board.ats == run.spider, Board.token == token))
+                out["collapsed"].append(
+                    {"board": board, "ats": run.spider, "token": token, "why": findings["collapsed"]}
+                )
+        if report and not report.get("passed", True):
+            reasons = [
+                f"{name}: {(report['checks'].get(name) or {}).get('reason')}" for name in report.get("failed", [])
+            ]
+            out["monitors"].append({"run": run, "why": "; ".join(reasons)})
+    return out
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "never"
+
+
+def attention_table(found: dict[str, list[dict[str, Any]]], limit: int) -> Table:
+    table = Table(title="Needs attention")
+    for col in ("what", "platform", "board", "last success", "why"):
+        table.add_column(col)
+    for kind, label in (("failing", "failing"), ("collapsed", "count collapsed"), ("stale", "stale")):
+        rows = found[kind]
+        for entry in rows[:limit]:
+            board = entry.get("board")
+            ats = board.ats if board is not None else entry.get("ats", "")
+            token = board.token if board is not None else entry.get("token", "")
+            table.add_row(label, ats, token, _when(board.last_ok_at if board is not None else None), entry["why"])
+        if len(rows) > limit:
+            table.add_row(label, "", f"... and {len(rows) - limit} more", "", "")
+    for entry in found["monitors"]:
+        run = entry["run"]
+        table.add_row("monitors failed", run.spider, f"run {run.id}", _when(run.finished_at), entry["why"])
+    return table
+
+
 @main.command("status")
 @click.option("--runs", default=8, show_default=True, type=click.IntRange(min=0), help="How many recent runs to show.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Boards shown per kind of problem."
+)
 @pass_app
-def status(app: AppContext, runs: int) -> None:
-    """Health: boards by platform and last status, recent runs, posting counts."""
+def status(app: AppContext, runs: int, limit: int) -> None:
+    """Health: boards by platform, what needs attention, recent runs, posting counts.
+
+    Exits 3 when a board is failing, stale or listed far fewer postings than usual, or a run's monitors failed.
+    """
+    from crawler.crawl import project_settings
+    from crawler.models import utcnow
+
     console = Console()
     app.engine(create=False)
+    stale_after = project_settings().getfloat("JOBAGG_STALE_AFTER_INTERVALS")
     with dbmod.session_scope(app.db_url) as session:
+        found = attention(session, utcnow(), stale_after)
         boards = Table(title="Boards by platform")
         for col in ("platform", "boards", "ok", "dead", "error", "skipped", "never", "open postings"):
             boards.add_column(col, justify="left" if col == "platform" else "right")
@@ -84,3 +159,9 @@ def status(app: AppContext, runs: int) -> None:
         for visa, label in (("green_card", "green card (PERM)"), ("h1b", "H-1B (LCA, USCIS)")):
             tags.add_row(label, *(str(counts.get((visa, tag), 0)) for tag in TAGS))
         console.print(tags)
+        if any(found.values()):
+            console.print(attention_table(found, limit))
+            counts = ", ".join(f"{len(v)} {k}" for k, v in found.items() if v)
+            console.print(f"needs attention: {counts}")
+            raise SystemExit(EXIT_NEEDS_ATTENTION)
+        console.print("nothing needs attention")

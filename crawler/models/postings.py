@@ -54,6 +54,8 @@ class Board(Base):
     last_status: Mapped[str | None] = mapped_column(String(20))
     last_error: Mapped[str | None] = mapped_column(Text)
     open_postings: Mapped[int | None] = mapped_column(Integer)
+    # When the board's listing was last read in full; `jobagg status` calls a board stale from this.
+    last_ok_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     employer: Mapped[Employer | None] = relationship(back_populates="boards")
@@ -155,6 +157,8 @@ class CrawlRun(Base):
     # board token -> ok | dead | error, with the reason for anything but ok
     boards: Mapped[dict[str, Any] | None]
     stats: Mapped[dict[str, Any] | None]
+    # Spidermon health checks of this run: passed, each check's outcome, and per-board findings.
+    monitors: Mapped[dict[str, Any] | None]
 
 
 def get_or_create_employer(session: Session, name: str) -> Employer:

@@ -159,8 +159,7 @@ def test_webhook_is_never_printed_in_full(sqlite_url: str, hook: Hook) -> None:
 
 def test_jobagg_run_posts_new_matches(sqlite_url: str, hook: Hook) -> None:
     """What a scheduler calls: crawl, match and tag, then each saved search's new matches go out once."""
-    from crawler.localserver import BUNDLED_CORPUS, serve
-
+    from crawler.offline.server import BUNDLED_CORPUS, serve
     from matching.demo import sample_files
 
     assert jobagg("--db", sqlite_url, "boards", "import", str(BUNDLED_CORPUS / "boards.csv")).returncode == 0
