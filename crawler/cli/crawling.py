@@ -30,7 +30,12 @@ def crawl_with_progress(
     settings: dict[str, Any] | None = None,
     console: Console | None = None,
     wide: bool = False,
+    empty_ok: bool = False,
 ) -> list[CrawlResult]:
+    """Crawl the selected registry boards with progress and a summary table.
+
+    No board to crawl is an error for an explicit selection; `empty_ok` (what `jobagg run` passes) makes an empty
+    registry one line instead, so matching and alerts still run."""
     from crawler.crawl import crawl_table, failure_lines, run_crawls, select_boards
 
     console = console or Console()
@@ -38,6 +43,9 @@ def crawl_with_progress(
     if not groups:
         if due and registry_has_boards(db_url, ats):
             console.print("no registry boards to crawl (none is due)")
+            return []
+        if empty_ok and ats is None and board is None:
+            console.print(nothing_to_crawl(db_url, ats, board))
             return []
         raise click.ClickException(nothing_to_crawl(db_url, ats, board))
     n_boards = sum(len(b) for b in groups.values())
@@ -209,7 +217,9 @@ def _run_locked(
     started, t0 = utcnow(), time.perf_counter()
     tags_before = tag_snapshot(db_url)
     args = spider_args(roles, api_base)
-    results = crawl_with_progress(db_url, due=True, spider_args=args, settings=overrides, console=console, wide=wide)
+    results = crawl_with_progress(
+        db_url, due=True, spider_args=args, settings=overrides, console=console, wide=wide, empty_ok=True
+    )
     match_error = None
     try:
         match_and_tag_step(db_url, console)
@@ -261,6 +271,7 @@ def run_summary(
         "boards_ok": sum(r.count("ok") for r in results),
         "boards_dead": sum(r.count("dead") for r in results),
         "boards_failed": sum(r.count("error") for r in results),
+        "boards_skipped": sum(r.count("skipped") for r in results),
         "postings_new": int(new),
         "postings_changed": int(changed),
         "postings_closed": int(closed),
@@ -273,12 +284,12 @@ def run_summary(
 
 def summary_table(summary: dict[str, Any]) -> Table:
     table = Table(title="jobagg run: " + ("ok" if summary["ok"] else "FAILED: " + ", ".join(summary["failed"])))
-    table.add_column("boards ok / dead / failed")
+    table.add_column("boards ok / dead / failed / skipped")
     table.add_column("postings new / changed / closed")
     table.add_column("tags changed", justify="right")
     table.add_column("time", justify="right")
     table.add_row(
-        f"{summary['boards_ok']} / {summary['boards_dead']} / {summary['boards_failed']}",
+        f"{summary['boards_ok']} / {summary['boards_dead']} / {summary['boards_failed']} / {summary['boards_skipped']}",
         f"{summary['postings_new']} / {summary['postings_changed']} / {summary['postings_closed']}",
         str(summary["tags_changed"]),
         f"{summary['seconds']:.1f} s",
