@@ -37,6 +37,8 @@ def demo_pg() -> Iterator[str]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test?options=-csearch_path%3D{schema}"
     try:
+        # Migrations are explicit: only a new SQLite file is created at the latest schema on first use.
+        dbmod.upgrade(dbmod.make_engine(url))
         run_demo(url)
         yield url
     finally:

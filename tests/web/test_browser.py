@@ -79,7 +79,7 @@ def test_find_green_card_likely_roles_open_one_and_its_employer(
     assert 0 < shown == total == page.locator("li.posting").count()
     badges = page.locator("li.posting .badge.tag-likely")
     assert badges.count() >= shown and "Green card: likely" in badges.first.inner_text()
-    assert "certified PERM filings" in page.locator("li.posting .evidence").first.inner_text()
+    assert "certified PERM cases" in page.locator("li.posting .evidence").first.inner_text()
     # Nothing wider than the phone screen: no sideways scrolling on the listing.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(tmp_path / "2-filtered.png"), full_page=True)
