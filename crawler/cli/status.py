@@ -23,6 +23,7 @@ from crawler.models import Board, CrawlRun, Posting, PostingSponsorship
 
 EXPORT_EXTRA = ("first_seen_at", "last_seen_at", "closed_at")
 TAGS = ("likely", "possible", "unlikely", "unknown")
+FAILING_SHOWN = 20
 
 
 @main.command("status")
@@ -51,6 +52,24 @@ def status(app: AppContext, runs: int) -> None:
         for row in rows:
             boards.add_row(*(str(v) for v in row))
         console.print(boards)
+
+        # What failed, as the operator must see it: which board, since when, and the reason the crawl recorded.
+        failing = session.execute(
+            select(Board.ats, Board.token, Board.last_crawled_at, Board.last_error)
+            .where(Board.last_status == "error")
+            .order_by(Board.last_crawled_at.desc(), Board.ats, Board.token)
+            .limit(FAILING_SHOWN + 1)
+        ).all()
+        if failing:
+            errors = Table(title="Boards in error (last crawl)")
+            for col in ("platform", "board", "crawled", "reason"):
+                errors.add_column(col, no_wrap=col != "reason", overflow="fold")
+            for ats, token, crawled, reason in failing[:FAILING_SHOWN]:
+                when = crawled.strftime("%Y-%m-%d %H:%M") if crawled else "-"
+                errors.add_row(ats, token, when, reason or "no reason recorded")
+            console.print(errors)
+            if len(failing) > FAILING_SHOWN:
+                console.print("more boards in error: jobagg boards list --status error")
 
         recent = Table(title=f"Last {runs} crawl runs")
         for col in ("run", "platform", "board", "started", "seconds", "status", "postings", "errors", "closed"):
