@@ -6,7 +6,10 @@ JOBAGG_DB_IN_THREAD=False) - a first full crawl into a fresh SQLite file and a r
 into that same file (what a daily scheduled crawl mostly is). Target: the full pipeline with the database work
 in a worker thread keeps >= 50 % of the bare-Scrapy rate; the exit status is 1 when it does not.
 
-    python bench/pipeline.py [--postings 5000] [--rounds 3]
+    python bench/pipeline.py [--postings 5000] [--rounds 3] [--postgres URL]
+
+With --postgres (e.g. postgresql://postgres@127.0.0.1:5432/test) the full crawls write to PostgreSQL instead,
+each first crawl into a fresh schema (dropped at the end).
 """
 
 from __future__ import annotations
@@ -18,18 +21,21 @@ import random
 import statistics
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from scrapy.crawler import Crawler, CrawlerRunner
 from scrapy.utils.reactor import install_reactor
+from sqlalchemy import text
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from crawler import db as dbmod  # noqa: E402
 from crawler.crawl import crawl_settings  # noqa: E402
 from crawler.offline.server import serve  # noqa: E402
 from spiders.greenhouse import GreenhouseSpider  # noqa: E402
@@ -73,8 +79,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postings", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--postgres", metavar="URL", help="write to this PostgreSQL database instead of SQLite")
     args = parser.parse_args()
     console = Console()
+    run_tag = uuid.uuid4().hex[:8]
     work = Path(tempfile.mkdtemp(prefix="jobagg-bench-"))
     (work / "corpus" / "greenhouse").mkdir(parents=True)
     board = make_board(args.postings)
@@ -90,6 +98,21 @@ def main() -> None:
         install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
         from twisted.internet import reactor
 
+        databases: dict[str, str] = {}  # name -> URL; a re-crawl writes where its round's first crawl did
+        admin = dbmod.make_engine(args.postgres) if args.postgres else None
+
+        def database(name: str) -> str:
+            if name not in databases:
+                if admin is None:
+                    databases[name] = f"sqlite:///{work / f'{name}.db'}"
+                else:
+                    schema = f"jobagg_bench_{run_tag}_{name}"
+                    with admin.begin() as conn:
+                        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+                    url = admin.url.render_as_string(hide_password=False)
+                    databases[name] = f"{url}?options=-csearch_path%3D{schema}"
+            return databases[name]
+
         runner = CrawlerRunner(crawl_settings(f"sqlite:///{work / 'warm.db'}", base))
 
         def crawler_for(kind: str, n: int) -> Crawler:
@@ -97,7 +120,7 @@ def main() -> None:
                 extra = {"ITEM_PIPELINES": {}, "EXTENSIONS": {"crawler.extensions.CrawlRunRecorder": None}}
                 return Crawler(GreenhouseSpider, crawl_settings(f"sqlite:///{work / 'bare.db'}", {**base, **extra}))
             mode = kind.split("/")[1]
-            db = f"sqlite:///{work / f'full-{mode}-{n}.db'}"
+            db = database(f"full_{mode}_{n}".replace("-", "m"))
             return Crawler(GreenhouseSpider, crawl_settings(db, {**base, "JOBAGG_DB_IN_THREAD": modes[mode]}))
 
         @defer.inlineCallbacks
@@ -124,13 +147,20 @@ def main() -> None:
 
         reactor.callWhenRunning(lambda: rounds().addBoth(stop))  # type: ignore[attr-defined]
         reactor.run()  # type: ignore[attr-defined]
+        if admin is not None:
+            dbmod.dispose_all()
+            with admin.begin() as conn:
+                for url in databases.values():
+                    conn.execute(text(f'DROP SCHEMA "{url.rsplit("%3D", 1)[1]}" CASCADE'))
 
     bare = statistics.median(rates["bare"])
-    table = Table(title=f"Pipeline benchmark: {args.postings} postings ({size_mb:.1f} MB), median of {args.rounds}")
+    store = "PostgreSQL" if args.postgres else "SQLite"
+    title = f"Pipeline benchmark: {args.postings} postings ({size_mb:.1f} MB) into {store}, median of {args.rounds}"
+    table = Table(title=title)
     for col in ("crawl", "items/s", "ratio to bare (target >= 0.50)"):
         table.add_column(col, justify="left" if col == "crawl" else "right")
     table.add_row("bare Scrapy (no pipelines, no run recorder)", f"{bare:,.0f}", "1.00")
-    labels = {"first": "first crawl (fresh SQLite)", "recrawl": "re-crawl"}
+    labels = {"first": f"first crawl (fresh {store})", "recrawl": "re-crawl"}
     where = {"thread": "database work in a worker thread", "reactor": "database work on the reactor (old)"}
     ratios: dict[str, float] = {}
     for kind in kinds[1:]:

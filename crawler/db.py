@@ -145,6 +145,8 @@ def explain_open_failure(engine: Engine, exc: sqlalchemy.exc.OperationalError) -
             )
         elif not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.R_OK | os.W_OK)):
             reason += f": no permission to read and write {path} and its directory"
+        else:
+            reason += f": SQLite cannot create or write files in {parent} (is it a local, writable filesystem?)"
     return DatabaseError(f"database {shown_url(engine.url)} failed: {reason}")
 
 

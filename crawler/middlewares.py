@@ -157,7 +157,11 @@ class HostFailFastMiddleware:
         if host.down:
             tried = request.url in host.failed
             self.crawler.stats.inc_value("jobagg/fail_fast/" + ("not_retried" if tried else "skipped"))
-            raise HostUnreachable(f"{name} unreachable ({host.error}) for its first {len(host.failed)} URLs", tried)
+            if tried:
+                reason = f"{host.error} at {request.url}, not retried: {name} given up"
+            else:
+                reason = f"{name} unreachable ({host.error}) for its first {len(host.failed)} URLs"
+            raise HostUnreachable(reason, tried)
 
     def process_response(self, request: Request, response: Response) -> Response:
         self._host(request)[1].reached = True

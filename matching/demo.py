@@ -39,7 +39,12 @@ def run(db_url: str) -> list[tuple[str, str]]:
     mark_samples(db_url)
     rows: list[tuple[str, str]] = []
     for s in summaries:
-        rows.append((f"DOL file {Path(s.path).name}", f"{s.layout}: {s.inserted} loaded, {s.blank_rows} blank rows"))
+        if s.already_loaded:
+            rows.append((f"DOL file {Path(s.path).name}", f"{s.layout}: already loaded (same content)"))
+        else:
+            rows.append(
+                (f"DOL file {Path(s.path).name}", f"{s.layout}: {s.inserted} loaded, {s.blank_rows} blank rows")
+            )
     with dbmod.session_scope(db_url) as session:
         stats = match_and_tag(session)
         cases = session.scalar(select(func.count()).select_from(DolCase)) or 0

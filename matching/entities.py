@@ -7,15 +7,15 @@ otherwise it forms a name-keyed entity. Two FEINs are never merged, however alik
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from rapidfuzz import fuzz
 from rich.progress import Progress
-from sqlalchemy import select, text
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, func, select, text
 from sqlalchemy.orm import Session
 
 from crawler.models import (
@@ -28,7 +28,7 @@ from crawler.models import (
     utcnow,
 )
 from matching import values as v
-from matching.bulk import delete_ids, diff_rows, insert_rows, update_rows
+from matching.bulk import copy_tuples, delete_ids, diff_rows, insert_rows, update_rows
 from matching.normalize import blocking_tokens, clean_name, core_key, full_key, legal_key, split_dba
 
 OWNER_SHARE = 0.9
@@ -41,62 +41,34 @@ IN_CHUNK = 900
 
 @dataclass
 class _Acc:
-    """Everything accumulated for one entity while scanning filings."""
+    """What is gathered for one entity in Python: bounded by its names and states, never by its filings."""
 
     fein: str | None
     names: Counter[tuple[str, str]] = field(default_factory=Counter)
     states: Counter[str] = field(default_factory=Counter)
-    years: dict[int, dict[str, Any]] = field(default_factory=dict)
     perm: int = 0
     lca: int = 0
     lca_h1b: int = 0
     lca_secondary: int = 0
     uscis: int = 0
-    samples: dict[str, list[tuple[date, str]]] = field(default_factory=lambda: {"perm": [], "lca": []})
-
-    def year(self, fy: int) -> dict[str, Any]:
-        y = self.years.get(fy)
-        if y is None:
-            y = self.years[fy] = {
-                "perm_certified": 0,
-                "perm_certified_expired": 0,
-                "perm_denied": 0,
-                "perm_withdrawn": 0,
-                "perm_ml": 0,
-                "perm_ml_certified": 0,
-                "perm_wage_min": None,
-                "perm_wage_max": None,
-                "perm_wage_levels": None,
-                "perm_latest_decision": None,
-                "lca_certified": 0,
-                "lca_denied": 0,
-                "lca_withdrawn": 0,
-                "lca_ml_certified": 0,
-                "lca_secondary": 0,
-                "lca_latest_decision": None,
-                "uscis_initial_approval": None,
-                "uscis_initial_denial": None,
-                "uscis_continuing_approval": None,
-                "uscis_continuing_denial": None,
-            }
-        return y
+    samples: dict[str, list[str]] = field(default_factory=dict)
 
 
 # Which FEINs file under a name: (fein, count) while there is only one (the common case), else a Counter.
 _Feins = tuple[str, int] | Counter[str]
 
 
-def _bump(table: dict[Any, _Feins], key: Any, fein: str) -> None:
+def _bump(table: dict[Any, _Feins], key: Any, fein: str, n: int = 1) -> None:
     cur = table.get(key)
     if cur is None:
-        table[key] = (fein, 1)
+        table[key] = (fein, n)
     elif isinstance(cur, tuple):
         if cur[0] == fein:
-            table[key] = (fein, cur[1] + 1)
+            table[key] = (fein, cur[1] + n)
         else:
-            table[key] = Counter({cur[0]: cur[1], fein: 1})
+            table[key] = Counter({cur[0]: cur[1], fein: n})
     else:
-        cur[fein] += 1
+        cur[fein] += n
 
 
 def _owner(feins: _Feins | None) -> str | None:
@@ -107,14 +79,6 @@ def _owner(feins: _Feins | None) -> str | None:
         return feins[0]
     (top, n), total = feins.most_common(1)[0], sum(feins.values())
     return top if n / total >= OWNER_SHARE else None
-
-
-def _later(a: date | None, b: date | None) -> date | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return max(a, b)
 
 
 @dataclass
@@ -128,55 +92,173 @@ class BuildSummary:
     seconds: float
 
 
-def build_entities(session: Session, progress: Progress | None = None) -> BuildSummary:
-    """Rebuild dol_entities and their names and yearly aggregates from all stored filings.
+# Temporary tables of the build; names unlikely to meet anything of the user's.
+EMAP = "jobagg_build_emap"
+YEARS = "jobagg_build_years"
+HUB = "jobagg_build_hub"
+YEAR_COLS = (
+    "perm_certified",
+    "perm_certified_expired",
+    "perm_denied",
+    "perm_withdrawn",
+    "perm_ml",
+    "perm_ml_certified",
+    "perm_wage_min",
+    "perm_wage_max",
+    "perm_wage_levels",
+    "perm_latest_decision",
+    "lca_certified",
+    "lca_denied",
+    "lca_withdrawn",
+    "lca_ml_certified",
+    "lca_secondary",
+    "lca_latest_decision",
+    "uscis_initial_approval",
+    "uscis_initial_denial",
+    "uscis_continuing_approval",
+    "uscis_continuing_denial",
+)
+HUB_COLS = YEAR_COLS[-4:]
+_H1B = "UPPER(REPLACE(COALESCE(visa_class, 'H-1B'), ' ', '')) IN ('H-1B', 'H1B')"
 
-    Idempotent down to the row: entities are reconciled by key, so unchanged ones keep their ids and built_at.
+
+def _annual_sql() -> str:
+    """matching.values.annual() in SQL: the offered wage as a yearly amount, rounded to cents."""
+    whens = " ".join(f"WHEN '{unit}' THEN {factor!r}" for unit, factor in v._UNIT_FACTORS.items())
+    factor = f"(CASE COALESCE(wage_unit, 'year') {whens} ELSE 1.0 END)"
+    return f"CAST(ROUND(CAST(wage_from * {factor} AS NUMERIC), 2) AS DOUBLE PRECISION)"
+
+
+def _year_select() -> str:
+    """Per entity and fiscal year, everything dol_entity_years says about PERM and LCA, as one GROUP BY."""
+    perm, lca = "kind = 'perm'", f"kind = 'lca' AND {_H1B}"
+    cert = "status IN ('certified', 'certified_expired')"
+
+    def n(cond: str) -> str:
+        return f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"
+
+    wage = f"CASE WHEN {perm} AND {cert} AND wage_from > 0 THEN {_annual_sql()} END"
+    cols = [
+        n(f"{perm} AND status = 'certified'"),
+        n(f"{perm} AND status = 'certified_expired'"),
+        n(f"{perm} AND status = 'denied'"),
+        n(f"{perm} AND status IN ('withdrawn', 'certified_withdrawn')"),
+        n(f"{perm} AND is_ml"),
+        n(f"{perm} AND is_ml AND {cert}"),
+        f"MIN({wage})",
+        f"MAX({wage})",
+        "NULL",
+        f"MAX(CASE WHEN {perm} THEN decision_date END)",
+        n(f"{lca} AND status = 'certified'"),
+        n(f"{lca} AND status = 'denied'"),
+        n(f"{lca} AND status IN ('withdrawn', 'certified_withdrawn')"),
+        n(f"{lca} AND status = 'certified' AND is_ml"),
+        n(f"{lca} AND secondary_entity"),
+        f"MAX(CASE WHEN {lca} THEN decision_date END)",
+        "NULL",
+        "NULL",
+        "NULL",
+        "NULL",
+        n(lca),
+    ]
+    return (
+        f"SELECT entity_id, fiscal_year, {', '.join(cols)} FROM dol_cases "
+        "WHERE entity_id IS NOT NULL AND fiscal_year IS NOT NULL GROUP BY entity_id, fiscal_year"
+    )
+
+
+def _temp_tables() -> tuple[Table, Table, Table]:
+    md = MetaData()
+    y = DolEntityYear.__table__.c
+    emap = Table(
+        EMAP,
+        md,
+        Column("employer_name", String(300)),
+        Column("fein", String(9)),
+        Column("state", String(40)),
+        Column("entity_id", Integer),
+        prefixes=["TEMPORARY"],
+    )
+    years = Table(
+        YEARS,
+        md,
+        Column("entity_id", Integer),
+        Column("fiscal_year", Integer),
+        # Kept as JSON text here, compared and copied as text: PostgreSQL's json type has no equality.
+        *(Column(c, Text if c == "perm_wage_levels" else y[c].type) for c in YEAR_COLS),
+        Column("lca_h1b", Integer),
+        prefixes=["TEMPORARY"],
+    )
+    hub = Table(
+        HUB,
+        md,
+        Column("entity_id", Integer),
+        Column("fiscal_year", Integer),
+        *(Column(c, Integer) for c in HUB_COLS),
+        prefixes=["TEMPORARY"],
+    )
+    return emap, years, hub
+
+
+def _executemany(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
+    """Plain tuples straight to the driver, in batches (no per-row SQLAlchemy work)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        copy_tuples(conn, table.name, [c.name for c in table.columns], rows)
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(c.name for c in table.columns)
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(table.columns))})"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for i in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[i : i + BATCH])
+    finally:
+        cursor.close()
+
+
+def build_entities(session: Session, progress: Progress | None = None) -> BuildSummary:
+    """Rebuild dol_entities, their names and yearly aggregates from all stored filings; set dol_cases.entity_id.
+
+    Filings are never loaded into memory: the database groups them (by name, FEIN, state; then by entity and
+    fiscal year), so memory follows the number of distinct employers. Idempotent down to the row: entities
+    are reconciled by key, so unchanged ones keep their ids and built_at, and unchanged cases are not written.
     """
     started = time.perf_counter()
-    task = progress.add_task("building employer entities", total=4) if progress else None
+    steps = 6
+    task = progress.add_task("building employer entities", total=steps) if progress else None
 
-    def step() -> None:
+    def step(what: str) -> None:
         if progress is not None and task is not None:
-            progress.advance(task)
+            progress.update(task, advance=1, description=f"employer entities: {what}")
 
+    conn = session.connection()
+    pg = conn.dialect.name == "postgresql"
+    distinct = "IS DISTINCT FROM" if pg else "IS NOT"
     c = DolCase.__table__.c
-    rows = session.execute(
-        select(
-            c.kind,
-            c.case_number,
-            c.fein,
-            c.employer_name,
-            c.trade_name,
-            c.state,
-            c.fiscal_year,
-            c.status,
-            c.visa_class,
-            c.is_ml,
-            c.decision_date,
-            c.wage_from,
-            c.wage_unit,
-            c.wage_level,
-            c.secondary_entity,
-        ).order_by(c.kind, c.case_number)
+    # Pass 1: every distinct filer spelling with its FEIN, state, kind and trade name, counted by the database.
+    groups = conn.execute(
+        select(c.employer_name, c.fein, c.state, c.kind, c.trade_name, func.count()).group_by(
+            c.employer_name, c.fein, c.state, c.kind, c.trade_name
+        )
     ).all()
-    # Pass 1: which FEIN files under which name (and name + state)? Two keys: with and without legal suffix.
+    cases = sum(g[5] for g in groups)
+    step("grouped filings")
+    # One spelling per name from here on, so every normalisation cache hits.
+    spelled: dict[str, tuple[str, tuple[str, str]]] = {}
+    for name in {g[0] for g in groups}:
+        vname = " ".join(name.upper().split())
+        spelled[name] = (vname, ("F" + full_key(vname), "L" + legal_key(vname)))
+    # Which FEIN files under which name (and name + state)? Two keys: with and without legal suffix.
     by_key: dict[str, _Feins] = {}
     by_key_state: dict[tuple[str, str], _Feins] = {}
-    keys: list[tuple[str, str]] = []
-    variants: list[str] = []
-    for r in rows:
-        # One spelling per name from here on, so every normalisation cache hits.
-        vname = " ".join(r.employer_name.upper().split())
-        variants.append(vname)
-        pair = ("F" + full_key(vname), "L" + legal_key(vname))
-        keys.append(pair)
-        if r.fein:
-            for k in pair:
-                _bump(by_key, k, r.fein)
-                if r.state:
-                    _bump(by_key_state, (k, r.state), r.fein)
-    step()
+    for name, fein, state, _kind, _trade, n in groups:
+        if fein:
+            for k in spelled[name][1]:
+                _bump(by_key, k, fein, n)
+                if state:
+                    _bump(by_key_state, (k, state), fein, n)
 
     accs: dict[str, _Acc] = {}
     backfilled = 0
@@ -190,84 +272,168 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
                 return _owner(by_key[k])
         return None
 
-    def entity_for(fein: str | None, pair: tuple[str, str], state: str | None) -> str:
+    def entity_for(fein: str | None, pair: tuple[str, str], state: str | None, n: int = 1) -> str:
         nonlocal backfilled
         if fein:
             key = f"fein:{fein}"
         else:
             owner = owner_of(pair, state)
             if owner:
-                backfilled += 1
+                backfilled += n
                 key = f"fein:{owner}"
             else:
                 key = f"name:{pair[1][1:]}"
+        key = key[:320]
         if key not in accs:
             accs[key] = _Acc(key[5:] if key.startswith("fein:") else None)
         return key
 
-    # Pass 2: PERM and LCA cases.
-    for r, pair, vname in zip(rows, keys, variants, strict=True):
+    # Pass 2: each spelling's entity, names, states and counts.
+    emap: dict[tuple[str, str, str], str] = {}
+    for name, fein, state, kind, trade_name, n in groups:
+        vname, pair = spelled[name]
         lk = pair[1][1:]
-        acc = accs[entity_for(r.fein, pair, r.state)]
+        mkey = (name, fein or "", state or "")
+        key = emap.get(mkey)
+        if key is None:
+            key = emap[mkey] = entity_for(fein, pair, state, n)
+        elif not fein and key.startswith("fein:"):
+            backfilled += n
+        acc = accs[key]
         _legal, dba = split_dba(vname)
-        acc.names[(vname, r.kind)] += 1
-        for trade in (r.trade_name, dba):
+        acc.names[(vname, kind)] += n
+        for trade in (trade_name, dba):
             if trade and clean_name(trade) and legal_key(trade) != lk:
-                acc.names[(" ".join(trade.upper().split()), "trade")] += 1
-        if r.state:
-            acc.states[r.state] += 1
-        if r.decision_date:
-            acc.samples[r.kind].append((r.decision_date, r.case_number))
-        if r.kind == "perm":
-            acc.perm += 1
+                acc.names[(" ".join(trade.upper().split()), "trade")] += n
+        if state:
+            acc.states[state] += n
+        if kind == "perm":
+            acc.perm += n
         else:
-            acc.lca += 1
-        if r.fiscal_year is None:
-            continue
-        y = acc.year(r.fiscal_year)
-        status = r.status
-        if r.kind == "perm":
-            if status == "certified_withdrawn":
-                status = "withdrawn"
-            if status in ("certified", "certified_expired", "denied", "withdrawn"):
-                y[f"perm_{status}"] += 1
-            if r.is_ml:
-                y["perm_ml"] += 1
-                if status in ("certified", "certified_expired"):
-                    y["perm_ml_certified"] += 1
-            wage = v.annual(r.wage_from, r.wage_unit)
-            if wage is not None and status in ("certified", "certified_expired"):
-                y["perm_wage_min"] = wage if y["perm_wage_min"] is None else min(y["perm_wage_min"], wage)
-                y["perm_wage_max"] = wage if y["perm_wage_max"] is None else max(y["perm_wage_max"], wage)
-            if r.wage_level:
-                levels = y["perm_wage_levels"] = y["perm_wage_levels"] or {}
-                levels[r.wage_level] = levels.get(r.wage_level, 0) + 1
-            y["perm_latest_decision"] = _later(y["perm_latest_decision"], r.decision_date)
-        else:
-            # Only H-1B counts for H-1B tags; E-3 and H-1B1 LCAs are other visas.
-            if (r.visa_class or "H-1B").upper().replace(" ", "") not in ("H-1B", "H1B"):
-                continue
-            acc.lca_h1b += 1
-            if r.secondary_entity:
-                acc.lca_secondary += 1
-                y["lca_secondary"] += 1
-            if status == "certified":
-                y["lca_certified"] += 1
-                if r.is_ml:
-                    y["lca_ml_certified"] += 1
-            elif status == "denied":
-                y["lca_denied"] += 1
-            elif status in ("withdrawn", "certified_withdrawn"):
-                y["lca_withdrawn"] += 1
-            y["lca_latest_decision"] = _later(y["lca_latest_decision"], r.decision_date)
-    step()
+            acc.lca += n
+    del groups
+    step("assigned filings to entities")
 
     # Pass 3: USCIS hub rows attach by FEIN last four + similar name, else by clear name ownership.
-    fein_names: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    hub_years, hub_rows = _attach_hub(session, accs, entity_for)
+    step("attached USCIS hub rows")
+
+    # Entity ids: stored keys keep theirs; new keys get ids in key order after the highest in use.
+    ent_t = DolEntity.__table__
+    have_ents = {r["key"]: dict(r) for r in conn.execute(select(ent_t)).mappings()}
+    next_id = max((r["id"] for r in have_ents.values()), default=0) + 1
+    ids: dict[str, int] = {}
+    for key in sorted(accs):
+        if key in have_ents:
+            ids[key] = have_ents[key]["id"]
+        else:
+            ids[key], next_id = next_id, next_id + 1
+
+    emap_t, years_t, hub_t = _temp_tables()
+    for t in (emap_t, years_t, hub_t):
+        t.create(conn)
+    _executemany(conn, emap_t, [(*mk, ids[key]) for mk, key in emap.items()])
+    del emap
+    conn.execute(text(f"CREATE INDEX {EMAP}_k ON {EMAP} (employer_name, fein, state)"))
+    # Only cases whose entity changed are written: a rebuild over the same filings writes no case.
+    conn.execute(
+        text(
+            f"UPDATE dol_cases SET entity_id = m.entity_id FROM {EMAP} m "
+            "WHERE m.employer_name = dol_cases.employer_name AND m.fein = COALESCE(dol_cases.fein, '') "
+            f"AND m.state = COALESCE(dol_cases.state, '') AND dol_cases.entity_id {distinct} m.entity_id"
+        )
+    )
+    step("linked filings to entities")
+
+    # Yearly aggregates, computed by the database into a temporary table, then reconciled in place.
+    ycols = ", ".join(YEAR_COLS)
+    conn.execute(text(f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) {_year_select()}"))
+    _executemany(conn, hub_t, [(ids[key], fy, *vals) for (key, fy), vals in sorted(hub_years.items())])
+    hub_sets = ", ".join(f"{col} = h.{col}" for col in HUB_COLS)
+    hub_match = f"h.entity_id = {YEARS}.entity_id AND h.fiscal_year = {YEARS}.fiscal_year"
+    conn.execute(text(f"UPDATE {YEARS} SET {hub_sets} FROM {HUB} h WHERE {hub_match}"))
+    zeros = ", ".join(
+        "NULL" if col.endswith(("_min", "_max", "_levels", "_decision")) else "0" for col in YEAR_COLS[:-4]
+    )
+    conn.execute(
+        text(
+            f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) "
+            f"SELECT h.entity_id, h.fiscal_year, {zeros}, {', '.join('h.' + col for col in HUB_COLS)}, 0 "
+            f"FROM {HUB} h WHERE NOT EXISTS (SELECT 1 FROM {YEARS} y "
+            "WHERE y.entity_id = h.entity_id AND y.fiscal_year = h.fiscal_year)"
+        )
+    )
+    levels: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    lv = conn.execute(
+        select(c.entity_id, c.fiscal_year, c.wage_level, func.count())
+        .where(c.kind == "perm", c.wage_level.is_not(None), c.wage_level != "", c.fiscal_year.is_not(None))
+        .where(c.entity_id.is_not(None))
+        .group_by(c.entity_id, c.fiscal_year, c.wage_level)
+    )
+    for eid, fy, level, n in lv:
+        levels[(eid, fy)][level] = n
+    if levels:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            # Sorted keys, so the stored JSON text is the same whatever order the cases came in.
+            cursor.executemany(
+                f"UPDATE {YEARS} SET perm_wage_levels = {mark} WHERE entity_id = {mark} AND fiscal_year = {mark}",
+                [(json.dumps(dict(sorted(lv.items()))), eid, fy) for (eid, fy), lv in sorted(levels.items())],
+            )
+        finally:
+            cursor.close()
+    del levels
+    conn.execute(text(f"CREATE INDEX {YEARS}_k ON {YEARS} (entity_id, fiscal_year)"))
+    step("aggregated fiscal years")
+
+    by_id = {i: key for key, i in ids.items()}
+    for eid, h1b, secondary in conn.execute(
+        text(f"SELECT entity_id, SUM(lca_h1b), SUM(lca_secondary) FROM {YEARS} GROUP BY entity_id")
+    ):
+        acc = accs[by_id[eid]]
+        acc.lca_h1b, acc.lca_secondary = int(h1b or 0), int(secondary or 0)
+    # A few recent case numbers per entity and kind, so a person can look the filings up.
+    samples = conn.execute(
+        text(
+            "SELECT entity_id, kind, case_number FROM (SELECT entity_id, kind, case_number, ROW_NUMBER() OVER "
+            "(PARTITION BY entity_id, kind ORDER BY decision_date DESC, case_number DESC) AS rn FROM dol_cases "
+            "WHERE decision_date IS NOT NULL AND entity_id IS NOT NULL) s WHERE rn <= 3 ORDER BY entity_id, kind, rn"
+        )
+    )
+    for eid, kind, cn in samples:
+        accs[by_id[eid]].samples.setdefault(kind, []).append(cn)
+
+    _write(session, accs, ids, have_ents, distinct)
+    for t in (emap_t, years_t, hub_t):
+        t.drop(conn)
+    step("written")
+    return BuildSummary(
+        cases=cases,
+        uscis_rows=hub_rows,
+        entities=len(accs),
+        fein_entities=sum(1 for a in accs.values() if a.fein),
+        backfilled=backfilled,
+        names=sum(len(a.names) for a in accs.values()),
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def _attach_hub(
+    session: Session, accs: dict[str, _Acc], entity_for: Any
+) -> tuple[dict[tuple[str, int], list[int | None]], int]:
+    """Attach USCIS hub rows to entities; returns their counts per (entity key, fiscal year) and the row count.
+
+    The hub's Tax ID is the FEIN's last four digits. A row joins the FEIN entity with those last four and a
+    similar name (the same name up to its legal form counts: "ACME INC" and "ACME LLC"). Without such a FEIN, rows
+    that share a name but not a Tax ID are namesakes and stay apart; one Tax ID under one name ties that
+    employer's years together, whatever legal form each year's name carries.
+    """
+    fein_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(lambda: defaultdict(set))
     for acc in accs.values():
         if acc.fein:
             for name, _src in acc.names:
-                fein_names[acc.fein[-4:]][acc.fein].add(clean_name(name))
+                fein_names[acc.fein[-4:]][acc.fein].add((clean_name(name), legal_key(name)))
     u = UscisEmployerYear.__table__.c
     hub = session.execute(
         select(
@@ -281,41 +447,44 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
             u.continuing_denial,
         ).order_by(u.fiscal_year, u.employer_name, u.tax_id, u.state, u.city, u.zip)
     ).all()
+    taxes_by_name: dict[str, set[str]] = defaultdict(set)
     for h in hub:
-        hub_clean = clean_name(h.employer_name)
+        if h.tax_id:
+            taxes_by_name[legal_key(h.employer_name)].add(h.tax_id)
+    out: dict[tuple[str, int], list[int | None]] = {}
+    for h in hub:
+        hub_clean, hub_legal = clean_name(h.employer_name), legal_key(h.employer_name)
         fein = None
         candidates = fein_names.get(h.tax_id, {}) if h.tax_id else {}
         scored = []
         for cand_fein, names in candidates.items():
-            best = max(_hub_similarity(hub_clean, n) for n in names)
+            best = max(100.0 if lk == hub_legal else _hub_similarity(hub_clean, n) for n, lk in names)
             if best >= 85:
                 scored.append((best, cand_fein))
         if len(scored) == 1 or (len(scored) > 1 and sorted(scored)[-1][0] - sorted(scored)[-2][0] >= 10):
             fein = max(scored)[1]
-        pair = ("F" + full_key(h.employer_name), "L" + legal_key(h.employer_name))
-        acc = accs[entity_for(fein, pair, h.state or None)]
+        pair = ("F" + full_key(h.employer_name), "L" + hub_legal)
+        key = entity_for(fein, pair, h.state or None)
+        if fein is None and h.tax_id and key.startswith("fein:") and key[-4:] != h.tax_id:
+            # Name ownership points at a FEIN with other last four digits: a namesake, not that employer.
+            key = entity_for(None, ("F", "L" + hub_legal), None)
+        if not key.startswith("fein:") and h.tax_id and len(taxes_by_name[hub_legal]) > 1:
+            key = f"name:{hub_legal}#{h.tax_id}"[:320]
+            accs.setdefault(key, _Acc(None))
+        acc = accs[key]
         acc.names[(" ".join(h.employer_name.upper().split()), "uscis")] += 1
         acc.uscis += 1
         if h.state:
             acc.states[h.state] += 1
-        y = acc.year(h.fiscal_year)
-        for f in ("initial_approval", "initial_denial", "continuing_approval", "continuing_denial"):
+        vals = out.setdefault((key, h.fiscal_year), [None, None, None, None])
+        for i, f in enumerate(("initial_approval", "initial_denial", "continuing_approval", "continuing_denial")):
             val = getattr(h, f)
             if val is not None:
-                y[f"uscis_{f}"] = (y[f"uscis_{f}"] or 0) + val
-    step()
-
-    _write(session, accs)
-    step()
-    return BuildSummary(
-        cases=len(rows),
-        uscis_rows=len(hub),
-        entities=len(accs),
-        fein_entities=sum(1 for a in accs.values() if a.fein),
-        backfilled=backfilled,
-        names=sum(len(a.names) for a in accs.values()),
-        seconds=round(time.perf_counter() - started, 2),
-    )
+                vals[i] = (vals[i] or 0) + val
+    # Keys looked up on the way to a namesake key were created empty: they are not entities.
+    for key in [k for k, a in accs.items() if not a.names]:
+        del accs[key]
+    return out, len(hub)
 
 
 def _hub_similarity(hub_clean: str, dol_clean: str) -> float:
@@ -325,14 +494,13 @@ def _hub_similarity(hub_clean: str, dol_clean: str) -> float:
     return max(fuzz.ratio(hub_clean, dol_clean), fuzz.ratio(hub_clean, dol_clean[: len(hub_clean)]))
 
 
-def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The entity row (no id), its name rows and year rows (no entity id) for one accumulated entity."""
+def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The entity row (no id) and its name rows (no entity id) for one entity."""
     legal_names = [(n, c) for (n, src), c in acc.names.items() if src != "trade"] or [
         (n, c) for (n, _), c in acc.names.items()
     ]
     # Most filings, then shortest, then alphabetical: ties never depend on the order rows were read.
     display = min(legal_names, key=lambda nc: (-nc[1], len(nc[0]), nc[0]))[0]
-    samples = {kind: [cn for _d, cn in sorted(lst, reverse=True)[:3]] for kind, lst in acc.samples.items() if lst}
     state = min(acc.states.items(), key=lambda sc: (-sc[1], sc[0]))[0] if acc.states else None
     entity = {
         "key": key,
@@ -343,7 +511,7 @@ def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]
         "perm_cases": acc.perm,
         "lca_cases": acc.lca,
         "uscis_rows": acc.uscis,
-        "sample_cases": samples or None,
+        "sample_cases": {k: acc.samples[k] for k in sorted(acc.samples)} or None,
     }
     seen: dict[str, dict[str, Any]] = {}
     # A name filed under several sources keeps the most frequent one (alphabetical on a tie).
@@ -363,48 +531,59 @@ def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]
             "source": src,
             "filings": count,
         }
-    years = []
-    for fy, vals in sorted(acc.years.items()):
-        levels = vals["perm_wage_levels"]
-        # Sorted keys, so the stored JSON text is the same whatever order the cases came in.
-        years.append({"fiscal_year": fy, **vals, "perm_wage_levels": dict(sorted(levels.items())) if levels else None})
-    return entity, list(seen.values()), years
+    return entity, list(seen.values())
 
 
-def _write(session: Session, accs: dict[str, _Acc]) -> None:
-    """Reconcile the stored entities with `accs` by natural key: unchanged rows (and their ids) stay as they are."""
+def _ids(conn: Connection, sql: str) -> set[int]:
+    return {r[0] for r in conn.execute(text(sql))}
+
+
+def _write(
+    session: Session, accs: dict[str, _Acc], ids: dict[str, int], have_ents: dict[str, dict[str, Any]], distinct: str
+) -> None:
+    """Reconcile stored entities, names and years with the build: unchanged rows (and their ids) stay as they are."""
     conn = session.connection()
-    ent_t, name_t, year_t = DolEntity.__table__, DolEntityName.__table__, DolEntityYear.__table__
-    have_ents = {r["key"]: dict(r) for r in conn.execute(select(ent_t)).mappings()}
-    next_id = max((r["id"] for r in have_ents.values()), default=0) + 1
+    pg = conn.dialect.name == "postgresql"
+    ent_t, name_t = DolEntity.__table__, DolEntityName.__table__
     want_ents: dict[str, dict[str, Any]] = {}
     want_names: dict[tuple[int, str], dict[str, Any]] = {}
-    want_years: dict[tuple[int, int], dict[str, Any]] = {}
     for key, acc in sorted(accs.items()):
-        key = key[:320]
-        entity, names, years = _rows_for(key, acc)
-        if key in have_ents:
-            entity_id = have_ents[key]["id"]
-        else:
-            # New entities get ids in key order after the highest one in use: the same inputs, the same ids.
-            entity_id, next_id = next_id, next_id + 1
+        entity, names = _rows_for(key, acc)
+        entity_id = ids[key]
         want_ents[key] = {"id": entity_id, **entity}
         for n in names:
             want_names[(entity_id, n["name"])] = {"entity_id": entity_id, **n}
-        for y in years:
-            want_years[(entity_id, y["fiscal_year"])] = {"entity_id": entity_id, **y}
     have_names = {(r["entity_id"], r["name"]): dict(r) for r in conn.execute(select(name_t)).mappings()}
-    have_years = {(r["entity_id"], r["fiscal_year"]): dict(r) for r in conn.execute(select(year_t)).mappings()}
     for r in have_ents.values():
         # built_at is not an input: it follows from whether anything else changed.
         del r["built_at"]
     ent_ins, ent_upd, ent_del = diff_rows(want_ents, have_ents)
     name_ins, name_upd, name_del = diff_rows(want_names, have_names)
-    year_ins, year_upd, year_del = diff_rows(want_years, have_years)
+    del want_names, have_names
+
+    # Which entities' yearly rows will change, before they do.
+    key_match = "y.entity_id = n.entity_id AND y.fiscal_year = n.fiscal_year"
+    levels = "CAST(y.perm_wage_levels AS TEXT)" if pg else "y.perm_wage_levels"
+    differs = " OR ".join(
+        (f"{levels} {distinct} n.{col}" if col == "perm_wage_levels" else f"y.{col} {distinct} n.{col}")
+        for col in YEAR_COLS
+    )
+    gone_years = f"NOT EXISTS (SELECT 1 FROM {YEARS} n WHERE {key_match})"
+    new_years = f"NOT EXISTS (SELECT 1 FROM dol_entity_years y WHERE {key_match})"
+    year_changed = _ids(conn, f"SELECT DISTINCT y.entity_id FROM dol_entity_years y WHERE {gone_years}")
+    year_changed |= _ids(conn, f"SELECT DISTINCT n.entity_id FROM {YEARS} n WHERE {new_years}")
+    year_changed |= _ids(
+        conn, f"SELECT DISTINCT n.entity_id FROM {YEARS} n JOIN dol_entity_years y ON {key_match} WHERE {differs}"
+    )
 
     # Children first: a vanished entity's names, years and join rows go before it does, on every backend.
     delete_ids(conn, name_t, [r["id"] for r in name_del])
-    delete_ids(conn, year_t, [r["id"] for r in year_del])
+    conn.execute(
+        text(
+            f"DELETE FROM dol_entity_years WHERE NOT EXISTS (SELECT 1 FROM {YEARS} n WHERE "
+            "n.entity_id = dol_entity_years.entity_id AND n.fiscal_year = dol_entity_years.fiscal_year)"
+        )
+    )
     gone = sorted(r["id"] for r in ent_del)
     match_t = EmployerMatch.__table__
     for i in range(0, len(gone), IN_CHUNK):
@@ -414,17 +593,33 @@ def _write(session: Session, accs: dict[str, _Acc]) -> None:
     now = utcnow()
     new_ids = {r["id"] for r in ent_ins}
     # built_at moves only for an entity whose own row, names or yearly figures changed.
-    children = {r["entity_id"] for rows in (name_ins, name_upd, name_del, year_ins, year_upd, year_del) for r in rows}
+    children = {r["entity_id"] for rows in (name_ins, name_upd, name_del) for r in rows} | year_changed
     stamp_only = sorted(children - new_ids - {r["id"] for r in ent_upd} - set(gone))
     for r in (*ent_ins, *ent_upd):
         r["built_at"] = now
     insert_rows(conn, ent_t, ent_ins)
     update_rows(conn, ent_t, ent_upd)
     update_rows(conn, ent_t, [{"id": i, "built_at": now} for i in stamp_only])
-    for table, ins, upd in ((name_t, name_ins, name_upd), (year_t, year_ins, year_upd)):
-        insert_rows(conn, table, ins)
-        update_rows(conn, table, upd)
-    if session.get_bind().dialect.name == "postgresql" and ent_ins:
+    insert_rows(conn, name_t, name_ins)
+    update_rows(conn, name_t, name_upd)
+
+    levels_in = "CAST(n.perm_wage_levels AS JSON)" if pg else "n.perm_wage_levels"
+    sets = ", ".join(f"{col} = {levels_in if col == 'perm_wage_levels' else 'n.' + col}" for col in YEAR_COLS)
+    conn.execute(
+        text(
+            f"UPDATE dol_entity_years SET {sets} FROM {YEARS} n WHERE n.entity_id = dol_entity_years.entity_id "
+            f"AND n.fiscal_year = dol_entity_years.fiscal_year AND ({differs.replace('y.', 'dol_entity_years.')})"
+        )
+    )
+    ycols = ", ".join(YEAR_COLS)
+    picks = ", ".join(levels_in if col == "perm_wage_levels" else f"n.{col}" for col in YEAR_COLS)
+    conn.execute(
+        text(
+            f"INSERT INTO dol_entity_years (entity_id, fiscal_year, {ycols}) SELECT n.entity_id, n.fiscal_year, "
+            f"{picks} FROM {YEARS} n WHERE {new_years} ORDER BY n.entity_id, n.fiscal_year"
+        )
+    )
+    if pg and ent_ins:
         # Ids were assigned here, so move the sequence past them for any later plain insert.
         stmt = text("SELECT setval(pg_get_serial_sequence('dol_entities', 'id'), :n)")
         session.execute(stmt, {"n": max(new_ids)})

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from sqlalchemy import Connection, select
+from sqlalchemy import Column, Connection, Integer, MetaData, func, select, text
+from sqlalchemy import Table as SaTable
 
 from crawler import db as dbmod
-from crawler.models import DolCase, UscisEmployerYear
+from crawler.models import DolCase, DolFile, UscisEmployerYear, utcnow
 from matching import values as v
 from matching.bulk import insert_rows, update_rows
 from matching.layouts import Layout, detect_layout
@@ -21,8 +25,6 @@ from matching.normalize import normalize_fein
 from matching.readers import IngestError, Table, is_blank, open_table, read_header
 
 BATCH = 5000
-# SQLite caps bound parameters per statement; stay well under every backend's limit.
-IN_CHUNK = 900
 MAX_NOTES = 20
 
 __all__ = ["FileSummary", "IngestError", "ingest_paths"]
@@ -43,6 +45,7 @@ class FileSummary:
     skipped: int = 0  # rows without a case number / employer (or fiscal year): unusable
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    already_loaded: bool = False  # same content hash as a file loaded before: not read again
 
 
 def _cell(row: list[Any], idx: int | None) -> Any:
@@ -51,43 +54,177 @@ def _cell(row: list[Any], idx: int | None) -> Any:
     return row[idx]
 
 
-def _case_record(row: list[Any], cols: dict[str, int], layout: Layout, source: str) -> dict[str, Any] | None:
-    g = cols.get
-    case_number = v.text(_cell(row, g("case_number")))
-    name = v.text(_cell(row, g("employer_name")))
+# Column order of a staged case; `_case_record` returns a tuple in this order.
+CASE_COLS = (
+    "kind",
+    "case_number",
+    "status",
+    "received_date",
+    "decision_date",
+    "fiscal_year",
+    "visa_class",
+    "employer_name",
+    "trade_name",
+    "fein",
+    "city",
+    "state",
+    "naics",
+    "job_title",
+    "soc_code",
+    "is_ml",
+    "wage_from",
+    "wage_to",
+    "wage_unit",
+    "wage_level",
+    "secondary_entity",
+    "secondary_entity_name",
+    "layout",
+    "source_file",
+)
+# Where a row came from, not what it says: a case repeated unchanged in a later release keeps its row as is.
+PROVENANCE = ("layout", "source_file")
+CONTENT_COLS = tuple(c for c in CASE_COLS if c not in (*PROVENANCE, "kind", "case_number"))
+STAGE = "jobagg_stage_cases"
+WINNERS = "jobagg_stage_winners"
+CHANGED = "jobagg_stage_changed"
+
+
+_FIELDS = (
+    "case_number",
+    "employer_name",
+    "status",
+    "received_date",
+    "decision_date",
+    "visa_class",
+    "trade_name",
+    "fein",
+    "city",
+    "state",
+    "naics",
+    "job_title",
+    "soc_code",
+    "wage_from",
+    "wage_to",
+    "wage_unit",
+    "wage_level",
+    "secondary_entity",
+    "secondary_entity_name",
+)
+_CACHE_MAX = 200_000
+
+
+def _short(value: Any, n: int) -> str | None:
+    s = v.text(value)
+    return s[:n] if s else None
+
+
+def _cached(fn: Any) -> Any:
+    """Memoise a cell parser over the raw cell; cells repeat (dates, statuses, FEINs), so most calls are hits."""
+    memo: dict[Any, Any] = {}
+
+    def get(value: Any) -> Any:
+        try:
+            return memo[value]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable: never in these files, but never fail on it
+            return fn(value)
+        if len(memo) >= _CACHE_MAX:
+            memo.clear()
+        out = memo[value] = fn(value)
+        return out
+
+    return get
+
+
+def _date_iso(value: Any) -> tuple[str | None, int | None]:
+    d = v.parse_date(value)
+    return (d.isoformat(), v.fiscal_year(d)) if d else (None, None)
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    return v.parse_number(value)
+
+
+class _RowParser:
+    """Pulls the loader's fields out of a row with one C-level itemgetter; repeating cells are parsed once."""
+
+    def __init__(self, cols: dict[str, int]) -> None:
+        self.present = [f for f in _FIELDS if f in cols]
+        self.width = max(cols[f] for f in self.present) + 1
+        idx = [cols[f] for f in self.present]
+        get = itemgetter(*idx)
+        self.get = get if len(idx) > 1 else (lambda row: (get(row),))
+        self.date = _cached(_date_iso)
+        self.status = _cached(v.normalize_status)
+        self.unit = _cached(v.normalize_unit)
+        self.soc = _cached(v.normalize_soc)
+        self.fein = _cached(normalize_fein)
+        self.yes = _cached(v.yes)
+        self.ml: dict[tuple[str | None, str | None], bool] = {}
+        self.short = {n: _cached(lambda value, n=n: _short(value, n)) for n in (10, 20, 30, 40, 100, 300)}
+
+    def __call__(self, row: list[Any]) -> dict[str, Any]:
+        if len(row) < self.width:
+            row = [*row, *([None] * (self.width - len(row)))]
+        return dict(zip(self.present, self.get(row), strict=True))
+
+    def is_ml(self, soc: str | None, title: str | None) -> bool:
+        key = (soc, title)
+        got = self.ml.get(key)
+        if got is None:
+            if len(self.ml) >= _CACHE_MAX:
+                self.ml.clear()
+            got = self.ml[key] = v.is_ml_case(soc, title)
+        return got
+
+
+def _case_record(row: list[Any], cols: _RowParser, layout: Layout, source: str) -> tuple[Any, ...] | None:
+    """One file row as a staged case (CASE_COLS order; dates as ISO text), or None when it is unusable."""
+    g = cols(row).get
+    case_number = v.text(g("case_number"))
+    name = v.text(g("employer_name"))
     if not case_number or not name:
         return None
-    decision = v.parse_date(_cell(row, g("decision_date")))
-    received = v.parse_date(_cell(row, g("received_date")))
-    title = v.text(_cell(row, g("job_title")))
-    soc = v.normalize_soc(_cell(row, g("soc_code")))
-    unit = v.normalize_unit(_cell(row, g("wage_unit")))
-    return {
-        "kind": layout.kind,
-        "case_number": case_number[:40],
-        "status": v.normalize_status(_cell(row, g("status"))),
-        "received_date": received,
-        "decision_date": decision,
-        "fiscal_year": v.fiscal_year(decision or received),
-        "visa_class": (v.text(_cell(row, g("visa_class"))) or "")[:30] or None,
-        "employer_name": name[:300],
-        "trade_name": (v.text(_cell(row, g("trade_name"))) or "")[:300] or None,
-        "fein": normalize_fein(_cell(row, g("fein"))),
-        "city": (v.text(_cell(row, g("city"))) or "")[:100] or None,
-        "state": (v.text(_cell(row, g("state"))) or "")[:40].upper() or None,
-        "naics": (v.text(_cell(row, g("naics"))) or "")[:10] or None,
-        "job_title": (title or "")[:300] or None,
-        "soc_code": soc,
-        "is_ml": v.is_ml_case(soc, title),
-        "wage_from": v.parse_number(_cell(row, g("wage_from"))),
-        "wage_to": v.parse_number(_cell(row, g("wage_to"))),
-        "wage_unit": unit,
-        "wage_level": (v.text(_cell(row, g("wage_level"))) or "")[:20] or None,
-        "secondary_entity": v.yes(_cell(row, g("secondary_entity"))),
-        "secondary_entity_name": (v.text(_cell(row, g("secondary_entity_name"))) or "")[:300] or None,
-        "layout": layout.name,
-        "source_file": source[:300],
-    }
+    decision, fy = cols.date(g("decision_date"))
+    received, fy_received = cols.date(g("received_date"))
+    title = cols.short[300](g("job_title"))
+    soc = cols.soc(g("soc_code"))
+    state = cols.short[40](g("state"))
+    short = cols.short
+    return (
+        layout.kind,
+        case_number[:40],
+        cols.status(g("status")),
+        received,
+        decision,
+        fy or fy_received,
+        short[30](g("visa_class")),
+        name[:300],
+        short[300](g("trade_name")),
+        cols.fein(g("fein")),
+        short[100](g("city")),
+        state.upper() if state else None,
+        short[10](g("naics")),
+        title,
+        soc,
+        cols.is_ml(soc, title),
+        _number(g("wage_from")),
+        _number(g("wage_to")),
+        cols.unit(g("wage_unit")),
+        short[20](g("wage_level")),
+        cols.yes(g("secondary_entity")),
+        short[300](g("secondary_entity_name")),
+        layout.name,
+        source[:300],
+    )
 
 
 def _newer(a: dict[str, Any], b_decision: Any) -> bool:
@@ -98,81 +235,144 @@ def _newer(a: dict[str, Any], b_decision: Any) -> bool:
     return ad is not None and ad >= b_decision
 
 
-# Where a row came from, not what it says: a case repeated unchanged in a later release keeps its row as is.
-PROVENANCE = ("layout", "source_file")
-
-
 def _same(rec: dict[str, Any], row: Any, natural: tuple[str, ...]) -> bool:
     """Does the stored row already say what `rec` says (provenance and natural key aside)?"""
     return all(rec[k] == row[k] for k in rec if k not in PROVENANCE and k not in natural)
 
 
-def _flush_cases(
-    conn: Connection, batch: dict[str, dict[str, Any]], kind: str, check_db: bool, summary: FileSummary
-) -> None:
-    if not batch:
-        return
-    updates: list[dict[str, Any]] = []
-    if check_db:
-        keys = list(batch)
-        table = DolCase.__table__
-        for i in range(0, len(keys), IN_CHUNK):
-            chunk = keys[i : i + IN_CHUNK]
-            stmt = select(table).where(table.c.kind == kind, table.c.case_number.in_(chunk))
-            for row in conn.execute(stmt).mappings():
-                rec = batch.pop(row["case_number"])
-                if not _newer(rec, row["decision_date"]):
-                    summary.kept_existing += 1
-                elif _same(rec, row, ("kind", "case_number")):
-                    summary.unchanged += 1
-                else:
-                    # Update in place: the case keeps its id, so nothing that refers to it moves.
-                    updates.append({**rec, "id": row["id"]})
-                    summary.replaced += 1
-        update_rows(conn, DolCase.__table__, updates)
-    if batch:
-        insert_rows(conn, DolCase.__table__, list(batch.values()))
-    summary.inserted += len(batch)
-    batch.clear()
+def _stage_table() -> SaTable:
+    """A temporary table shaped like dol_cases (without ids) plus the row's position in the file."""
+    cases = DolCase.__table__
+    cols = [Column("seq", Integer)] + [Column(c, cases.c[c].type) for c in CASE_COLS]
+    return SaTable(STAGE, MetaData(), *cols, prefixes=["TEMPORARY"])
 
 
-def _load_cases(conn: Connection, table: Table, layout: Layout, summary: FileSummary, tick: Any) -> None:
-    cols = layout.resolve(table.header, str(table.path))
+class _StageWriter:
+    """Appends staged rows in batches: COPY on PostgreSQL, one executemany per batch on SQLite."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
+        self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        names = ", ".join(("seq", *CASE_COLS))
+        if self.pg:
+            self.sql = f"COPY {STAGE} ({names}) FROM STDIN"
+        else:
+            self.sql = f"INSERT INTO {STAGE} ({names}) VALUES ({', '.join(['?'] * (len(CASE_COLS) + 1))})"
+        self.rows = 0
+
+    def write(self, batch: list[tuple[Any, ...]]) -> None:
+        if not batch:
+            return
+        if self.pg:
+            with self.cursor.copy(self.sql) as copy:
+                for rec in batch:
+                    copy.write_row(rec)
+        else:
+            self.cursor.executemany(self.sql, batch)
+        self.rows += len(batch)
+        batch.clear()
+
+    def close(self) -> None:
+        self.cursor.close()
+
+
+def _count(conn: Connection, sql: str, **params: Any) -> int:
+    return int(conn.execute(text(sql), params).scalar() or 0)
+
+
+def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]:
+    """Fold the staged rows into dol_cases in SQL; returns the fiscal years the file's cases fall in.
+
+    Within the file and against stored cases the latest decision wins (a later row or release wins a tie), a
+    stored case keeps its id, and an unchanged one is not written at all.
+    """
+    pg = conn.dialect.name == "postgresql"
+    distinct = "IS DISTINCT FROM" if pg else "IS NOT"
+    cols = ", ".join(CASE_COLS)
+    # One row per case number: the latest decision (a dated one beats an undated one), then the later row.
+    conn.execute(
+        text(
+            f"CREATE TEMPORARY TABLE {WINNERS} AS SELECT seq, {cols} FROM ("
+            f"SELECT s.*, ROW_NUMBER() OVER (PARTITION BY case_number "
+            f"ORDER BY (decision_date IS NULL), decision_date DESC, seq DESC) AS rn FROM {STAGE} s) w WHERE rn = 1"
+        )
+    )
+    winners = _count(conn, f"SELECT COUNT(*) FROM {WINNERS}")
+    summary.duplicates_in_file += summary.rows - summary.skipped - winners
+    stored = conn.execute(select(DolCase.id).where(DolCase.kind == kind).limit(1)).first() is not None
+    if stored:
+        conn.execute(text(f"CREATE INDEX {WINNERS}_cn ON {WINNERS} (case_number)"))
+        join = f"FROM {WINNERS} w JOIN dol_cases c ON c.kind = :kind AND c.case_number = w.case_number"
+        newer = "(c.decision_date IS NULL OR (w.decision_date IS NOT NULL AND w.decision_date >= c.decision_date))"
+        matched = _count(conn, f"SELECT COUNT(*) {join}", kind=kind)
+        summary.kept_existing += _count(conn, f"SELECT COUNT(*) {join} WHERE NOT {newer}", kind=kind)
+        differs = " OR ".join(f"c.{c} {distinct} w.{c}" for c in CONTENT_COLS)
+        conn.execute(
+            text(f"CREATE TEMPORARY TABLE {CHANGED} AS SELECT c.id AS id, w.* {join} WHERE {newer} AND ({differs})"),
+            {"kind": kind},
+        )
+        changed = _count(conn, f"SELECT COUNT(*) FROM {CHANGED}")
+        summary.replaced += changed
+        summary.unchanged += matched - changed - summary.kept_existing
+        if changed:
+            # Update in place: the case keeps its id, so nothing that refers to it moves.
+            sets = ", ".join(f"{c} = u.{c}" for c in CASE_COLS if c not in ("kind", "case_number"))
+            conn.execute(text(f"UPDATE dol_cases SET {sets} FROM {CHANGED} u WHERE dol_cases.id = u.id"))
+        conn.execute(text(f"DROP TABLE {CHANGED}"))
+        missing = "WHERE NOT EXISTS (SELECT 1 FROM dol_cases c WHERE c.kind = :kind AND c.case_number = w.case_number)"
+    else:
+        missing = ""
+    # Ids follow the order of the file, whatever the backend.
+    res = conn.execute(
+        text(f"INSERT INTO dol_cases ({cols}) SELECT {cols} FROM {WINNERS} w {missing} ORDER BY w.seq"), {"kind": kind}
+    )
+    summary.inserted += res.rowcount if res.rowcount is not None and res.rowcount >= 0 else 0
+    years = [y for (y,) in conn.execute(text(f"SELECT DISTINCT fiscal_year FROM {WINNERS}")) if y is not None]
+    conn.execute(text(f"DROP TABLE {WINNERS}"))
+    return sorted(years)
+
+
+def _load_cases(conn: Connection, table: Table, layout: Layout, summary: FileSummary, tick: Any) -> list[int]:
+    resolved = layout.resolve(table.header, str(table.path))
+    if table.want is not None:
+        table.want(set(resolved.values()))
+    cols = _RowParser(resolved)
     source = table.path.name
-    prior = conn.execute(select(DolCase.id).where(DolCase.kind == layout.kind).limit(1)).first() is not None
-    seen: set[str] = set()
-    batch: dict[str, dict[str, Any]] = {}
-    needs_check = prior
-    for row in table.rows:
-        if is_blank(row):
-            summary.blank_rows += 1
-            continue
-        summary.rows += 1
-        rec = _case_record(row, cols, layout, source)
-        if rec is None:
-            summary.skipped += 1
-            if len(summary.notes) < MAX_NOTES:
-                summary.notes.append(f"row {summary.rows + summary.blank_rows + 1}: no case number or employer")
-            continue
-        key = rec["case_number"]
-        if key in batch:
-            summary.duplicates_in_file += 1
-            if _newer(rec, batch[key]["decision_date"]):
-                batch[key] = rec
-            continue
-        if key in seen:
-            summary.duplicates_in_file += 1
-            needs_check = True
-        seen.add(key)
-        batch[key] = rec
-        if len(batch) >= BATCH:
-            _flush_cases(conn, batch, layout.kind, needs_check, summary)
-            needs_check = prior
-            tick()
-    _flush_cases(conn, batch, layout.kind, needs_check, summary)
+    stage = _stage_table()
+    stage.create(conn)
+    writer = _StageWriter(conn)
+    batch: list[tuple[Any, ...]] = []
+    seq = 0
+    blank = 0
+    try:
+        for row in table.rows:
+            if is_blank(row):
+                blank += 1
+                continue
+            seq += 1
+            rec = _case_record(row, cols, layout, source)
+            if rec is None:
+                summary.skipped += 1
+                if len(summary.notes) < MAX_NOTES:
+                    summary.notes.append(f"row {seq + blank + 1}: no case number or employer")
+                continue
+            batch.append((seq, *rec))
+            if len(batch) >= BATCH:
+                writer.write(batch)
+                tick()
+        writer.write(batch)
+    finally:
+        writer.close()
+    summary.rows += seq
+    summary.blank_rows += blank
+    tick("merging")
+    years = _merge_cases(conn, layout.kind, summary)
+    stage.drop(conn)
+    return years
 
 
-def _load_uscis(conn: Connection, table: Table, layout: Layout, summary: FileSummary, tick: Any) -> None:
+def _load_uscis(conn: Connection, table: Table, layout: Layout, summary: FileSummary, tick: Any) -> list[int]:
     cols = layout.resolve(table.header, str(table.path))
     source = table.path.name
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -241,13 +441,14 @@ def _load_uscis(conn: Connection, table: Table, layout: Layout, summary: FileSum
     update_rows(conn, t, updates)
     summary.replaced = len(updates)
     summary.inserted = insert_rows(conn, t, list(merged.values()))
+    return years
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Progress | None]:
-    if not enabled:
-        yield None
-        return
+def live_progress(enabled: bool = True) -> Progress | None:
+    """A progress display on a terminal; None (silent) when output goes to a log or a pipe."""
+    console = Console(stderr=True)
+    if not enabled or not console.is_terminal:
+        return None
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -255,13 +456,61 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, transient=False) as prog:
+    return Progress(*columns, console=console, transient=False)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress | None]:
+    prog = live_progress(enabled)
+    if prog is None:
+        yield None
+        return
+    with prog:
         yield prog
 
 
-def ingest_file(conn: Connection, path: Path, progress: Progress | None = None) -> FileSummary:
-    """Load one file inside the caller's transaction; raises IngestError naming the file on bad input."""
+HASH_CHUNK = 1 << 20
+
+
+def file_sha256(path: Path, progress: Progress | None = None) -> str:
+    digest = hashlib.sha256()
+    task = progress.add_task(f"hashing {path.name}", total=path.stat().st_size) if progress else None
+    with path.open("rb") as f:
+        while chunk := f.read(HASH_CHUNK):
+            digest.update(chunk)
+            if progress is not None and task is not None:
+                progress.advance(task, len(chunk))
+    return digest.hexdigest()
+
+
+def _already_loaded(conn: Connection, path: Path, sha: str) -> FileSummary | None:
+    """The summary of a file whose exact content was loaded before, or None."""
+    f = DolFile.__table__.c
+    row = conn.execute(select(f.name, f.kind, f.layout).where(f.sha256 == sha)).first()
+    if row is None:
+        return None
+    summary = FileSummary(str(path), row.layout, row.kind, already_loaded=True)
+    # What is still stored as loaded from that file: later releases may since have replaced some of its cases.
+    t = UscisEmployerYear.__table__ if row.kind == "uscis" else DolCase.__table__
+    summary.unchanged = (
+        conn.execute(select(func.count()).select_from(t).where(t.c.source_file == row.name)).scalar() or 0
+    )
+    return summary
+
+
+def ingest_file(
+    conn: Connection, path: Path, progress: Progress | None = None, sha256: str | None = None, force: bool = False
+) -> FileSummary:
+    """Load one file inside the caller's transaction; raises IngestError naming the file on bad input.
+
+    A file whose content hash is already in dol_files is not read again.
+    """
     started = time.perf_counter()
+    sha = sha256 or file_sha256(path, progress)
+    done = None if force else _already_loaded(conn, path, sha)
+    if done is not None:
+        done.seconds = round(time.perf_counter() - started, 2)
+        return done
     table = open_table(path)
     try:
         layout = detect_layout(table.header, str(path))
@@ -271,19 +520,39 @@ def ingest_file(conn: Connection, path: Path, progress: Progress | None = None) 
     summary = FileSummary(str(path), layout.name, layout.kind, blank_rows=table.blank_rows_before_header)
     task = progress.add_task(f"{path.name} ({layout.name})", total=table.total) if progress else None
 
-    def tick() -> None:
+    def tick(step: str | None = None) -> None:
         if progress is not None and task is not None:
-            progress.update(task, completed=table.position())
+            try:
+                done = table.position()
+            except ValueError:  # the reader closed its file: everything was read
+                done = table.total
+            progress.update(task, completed=done)
+            if step:
+                progress.update(task, description=f"{path.name}: {step}")
 
     try:
         if layout.kind == "uscis":
-            _load_uscis(conn, table, layout, summary, tick)
+            years = _load_uscis(conn, table, layout, summary, tick)
         else:
-            _load_cases(conn, table, layout, summary, tick)
+            years = _load_cases(conn, table, layout, summary, tick)
     finally:
         table.close()
     if progress is not None and task is not None:
-        progress.update(task, completed=table.total)
+        progress.update(task, completed=table.total, description=f"{path.name} ({layout.name})")
+    # Read again on request (--force): the file's row is replaced, not duplicated.
+    conn.execute(DolFile.__table__.delete().where(DolFile.__table__.c.sha256 == sha))
+    conn.execute(
+        DolFile.__table__.insert().values(
+            name=path.name[:300],
+            kind=layout.kind,
+            layout=layout.name,
+            fiscal_years=",".join(str(y) for y in years)[:100] or None,
+            rows=summary.rows,
+            size=path.stat().st_size,
+            sha256=sha,
+            loaded_at=utcnow(),
+        )
+    )
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
 
@@ -297,9 +566,13 @@ def check_headers(paths: list[Path]) -> None:
         detect_layout(header, str(path)).resolve(header, str(path))
 
 
-def ingest_paths(db_url: str, paths: list[Path], progress: bool = True) -> list[FileSummary]:
-    """Load each file in its own transaction, then rebuild employer entities and (if postings exist) the tags."""
+def ingest_paths(db_url: str, paths: list[Path], progress: bool = True, force: bool = False) -> list[FileSummary]:
+    """Load each file in its own transaction, then rebuild employer entities and (if postings exist) the tags.
+
+    When every file was loaded before (same content hash), nothing is rebuilt: the database already says it.
+    """
     from matching.entities import build_entities
+    from matching.matchindex import load_index
     from matching.tagging import match_and_tag
 
     paths = [Path(p) for p in paths]
@@ -309,8 +582,14 @@ def ingest_paths(db_url: str, paths: list[Path], progress: bool = True) -> list[
     with _progress(progress) as prog:
         for path in paths:
             with engine.begin() as conn:
-                summaries.append(ingest_file(conn, path, prog))
+                summaries.append(ingest_file(conn, path, prog, force=force))
+        if all(s.already_loaded for s in summaries):
+            return summaries
         with dbmod.session_scope(engine) as session:
             build_entities(session, progress=prog)
-            match_and_tag(session)
+            task = prog.add_task("building the match index", total=None) if prog else None
+            index, _ = load_index(session)
+            if prog is not None and task is not None:
+                prog.update(task, total=1, completed=1)
+            match_and_tag(session, index)
     return summaries

@@ -1,21 +1,28 @@
 """The join from an employer as displayed on a job board to DOL employer entities.
 
-Order: curated alias (by FEIN or filer name) → normalised exact (core key) → rapidfuzz over a blocked
-candidate set. The fuzzy scorer is token_sort_ratio on the distinctive words (a plain ratio of words sorted
-once, at build time), which, unlike token_set_ratio, does not give 100 to a name that is a subset of another
-("Lattice" vs "Lattice Semiconductor"). A fuzzy winner must clear a threshold *and* beat the runner-up by a
-margin; otherwise the answer is "unsure".
+Order: curated alias (by FEIN or filer name) → what the posting says (the legal entity in its EEO sentence, its
+career site's domain) → the same legal name (legal form aside; also written as a domain, "FRAME.IO INC") → a trade
+or d/b/a name → the leading words of one filer when those words are rare ("Marvell" → MARVELL SEMICONDUCTOR INC)
+→ rapidfuzz over a blocked candidate set. Descriptors are never stripped from a *filer* to make an exact match:
+"Delta" is not DELTA GLOBAL SERVICES LLC; several filers sharing a brand's words stay `unsure`.
+
+The fuzzy scorer is token_sort_ratio on the distinctive words (a plain ratio of words sorted once, at build
+time), which, unlike token_set_ratio, does not give 100 to a name that is a subset of another ("Lattice" vs
+"Lattice Semiconductor"), and a winner must also be close in order and with its descriptors. A fuzzy winner
+must clear a threshold *and* beat the runner-up by a margin; otherwise the answer is "unsure".
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
@@ -23,13 +30,18 @@ from sqlalchemy.orm import Session
 
 from crawler.models import DolEntity, DolEntityName
 from matching.normalize import (
+    GENERIC_TAIL,
+    LEGAL_SUFFIXES,
     blocking_tokens,
     clean_name,
     core_key,
     core_words,
+    domain_key,
     format_fein,
     legal_key,
+    legal_words,
     normalize_fein,
+    split_dba,
 )
 
 ACCEPT = 92.0  # fuzzy score needed to match
@@ -39,6 +51,12 @@ RUNNER_UP_MIN = 40.0  # a chosen match still reports the nearest other name abov
 MIN_FUZZY_LEN = 5  # short names ("SAP", "IBM") only ever match exactly
 SMALL_BLOCK = 3_000  # a word this rare is the whole block
 MAX_BLOCK = 20_000  # never score more candidates than this for one name
+MIN_LEAD_LEN = 4  # leading words shorter than this ("ARC", "GE") never name a filer on their own
+LEAD_SCAN = 20_000  # names starting with (or containing) the brand's words beyond this: the words are not rare
+LEAD_MAX_FILERS = 8  # a one-word brand that more filers than this use is a namesake unless filings settle it
+DOMINANT_MIN = 50  # a filer with this many filings ...
+DOMINANT_RATIO = 10  # ... and this many times all other filers using the brand's words together is the brand
+SAME_FILER = 90.0  # leading filers whose names after the brand's words are this alike are one filer misspelt
 ALIASES_FILE = "aliases.csv"
 
 
@@ -48,7 +66,7 @@ class Candidate:
     name: str
     fein: str | None
     score: float
-    method: str  # fein | alias | exact | fuzzy
+    method: str  # fein | alias | ad_name | ad_site | exact | trade | leading | fuzzy (<= 8 characters: stored)
     variant: str = ""
 
     def as_json(self) -> dict[str, Any]:
@@ -87,7 +105,8 @@ class MatchResult:
 
 
 def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
-    """brand core key -> filer names or 'FEIN:..' entries; `path` defaults to the shipped table."""
+    """brand core key -> filer names, 'FEIN:..' entries or '!filer' (never this filer); `path` defaults to the
+    shipped table."""
     if path is None:
         path = Path(__file__).parent / "data" / ALIASES_FILE
     text = path.read_text(encoding="utf-8")
@@ -100,69 +119,218 @@ def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
     return dict(aliases)
 
 
+@dataclass(frozen=True)
+class JoinHints:
+    """What a posting itself says about its employer: the legal entity named in the ad, the career site's domain."""
+
+    stated_entity: str | None = None
+    domain: str | None = None  # registrable domain of the employer's own career site, e.g. "acme.com"
+
+    def __bool__(self) -> bool:
+        return bool(self.stated_entity or self.domain)
+
+
+_LEGAL_FORM = (
+    r"(?:Inc\.?|INC\.?|Incorporated|INCORPORATED|LLC|L\.L\.C\.|Corp\.?|CORP\.?|Corporation|CORPORATION|Ltd\.?|LTD\.?"
+    r"|Limited|LIMITED|L\.P\.|LP|LLP|L\.L\.P\.|PBC|P\.B\.C\.|GmbH|PLC|plc|N\.A\.|Co\.|CO\.)"
+)
+_NAME_WORD = r"(?:[A-Z0-9][\w'\u2019.\-]*|&|of|and|the|de)"
+# "<Name>, Inc. is an equal opportunity employer", "<Name> LLC and its affiliates are proud to be an Equal ...",
+# "<Name> Corp. (\"the Company\") is an E-Verify employer": an employer names itself in its own EEO sentence.
+_STATED = re.compile(
+    rf"((?:{_NAME_WORD}[ \t]+){{0,7}}[A-Z0-9][\w'\u2019.\-]*,?[ \t]+{_LEGAL_FORM})"
+    r"(?:,?[ \t]+(?i:d/b/a|dba|doing[ \t]+business[ \t]+as)[ \t]+(?:[A-Z0-9][\w'\u2019.&\-]*[ \t]+){1,5}?)?"
+    r"(?:[ \t]*\([^)\n]{0,40}\))?,?\s*"
+    r"(?i:(?:and\s+its\s+(?:\w+\s+){1,2})?(?:is|are)\s+(?:an?\s+|proud\s+to\s+be\s+an?\s+|committed\s+to\s+being\s+an?\s+)?"
+    r"(?:equal\s+(?:opportunity|employment)|e-?verify|affirmative\s+action))"
+)
+# Words that open a sentence before the name ("At Acme Labs, Inc. ...").
+_LEAD_FILLER = frozenset(["AT", "ABOUT", "HERE", "WHY", "US", "JOIN", "JOINING", "WHO", "WE", "ARE", "EEO", "EOE"])
+# Hosts that serve many employers' boards: their name says nothing about the employer.
+ATS_HOSTS = (
+    "greenhouse.io",
+    "lever.co",
+    "ashbyhq.com",
+    "myworkdayjobs.com",
+    "myworkdaysite.com",
+    "smartrecruiters.com",
+    "workable.com",
+    "bamboohr.com",
+    "icims.com",
+    "jobvite.com",
+    "taleo.net",
+    "successfactors.com",
+    "recruitee.com",
+    "breezy.hr",
+    "applytojob.com",
+    "linkedin.com",
+    "indeed.com",
+    "glassdoor.com",
+    "wellfound.com",
+    "ycombinator.com",
+    "oraclecloud.com",
+    "ultipro.com",
+    "dayforcehcm.com",
+    "paylocity.com",
+    "adp.com",
+)
+_SECOND_LEVEL = frozenset(["co", "com", "org", "net", "ac", "gov", "edu"])  # "acme.co.uk", "acme.com.au"
+
+
+def stated_entity(text: str | None) -> str | None:
+    """The legal entity a posting names in its equal-opportunity / E-Verify sentence, or None."""
+    if not text:
+        return None
+    for m in _STATED.finditer(text):
+        name = m.group(1)
+        # A sentence break inside the run of capitalised words: keep what follows it.
+        name = re.split(r"(?<=[a-z]{2}[.!?])\s+|\n", name)[-1]
+        words = name.split()
+        while len(words) > 2 and words[0].upper().strip(",.") in _LEAD_FILLER:
+            words = words[1:]
+        name = " ".join(words).strip(" ,")
+        if core_key(name):
+            return name
+    return None
+
+
+def site_domain(url: str | None) -> str | None:
+    """The registrable domain of an employer's own career site ("https://careers.acme.com/x" -> "acme.com").
+
+    None for job-board platforms (greenhouse.io, lever.co, ...), whose host names a vendor, not the employer.
+    """
+    if not url:
+        return None
+    host = (urlsplit(url if "//" in url else f"//{url}").hostname or "").lower().rstrip(".")
+    if not host or host.replace(".", "").isdigit() or host == "localhost" or "." not in host:
+        return None
+    if any(host == h or host.endswith("." + h) for h in ATS_HOSTS):
+        return None
+    labels = host.split(".")
+    n = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-n:])
+
+
+def posting_hints(description: str | None, url: str | None = None, apply_url: str | None = None) -> JoinHints:
+    """Join hints read from one posting: its EEO sentence and the first of its URLs on the employer's own site."""
+    return JoinHints(stated_entity(description), site_domain(apply_url) or site_domain(url))
+
+
+def _append_once(ids: list[int], eid: int) -> None:
+    if not ids or ids[-1] != eid:
+        ids.append(eid)
+
+
 class EntityIndex:
-    """All entity name variants in memory, indexed for exact lookups and blocked fuzzy search."""
+    """All entity name variants in memory, indexed for exact lookups, leading words and blocked fuzzy search.
+
+    Plain dicts and lists only, so the index pickles (it is persisted between runs).
+    """
 
     def __init__(
         self,
-        variants: Iterable[tuple[int, str, str | None, str, str, str, str]],
+        variants: Iterable[tuple[Any, ...]],
         aliases: dict[str, list[str]] | None = None,
     ) -> None:
-        """`variants`: (entity id, entity name, fein, clean name, core key, legal key, tokens), grouped by entity."""
+        """`variants`: (entity id, entity name, fein, clean name, core key, legal key, tokens[, source, filings]),
+        grouped by entity; `source` is the dol_entity_names source (`trade` for d/b/a and trade names)."""
         self.entity: dict[int, tuple[str, str | None]] = {}
         self.by_fein: dict[str, list[int]] = defaultdict(list)
         self.by_core: dict[str, list[int]] = defaultdict(list)
-        self.by_legal: dict[str, list[int]] = defaultdict(list)
+        self.by_legal: dict[str, list[int]] = defaultdict(list)  # legal names only, not trade names
+        self.by_trade: dict[str, list[int]] = defaultdict(list)  # trade / d/b/a names, by legal and core key
+        self.by_domain: dict[str, list[int]] = defaultdict(list)  # "FRAME.IO INC" under "FRAME"
+        self.by_first: dict[str, list[int]] = defaultdict(list)  # first legal word -> legal-name variants
+        self.by_first2: dict[str, list[int]] = defaultdict(list)  # first two legal words -> legal-name variants
+        self.filings: dict[int, int] = defaultdict(int)  # entity -> filings under its legal names
         self.cores: list[str] = []  # variant tokens joined by spaces, for scoring
         self.owner: list[int] = []  # variant -> entity
         self.cleans: list[str] = []
+        self.group: list[str] = []  # variant -> its core key: which filer it is, descriptors aside
+        self.is_trade: set[int] = set()  # variants that are trade / d/b/a names
         postings: dict[str, list[int]] = defaultdict(list)
         posting_cores: dict[str, list[str]] = defaultdict(list)  # parallel to postings, ready for rapidfuzz
         entity, by_fein, by_core, by_legal = self.entity, self.by_fein, self.by_core, self.by_legal
         cores_append, owner_append, cleans_append = self.cores.append, self.owner.append, self.cleans.append
-        for vid, (entity_id, name, fein, clean, ckey, lkey, tokens) in enumerate(variants):
+        for vid, row in enumerate(variants):
+            entity_id, name, fein, clean, ckey, lkey, tokens = row[:7]
+            source = row[7] if len(row) > 7 else None
+            filings = (row[8] or 0) if len(row) > 8 else 0
             if entity_id not in entity:
                 entity[entity_id] = (name, fein)
                 if fein:
                     by_fein[fein].append(entity_id)
-            ids = by_core[ckey]
-            if not ids or ids[-1] != entity_id:
-                ids.append(entity_id)
-            ids = by_legal[lkey]
-            if not ids or ids[-1] != entity_id:
-                ids.append(entity_id)
+            _append_once(by_core[ckey], entity_id)
+            if source == "trade":
+                self.is_trade.add(vid)
+                _append_once(self.by_trade[lkey], entity_id)
+                if ckey != lkey:
+                    _append_once(self.by_trade[ckey], entity_id)
+            else:
+                _append_once(by_legal[lkey], entity_id)
+                words = _legal_words_of(clean)
+                if words:
+                    self.by_first[words[0]].append(vid)
+                    if len(words) > 1:
+                        self.by_first2[f"{words[0]} {words[1]}"].append(vid)
+                dkey = domain_key(words)
+                if dkey:
+                    _append_once(self.by_domain[dkey], entity_id)
+                self.filings[entity_id] += filings
             core = tokens or " ".join(sorted(clean.split()))
             cores_append(core)
             owner_append(entity_id)
             cleans_append(clean)
+            self.group.append(ckey)
             for t in core.split():
                 # Sorted words: a repeated word is adjacent, and listing a name twice is harmless anyway.
                 postings[t].append(vid)
                 posting_cores[t].append(core)
         self.postings = dict(postings)
         self.posting_cores = dict(posting_cores)
+        for d in (
+            self.by_fein,
+            self.by_core,
+            self.by_legal,
+            self.by_trade,
+            self.by_domain,
+            self.by_first,
+            self.by_first2,
+            self.filings,
+        ):
+            d.default_factory = None  # a lookup must never grow the index (and plain dicts pickle anywhere)
         # Sorted words and reversed words: a misspelt word finds the words sharing its first or last letters.
         self.vocab = sorted(self.postings)
         self.rvocab = sorted(w[::-1] for w in self.postings)
         self.aliases = load_aliases() if aliases is None else aliases
 
     @classmethod
-    def from_names(
-        cls, names: Iterable[tuple[int, str, str | None]], aliases: dict[str, list[str]] | None = None
-    ) -> EntityIndex:
-        """An index over (entity id, legal name, fein) rows, normalised here (tests, ad-hoc use)."""
+    def from_names(cls, names: Iterable[tuple[Any, ...]], aliases: dict[str, list[str]] | None = None) -> EntityIndex:
+        """An index over (entity id, legal name, fein[, source[, filings]]) rows, normalised here (tests, ad-hoc use).
+
+        As at ingest, a "D/B/A <trade>" clause also files the entity under <trade> as a trade name; a row whose
+        source is `trade` (LCA TRADE_NAME_DBA, PERM trade name) is a trade name itself.
+        """
         rows = []
-        for eid, name, fein in names:
+        for row in names:
+            eid, name, fein = row[:3]
+            source = row[3] if len(row) > 3 else "lca"
+            filings = row[4] if len(row) > 4 else 0
             clean = clean_name(name)
             tokens = " ".join(sorted(blocking_tokens(clean)))
-            rows.append((eid, name, fein, clean, core_key(name), legal_key(name), tokens))
+            rows.append((eid, name, fein, clean, core_key(name), legal_key(name), tokens, source, filings))
+            _legal, trade = split_dba(name)
+            if trade and source != "trade" and clean_name(trade) and legal_key(trade) != legal_key(name):
+                tclean = clean_name(trade)
+                tokens = " ".join(sorted(blocking_tokens(tclean)))
+                rows.append((eid, name, fein, tclean, core_key(trade), legal_key(trade), tokens, "trade", 0))
         return cls(rows, aliases)
 
     @classmethod
     def from_session(cls, session: Session, aliases: dict[str, list[str]] | None = None) -> EntityIndex:
         e, n = DolEntity.__table__.c, DolEntityName.__table__.c
         stmt = (
-            select(e.id, e.name, e.fein, n.clean, n.core_key, n.legal_key, n.tokens)
+            select(e.id, e.name, e.fein, n.clean, n.core_key, n.legal_key, n.tokens, n.source, n.filings)
             .join_from(DolEntityName.__table__, DolEntity.__table__, n.entity_id == e.id)
             # Name ids follow insertion order on both backends, unlike name collation: same ties, same winner.
             .order_by(n.entity_id, n.id)
@@ -187,21 +355,147 @@ class EntityIndex:
     def _alias(self, key: str) -> list[Candidate]:
         out: dict[int, Candidate] = {}
         for filer in self.aliases.get(key, ()):
+            if filer.startswith("!"):
+                continue
             if filer.upper().startswith("FEIN:"):
                 fein = normalize_fein(filer[5:])
                 for eid in self.by_fein.get(fein or "", ()):
                     out.setdefault(eid, self._cand(eid, 100.0, "fein", filer))
             else:
-                for eid in self.by_core.get(core_key(filer), ()):
+                # The filer's legal name, descriptors kept: "Google LLC" is not GOOGLE GLOBAL SERVICES LLC.
+                ids = self.by_legal.get(legal_key(filer)) or self.by_core.get(core_key(filer), ())
+                for eid in ids:
                     out.setdefault(eid, self._cand(eid, 100.0, "alias", filer))
         return list(out.values())
 
-    def _exact(self, query: str, key: str) -> list[Candidate]:
-        # Same legal name (descriptors kept) first, then same core name: "Intuitive Surgical" is both
-        # "INTUITIVE SURGICAL, INC." and "INTUITIVE SURGICAL OPERATIONS INC.".
-        ids = list(self.by_legal.get(legal_key(query), []))
-        ids += [eid for eid in self.by_core.get(key, []) if eid not in ids]
-        return [self._cand(eid, 100.0, "exact") for eid in ids]
+    def _exact(self, query: str) -> list[int]:
+        """Entities whose legal name is the query's, up to legal form; else whose legal name is the query's core
+        ("Quill Health Systems" -> QUILL HEALTH INC) or the query without its domain ending ("Frame.io" -> FRAME).
+        A filer written as a domain ("FRAME.IO INC" for "Frame") is found by its leading words."""
+        words = legal_words(query)
+        lkey = "".join(words)
+        ids = self.by_legal.get(lkey)
+        if ids:
+            return list(ids)
+        ckey = core_key(query)
+        dkey = domain_key(words)
+        for key in (ckey, dkey):
+            if key and key != lkey and self.by_legal.get(key):
+                return list(self.by_legal[key])
+        return []
+
+    def _trade(self, query: str) -> list[int]:
+        words = legal_words(query)
+        return list(self.by_trade.get("".join(words)) or self.by_trade.get(core_key(query), ()))
+
+    def _leading(self, words: tuple[str, ...]) -> tuple[list[list[int]], list[int] | None]:
+        """Filers whose legal name starts with all of `words`, grouped by filer (core key), most filings first;
+        and the other filers that have the words elsewhere in their legal name (None: too many to list)."""
+        vids = self.by_first2.get(f"{words[0]} {words[1]}", []) if len(words) > 1 else self.by_first.get(words[0], [])
+        if len(vids) > LEAD_SCAN:
+            return [], None
+        n = len(words)
+        lead: dict[int, str] = {}
+        for vid in vids:
+            vw = _legal_words_of(self.cleans[vid])
+            if len(vw) > n and vw[:n] == words:
+                eid = self.owner[vid]
+                key = self.group[vid]
+                if eid not in lead or len(key) > len(lead[eid]):
+                    lead[eid] = key
+        elsewhere: dict[str, int] = {}
+        known = [t for t in words if t in self.postings]
+        if not known:
+            # Only generic words ("Global Services") are never rare; a word no filer has is.
+            return ([], None) if all(t in GENERIC_TAIL or t in LEGAL_SUFFIXES for t in words) else ([], [])
+        rarest = min(known, key=lambda t: len(self.postings[t]))
+        if len(self.postings[rarest]) > LEAD_SCAN:
+            return [], None  # common words: never rare
+        phrase = f" {' '.join(words)} "
+        for vid in self.postings[rarest]:
+            if vid in self.is_trade or self.owner[vid] in lead or phrase not in f" {self.cleans[vid]} ":
+                continue
+            if _legal_words_of(self.cleans[vid])[:n] != words:  # the bare name itself is no rival of its own
+                elsewhere.setdefault(self.group[vid], self.owner[vid])
+        # One filer, several spellings: the USCIS hub cuts names at 34 characters ("MARVELL SEMICONDUCTO").
+        # And misspelt ones ("ZOOM VIDEO COMMUNCATIONS").
+        groups: list[tuple[str, list[int]]] = []
+        base = len("".join(words))
+        for eid, key in sorted(lead.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            for gkey, members in groups:
+                if len(key) > base and (gkey.startswith(key) or fuzz.ratio(gkey[base:], key[base:]) >= SAME_FILER):
+                    members.append(eid)
+                    break
+            else:
+                groups.append((key, [eid]))
+        out = [members for _k, members in groups]
+        out.sort(key=lambda members: (-sum(self.filings.get(e, 0) for e in members), min(members)))
+        return out, list(elsewhere.values())
+
+    def _filed(self, ids: Iterable[int]) -> int:
+        return sum(self.filings.get(e, 0) for e in ids)
+
+    def _dominant(self, top: list[int], rivals: list[list[int]], elsewhere: list[int] | None) -> bool:
+        """Whether `top` has filed far more than every rival filer using the brand's words, together."""
+        if elsewhere is None:
+            return False
+        f_top = self._filed(top)
+        rest = sum(self._filed(g) for g in rivals) + self._filed(elsewhere)
+        return f_top >= DOMINANT_MIN and f_top >= DOMINANT_RATIO * rest
+
+    def _settle_leading(
+        self, groups: list[list[int]], elsewhere: list[int] | None, words: tuple[str, ...]
+    ) -> tuple[list[int], bool]:
+        """The filer a brand's leading words name, if any: the only filer using those (rare) words, or one whose
+        filings dwarf those of all other filers using them. Returns (entities, settled)."""
+        if not groups or elsewhere is None or len("".join(words)) < MIN_LEAD_LEN:
+            return [], False
+        if len(groups) == 1 and not elsewhere:
+            return groups[0], True
+        if self._dominant(groups[0], groups[1:], elsewhere):
+            return groups[0], True
+        return [], False
+
+    def _settle_exact(
+        self, exact: list[int], groups: list[list[int]], elsewhere: list[int] | None, words: tuple[str, ...]
+    ) -> list[int]:
+        """Whether a bare legal-name match is the brand: `exact` itself, the leading filer that dwarfs it by filings
+        ("Peloton" is PELOTON INTERACTIVE INC, not a PELOTON INC with two filings), or [] (unsure) for a one-word
+        brand shared by many filers when the bare-name filer does not dwarf them all."""
+        ids = set(exact)
+        others = [g for g in groups if not ids.intersection(g)]
+        if others and self._dominant(others[0], [exact, *others[1:]], elsewhere):
+            return others[0]
+        many = elsewhere is None or len(others) + len(elsewhere) > LEAD_MAX_FILERS
+        if len(words) == 1 and many and not self._dominant(exact, others, elsewhere or []):
+            # Still the brand when it is the biggest filer of them all ("Snap" is SNAP INC among SNAP ... firms).
+            f_exact = self._filed(exact)
+            rivals = [self._filed(g) for g in others] + [self.filings.get(e, 0) for e in elsewhere or []]
+            if elsewhere is None or f_exact < DOMINANT_MIN or f_exact <= max(rivals, default=0):
+                return []
+        return exact
+
+    def _hinted(self, hints: JoinHints) -> list[Candidate]:
+        """Entities named by the posting itself: its stated legal entity, else its career site's domain."""
+        return self._stated(hints) or self._domain(hints)
+
+    def _stated(self, hints: JoinHints) -> list[Candidate]:
+        ids = self._exact(hints.stated_entity) if hints.stated_entity else []
+        return [self._cand(e, 100.0, "ad_name", hints.stated_entity or "") for e in ids]
+
+    def _domain(self, hints: JoinHints) -> list[Candidate]:
+        """The filer whose legal name is the career site's domain ("hudsonrivertrading.com", "frame.io")."""
+        if not hints.domain:
+            return []
+        label, _, tld = hints.domain.partition(".")
+        squashed = label.upper().replace("-", "")
+        if len(squashed) < MIN_LEAD_LEN:
+            return []
+        for key in (squashed + tld.replace(".", "").upper(), squashed):
+            ids = self.by_legal.get(key) or self.by_domain.get(key)
+            if ids:
+                return [self._cand(e, 100.0, "ad_site", hints.domain) for e in ids]
+        return []
 
     def _fuzzy(self, query: str, cutoff: float = UNSURE - 10) -> tuple[list[Candidate], list[Candidate]]:
         words = core_words(query)
@@ -235,27 +529,38 @@ class EntityIndex:
             vids = sorted(block)[:MAX_BLOCK]
             choices = [self.cores[i] for i in vids]
         hits = process.extract(qcore, choices, scorer=fuzz.ratio, limit=12, score_cutoff=cutoff)
-        best_by_entity: dict[int, tuple[float, str]] = {}
+        best_by_entity: dict[int, tuple[float, str, int]] = {}
         for _choice, score, pos in hits:
-            eid = self.owner[vids[pos]]
+            vid = vids[pos]
+            eid = self.owner[vid]
             if eid not in best_by_entity or score > best_by_entity[eid][0]:
-                best_by_entity[eid] = (score, self.cleans[vids[pos]])
+                best_by_entity[eid] = (score, self.cleans[vid], vid)
         ranked = sorted(best_by_entity.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        cands = [self._cand(eid, sc, "fuzzy", var) for eid, (sc, var) in ranked]
+        cands = [self._cand(eid, sc, "fuzzy", var) for eid, (sc, var, _v) in ranked]
         if not cands:
             return [], []
         top = cands[0]
+        # In order and with descriptors: "White & Lee" is not "Lee & White", and "Delta" is not DELTA GLOBAL
+        # SERVICES (a spelling slip is forgiven, a missing distinguishing word is not). A one-word trade name
+        # only ever wins through the trade path's rule.
+        qlegal = " ".join(legal_words(query))
+        one_word = len(qlegal.split()) == 1
+
+        def close(c: Candidate) -> bool:
+            vid = best_by_entity[c.entity_id][2]
+            if one_word and vid in self.is_trade:
+                return False
+            return fuzz.ratio(qlegal, " ".join(_legal_words_of(c.variant))) >= ACCEPT
+
         # Several entities may tie on the very same core name (one brand, several filers): keep them all.
         winners = [c for c in cands if c.score == top.score and core_key(c.variant) == core_key(top.variant)]
         rest = [c for c in cands if c not in winners]
         runner = rest[0].score if rest else 0.0
-        # Sorting words forgives reordering; "White & Lee" and "Lee & White" are still different firms.
-        in_order = " ".join(blocking_tokens(" ".join(words))) or " ".join(words)
-        ordered = fuzz.ratio(in_order, " ".join(blocking_tokens(top.variant)) or top.variant)
+        winners = [c for c in winners if close(c)]
         if (
-            len(qcore.replace(" ", "")) >= MIN_FUZZY_LEN
+            winners
+            and len(qcore.replace(" ", "")) >= MIN_FUZZY_LEN
             and top.score >= ACCEPT
-            and ordered >= ACCEPT
             and top.score - runner >= MARGIN
         ):
             return winners, rest
@@ -271,28 +576,108 @@ class EntityIndex:
                 i += 1
         return out
 
-    def match(self, query: str) -> MatchResult:
+    def _with_runner_up(self, query: str, chosen: list[Candidate]) -> MatchResult:
+        # The runner-up still helps a person check: the best fuzzy name that was not chosen.
+        ids = {c.entity_id for c in chosen}
+        _, others = self._fuzzy(query, cutoff=RUNNER_UP_MIN)
+        alts = [c for c in others if c.entity_id not in ids][:3]
+        return MatchResult(query, "matched", chosen, alts)
+
+    def match(self, query: str, hints: JoinHints | None = None) -> MatchResult:
+        """Join one displayed employer name, optionally helped by what one of its postings says (`hints`).
+
+        Paths, first that answers wins (the method is on each candidate): alias table (`alias`, `fein`) → the
+        legal entity the ad states (`ad_name`) → the same legal name, unless a filer using the brand's words
+        dwarfs it by filings (`exact`) → the career site's domain (`ad_site`; before `exact` when the domain is
+        longer than the brand) → a trade / d/b/a name (`trade`)
+        → the leading words of one filer, or of the filer that dwarfs all others using them (`leading`) → a near
+        spelling (`fuzzy`). Namesakes that no path settles come back `unsure`, with the nearest for a person.
+        """
         key = core_key(query)
         if not key:
+            if hints and (hinted := self._hinted(hints)):
+                return MatchResult(query, "matched", hinted, [])
             return MatchResult(query, "none")
-        chosen = self._alias(key) or self._exact(query, key)
+        chosen = self._alias(key)
+        blocked = self._blocked(key)
+        if blocked:
+            # A curated "not this filer" line: drop that namesake wherever it would have been chosen.
+            result = self._match(query, key, hints, chosen)
+            kept = [c for c in result.matches if c.entity_id not in blocked]
+            if kept or not result.matches:
+                return MatchResult(query, result.outcome, kept, result.alternatives)
+            return MatchResult(query, "unsure", [], result.matches[:3])
+        return self._match(query, key, hints, chosen)
+
+    def _blocked(self, key: str) -> set[int]:
+        out: set[int] = set()
+        for filer in self.aliases.get(key, ()):
+            if filer.startswith("!"):
+                out.update(self.by_legal.get(legal_key(filer[1:]), ()))
+        return out
+
+    def _match(self, query: str, key: str, hints: JoinHints | None, chosen: list[Candidate]) -> MatchResult:
+        if not chosen and hints:
+            chosen = self._stated(hints)
+            if not chosen and hints.stated_entity and core_key(hints.stated_entity) != key:
+                # The ad names a legal employer no filing has: a namesake of the brand is not it.
+                _, others = self._fuzzy(query)
+                return MatchResult(query, "unsure", [], [c for c in others if c.score >= UNSURE][:3])
         if chosen:
-            # The runner-up still helps a person check: the best fuzzy name that was not chosen.
-            ids = {c.entity_id for c in chosen}
-            _, others = self._fuzzy(query, cutoff=RUNNER_UP_MIN)
-            alts = [c for c in others if c.entity_id not in ids][:3]
-            return MatchResult(query, "matched", chosen, alts)
+            return self._with_runner_up(query, chosen)
+        words = legal_words(query)
+        by_domain = self._domain(hints) if hints else []
+        # A career domain longer than the brand ("hudsonrivertrading.com" for "HRT") says more than the brand.
+        if by_domain and len(hints.domain.partition(".")[0]) > len("".join(words)):  # type: ignore[union-attr]
+            return self._with_runner_up(query, by_domain)
+        groups, elsewhere = self._leading(words) if words else ([], [])
+        exact = self._exact(query)
+        if exact:
+            ids = self._settle_exact(exact, groups, elsewhere, words)
+            if ids is exact:
+                return self._with_runner_up(query, [self._cand(e, 100.0, "exact") for e in exact])
+            if ids:
+                return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in ids])
+            groups = [exact, *groups]  # namesakes: shown, not chosen
+        # Otherwise the career site's domain comes after the brand's own legal name.
+        if by_domain:
+            return self._with_runner_up(query, by_domain)
+        if not exact:
+            trade = self._trade(query)
+            # A one-word d/b/a of some other filer never beats a filer whose legal name leads with the brand.
+            one_filer = len({core_key(self.entity[e][0]) for e in trade}) == 1
+            if trade and one_filer and (len(words) > 1 or not (groups or elsewhere or elsewhere is None)):
+                return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in trade])
+            lead, settled = self._settle_leading(groups, elsewhere, words)
+            if settled:
+                return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])
+            groups += [[e] for e in trade[:2]]
         winners, others = self._fuzzy(query)
         alts = [c for c in others if c.score >= UNSURE][:3]
-        if winners:
+        # Spelling slips only: a name that some filers' legal names contain as it is was weighed above.
+        if winners and not groups:
             return MatchResult(query, "matched", winners, alts)
+        # Namesakes no path could tell apart are shown for a person to judge, never chosen.
+        seen = {c.entity_id for c in alts}
+        namesakes = [self._cand(g[0], 100.0, "leading") for g in groups[:3] if g[0] not in seen]
+        alts = (namesakes + alts)[:3]
         return MatchResult(query, "unsure" if alts else "none", [], alts)
 
-    def match_many(self, queries: Iterable[str]) -> list[MatchResult]:
+    def match_many(self, queries: Iterable[str], hints: dict[str, JoinHints] | None = None) -> list[MatchResult]:
         cache: dict[str, MatchResult] = {}
         out = []
         for q in queries:
             if q not in cache:
-                cache[q] = self.match(q)
+                cache[q] = self.match(q, (hints or {}).get(q))
             out.append(cache[q])
         return out
+
+
+def _legal_words_of(clean: str) -> tuple[str, ...]:
+    """legal_words() of an already clean name."""
+    words = [w for w in clean.split() if w != "&"]
+    if words and words[0] == "THE" and len(words) > 1:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words.pop()
+    return tuple(words)

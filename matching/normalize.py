@@ -81,8 +81,16 @@ ABBREVIATIONS = {
     "INTL": "INTERNATIONAL",
     "SVCS": "SERVICES",
     "SVC": "SERVICES",
+    "SOLNS": "SOLUTIONS",
+    "SOLN": "SOLUTIONS",
     "MGMT": "MANAGEMENT",
     "TECHS": "TECHNOLOGIES",
+    "TECH": "TECHNOLOGY",
+    "INFO": "INFORMATION",
+    "GRP": "GROUP",
+    "ASSO": "ASSOCIATES",
+    "MFG": "MANUFACTURING",
+    "CO": "COMPANY",
     "LAB": "LABS",
     "LABORATORIES": "LABS",
     "LABORATORY": "LABS",
@@ -105,7 +113,8 @@ PHRASES = [
     (re.compile(r"\bL P\b"), "LP"),
 ]
 # Clauses that follow the legal name and name someone else: d/b/a, subsidiary-of, on-behalf-of.
-_DBA = re.compile(r"\s*(?:,\s*)?\b(?:D\s*/\s*B\s*/\s*A|DBA|D\.B\.A\.?|A/K/A|AKA|F/K/A|FKA|T/A)\b[\s:]*(.*)$")
+# USCIS turns punctuation into spaces, so "D/B/A" also arrives as "D B A".
+_DBA = re.compile(r"\s*(?:,\s*)?\b(?:D\s*/\s*B\s*/\s*A|D B A|DBA|D\.B\.A\.?|A/K/A|AKA|F/K/A|FKA|T/A)\b[\s:]*(.*)$")
 _SUBSIDIARY = re.compile(
     r",?\s*\b(?:A|AN)\s+(?:WHOLLY[\s-]*OWNED\s+)?(?:SUBSIDIARY|AFFILIATE|DIVISION|UNIT)\s+OF\b.*$"
     r"|,?\s*\b(?:A|AN)\s+[A-Z0-9&.\- ]{1,40}\s+(?:COMPANY|CO)\s*$"
@@ -172,14 +181,41 @@ def core_key(name: str) -> str:
     return "".join(core_words(name))
 
 
-def legal_key(name: str) -> str:
-    """Legal suffixes dropped but descriptors kept: "QUILL HEALTH SYSTEMS", not "QUILL HEALTH"."""
+@lru_cache(maxsize=200_000)
+def legal_words(name: str) -> tuple[str, ...]:
+    """The words of the legal name without a leading THE, '&' or trailing legal suffixes; descriptors kept."""
     words = [w for w in clean_name(name).split() if w != "&"]
     if words and words[0] == "THE" and len(words) > 1:
         words = words[1:]
     while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
         words.pop()
-    return "".join(words)
+    return tuple(words)
+
+
+def legal_key(name: str) -> str:
+    """Legal suffixes dropped but descriptors kept: "QUILL HEALTH SYSTEMS", not "QUILL HEALTH"."""
+    return "".join(legal_words(name))
+
+
+# Top-level domains written into names ("FRAME.IO INC", "A9 COM INC"). Not AI or CO: "SCALE AI" and "... CO" are
+# names and legal forms far more often than domains.
+DOMAIN_WORDS = frozenset(["COM", "IO", "NET", "ORG", "APP", "DEV"])
+
+
+def domain_key(words: tuple[str, ...] | list[str]) -> str | None:
+    """The legal key without a domain ending ("FRAME IO" -> "FRAME"), or None when the name has no domain word.
+
+    Only the second word or the last word counts: "AMAZON COM SERVICES", "CLINICALRESEARCH IO".
+    """
+    if len(words) < 2:
+        return None
+    if words[1] in DOMAIN_WORDS:
+        rest = [words[0], *words[2:]]
+    elif words[-1] in DOMAIN_WORDS:
+        rest = list(words[:-1])
+    else:
+        return None
+    return "".join(rest)
 
 
 def normalize_fein(value: object) -> str | None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
 import re
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import iterparse
@@ -56,6 +58,8 @@ class Table:
     position: Callable[[], int]
     close: Callable[[], None]
     blank_rows_before_header: int = 0
+    # Set by readers that can skip unwanted columns cheaply: call with the column indexes the loader needs.
+    want: Callable[[set[int]], None] | None = None
 
 
 def sniff_format(path: Path) -> str:
@@ -89,6 +93,10 @@ def _text_encoding(sample: bytes) -> str:
 
 def open_table(path: Path) -> Table:
     fmt = sniff_format(path)
+    if fmt == "xlsx":
+        table = _open_xlsx_stream(path)
+        if table is not None:
+            return table
     if fmt in ("xlsx", "xls"):
         return _open_workbook(path)
     return _open_text(path)
@@ -230,3 +238,189 @@ def _open_text(path: Path) -> Table:
             raw.close()
 
     return Table(path, header, rows(), max(size, 1), raw.tell, raw.close, skipped)
+
+
+# Streaming xlsx: python-calamine loads a whole sheet into memory (gigabytes for a 600,000-row LCA workbook),
+# so workbooks are read straight from the zip, a few megabytes at a time, keeping only the cells the loader needs.
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_ATTR_T = re.compile(rb'\bt="([a-zA-Z]+)"')
+_ATTR_S = re.compile(rb'\bs="([0-9]+)"')
+_V = re.compile(rb"<v>(.*?)</v>", re.S)
+_T = re.compile(rb"<t(?: [^>]*)?>(.*?)</t>", re.S)
+_DATE_FMT_IDS = frozenset(range(14, 23)) | frozenset(range(45, 48))
+_STREAM_CHUNK = 1 << 22
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _xml_text(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    return html.unescape(text) if "&" in text else text
+
+
+def _sheet_path(z: zipfile.ZipFile) -> str:
+    names = set(z.namelist())
+    sheet = "xl/worksheets/sheet1.xml"
+    if "xl/workbook.xml" in names and "xl/_rels/workbook.xml.rels" in names:
+        with z.open("xl/workbook.xml") as f:
+            first = next(e for _, e in iterparse(f) if e.tag == f"{_NS}sheet")
+        rid = first.get(f"{_REL_NS}id")
+        with z.open("xl/_rels/workbook.xml.rels") as f:
+            for _, rel in iterparse(f):
+                if rel.get("Id") == rid:
+                    target = rel.get("Target", "").lstrip("/")
+                    sheet = target if target.startswith("xl/") else f"xl/{target}"
+                    break
+    return sheet
+
+
+def _shared_strings(z: zipfile.ZipFile) -> list[str]:
+    if "xl/sharedStrings.xml" not in z.namelist():
+        return []
+    out: list[str] = []
+    with z.open("xl/sharedStrings.xml") as f:
+        for _, elem in iterparse(f):
+            if elem.tag == f"{_NS}si":
+                out.append("".join(t.text or "" for t in elem.iter(f"{_NS}t")))
+                elem.clear()
+    return out
+
+
+def _date_styles(z: zipfile.ZipFile) -> set[int]:
+    """Indexes of cell styles whose number format is a date: their numbers are Excel date serials."""
+    if "xl/styles.xml" not in z.namelist():
+        return set()
+    custom: dict[int, str] = {}
+    styles: list[int] = []
+    with z.open("xl/styles.xml") as f:
+        in_xfs = False
+        for event, elem in iterparse(f, events=("start", "end")):
+            if elem.tag == f"{_NS}numFmt" and event == "end":
+                custom[int(elem.get("numFmtId", "0"))] = elem.get("formatCode", "")
+            elif elem.tag == f"{_NS}cellXfs":
+                in_xfs = event == "start"
+            elif in_xfs and elem.tag == f"{_NS}xf" and event == "start":
+                styles.append(int(elem.get("numFmtId", "0")))
+    out = set()
+    for i, fmt_id in enumerate(styles):
+        code = re.sub(r'"[^"]*"|\[[^]]*]', "", custom.get(fmt_id, "")).lower()
+        if fmt_id in _DATE_FMT_IDS or (fmt_id in custom and any(ch in code for ch in "dy")):
+            out.add(i)
+    return out
+
+
+def _open_xlsx_stream(path: Path) -> Table | None:
+    """A row iterator over the first sheet of an xlsx, streamed; None when the file is not a plain xlsx."""
+    try:
+        z = zipfile.ZipFile(path)
+        sheet = _sheet_path(z)
+        info = z.getinfo(sheet)
+        shared = _shared_strings(z)
+        dates = _date_styles(z)
+        raw = z.open(sheet)
+    except (KeyError, StopIteration, zipfile.BadZipFile, ValueError, SyntaxError):
+        return None
+    total = max(info.file_size, 1)
+    consumed = [0]
+    pattern = [_CELL]
+    letters: dict[str, int] = {}
+
+    def value(attrs: bytes, inner: bytes | None) -> Any:
+        if not inner:
+            return None
+        m = _ATTR_T.search(attrs)
+        kind = m.group(1) if m else b"n"
+        if kind == b"inlineStr":
+            return _xml_text(b"".join(_T.findall(inner)))
+        v = _V.search(inner)
+        if v is None:
+            return None
+        text = v.group(1)
+        if kind == b"s":
+            return shared[int(text)]
+        if kind in (b"str", b"e"):
+            return _xml_text(text) if kind == b"str" else None
+        if kind == b"b":
+            return text == b"1"
+        num = float(text)
+        st = _ATTR_S.search(attrs)
+        if st is not None and int(st.group(1)) in dates:
+            return _EXCEL_EPOCH + timedelta(days=num)
+        return num
+
+    def cells() -> Iterator[tuple[int, list[Any]]]:
+        """(row number, row) for every row that has cells, in order."""
+        buf = b""
+        cur = -1
+        row: list[Any] = []
+        while True:
+            chunk = raw.read(_STREAM_CHUNK)
+            consumed[0] += len(chunk)
+            data = buf + chunk
+            cut = data.rfind(b"</row>") + 6 if chunk else len(data)
+            if chunk and cut < 6:
+                buf = data
+                continue
+            body, buf = data[:cut], data[cut:]
+            for m in pattern[0].finditer(body):
+                col = m.group(1).decode()
+                r = int(m.group(2))
+                if r != cur:
+                    if cur >= 0:
+                        yield cur, row
+                    cur, row = r, []
+                idx = letters.get(col)
+                if idx is None:
+                    idx = letters[col] = _col_index(col)
+                if idx >= len(row):
+                    row.extend([None] * (idx + 1 - len(row)))
+                row[idx] = value(m.group(3), m.group(4))
+            if not chunk:
+                break
+        if cur >= 0:
+            yield cur, row
+
+    it = cells()
+    skipped = 0
+    for number, first in it:
+        if not is_blank(first):
+            header = _trim([canonical_header(h) for h in first])
+            skipped += number - 1
+            break
+    else:
+        raw.close()
+        z.close()
+        raise IngestError(f"{path}: the first sheet is empty (no header row)")
+    header_row = number
+
+    def want(indexes: set[int]) -> None:
+        # Cells of other columns are skipped inside the regex engine, never reaching Python.
+        alts = b"|".join(sorted((_col_letters(i).encode() for i in indexes), key=len, reverse=True))
+        pattern[0] = re.compile(rb'<c r="(' + alts + rb')([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+
+    def rows() -> Iterator[list[Any]]:
+        last = header_row
+        try:
+            for n, r in it:
+                # Rows the sheet leaves out are padding too: count them as blank rows.
+                for _ in range(n - last - 1):
+                    yield []
+                last = n
+                yield r
+        finally:
+            raw.close()
+            z.close()
+
+    def close() -> None:
+        raw.close()
+        z.close()
+
+    return Table(path, header, rows(), total, lambda: consumed[0], close, skipped, want)
+
+
+def _col_letters(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s

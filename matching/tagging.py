@@ -1,12 +1,22 @@
 """Join displayed employers to DOL entities and tag every posting's sponsorship, with checkable evidence.
 
-Tag rules (DESIGN.md §4), per visa kind (`green_card` from PERM, `h1b` from LCA and the USCIS hub):
+The question a tag answers is the user's: *will this employer sponsor this visa for a role like this one?*
+Per visa kind (`green_card` from PERM, `h1b` from LCA and the USCIS hub), from the joined employer's filings in
+the last three fiscal years counted from today (matching/evidence.py), the rules are (docs/sponsorship.md):
+
+- a posting outside the US gets no US visa tag at all;
 - the ad explicitly refuses sponsorship → `unlikely`, whatever the history says;
-- no DOL join, or no data of that kind loaded → `unknown` (`possible` if the ad offers sponsorship);
-- certified filings in the last three fiscal years of data, ≥ 3 of them (for an ML posting, at least one for
-  an ML occupation), or ≥ 1 when the ad also offers sponsorship → `likely`;
-- any certified filing ever, or the ad offers sponsorship → `possible`;
-- joined, data loaded, nothing certified → `unlikely`.
+- no join, an unsure join, or no data of that kind loaded → `unknown` (`possible` when the ad offers sponsorship);
+- denials outnumber certifications (at least two denials) → `unlikely`;
+- recent certified filings for similar roles (ML occupation and the same kind of ML work), at least two, or one
+  when the ad offers sponsorship → `likely`; for H-1B the USCIS hub must also show approvals in the window
+  (an LCA is an attestation DOL certifies almost automatically), or, without recent hub data, five similar LCAs;
+- recent employer-level or ML-occupation filings → `possible`;
+- green card only: H-1B filings but no certified PERM in five fiscal years → `unlikely` ("sponsors H-1B, not
+  green cards");
+- older filings only → `possible`; joined with nothing certified in five years → `unlikely`.
+
+Several joined entities are kept apart: each has its own evidence and the tag rests on the strongest one.
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select
@@ -33,30 +43,55 @@ from crawler.models import (
     utcnow,
 )
 from matching.bulk import delete_ids, diff_rows, insert_rows, update_rows
-from matching.join import EntityIndex, MatchResult
+from matching.evidence import (
+    GROUP_WORDS,
+    LOOKBACK_YEARS,
+    EntityFilings,
+    PostingFacts,
+    entity_evidence,
+    load_filings,
+    window_for,
+)
+from matching.join import EntityIndex, JoinHints, MatchResult, posting_hints
 from matching.normalize import format_fein
+from pipelines.rules.places import is_us
 
-WINDOW_YEARS = 3
-LIKELY_MIN = 3
 VISAS = ("green_card", "h1b")
+# Similar-role certifications in the window needed for `likely` (one more than this when the ad is silent).
+LIKELY_SIMILAR = 2
+# Without recent USCIS hub data an H-1B `likely` needs this many similar-role LCAs.
+LIKELY_LCA_ALONE = 5
+DENIALS_DOMINATE_MIN = 2
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 
 
 @dataclass
 class DataCoverage:
-    """The latest fiscal year loaded per source; None means that source was never loaded."""
+    """The latest fiscal year (and decision) loaded per source; None means that source was never loaded."""
 
     perm: int | None
     lca: int | None
     uscis: int | None
+    perm_latest: date | None = None
+    lca_latest: date | None = None
 
 
 def coverage(session: Session) -> DataCoverage:
-    def latest(kind: str) -> int | None:
-        return session.scalar(select(func.max(DolCase.fiscal_year)).where(DolCase.kind == kind))
+    def latest(kind: str) -> tuple[int | None, date | None]:
+        row = session.execute(
+            select(func.max(DolCase.fiscal_year), func.max(DolCase.decision_date)).where(DolCase.kind == kind)
+        ).one()
+        return row[0], row[1]
 
-    return DataCoverage(latest("perm"), latest("lca"), session.scalar(select(func.max(UscisEmployerYear.fiscal_year))))
+    perm_fy, perm_latest = latest("perm")
+    lca_fy, lca_latest = latest("lca")
+    hub = session.scalar(select(func.max(UscisEmployerYear.fiscal_year)))
+    return DataCoverage(perm_fy, lca_fy, hub, perm_latest, lca_latest)
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
 
 
 def _iso(d: date | None) -> str | None:
@@ -152,114 +187,231 @@ def _sum_years(years: Iterable[DolEntityYear]) -> dict[int, dict[str, Any]]:
     return by_fy
 
 
+def _span(window: tuple[int, int]) -> str:
+    return f"FY{window[0]}-{str(window[1])[2:]}"
+
+
+def _levels(wage_levels: dict[str, int]) -> str:
+    order = ["I", "II", "III", "IV"]
+    present = [lv for lv in order if wage_levels.get(lv)]
+    if not present:
+        return ""
+    return f"Level {present[0]}" if len(present) == 1 else f"Level {present[0]}-{present[-1]}"
+
+
+def _denied(level: dict[str, Any]) -> str:
+    return "none denied" if not level["denied"] else f"{level['denied']} denied"
+
+
+def _strength(ev: dict[str, Any], visa: str) -> tuple[int, ...]:
+    if visa == "green_card":
+        p = ev["perm"]
+        return (p["similar"]["certified"], p["ml"]["certified"], p["any"]["certified"], ev["perm_certified_lookback"])
+    lca = ev["lca"]
+    return (lca["similar"]["certified"], ev["uscis"]["approvals"], lca["any"]["certified"], ev["h1b_lookback"])
+
+
+def _green_card(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int]) -> tuple[str, str]:
+    offered = facts.statement == "offered"
+    sim, ml, anyl = ev["perm"]["similar"], ev["perm"]["ml"], ev["perm"]["any"]
+    span = _span(window)
+    what = f"{GROUP_WORDS[facts.group]} titles" if facts.group else "this title"
+    if anyl["denied"] >= DENIALS_DOMINATE_MIN and anyl["denied"] > anyl["certified"]:
+        return "unlikely", f"denials dominate: {anyl['denied']} PERM cases denied, {anyl['certified']} certified {span}"
+    if sim["certified"] >= LIKELY_SIMILAR or (sim["certified"] >= 1 and offered):
+        parts = [f"{sim['certified']} certified PERM cases for {what} {span}"]
+        if levels := _levels(sim["wage_levels"]):
+            parts.append(levels)
+        parts.append(_denied(sim))
+        reason = ", ".join(parts)
+        return "likely", reason + ("; this ad offers sponsorship" if offered else "")
+    if anyl["certified"]:
+        basis = (
+            f"{ml['certified']} certified PERM cases in ML occupations" if ml["certified"] else
+            f"{anyl['certified']} certified PERM cases"
+        )  # fmt: skip
+        reason = f"{basis} {span}, {sim['certified']} for {what}"
+        return "possible", reason + ("; this ad offers sponsorship" if offered else "")
+    h1b_recent = ev["lca"]["any"]["certified"] + ev["uscis"]["approvals"]
+    if not ev["perm_certified_lookback"] and h1b_recent:
+        if offered:
+            # The ad's own word keeps it open, but the filings say nothing for green cards.
+            return "possible", (
+                f"the ad offers sponsorship, but the filings show H-1B only: {h1b_recent} H-1B filings {span}, "
+                f"no certified PERM in {LOOKBACK_YEARS} fiscal years"
+            )
+        return "unlikely", (
+            f"sponsors H-1B, not green cards: {h1b_recent} H-1B filings {span} but no certified PERM in "
+            f"{LOOKBACK_YEARS} fiscal years"
+        )
+    if ev["perm_certified_lookback"]:
+        return (
+            "possible",
+            f"{ev['perm_certified_lookback']} certified PERM cases in {LOOKBACK_YEARS} years, none {span}",
+        )
+    if offered:
+        return "possible", f"no certified PERM in {LOOKBACK_YEARS} fiscal years, but the ad offers sponsorship"
+    return "unlikely", f"joined, but no certified PERM case in {LOOKBACK_YEARS} fiscal years"
+
+
+def _h1b(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int], cov: DataCoverage) -> tuple[str, str]:
+    offered = facts.statement == "offered"
+    sim, anyl, hub = ev["lca"]["similar"], ev["lca"]["any"], ev["uscis"]
+    span = _span(window)
+    what = f"{GROUP_WORDS[facts.group]} titles" if facts.group else "this title"
+    if anyl["denied"] >= DENIALS_DOMINATE_MIN and anyl["denied"] > anyl["certified"]:
+        return "unlikely", f"denials dominate: {anyl['denied']} H-1B LCAs denied, {anyl['certified']} certified {span}"
+    hub_recent = cov.uscis is not None and cov.uscis >= window[0]
+    enough = sim["certified"] >= (1 if offered else LIKELY_SIMILAR)
+    if enough and (hub["approvals"] >= 1 if hub_recent else sim["certified"] >= LIKELY_LCA_ALONE):
+        reason = f"{sim['certified']} certified H-1B LCAs for {what} {span}"
+        if levels := _levels(sim["wage_levels"]):
+            reason += f", {levels}"
+        if hub["approvals"]:
+            reason += f"; {hub['approvals']} USCIS H-1B approvals"
+        return "likely", reason + ("; this ad offers sponsorship" if offered else "")
+    if anyl["certified"] or hub["approvals"]:
+        reason = f"{anyl['certified']} certified H-1B LCAs ({sim['certified']} for {what})"
+        reason += f", {hub['approvals']} USCIS approvals {span}" if hub_recent else f" {span}; no recent USCIS hub data"
+        return "possible", reason + ("; this ad offers sponsorship" if offered else "")
+    if ev["h1b_lookback"]:
+        return "possible", f"{ev['h1b_lookback']} H-1B filings in {LOOKBACK_YEARS} years, none {span}"
+    if offered:
+        return "possible", f"no H-1B filings in {LOOKBACK_YEARS} fiscal years, but the ad offers sponsorship"
+    return "unlikely", f"joined, but no certified H-1B filing in {LOOKBACK_YEARS} fiscal years"
+
+
+def _year_table(visa: str, years: Iterable[DolEntityYear]) -> dict[str, dict[str, Any]]:
+    table: dict[str, dict[str, Any]] = {}
+    for fy, row in sorted(_sum_years(years).items(), reverse=True):
+        if visa == "green_card":
+            entry: dict[str, Any] = {
+                "certified": row["perm_certified"],
+                "certified_expired": row["perm_certified_expired"],
+                "denied": row["perm_denied"],
+                "withdrawn": row["perm_withdrawn"],
+                "ml_occupation": row["perm_ml"],
+                "ml_occupation_certified": row["perm_ml_certified"],
+            }
+            if row.get("perm_wage_min") is not None:
+                entry["offered_wage_range"] = [row["perm_wage_min"], row.get("perm_wage_max")]
+            if row.get("perm_wage_levels"):
+                entry["wage_levels"] = row["perm_wage_levels"]
+        else:
+            entry = {
+                "lca_certified": row["lca_certified"],
+                "lca_denied": row["lca_denied"],
+                "lca_withdrawn": row["lca_withdrawn"],
+                "lca_ml_occupation_certified": row["lca_ml_certified"],
+                "uscis_initial_approval": row.get("uscis_initial_approval"),
+                "uscis_initial_denial": row.get("uscis_initial_denial"),
+                "uscis_continuing_approval": row.get("uscis_continuing_approval"),
+                "uscis_continuing_denial": row.get("uscis_continuing_denial"),
+            }
+        if any(val for val in entry.values() if isinstance(val, int)):
+            table[str(fy)] = entry
+    return table
+
+
 def score_posting(
-    statement: str | None,
-    sentence: str | None,
-    is_ml: bool | None,
+    facts: PostingFacts,
     result: MatchResult | None,
     entities: dict[int, dict[str, Any]],
+    filings: dict[int, EntityFilings],
     cov: DataCoverage,
+    today: date | None = None,
+    cache: dict[Any, dict[str, Any]] | None = None,
 ) -> dict[str, tuple[str, dict[str, Any]]]:
-    """visa -> (tag, evidence) for one posting; pure apart from the pre-loaded entity rows."""
-    ad = {"statement": statement or "not_mentioned", "sentence": sentence}
-    refused = statement == "refused"
-    offered = statement == "offered"
+    """visa -> (tag, evidence) for one posting; empty for a posting outside the US (no US visa applies)."""
+    if facts.country is not None and not is_us(facts.country):
+        return {}
+    today = today or today_utc()
+    window = window_for(today)
+    ad = {"statement": facts.statement or "not_mentioned", "sentence": facts.sentence}
     matched = result is not None and result.outcome == "matched"
-    years: list[DolEntityYear] = []
+    match_ev = _match_evidence(result, entities)
+    per_entity: list[tuple[int, dict[str, Any]]] = []
     if matched and result is not None:
         for c in result.matches:
-            years.extend(entities.get(c.entity_id, {}).get("years", []))
-    by_fy = _sum_years(years)
-    match_ev = _match_evidence(result, entities)
+            key = (c.entity_id, facts.group, facts.band, facts.title if facts.group is None else "", window)
+            ev = cache.get(key) if cache is not None else None
+            if ev is None:
+                ev = entity_evidence(facts, filings.get(c.entity_id, EntityFilings()), window)
+                if cache is not None:
+                    cache[key] = ev
+            per_entity.append((c.entity_id, ev))
+    pay = facts.annual_pay()
     out: dict[str, tuple[str, dict[str, Any]]] = {}
     for visa in VISAS:
-        latest = cov.perm if visa == "green_card" else max(cov.lca or 0, cov.uscis or 0) or None
-        window = (latest - WINDOW_YEARS + 1, latest) if latest else None
-        table: dict[str, dict[str, Any]] = {}
-        recent = recent_ml = ever = 0
-        latest_decision: date | None = None
-        for fy in sorted(by_fy, reverse=True):
-            row = by_fy[fy]
-            if visa == "green_card":
-                certified = row["perm_certified"] + row["perm_certified_expired"]
-                ml = row["perm_ml_certified"]
-                entry = {
-                    "certified": row["perm_certified"],
-                    "certified_expired": row["perm_certified_expired"],
-                    "denied": row["perm_denied"],
-                    "withdrawn": row["perm_withdrawn"],
-                    "ml_occupation": row["perm_ml"],
-                    "ml_occupation_certified": ml,
-                }
-                if row.get("perm_wage_min") is not None:
-                    entry["offered_wage_range"] = [row["perm_wage_min"], row.get("perm_wage_max")]
-                if row.get("perm_wage_levels"):
-                    entry["wage_levels"] = row["perm_wage_levels"]
-                decided = row.get("perm_latest_decision") or None
-            else:
-                approvals = (row.get("uscis_initial_approval") or 0) + (row.get("uscis_continuing_approval") or 0)
-                certified = row["lca_certified"] + approvals
-                ml = row["lca_ml_certified"]
-                entry = {
-                    "lca_certified": row["lca_certified"],
-                    "lca_denied": row["lca_denied"],
-                    "lca_withdrawn": row["lca_withdrawn"],
-                    "lca_ml_occupation_certified": ml,
-                    "uscis_initial_approval": row.get("uscis_initial_approval"),
-                    "uscis_initial_denial": row.get("uscis_initial_denial"),
-                    "uscis_continuing_approval": row.get("uscis_continuing_approval"),
-                    "uscis_continuing_denial": row.get("uscis_continuing_denial"),
-                }
-                decided = row.get("lca_latest_decision") or None
-            if not any(val for val in entry.values() if isinstance(val, int)):
-                continue
-            table[str(fy)] = entry
-            ever += certified
-            if window and window[0] <= fy <= window[1]:
-                recent += certified
-                recent_ml += ml
-            if decided and (latest_decision is None or decided > latest_decision):
-                latest_decision = decided
-        relevant_ok = recent_ml >= 1 or not is_ml
-        source = "PERM" if visa == "green_card" else "LCA/USCIS"
-        if refused:
+        loaded = cov.perm is not None if visa == "green_card" else (cov.lca is not None or cov.uscis is not None)
+        latest = cov.perm_latest if visa == "green_card" else cov.lca_latest
+        chosen: tuple[int, dict[str, Any]] | None = None
+        if per_entity:
+            chosen = max(per_entity, key=lambda pe: _strength(pe[1], visa))
+        if facts.statement == "refused":
             tag, reason = "unlikely", "the ad says the employer does not sponsor; that outranks filing history"
         elif not matched:
-            tag = "possible" if offered else "unknown"
-            reason = "no DOL employer joined" + ("; the ad offers sponsorship" if offered else "")
-        elif latest is None:
-            tag = "possible" if offered else "unknown"
-            reason = f"no {source} data loaded" + ("; the ad offers sponsorship" if offered else "")
-        elif (recent >= LIKELY_MIN and relevant_ok) or (recent >= 1 and offered):
-            tag = "likely"
-            reason = f"{recent} certified {source} filings in FY{window[0]}-{window[1]}" if window else ""
-            if is_ml:
-                reason += f", {recent_ml} for ML occupations"
-        elif ever >= 1 or offered:
-            tag = "possible"
-            reason = (
-                f"{recent} certified {source} filings in FY{window[0]}-{window[1]}, {ever} in all loaded years"
-                if window
-                else ""
+            why = "the employer join is unsure" if result is not None and result.outcome == "unsure" else (
+                "no DOL employer joined"
+            )  # fmt: skip
+            tag = "possible" if facts.statement == "offered" else "unknown"
+            reason = why + ("; the ad offers sponsorship" if facts.statement == "offered" else "")
+        elif not loaded or chosen is None:
+            source = "PERM" if visa == "green_card" else "LCA or USCIS hub"
+            tag = "possible" if facts.statement == "offered" else "unknown"
+            reason = f"no {source} data loaded" + (
+                "; the ad offers sponsorship" if facts.statement == "offered" else ""
             )
-            if is_ml and recent and not recent_ml:
-                reason += "; none recent for ML occupations"
-            if offered and not ever:
-                reason = "no certified filings, but the ad offers sponsorship"
+        elif visa == "green_card":
+            tag, reason = _green_card(facts, chosen[1], window)
         else:
-            tag, reason = "unlikely", f"joined, but no certified {source} filings in the loaded data"
+            tag, reason = _h1b(facts, chosen[1], window, cov)
+        ents = []
+        for (eid, ev), base in zip(per_entity, match_ev.get("entities", []), strict=False):
+            years = entities.get(eid, {}).get("years", [])
+            if visa == "green_card":
+                levels = {"similar_role": ev["perm"]["similar"], "ml_occupation": ev["perm"]["ml"],
+                          "any_occupation": ev["perm"]["any"]}  # fmt: skip
+                extra = {"perm_median_processing_days": ev["perm_median_days"],
+                         "certified_perm_5y": ev["perm_certified_lookback"]}  # fmt: skip
+            else:
+                levels = {"similar_role": ev["lca"]["similar"], "ml_occupation": ev["lca"]["ml"],
+                          "any_occupation": ev["lca"]["any"], "uscis": ev["uscis"]}  # fmt: skip
+                extra = {"h1b_filings_5y": ev["h1b_lookback"]}
+            ents.append(
+                {
+                    **base,
+                    "chosen": chosen is not None and eid == chosen[0],
+                    **levels,
+                    **extra,
+                    "similar_titles": ev["similar_titles"],
+                    "by_fiscal_year": _year_table(visa, years),
+                }
+            )
+        best = next((e for e in ents if e["chosen"]), None)
         evidence = {
             "visa": visa,
             "tag": tag,
             "reason": reason,
             "ad": ad,
-            "employer": match_ev,
-            "window": list(window) if window else None,
-            "certified_recent": recent,
-            "certified_recent_ml": recent_ml,
-            "certified_all_years": ever,
-            "latest_decision": _iso(latest_decision),
-            "by_fiscal_year": table,
+            "posting": {
+                "title": facts.title,
+                "role_family": facts.role_family,
+                "seniority": facts.seniority,
+                "annual_pay_usd": list(pay) if pay else None,
+            },
+            "as_of": today.isoformat(),
+            "window": list(window),
+            "data": {
+                "latest_fiscal_year": cov.perm if visa == "green_card" else max(cov.lca or 0, cov.uscis or 0) or None,
+                "latest_decision": _iso(latest),
+                "age_days": (today - latest).days if latest else None,
+            },
+            "employer": {**match_ev, "entities": ents or match_ev.get("entities", [])},
+            "similar_role": best["similar_role"] if best else None,
+            "ml_occupation": best["ml_occupation"] if best else None,
+            "any_occupation": best["any_occupation"] if best else None,
+            "by_fiscal_year": best["by_fiscal_year"] if best else {},
         }
         out[visa] = (tag, evidence)
     return out
@@ -283,7 +435,35 @@ def _upsert(
     insert_rows(conn, table, inserts)
 
 
-def match_and_tag(session: Session, index: EntityIndex | None = None) -> dict[str, int]:
+def _employer_hints(session: Session) -> dict[int, JoinHints]:
+    """Per employer, what its first stored posting says of its legal name: EEO sentence, career-site domain."""
+    first = select(func.min(Posting.id)).where(Posting.employer_id.is_not(None)).group_by(Posting.employer_id)
+    rows = session.execute(
+        select(Posting.employer_id, Posting.description_text, Posting.url, Posting.apply_url).where(
+            Posting.id.in_(first.scalar_subquery())
+        )
+    )
+    return {eid: h for eid, text, url, apply_url in rows if (h := posting_hints(text, url, apply_url))}
+
+
+def facts_of(p: Any) -> PostingFacts:
+    """The facts a tag compares with the filings, from a posting row."""
+    return PostingFacts(
+        title=p.title or "",
+        role_family=p.role_family,
+        seniority=p.seniority,
+        is_ml=p.is_ml,
+        statement=p.sponsorship_statement,
+        sentence=p.sponsorship_sentence,
+        country=p.country,
+        salary_min=p.salary_min,
+        salary_max=p.salary_max,
+        salary_period=p.salary_period,
+        salary_currency=p.salary_currency,
+    )
+
+
+def match_and_tag(session: Session, index: EntityIndex | None = None, today: date | None = None) -> dict[str, int]:
     """Recompute the join for every employer with postings and the tags of every posting.
 
     Idempotent down to the row: join rows and tags are upserted, so unchanged ones keep their ids and times.
@@ -296,7 +476,15 @@ def match_and_tag(session: Session, index: EntityIndex | None = None) -> dict[st
             Posting.id,
             Posting.employer_id,
             Posting.employer_name,
+            Posting.title,
             Posting.is_ml,
+            Posting.role_family,
+            Posting.seniority,
+            Posting.country,
+            Posting.salary_min,
+            Posting.salary_max,
+            Posting.salary_period,
+            Posting.salary_currency,
             Posting.sponsorship_statement,
             Posting.sponsorship_sentence,
         )
@@ -306,10 +494,11 @@ def match_and_tag(session: Session, index: EntityIndex | None = None) -> dict[st
         session.execute(delete(PostingSponsorship))
         return {"employers": 0, "postings": 0}
     index = index or EntityIndex.from_session(session)
+    hints = _employer_hints(session)
     results: dict[int, MatchResult] = {}
     match_rows: dict[tuple[int, int], dict[str, Any]] = {}
     for emp in employers:
-        res = index.match(emp.name)
+        res = index.match(emp.name, hints.get(emp.id))
         results[emp.id] = res
         stats[f"employers_{res.outcome}"] += 1
         chosen = {c.entity_id for c in res.matches}
@@ -339,13 +528,19 @@ def match_and_tag(session: Session, index: EntityIndex | None = None) -> dict[st
     entity_ids = sorted({c.entity_id for r in all_results for c in r.matches})
     entities = _entity_evidence(session, entity_ids)
     cov = coverage(session)
+    today = today or today_utc()
+    window = window_for(today)
+    filings = load_filings(session, entity_ids, window[1] - LOOKBACK_YEARS + 1)
+    cache: dict[Any, dict[str, Any]] = {}
     tag_rows: dict[tuple[int, str], dict[str, Any]] = {}
     for p in posting_rows:
         res = results.get(p.employer_id) if p.employer_id is not None else by_name.get(p.employer_name or "")
         if res is None and p.employer_id is not None:
             # An Employer row without postings query race: match on the fly.
             res = index.match(p.employer_name or "")
-        tags = score_posting(p.sponsorship_statement, p.sponsorship_sentence, p.is_ml, res, entities, cov)
+        tags = score_posting(facts_of(p), res, entities, filings, cov, today, cache)
+        if not tags:
+            stats["postings_outside_us"] += 1
         for visa, (tag, evidence) in tags.items():
             stats[f"{visa}_{tag}"] += 1
             # Through JSON and back, so it compares equal to what the database returns when nothing changed.

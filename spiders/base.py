@@ -207,7 +207,8 @@ class AtsSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         if failure.check(HostUnreachable):
             tried = failure.value.tried  # type: ignore[union-attr]
-            self.mark_board(board, "error" if tried else "skipped", f"{failure.value} at {request.url}")
+            reason = str(failure.value) if tried else f"{failure.value} at {request.url}"
+            self.mark_board(board, "error" if tried else "skipped", reason)
         elif response is not None and response.status in (404, 410):
             self.mark_board(board, "dead", f"HTTP {response.status} at {request.url}")
         else:

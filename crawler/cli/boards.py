@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from crawler import db as dbmod
 from crawler import registry
 from crawler.cli import AppContext, main, pass_app
-from crawler.crawl import check_board, platforms
 from crawler.models import Board, Employer
 
-BUNDLED_REGISTRY = Path(registry.__file__).parent / "data" / "boards.csv"
+# Computed without importing the registry (it imports Scrapy): start-up stays light for every command.
+BUNDLED_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "boards.csv"
 
 
 @main.group("boards")
@@ -31,6 +31,8 @@ def import_boards(app: AppContext, file: Path | None, bundled: bool) -> None:
     """Import boards from a CSV with columns employer, ats, board[, region, board_url]."""
     if (file is None) == (not bundled):
         raise click.UsageError("give a FILE or --bundled (not both)")
+    from crawler.crawl import check_board
+
     path = BUNDLED_REGISTRY if bundled else file
     assert path is not None
     try:
@@ -117,6 +119,8 @@ def list_boards(app: AppContext, ats: str | None, status: str | None, limit: int
 
 def check_platform_and_token(ats: str, token: str, param_hint: str = "TOKEN") -> None:
     """Usage errors (exit 2) for an unknown platform or a token that cannot be one of its boards."""
+    from crawler.crawl import check_board, platforms
+
     known = platforms()
     if ats not in known:
         raise click.BadParameter(f"unknown platform {ats!r}; one of: {', '.join(known)}", param_hint="ATS")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawler.cli import AppContext, main, pass_app
-from crawler.crawl import CrawlResult, crawl_table, failure_lines, run_crawls, select_boards
+
+if TYPE_CHECKING:
+    # Imported where used: Scrapy is heavy, and every other command should start fast.
+    from crawler.crawl import CrawlResult
 
 
 def crawl_with_progress(
@@ -22,6 +25,8 @@ def crawl_with_progress(
     console: Console | None = None,
     wide: bool = False,
 ) -> list[CrawlResult]:
+    from crawler.crawl import crawl_table, failure_lines, run_crawls, select_boards
+
     console = console or Console()
     groups = select_boards(db_url, ats, board, due)
     if not groups:
@@ -90,7 +95,7 @@ def crawl_options(func: Any) -> Any:
 
 def check_platform(ats: str | None) -> None:
     """An unknown --ats is a usage error listing the platforms (checked here: loading spiders is slow at startup)."""
-    from crawler.registry import platforms
+    from crawler.crawl import platforms
 
     if ats is not None and ats not in platforms():
         raise click.BadParameter(f"{ats!r} is not a platform; one of: {', '.join(platforms())}", param_hint="--ats")
@@ -98,12 +103,13 @@ def check_platform(ats: str | None) -> None:
 
 def check_board_option(ats: str | None, board: str) -> None:
     """A --board that no platform (or not the --ats one) could have is a usage error, before any database work."""
-    from crawler.registry import RegistryError, platforms, validate_row
+    from crawler.crawl import check_board, platforms
+    from crawler.registry import RegistryError
 
     problems = []
     for platform in [ats] if ats else platforms():
         try:
-            validate_row(platform, board, "--board")
+            check_board(platform, board, "--board")
             return
         except RegistryError as exc:
             problems.append(str(exc).removeprefix("--board: "))

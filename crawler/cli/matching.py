@@ -34,10 +34,11 @@ def _read_names(file: Path | None, names: tuple[str, ...]) -> list[str]:
 @click.argument("names", nargs=-1)
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="One name a line.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per name, in input order.")
+@click.option("--rebuild-index", is_flag=True, help="Rebuild the saved match index even if it is current.")
 @pass_app
-def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_json: bool) -> None:
+def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_json: bool, rebuild_index: bool) -> None:
     """Show which DOL employer each NAME joins to, with score, method and the runner-up."""
-    from matching.join import EntityIndex
+    from matching.matchindex import load_index
 
     queries = _read_names(file, names)
     if not queries:
@@ -45,7 +46,7 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
     started = time.perf_counter()
     app.engine(create=False)
     with dbmod.session_scope(app.db_url) as session:
-        index = EntityIndex.from_session(session)
+        index, _rebuilt = load_index(session, rebuild=rebuild_index)
     results = index.match_many(queries)
     if as_json:
         click.echo(json.dumps([r.as_json() for r in results], ensure_ascii=False))
@@ -72,12 +73,13 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
 
 def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str, int]:
     """Recompute the join and the tags, and print what changed as a table."""
+    from matching.matchindex import load_index
     from matching.tagging import match_and_tag
 
     console = console or Console()
     started = time.perf_counter()
     with console.status("joining employers to DOL filers and tagging postings..."), dbmod.session_scope(db_url) as s:
-        stats = match_and_tag(s)
+        stats = match_and_tag(s, load_index(s)[0])
     table = Table(title=f"join and tags recomputed in {time.perf_counter() - started:.1f} s")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -91,5 +93,5 @@ def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str,
 @pass_app
 def match_all(app: AppContext) -> None:
     """Recompute the employer join and the sponsorship tags of every posting."""
-    app.engine()
+    app.engine(create=False)  # nothing to join in a database that does not exist yet
     match_and_tag_step(app.db_url)

@@ -21,7 +21,7 @@ from crawler.reclassify import reclassify as run_reclassify
 def reclassify(app: AppContext, batch_size: int) -> None:
     """Re-read stored postings with the current classification rules."""
     console = Console()
-    app.engine()
+    app.engine(create=False)  # nothing to re-read in a database that does not exist yet
     with session_scope(app.db_url) as session:
         total = session.scalar(select(func.count()).select_from(Posting)) or 0
         columns = (

@@ -6,12 +6,14 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -27,6 +29,7 @@ class DolCase(Base):
     __table_args__ = (
         UniqueConstraint("kind", "case_number"),
         Index("ix_dol_cases_fein", "fein"),
+        Index("ix_dol_cases_entity_id", "entity_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +60,38 @@ class DolCase(Base):
     secondary_entity_name: Mapped[str | None] = mapped_column(String(300))
     layout: Mapped[str] = mapped_column(String(30))
     source_file: Mapped[str] = mapped_column(String(300))
+    # The entity this filing belongs to, set by the entity build. No foreign key on purpose: the build rewrites
+    # entities and cases in set-based statements, and a per-row constraint check would cost more than the load.
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class DolFile(Base):
+    """A file that was loaded, recognised by its content hash so loading it again is skipped."""
+
+    __tablename__ = "dol_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    # perm | lca | uscis
+    kind: Mapped[str] = mapped_column(String(8))
+    layout: Mapped[str] = mapped_column(String(30))
+    # The fiscal years its rows fall in, comma-separated ("2023,2024").
+    fiscal_years: Mapped[str | None] = mapped_column(String(100))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DolMatchIndex(Base):
+    """The join's prebuilt index (a pickle), valid while `fingerprint` matches the entity tables and the code."""
+
+    __tablename__ = "dol_match_index"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class UscisEmployerYear(Base):

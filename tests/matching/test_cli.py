@@ -15,7 +15,7 @@ import crawler.cli.dol
 import crawler.cli.matching  # noqa: F401  (registers the commands on `main`)
 from crawler.cli import main
 from tests.conftest import free_port
-from tests.matching.conftest import DOL
+from tests.matching.conftest import DOL, csv_to_xlsx
 
 
 def run(db_url: str, *args: str) -> tuple[int, str]:
@@ -59,8 +59,10 @@ class _Server:
 
 
 @pytest.fixture
-def dol_server() -> Iterator[tuple[str, _Server]]:
-    state = _Server({"/files/PERM_Disclosure_Data_FY2023_Q3.xlsx": b"PK\x03\x04 not really a workbook"})
+def dol_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, _Server]]:
+    # A real workbook: downloads are verified (it must open, with a PERM header) before they are kept.
+    book = csv_to_xlsx(DOL / "perm_fy2022.csv", tmp_path_factory.mktemp("dol") / "perm.xlsx").read_bytes()
+    state = _Server({"/files/PERM_Disclosure_Data_FY2023_Q3.xlsx": book})
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

@@ -144,7 +144,8 @@ def test_a_changed_case_changes_just_what_follows_from_it(db_url: str, tmp_path:
     for i in nimbus_h1b:
         old_ev = json.loads(before["posting_sponsorship"][i]["evidence"])
         new_ev = json.loads(after["posting_sponsorship"][i]["evidence"])
-        assert new_ev["certified_recent"] == old_ev["certified_recent"] - 1
+        old_fy, new_fy = old_ev["by_fiscal_year"]["2024"], new_ev["by_fiscal_year"]["2024"]
+        assert new_fy["lca_certified"] == old_fy["lca_certified"] - 1
 
     # Ingesting that release once more is a no-op.
     _ingest_and_tag(db_url, [release])

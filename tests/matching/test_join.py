@@ -1,11 +1,15 @@
-"""The employer join: aliases, normalised exact, fuzzy with blocking, subset traps, unsure, multi-filer brands."""
+"""The employer join: aliases, exact legal names, leading words, trade names, domain forms, filings, what the ad
+says, fuzzy with blocking, subset traps, unsure, multi-filer brands."""
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
+
 import pytest
 
-from matching.join import EntityIndex, load_aliases
-from matching.normalize import clean_name, core_key, split_dba
+from matching.join import EntityIndex, JoinHints, load_aliases, posting_hints, site_domain, stated_entity
+from matching.normalize import clean_name, core_key, legal_key, split_dba
 
 FILERS = [
     # (entity id, legal name, FEIN)
@@ -58,8 +62,6 @@ def index() -> EntityIndex:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("Lattice", None),
-        ("Wave", None),
         ("Ford Health", None),
         ("Metabase", "METABASE, INC."),
         ("Meta", "META PLATFORMS, INC."),
@@ -72,6 +74,7 @@ def index() -> EntityIndex:
     ],
 )
 def test_subset_traps(index: EntityIndex, query: str, expected: str | None) -> None:
+    # "Lattice" and "Wave" alone are the leading words of one filer each here, so they now join (see below).
     result = index.match(query)
     assert (result.best.name if result.best else None) == expected
     if expected:
@@ -115,9 +118,9 @@ def test_same_name_different_feins_both_returned_not_merged(index: EntityIndex) 
         ("Acme AI", "ACME ARTIFICIAL INTELLIGENCE, INC.", "exact"),
         ("e.l.f. Cosmetics", "E.L.F. COSMETICS, INC.", "exact"),
         ("AT&T", "AT&AMP;T SERVICES, INC.", "alias"),
-        ("Johnson & Johnson", "JOHNSON & JOHNSON SERVICES, INC.", "exact"),
+        ("Johnson & Johnson", "JOHNSON & JOHNSON SERVICES, INC.", "leading"),
         ("1WaySolutions", "1WAY SOLUTIONS, INC.", "exact"),
-        ("Quill Health", "QUILL HEALTH TECHNOLOGIES, INC.", "exact"),
+        ("Quill Health", "QUILL HEALTH TECHNOLOGIES, INC.", "leading"),
         ("Nimbus Robotics", "NIMBUS ROBOTICS CORPORATION", "exact"),
         ("Databriks", "DATABRICKS, INC.", "fuzzy"),
     ],
@@ -155,3 +158,227 @@ def test_dba_and_subsidiary_clauses() -> None:
         "ABBVIE BIORESEARCH CENTER"
     )
     assert core_key("A9.com, Inc.") == core_key("A9 COM INC")  # USCIS turns punctuation into spaces
+
+
+# Hand-written filer lists in the shapes real H-1B filer names take (USCIS upper case without punctuation, DOL as
+# filed); the fifth field is the number of filings, the fourth the name's source ("trade": a d/b/a or trade name).
+def index_of(rows: list[tuple], aliases: dict[str, list[str]] | None = None) -> EntityIndex:
+    return EntityIndex.from_names(rows, aliases or {})
+
+
+def names(result) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(m.name for m in result.matches)
+
+
+def test_leading_words_of_one_rare_filer() -> None:
+    idx = index_of([(1, "MARVELL SEMICONDUCTOR INC", None), (2, "MARVIN ENGINEERING CO", None)])
+    r = idx.match("Marvell")
+    assert r.outcome == "matched" and names(r) == ["MARVELL SEMICONDUCTOR INC"] and r.best.method == "leading"  # type: ignore[union-attr]
+
+
+def test_leading_words_not_rare_is_unsure() -> None:
+    # Another filer uses the word mid-name: the word is not rare, so the one filer leading with it is not the brand.
+    idx = index_of([(1, "CORVID SYSTEMS LLC", None), (2, "BLUE CORVID CONSULTING INC", None)])
+    r = idx.match("Corvid")
+    assert r.outcome == "unsure" and r.matches == []
+    assert "CORVID SYSTEMS LLC" in {a.name for a in r.alternatives}
+
+
+def test_short_leading_words_never_name_a_filer() -> None:
+    idx = index_of([(1, "ARC INTERNATIONAL NORTH AMERICA", None)])
+    assert idx.match("Arc").matches == []
+
+
+def test_several_filers_leading_with_the_brand_are_settled_by_filings_or_unsure() -> None:
+    rows = [(1, "MARVELL SEMICONDUCTOR INC", None, "uscis", 729), (2, "MARVELL TECH LLC", None, "lca", 53)]
+    assert names(index_of(rows).match("Marvell")) == ["MARVELL SEMICONDUCTOR INC"]
+    # Without a filer that dwarfs the other, two filers leading with the brand stay unsure.
+    rows = [(1, "MARVELL SEMICONDUCTOR INC", None, "uscis", 60), (2, "MARVELL TECH LLC", None, "lca", 53)]
+    r = index_of(rows).match("Marvell")
+    assert r.outcome == "unsure" and {a.name for a in r.alternatives} >= {
+        "MARVELL SEMICONDUCTOR INC",
+        "MARVELL TECH LLC",
+    }
+
+
+def test_one_word_brand_shared_by_many_filers_is_unsure_not_a_bag_of_namesakes() -> None:
+    rows = [
+        (1, "DELTA GLOBAL SERVICES LLC", None, "lca", 25),
+        (2, "DELTA GROUP USA INC", None, "uscis", 4),
+        (3, "DELTA AIR LINES INC", None, "uscis", 421),
+        (4, "DELTA DENTAL OF CALIFORNIA", None, "uscis", 223),
+        (5, "DELTA SYSTEM & SOFTWARE INC", None, "uscis", 128),
+        (6, "Delta Global Solutions, LLC", None, "lca", 3),
+    ]
+    r = index_of(rows).match("Delta")
+    assert r.outcome == "unsure" and r.matches == []
+    assert r.alternatives and r.alternatives[0].name == "DELTA AIR LINES INC"  # most filings first, for a person
+
+
+def test_descriptors_are_not_stripped_from_a_filer() -> None:
+    # Two firms whose names differ only by "generic" words are two firms, not one brand.
+    rows = [(1, "ZEPHYR INTERNATIONAL NORTH AMERICA LLC", None), (2, "ZEPHYR GLOBAL SERVICES INC", None)]
+    r = index_of(rows).match("Zephyr")
+    assert r.matches == [] and r.outcome == "unsure"
+    # And a bare-name brand is not "DELTA GLOBAL SERVICES" by spelling either (the fuzzy path keeps descriptors).
+    assert index_of([(1, "NORVANE GLOBAL SERVICES LLC", None), (2, "NORVANE INC", None)]).match(
+        "Norvane"
+    ).best.name == (  # type: ignore[union-attr]
+        "NORVANE INC"
+    )
+
+
+def test_bare_name_namesake_with_few_filings_loses_to_the_filer_that_dwarfs_it() -> None:
+    rows = [
+        (1, "PELOTON INTERACTIVE INC", None, "uscis", 271),
+        (2, "PELOTON INCORPORATED", None, "uscis", 2),
+        (3, "PELOTON LAND SOLUTIONS INC", None, "uscis", 1),
+    ]
+    r = index_of(rows).match("Peloton")
+    assert names(r) == ["PELOTON INTERACTIVE INC"] and r.best.method == "leading"  # type: ignore[union-attr]
+    # Without filing counts the same legal name is the answer.
+    assert names(index_of([row[:3] for row in rows]).match("Peloton")) == ["PELOTON INCORPORATED"]
+
+
+def test_domain_forms() -> None:
+    rows = [(1, "FRAME.IO INC", None), (2, "A9 COM INC", None), (3, "GONG IO INC", None), (4, "GONG CHA TEA LLC", None)]
+    idx = index_of(rows)
+    assert names(idx.match("Frame")) == ["FRAME.IO INC"]  # the brand files under its domain
+    assert idx.match("Frame").best.method == "leading"  # type: ignore[union-attr]
+    assert names(idx.match("Frame.io")) == ["FRAME.IO INC"] and idx.match("Frame.io").best.method == "exact"  # type: ignore[union-attr]
+    assert names(idx.match("A9.com")) == ["A9 COM INC"]  # USCIS writes the dot as a space
+    assert idx.match("Gong").outcome == "unsure"  # two filers lead with GONG
+
+
+def test_trade_names_from_filings() -> None:
+    rows = [
+        (1, "ZENPAYROLL INC", None, "lca", 30),
+        (1, "GUSTO", None, "trade"),  # LCA TRADE_NAME_DBA / PERM trade name, stored with source "trade"
+        (2, "PEOPLE CENTER INC D/B/A RIPPLING", None, "uscis", 40),
+        (3, "ANTHROPIC PBC D B A ANTHROPIC INC", None, "uscis", 9),
+    ]
+    idx = index_of(rows)
+    r = idx.match("Gusto")
+    assert names(r) == ["ZENPAYROLL INC"] and r.best.method == "trade"  # type: ignore[union-attr]
+    assert names(idx.match("Rippling")) == ["PEOPLE CENTER INC D/B/A RIPPLING"]
+    assert idx.match("Anthropic").best.method == "exact"  # type: ignore[union-attr]
+    assert split_dba("ANTHROPIC PBC D B A ANTHROPIC INC") == ("ANTHROPIC PBC", "ANTHROPIC INC")
+
+
+def test_one_word_dba_of_another_filer_never_beats_a_legal_name_leading_with_the_brand() -> None:
+    rows = [
+        (1, "REDDY IT SOLUTIONS LLC DBA AURORA", None, "uscis", 40),
+        (2, "AURORA OPERATIONS INC", None, "uscis", 300),
+    ]
+    r = index_of(rows).match("Aurora")
+    assert names(r) == ["AURORA OPERATIONS INC"] and r.best.method == "leading"  # type: ignore[union-attr]
+    # With no filer leading with the brand, the d/b/a is the answer.
+    assert names(index_of(rows[:1]).match("Aurora")) == ["REDDY IT SOLUTIONS LLC DBA AURORA"]
+    # A one-word d/b/a is also never a fuzzy winner: "Aurora" is not "AURORA OPERATIONS" by spelling.
+    unity = [(1, "MEMORIAL HOSPITAL ASSO D/B/A UNITY", None), (2, "UNITY TECHNOLOGIES SF", None)]
+    assert index_of([*unity, (3, "UNITY HEALTH CARE INC", None)]).match("Unity").matches == []
+
+
+def test_multi_word_dba_wins() -> None:
+    rows = [(1, "SCALE MANAGEMENT LLC D/B/A SCALE VENTURE PARTNERS", None), (2, "SCALE AI INC", None)]
+    r = index_of(rows).match("Scale Venture Partners")
+    assert names(r) == ["SCALE MANAGEMENT LLC D/B/A SCALE VENTURE PARTNERS"] and r.best.method == "trade"  # type: ignore[union-attr]
+
+
+def test_spellings_of_one_filer_are_one_filer() -> None:
+    rows = [
+        (1, "ZOOM VIDEO COMMUNICATIONS INC", None, "uscis", 900),
+        (2, "ZOOM VIDEO COMMUNCATIONS, INC.", None, "lca", 5),  # misspelt as filed
+        (3, "MARVELL SEMICONDUCTO", None, "uscis", 1),  # cut at the hub's column width
+        (4, "MARVELL SEMICONDUCTOR INC", None, "lca", 2),
+    ]
+    idx = index_of(rows)
+    assert names(idx.match("Zoom Video")) == ["ZOOM VIDEO COMMUNCATIONS, INC.", "ZOOM VIDEO COMMUNICATIONS INC"]
+    assert names(idx.match("Marvell")) == ["MARVELL SEMICONDUCTO", "MARVELL SEMICONDUCTOR INC"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We build robots. Acme Labs, Inc. is an equal opportunity employer.", "Acme Labs, Inc."),
+        ("Delta Air Lines, Inc. is an Equal Opportunity Employer and values diversity.", "Delta Air Lines, Inc."),
+        ("At Maplebear Inc. (d/b/a Instacart) is an Equal Opportunity Employer", "Maplebear Inc."),
+        ("Northwind Data LLC and its affiliates are proud to be an equal opportunity employer.", "Northwind Data LLC"),
+        (
+            "Vertex Pharmaceuticals Incorporated is an equal opportunity employer.",
+            "Vertex Pharmaceuticals Incorporated",
+        ),
+        ("Quill Health Corp. is an E-Verify employer.", "Quill Health Corp."),
+        ("People Center, Inc. d/b/a Rippling is an equal opportunity employer.", "People Center, Inc."),
+        ("JOIN US! ACME LABS, INC. IS AN EQUAL OPPORTUNITY EMPLOYER", "ACME LABS, INC."),
+        ("We are an equal opportunity employer.", None),
+        ("Cognition is an equal opportunity employer.", None),
+        ("Our clients include Google LLC and Amazon.com Services LLC.", None),
+        ("", None),
+    ],
+)
+def test_stated_entity(text: str, expected: str | None) -> None:
+    assert stated_entity(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://careers.acme.com/jobs/123", "acme.com"),
+        ("https://www.hudsonrivertrading.com/careers/job/?gh_jid=1", "hudsonrivertrading.com"),
+        ("https://jobs.acme.co.uk/ml", "acme.co.uk"),
+        ("https://frame.io/careers", "frame.io"),
+        ("https://job-boards.greenhouse.io/anthropic/jobs/1", None),
+        ("https://jobs.lever.co/acme/1", None),
+        ("https://nvidia.wd5.myworkdayjobs.com/NVIDIAExternalCareerSite/job/1", None),
+        ("http://127.0.0.1:8080/v1/boards/acme/jobs", None),
+        (None, None),
+    ],
+)
+def test_site_domain(url: str | None, expected: str | None) -> None:
+    assert site_domain(url) == expected
+
+
+def test_hints_from_the_posting_settle_a_namesake() -> None:
+    rows = [
+        (1, "DELTA AIR LINES INC", None, "uscis", 421),
+        (2, "DELTA DENTAL OF CALIFORNIA", None, "uscis", 223),
+        (3, "DELTA GLOBAL SERVICES LLC", None, "lca", 25),
+        (4, "HUDSON RIVER TRADING LLC", None, "lca", 90),
+        (5, "HRT INC", None, "lca", 1),
+        (6, "COGNITION LLC", None, "lca", 11),
+    ]
+    idx = index_of(rows)
+    assert idx.match("Delta").outcome == "unsure"
+    hints = posting_hints("Delta Air Lines, Inc. is an Equal Opportunity Employer.", "https://delta.avature.net/x")
+    r = idx.match("Delta", hints)
+    assert names(r) == ["DELTA AIR LINES INC"] and r.best.method == "ad_name"  # type: ignore[union-attr]
+    r = idx.match("HRT", JoinHints(domain="hudsonrivertrading.com"))
+    assert names(r) == ["HUDSON RIVER TRADING LLC"] and r.best.method == "ad_site"  # type: ignore[union-attr]
+    # A career domain no longer than the brand says less than the brand's own legal name.
+    acme = index_of([(1, "ACME AI INC", None), (2, "ACME INC", None)])
+    assert names(acme.match("Acme AI", JoinHints(domain="acme.com"))) == ["ACME AI INC"]
+    assert acme.match("Acme", JoinHints(domain="acme.com")).best.method == "exact"  # type: ignore[union-attr]
+    # The ad names a legal employer that no filing has: the brand's namesake is not taken for it.
+    assert idx.match("Cognition").best is not None
+    r = idx.match("Cognition", JoinHints(stated_entity="Cognition AI, Inc."))
+    assert r.matches == [] and r.outcome == "unsure"
+    assert idx.match_many(["Delta", "Delta"], {"Delta": hints})[1].best.name == "DELTA AIR LINES INC"  # type: ignore[union-attr]
+
+
+def test_alias_line_can_rule_out_a_namesake(tmp_path: Path) -> None:
+    table = tmp_path / "aliases.csv"
+    table.write_text('brand,filer\nCognition,!Cognition LLC\nNimbus,"Nimbus Robotics Corp."\n', encoding="utf-8")
+    aliases = load_aliases(table)
+    idx = index_of([(1, "COGNITION LLC", None), (2, "NIMBUS ROBOTICS CORPORATION", None)], aliases)
+    r = idx.match("Cognition")
+    assert r.matches == [] and r.outcome == "unsure" and r.alternatives[0].name == "COGNITION LLC"
+    assert idx.match("Nimbus").best.method == "alias"  # type: ignore[union-attr]
+
+
+def test_index_pickles_and_takes_seven_column_rows() -> None:
+    # Rows as dol_entity_names stored them before `source` and `filings` were read.
+    rows = [(1, "ACME LABS INC", None, "ACME LABS INC", core_key("ACME LABS INC"), legal_key("ACME LABS INC"), "ACME")]
+    idx = EntityIndex(rows, {})
+    again = pickle.loads(pickle.dumps(idx))
+    assert again.match("Acme Labs").best.name == "ACME LABS INC"  # type: ignore[union-attr]

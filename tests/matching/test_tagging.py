@@ -11,120 +11,198 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler import db as dbmod
-from crawler.models import DolEntity, DolEntityYear, Employer, EmployerMatch, Posting, PostingSponsorship
+from crawler.models import DolEntity, Employer, EmployerMatch, Posting, PostingSponsorship
+from matching.evidence import CaseGroup, EntityFilings, PostingFacts
 from matching.ingest import ingest_paths
 from matching.join import Candidate, MatchResult
 from matching.tagging import DataCoverage, match_and_tag, score_posting
 
-COV = DataCoverage(perm=2025, lca=2025, uscis=2024)
+TODAY = date(2026, 11, 29)  # fiscal year 2027: the window is FY2025-27
+COV = DataCoverage(perm=2026, lca=2026, uscis=2026, perm_latest=date(2026, 9, 30), lca_latest=date(2026, 9, 30))
+ACME = DolEntity(id=1, key="fein:812345678", name="ACME ARTIFICIAL INTELLIGENCE, INC.", fein="812345678",
+                 is_staffing=False, sample_cases={"perm": ["G-100-26300-600000"]})  # fmt: skip
+OTHER = DolEntity(id=2, key="fein:823456789", name="ACME ROBOTICS LLC", fein="823456789", is_staffing=False)
+MLE = PostingFacts(
+    title="Staff Machine Learning Engineer",
+    role_family="ml_engineer",
+    seniority="staff",
+    is_ml=True,
+    country="US",
+    salary_min=240000,
+    salary_max=300000,
+    salary_period="year",
+    salary_currency="USD",
+)
 
 
-def entities(**years: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    e = DolEntity(
-        id=1,
-        key="fein:812345678",
-        name="ACME ARTIFICIAL INTELLIGENCE, INC.",
-        fein="812345678",
-        is_staffing=False,
-        sample_cases={"perm": ["G-100-24300-600000"]},
+def cases(*groups: tuple[str, int, str, bool, str, str | None, int]) -> EntityFilings:
+    """(kind, fiscal year, status, ML occupation, job title, wage level, count) rows as the SQL grouping gives them."""
+    return EntityFilings(
+        [CaseGroup(k, fy, st, ml, title, lvl, "year", n, 180000.0, 260000.0) for k, fy, st, ml, title, lvl, n in groups]
     )
-    rows = []
-    for fy, vals in years.items():
-        base = {
-            f: 0
-            for f in (
-                "perm_certified",
-                "perm_certified_expired",
-                "perm_denied",
-                "perm_withdrawn",
-                "perm_ml",
-                "perm_ml_certified",
-                "lca_certified",
-                "lca_denied",
-                "lca_withdrawn",
-                "lca_ml_certified",
-                "lca_secondary",
-            )
-        }
-        base.update(vals)
-        rows.append(DolEntityYear(entity_id=1, fiscal_year=int(fy[2:]), **base))
-    return {1: {"entity": e, "years": rows}}
 
 
-MATCHED = MatchResult(
-    "Acme AI", "matched", [Candidate(1, "ACME ARTIFICIAL INTELLIGENCE, INC.", "812345678", 100.0, "exact")]
-)
-STRONG = entities(
-    FY2024={
-        "perm_certified": 5,
-        "perm_ml": 4,
-        "perm_ml_certified": 4,
-        "lca_certified": 9,
-        "lca_ml_certified": 5,
-        "perm_latest_decision": date(2024, 9, 1),
-    }
-)
+def matched(*entity_ids: int) -> MatchResult:
+    names = {1: ACME, 2: OTHER}
+    return MatchResult(
+        "Acme AI", "matched", [Candidate(e, names[e].name, names[e].fein, 100.0, "exact") for e in entity_ids]
+    )
 
 
-def tags(
-    statement: str | None,
-    result: MatchResult | None,
-    ents: dict[int, dict[str, Any]],
-    is_ml: bool = True,
+def score(
+    facts: PostingFacts,
+    filings: dict[int, EntityFilings],
+    result: MatchResult | None = None,
     cov: DataCoverage = COV,
-) -> dict[str, str]:
-    return {visa: tag for visa, (tag, _) in score_posting(statement, None, is_ml, result, ents, cov).items()}
+    today: date = TODAY,
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    result = matched(*filings) if result is None else result
+    ents = {e.id: {"entity": e, "years": []} for e in (ACME, OTHER)}
+    return score_posting(facts, result, ents, filings, cov, today)
 
 
-def test_strong_history_is_likely() -> None:
-    assert tags("not_mentioned", MATCHED, STRONG) == {"green_card": "likely", "h1b": "likely"}
+def tags(out: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    return {visa: tag for visa, (tag, _) in out.items()}
+
+
+STRONG = cases(
+    ("perm", 2026, "certified", True, "Senior Machine Learning Engineer", "Level III", 7),
+    ("perm", 2025, "certified_expired", True, "Staff Machine Learning Engineer", "Level IV", 5),
+    ("perm", 2026, "certified", False, "Accountant", "Level II", 3),
+    ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 40),
+)
+STRONG.uscis = {2026: (30, 1, 60, 2)}
+
+
+def test_similar_recent_role_evidence_is_likely_with_a_readable_reason() -> None:
+    out = score(MLE, {1: STRONG})
+    assert tags(out) == {"green_card": "likely", "h1b": "likely"}
+    _tag, ev = out["green_card"]
+    assert ev["reason"] == "12 certified PERM cases for ML engineer titles FY2025-27, Level III-IV, none denied"
+    assert ev["similar_role"]["certified"] == 12 and ev["similar_role"]["same_level"] == 5
+    assert ev["any_occupation"]["certified"] == 15 and ev["ml_occupation"]["certified"] == 12
+    assert ev["window"] == [2025, 2027] and ev["data"]["age_days"] == (TODAY - date(2026, 9, 30)).days
+    assert ev["posting"]["annual_pay_usd"] == [240000.0, 300000.0]
+    assert ev["similar_role"]["offered_wage"] == [180000.0, 260000.0]
+    assert ev["employer"]["entities"][0]["fein"] == "81-2345678"
+    assert ev["employer"]["entities"][0]["similar_titles"][0] == "Senior Machine Learning Engineer"
+
+
+def test_the_window_is_counted_from_today_not_from_the_data() -> None:
+    # The same filings seen three years later are old news: possible, not likely.
+    out = score(MLE, {1: STRONG}, today=date(2029, 11, 29))
+    assert tags(out)["green_card"] == "possible"
+    assert "none FY2028-30" in out["green_card"][1]["reason"]
 
 
 def test_refusal_in_ad_outranks_history() -> None:
-    out = score_posting("refused", "We cannot sponsor visas.", True, MATCHED, STRONG, COV)
-    assert {v: t for v, (t, _) in out.items()} == {"green_card": "unlikely", "h1b": "unlikely"}
-    ev = out["green_card"][1]
-    assert ev["ad"] == {"statement": "refused", "sentence": "We cannot sponsor visas."}
-    assert ev["by_fiscal_year"]["2024"]["certified"] == 5  # the history is still shown
+    facts = PostingFacts(**{**MLE.__dict__, "statement": "refused", "sentence": "We cannot sponsor visas."})
+    out = score(facts, {1: STRONG})
+    assert tags(out) == {"green_card": "unlikely", "h1b": "unlikely"}
+    assert out["green_card"][1]["ad"] == {"statement": "refused", "sentence": "We cannot sponsor visas."}
+    assert out["green_card"][1]["similar_role"]["certified"] == 12  # the history is still shown
 
 
-def test_no_join_is_unknown_not_unlikely() -> None:
+def test_no_or_unsure_join_is_unknown_not_unlikely() -> None:
     none = MatchResult("Stealth Startup", "none")
-    assert tags("not_mentioned", none, {}) == {"green_card": "unknown", "h1b": "unknown"}
-    assert tags(None, None, {}) == {"green_card": "unknown", "h1b": "unknown"}
-    unsure = MatchResult("Northwind Dat", "unsure", [], [Candidate(3, "NORTHWIND DATA INC", None, 88.0, "fuzzy")])
-    assert tags("not_mentioned", unsure, {}) == {"green_card": "unknown", "h1b": "unknown"}
-    assert tags("offered", none, {}) == {"green_card": "possible", "h1b": "possible"}
-
-
-def test_joined_without_certified_filings_is_unlikely() -> None:
-    ents = entities(FY2024={"perm_denied": 2, "lca_denied": 1})
-    assert tags("not_mentioned", MATCHED, ents) == {"green_card": "unlikely", "h1b": "unlikely"}
+    assert tags(score(MLE, {}, result=none)) == {"green_card": "unknown", "h1b": "unknown"}
+    unsure = MatchResult("Delta", "unsure", [], [Candidate(2, "DELTA GROUP USA INC", None, 88.0, "fuzzy")])
+    out = score(MLE, {}, result=unsure)
+    assert tags(out) == {"green_card": "unknown", "h1b": "unknown"}
+    assert "unsure" in out["h1b"][1]["reason"]
+    offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
+    assert tags(score(offered, {}, result=none)) == {"green_card": "possible", "h1b": "possible"}
 
 
 def test_no_data_loaded_is_unknown() -> None:
-    assert tags("not_mentioned", MATCHED, STRONG, cov=DataCoverage(None, None, None)) == {
+    assert tags(score(MLE, {1: STRONG}, cov=DataCoverage(None, None, None))) == {
         "green_card": "unknown",
         "h1b": "unknown",
     }
 
 
-def test_old_or_non_ml_history_is_possible() -> None:
-    old = entities(FY2019={"perm_certified": 8, "lca_certified": 8})
-    assert tags("not_mentioned", MATCHED, old) == {"green_card": "possible", "h1b": "possible"}
-    non_ml = entities(FY2025={"perm_certified": 6, "lca_certified": 6})
-    assert tags("not_mentioned", MATCHED, non_ml, is_ml=True) == {"green_card": "possible", "h1b": "possible"}
-    assert tags("not_mentioned", MATCHED, non_ml, is_ml=False) == {"green_card": "likely", "h1b": "likely"}
-    assert tags("offered", MATCHED, entities(FY2025={"perm_certified": 1}))["green_card"] == "likely"
+def test_employer_level_or_ml_occupation_evidence_is_only_possible() -> None:
+    non_ml = cases(("perm", 2026, "certified", False, "Accountant", None, 9))
+    out = score(MLE, {1: non_ml})
+    assert tags(out)["green_card"] == "possible"
+    assert out["green_card"][1]["reason"].startswith("9 certified PERM cases FY2025-27, 0 for ML engineer titles")
+    # An ML occupation, but research work, is not a role like an ML engineer's.
+    research = cases(("perm", 2026, "certified", True, "Research Scientist, Machine Learning", "Level IV", 4))
+    assert tags(score(MLE, {1: research}))["green_card"] == "possible"
+    # One similar case plus an ad that offers sponsorship is enough.
+    one = cases(("perm", 2026, "certified", True, "Machine Learning Engineer", "Level II", 1))
+    offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
+    assert tags(score(MLE, {1: one}))["green_card"] == "possible"
+    assert tags(score(offered, {1: one}))["green_card"] == "likely"
 
 
-def test_evidence_is_checkable() -> None:
-    _, ev = score_posting("not_mentioned", None, True, MATCHED, STRONG, COV)["green_card"]
-    assert ev["employer"]["entities"][0]["fein"] == "81-2345678"
-    assert ev["employer"]["method"] == "exact" and ev["employer"]["score"] == 100.0
-    assert ev["employer"]["entities"][0]["sample_cases"] == {"perm": ["G-100-24300-600000"]}
-    assert ev["by_fiscal_year"]["2024"]["ml_occupation_certified"] == 4
-    assert ev["latest_decision"] == "2024-09-01" and ev["window"] == [2023, 2025]
+def test_denials_that_dominate_make_it_unlikely() -> None:
+    denied = cases(
+        ("perm", 2026, "denied", True, "Machine Learning Engineer", None, 4),
+        ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level II", 2),
+    )
+    out = score(MLE, {1: denied})
+    assert tags(out)["green_card"] == "unlikely" and "denials dominate" in out["green_card"][1]["reason"]
+
+
+def test_h1b_without_perm_is_a_finding() -> None:
+    h1b_only = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "II", 25))
+    h1b_only.uscis = {2026: (10, 0, 20, 0)}
+    out = score(MLE, {1: h1b_only})
+    assert tags(out) == {"green_card": "unlikely", "h1b": "likely"}
+    assert out["green_card"][1]["reason"].startswith("sponsors H-1B, not green cards")
+    offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
+    assert tags(score(offered, {1: h1b_only}))["green_card"] == "possible"
+
+
+def test_h1b_likely_needs_more_than_near_automatic_lca_certifications() -> None:
+    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "II", 3))
+    # Hub data for the window is loaded and shows no approvals for this employer: the LCAs alone prove little.
+    assert tags(score(MLE, {1: lcas}))["h1b"] == "possible"
+    lcas.uscis = {2026: (2, 0, 1, 0)}
+    assert tags(score(MLE, {1: lcas}))["h1b"] == "likely"
+    # Without recent hub data, five similar LCAs are needed.
+    stale_hub = DataCoverage(2026, 2026, 2022, date(2026, 9, 30), date(2026, 9, 30))
+    few = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "II", 3))
+    many = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "II", 6))
+    assert tags(score(MLE, {1: few}, cov=stale_hub))["h1b"] == "possible"
+    assert tags(score(MLE, {1: many}, cov=stale_hub))["h1b"] == "likely"
+
+
+def test_old_filings_only_are_possible_and_nothing_certified_is_unlikely() -> None:
+    old = cases(("perm", 2023, "certified", True, "Machine Learning Engineer", "Level II", 6))
+    out = score(MLE, {1: old})
+    assert tags(out)["green_card"] == "possible" and "none FY2025-27" in out["green_card"][1]["reason"]
+    nothing = cases(("perm", 2026, "withdrawn", True, "Machine Learning Engineer", None, 1))
+    assert tags(score(MLE, {1: nothing})) == {"green_card": "unlikely", "h1b": "unlikely"}
+
+
+def test_a_posting_outside_the_us_gets_no_us_tag() -> None:
+    london = PostingFacts(**{**MLE.__dict__, "country": "GB"})
+    assert score(london, {1: STRONG}) == {}
+    unknown_place = PostingFacts(**{**MLE.__dict__, "country": None})
+    assert tags(score(unknown_place, {1: STRONG}))["green_card"] == "likely"
+
+
+def test_several_entities_are_kept_apart() -> None:
+    weak = cases(("perm", 2026, "certified", True, "Machine Learning Engineer", "Level I", 1))
+    out = score(MLE, {1: weak, 2: STRONG})
+    tag, ev = out["green_card"]
+    assert tag == "likely"
+    ents = ev["employer"]["entities"]
+    assert [e["chosen"] for e in ents] == [False, True]
+    assert [e["similar_role"]["certified"] for e in ents] == [1, 12]
+    # The tag's figures are the chosen entity's, never a sum over namesakes.
+    assert ev["similar_role"]["certified"] == 12
+
+
+def test_non_ml_posting_compares_titles() -> None:
+    accountant = PostingFacts(
+        title="Senior Accountant", role_family=None, seniority="senior", is_ml=False, country="US"
+    )
+    out = score(accountant, {1: STRONG})
+    assert out["green_card"][1]["similar_role"]["certified"] == 3
+    assert tags(out)["green_card"] == "likely"
 
 
 def add_posting(session: Session, employer: str, statement: str, n: int) -> None:
@@ -143,6 +221,8 @@ def add_posting(session: Session, employer: str, statement: str, n: int) -> None
             employer_id=emp.id,
             employer_name=employer,
             is_ml=True,
+            role_family="ml_engineer",
+            country="US",
             sponsorship_statement=statement,
             content_hash=str(n),
         )
@@ -156,10 +236,11 @@ def test_match_and_tag_on_database_is_idempotent(db_url: str, all_fixture_files:
         add_posting(s, "Acme AI", "refused", 2)
         add_posting(s, "Nimbus Robotics", "not_mentioned", 3)
         add_posting(s, "Nobody Knows Inc", "not_mentioned", 4)
+    today = date(2025, 6, 1)  # fiscal year 2025: the fixtures' FY2023-25 filings are recent
     with dbmod.session_scope(db_url) as s:
-        first = match_and_tag(s)
+        first = match_and_tag(s, today=today)
     with dbmod.session_scope(db_url) as s:
-        second = match_and_tag(s)
+        second = match_and_tag(s, today=today)
         assert first == second
         assert s.scalar(select(func.count()).select_from(PostingSponsorship)) == 8
         got = {
@@ -172,7 +253,8 @@ def test_match_and_tag_on_database_is_idempotent(db_url: str, all_fixture_files:
         }
         assert got[("2", "green_card")] == "unlikely" and got[("2", "h1b")] == "unlikely"
         assert got[("4", "green_card")] == "unknown" and got[("4", "h1b")] == "unknown"
-        assert got[("3", "h1b")] == "likely"  # 3 certified H-1B LCAs (2 ML) + USCIS approvals
+        # Two certified H-1B LCAs, one of them an ML engineer's (the other a data scientist's): not yet "likely".
+        assert got[("3", "h1b")] == "possible"
         methods = s.execute(
             select(Employer.name, EmployerMatch.method, EmployerMatch.role).join(
                 EmployerMatch, EmployerMatch.employer_id == Employer.id
@@ -195,3 +277,19 @@ def test_demo_sample_tags(db_url: str, visa: str) -> None:
     assert rows["join Quill Health"].startswith("QUILL HEALTH TECHNOLOGIES, INC.")
     label = "green card" if visa == "green_card" else "H-1B"
     assert rows[f"{label} tags Acme AI"] == "likely 1"
+
+
+def test_join_reads_the_legal_entity_a_posting_states(db_url: str, all_fixture_files: list[Path]) -> None:
+    ingest_paths(db_url, all_fixture_files, progress=False)
+    with dbmod.session_scope(db_url) as s:
+        add_posting(s, "Zyxwv Robots", "not_mentioned", 1)  # no filer looks like the brand ...
+        s.flush()
+        p = s.scalars(select(Posting).where(Posting.source_id == "1")).one()
+        # ... but the ad names its legal employer.
+        p.description_text = "Build robots with us. Nimbus Robotics Corporation is an equal opportunity employer."
+    with dbmod.session_scope(db_url) as s:
+        match_and_tag(s)
+        rows = s.execute(
+            select(DolEntity.name, EmployerMatch.method).join(EmployerMatch, EmployerMatch.entity_id == DolEntity.id)
+        ).all()
+        assert ("NIMBUS ROBOTICS CORPORATION", "ad_name") in rows

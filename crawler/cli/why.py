@@ -1,0 +1,136 @@
+"""`jobagg why POSTING`: why a posting got its sponsorship tags, in words and figures a person can check."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from crawler import db as dbmod
+from crawler.cli import AppContext, main, pass_app
+from crawler.models import Posting, PostingSponsorship
+
+VISA_LABEL = {"green_card": "green card (PERM)", "h1b": "H-1B (LCA, USCIS hub)"}
+LEVELS = (
+    ("similar_role", "similar roles"),
+    ("ml_occupation", "any ML occupation"),
+    ("any_occupation", "any occupation"),
+)
+
+
+def find_posting(session: Any, ref: str) -> Posting | None:
+    """A posting by id, by its URL, or by `ats/board/source_id` (the board token may itself contain a slash)."""
+    if ref.isdigit():
+        return session.get(Posting, int(ref))
+    if ref.startswith(("http://", "https://")):
+        return session.scalars(select(Posting).where(Posting.url == ref).order_by(Posting.id)).first()
+    ats, _, rest = ref.partition("/")
+    board, _, source_id = rest.rpartition("/")
+    if not (ats and board and source_id):
+        return None
+    return session.scalar(
+        select(Posting).where(Posting.ats == ats, Posting.board == board, Posting.source_id == source_id)
+    )
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _range(pair: list[float] | None) -> str:
+    return "-" if not pair else f"{_money(pair[0])}-{_money(pair[1])}"
+
+
+def render(console: Console, posting: Posting, tags: dict[str, PostingSponsorship]) -> None:
+    place = ", ".join(x for x in (posting.city, posting.region, posting.country) if x) or "place unknown"
+    console.print(f"[bold]{posting.title}[/bold] at {posting.employer_name or '?'} ({place}) #{posting.id}")
+    console.print(posting.url)
+    if not tags:
+        console.print(
+            "no sponsorship tags: the posting is outside the US, or `jobagg match` has not run since it was stored"
+        )
+        return
+    for visa in ("green_card", "h1b"):
+        tag = tags.get(visa)
+        if tag is None:
+            continue
+        ev = tag.evidence
+        console.rule(f"{VISA_LABEL[visa]}: {tag.tag}")
+        console.print(f"why: {ev.get('reason')}")
+        ad = ev.get("ad") or {}
+        said = ad.get("statement", "not_mentioned").replace("_", " ")
+        console.print(f"the ad: {said}" + (f' - "{ad["sentence"]}"' if ad.get("sentence") else ""))
+        employer = ev.get("employer") or {}
+        console.print(
+            f"join: {employer.get('query', posting.employer_name)!r} -> {employer.get('outcome', 'none')}"
+            + (f" by {employer['method']} ({employer['score']})" if employer.get("method") else "")
+        )
+        data = ev.get("data") or {}
+        if ev.get("window"):
+            lo, hi = ev["window"]
+            age = f", {data['age_days']} days old" if data.get("age_days") is not None else ""
+            latest = data.get("latest_decision") or "none"
+            console.print(f"counted over FY{lo}-{hi} (as of {ev.get('as_of')}); newest decision loaded: {latest}{age}")
+        for entity in employer.get("entities") or []:
+            _entity_table(console, visa, entity, ev)
+
+
+def _entity_table(console: Console, visa: str, entity: dict[str, Any], ev: dict[str, Any]) -> None:
+    chosen = " (the tag rests on this filer)" if entity.get("chosen") else ""
+    fein = f", FEIN {entity['fein']}" if entity.get("fein") else ""
+    console.print(f"[bold]{entity['name']}[/bold]{fein}, matched by {entity['method']} {entity['score']}{chosen}")
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("level", "certified", "denied", "withdrawn", "at this level", "wage levels", "offered wage"):
+        table.add_column(col, justify="left" if col in ("level", "wage levels") else "right", no_wrap=True)
+    for key, label in LEVELS:
+        level = entity.get(key)
+        if not level:
+            continue
+        waged = ", ".join(f"{k}: {n}" for k, n in sorted(level.get("wage_levels", {}).items())) or "-"
+        table.add_row(
+            label, str(level["certified"]), str(level["denied"]), str(level["withdrawn"]), str(level["same_level"]),
+            waged, _range(level.get("offered_wage")),
+        )  # fmt: skip
+    console.print(table)
+    pay = (ev.get("posting") or {}).get("annual_pay_usd")
+    if pay:
+        console.print(f"this posting pays {_range(pay)} USD a year")
+    if entity.get("similar_titles"):
+        console.print("similar titles filed: " + "; ".join(entity["similar_titles"]))
+    if visa == "green_card" and entity.get("perm_median_processing_days") is not None:
+        console.print(
+            f"median PERM processing time: {entity['perm_median_processing_days']} days (received to decision)"
+        )
+    if visa == "h1b" and entity.get("uscis"):
+        hub = entity["uscis"]
+        console.print(f"USCIS hub in the window: {hub['approvals']} approvals, {hub['denials']} denials")
+    years = entity.get("by_fiscal_year") or {}
+    if years:
+        console.print("by fiscal year: " + json.dumps(years, sort_keys=True)[:400])
+    if entity.get("sample_cases"):
+        cases = "; ".join(f"{k}: {', '.join(v)}" for k, v in entity["sample_cases"].items())
+        console.print(f"case numbers to look up: {cases}")
+
+
+@main.command("why")
+@click.argument("posting")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored evidence as JSON.")
+@pass_app
+def why(app: AppContext, posting: str, as_json: bool) -> None:
+    """Why POSTING (an id, its URL, or ats/board/source_id) got its sponsorship tags."""
+    with dbmod.session_scope(app.db_url) as session:
+        found = find_posting(session, posting)
+        if found is None:
+            raise click.ClickException(f"no posting {posting!r}: give its id, its URL or ats/board/source_id")
+        tags = {
+            t.visa: t
+            for t in session.scalars(select(PostingSponsorship).where(PostingSponsorship.posting_id == found.id))
+        }
+        if as_json:
+            click.echo(json.dumps({visa: t.evidence for visa, t in tags.items()}, ensure_ascii=False, indent=1))
+            return
+        render(Console(), found, tags)

@@ -1,0 +1,277 @@
+"""Role-level sponsorship evidence: what an employer's own filings say about a role like this posting's.
+
+For each employer entity the filings of the last fiscal years are read once (grouped by fiscal year, status,
+job title and wage level in SQL) and then counted at three levels for a posting:
+
+- ``similar``: an ML occupation *and* a job title of the same kind as the posting's (same family of ML work:
+  engineering, research, data science; for a posting outside ML, a near-identical title), with seniority noted;
+- ``ml``: any ML occupation (SOC 15-2051, 15-1221, 15-2041, or a software code with an ML job title);
+- ``any``: every occupation.
+
+Windows are counted from today, not from the newest file loaded: stale data must not look recent.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from crawler.models import DolCase, DolEntityYear
+from matching.values import annual, fiscal_year
+from pipelines.rules.roles import classify_role
+from pipelines.rules.seniority import seniority
+
+WINDOW_YEARS = 3
+# "No PERM in five years" is a finding of its own: look this far back.
+LOOKBACK_YEARS = 5
+# Kinds of ML work a person would call "a role like this one".
+ROLE_GROUPS = {
+    "ml_engineer": "engineering",
+    "ml_infra": "engineering",
+    "nlp": "engineering",
+    "perception": "engineering",
+    "speech": "engineering",
+    "recsys": "engineering",
+    "research_scientist": "research",
+    "research_engineer": "research",
+    "applied_scientist": "research",
+    "data_scientist": "data_science",
+}
+GROUP_WORDS = {"engineering": "ML engineer", "research": "ML research", "data_science": "data scientist"}
+# Seniority bands: PERM wage levels and titles both speak in these coarse steps.
+BANDS = {
+    "intern": "entry",
+    "junior": "entry",
+    "mid": "mid",
+    "senior": "senior",
+    "staff": "staff+",
+    "senior_staff": "staff+",
+    "principal": "staff+",
+    "distinguished": "staff+",
+    "manager": "manager",
+    "director": "manager",
+    "executive": "manager",
+}
+_SENIORITY_WORDS = re.compile(
+    r"\b(?:senior|sr|junior|jr|staff|principal|lead|distinguished|associate|intern|head|chief|[ivx]{1,3}|\d)\b\.?",
+    re.I,
+)
+CERTIFIED = ("certified", "certified_expired")
+WITHDRAWN = ("withdrawn", "certified_withdrawn")
+
+
+def window_for(today: date) -> tuple[int, int]:
+    """The last WINDOW_YEARS federal fiscal years, ending with the one `today` falls in."""
+    fy = fiscal_year(today)
+    assert fy is not None
+    return fy - WINDOW_YEARS + 1, fy
+
+
+@dataclass(frozen=True)
+class PostingFacts:
+    """What the tag compares with the filings: the posting's role, level, pay and what its ad says."""
+
+    title: str
+    role_family: str | None
+    seniority: str | None
+    is_ml: bool | None
+    statement: str | None = None
+    sentence: str | None = None
+    country: str | None = None
+    salary_min: float | None = None
+    salary_max: float | None = None
+    salary_period: str | None = None
+    salary_currency: str | None = None
+
+    @property
+    def group(self) -> str | None:
+        return ROLE_GROUPS.get(self.role_family or "")
+
+    @property
+    def band(self) -> str | None:
+        return BANDS.get(self.seniority or "")
+
+    def annual_pay(self) -> tuple[float, float] | None:
+        if self.salary_min is None or (self.salary_currency not in (None, "USD")):
+            return None
+        unit = {"year": "year", "month": "month", "week": "week", "hour": "hour", "day": None}.get(
+            self.salary_period or "year"
+        )
+        if unit is None:
+            return None
+        low = annual(self.salary_min, unit)
+        high = annual(self.salary_max or self.salary_min, unit)
+        return (low, high) if low and high else None
+
+
+@dataclass
+class CaseGroup:
+    """Filings of one entity that share kind, fiscal year, status, ML flag, title, wage level and pay unit."""
+
+    kind: str
+    fiscal_year: int
+    status: str
+    is_ml: bool
+    title: str
+    wage_level: str | None
+    wage_unit: str | None
+    count: int
+    wage_min: float | None
+    wage_max: float | None
+
+
+@dataclass
+class EntityFilings:
+    """What one entity filed in the lookback: case groups, PERM processing days, and USCIS hub years."""
+
+    groups: list[CaseGroup] = field(default_factory=list)
+    perm_days: list[int] = field(default_factory=list)
+    uscis: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=100_000)
+def title_kind(title: str) -> tuple[str | None, str | None, str]:
+    """(role group, seniority band, title without level words) of a filed job title."""
+    role = classify_role(title)
+    group = ROLE_GROUPS.get(role.role_family or "") if role.is_ml else None
+    bare = " ".join(_SENIORITY_WORDS.sub(" ", title.lower()).split())
+    return group, BANDS.get(seniority(title) or ""), bare
+
+
+def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
+    """An ML-occupation filing for the same kind of work; outside ML, a near-identical title."""
+    kind, _band, bare = title_kind(group.title)
+    if facts.group is not None:
+        return group.is_ml and kind == facts.group
+    posting_bare = " ".join(_SENIORITY_WORDS.sub(" ", facts.title.lower()).split())
+    return bool(posting_bare) and fuzz.token_sort_ratio(posting_bare, bare) >= 90
+
+
+def load_filings(session: Session, entity_ids: Iterable[int], since_fy: int) -> dict[int, EntityFilings]:
+    """Every entity's filings from `since_fy` on, grouped in SQL so memory follows titles, not cases."""
+    ids = sorted(set(entity_ids))
+    out: dict[int, EntityFilings] = {eid: EntityFilings() for eid in ids}
+    c = DolCase.__table__.c
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        grouped = (
+            select(
+                c.entity_id, c.kind, c.fiscal_year, c.status, c.is_ml, c.job_title, c.wage_level, c.wage_unit,
+                func.count(), func.min(c.wage_from), func.max(c.wage_from),
+            )
+            .where(c.entity_id.in_(chunk), c.fiscal_year >= since_fy)
+            # Only H-1B counts for H-1B evidence; E-3 and H-1B1 are other visas.
+            .where((c.kind == "perm") | func.coalesce(c.visa_class, "H-1B").in_(("H-1B", "H1B", "H-1 B")))
+            .group_by(c.entity_id, c.kind, c.fiscal_year, c.status, c.is_ml, c.job_title, c.wage_level, c.wage_unit)
+        )  # fmt: skip
+        for row in session.execute(grouped):
+            eid, kind, fy, status, ml, title, level, unit, n, wmin, wmax = row
+            out[eid].groups.append(CaseGroup(kind, fy, status, bool(ml), title or "", level, unit, n, wmin, wmax))
+        days = select(c.entity_id, c.received_date, c.decision_date).where(
+            and_(
+                c.entity_id.in_(chunk),
+                c.kind == "perm",
+                c.fiscal_year >= since_fy,
+                c.status.in_(CERTIFIED),
+                c.received_date.is_not(None),
+                c.decision_date.is_not(None),
+            )
+        )
+        for eid, received, decided in session.execute(days):
+            if decided >= received:
+                out[eid].perm_days.append((decided - received).days)
+        y = DolEntityYear.__table__.c
+        hub = select(
+            y.entity_id, y.fiscal_year, y.uscis_initial_approval, y.uscis_initial_denial,
+            y.uscis_continuing_approval, y.uscis_continuing_denial,
+        ).where(y.entity_id.in_(chunk), y.fiscal_year >= since_fy)  # fmt: skip
+        for eid, fy, ia, idn, ca, cd in session.execute(hub):
+            if any(v is not None for v in (ia, idn, ca, cd)):
+                out[eid].uscis[fy] = (ia or 0, idn or 0, ca or 0, cd or 0)
+    return out
+
+
+def _level() -> dict[str, Any]:
+    return {"certified": 0, "denied": 0, "withdrawn": 0, "same_level": 0, "wage_levels": {}, "offered_wage": None}
+
+
+def _add(level: dict[str, Any], g: CaseGroup, band: str | None, same_band: bool) -> None:
+    if g.status in CERTIFIED:
+        level["certified"] += g.count
+        if same_band:
+            level["same_level"] += g.count
+        if g.wage_level:
+            key = _wage_level(g.wage_level)
+            level["wage_levels"][key] = level["wage_levels"].get(key, 0) + g.count
+        low, high = annual(g.wage_min, g.wage_unit), annual(g.wage_max, g.wage_unit)
+        if low and high:
+            old = level["offered_wage"]
+            level["offered_wage"] = [min(old[0], low), max(old[1], high)] if old else [low, high]
+    elif g.status == "denied":
+        level["denied"] += g.count
+    elif g.status in WITHDRAWN:
+        level["withdrawn"] += g.count
+
+
+def _wage_level(raw: str) -> str:
+    """'Level III', 'III', '3' -> 'III'."""
+    text = raw.strip().upper().replace("LEVEL", "").strip()
+    return {"1": "I", "2": "II", "3": "III", "4": "IV"}.get(text, text or raw)
+
+
+def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[int, int]) -> dict[str, Any]:
+    """Counts at the three levels for PERM and H-1B LCA in the window, plus the five-year and hub findings."""
+    lo, hi = window
+    perm = {"similar": _level(), "ml": _level(), "any": _level()}
+    lca = {"similar": _level(), "ml": _level(), "any": _level()}
+    perm_lookback = lca_lookback = 0
+    titles: dict[str, int] = defaultdict(int)
+    for g in filings.groups:
+        if not hi - LOOKBACK_YEARS < g.fiscal_year <= hi:
+            continue
+        if g.status in CERTIFIED:
+            if g.kind == "perm":
+                perm_lookback += g.count
+            else:
+                lca_lookback += g.count
+        if not lo <= g.fiscal_year <= hi:
+            continue
+        target = perm if g.kind == "perm" else lca
+        _kind, band, _bare = title_kind(g.title)
+        same_band = facts.band is not None and band == facts.band
+        similar = is_similar(facts, g)
+        _add(target["any"], g, band, same_band)
+        if g.is_ml:
+            _add(target["ml"], g, band, same_band)
+        if similar:
+            _add(target["similar"], g, band, same_band)
+            if g.kind == "perm" and g.status in CERTIFIED:
+                titles[g.title] += g.count
+    hub_recent = [v for fy, v in filings.uscis.items() if lo <= fy <= hi]
+    uscis = {
+        "approvals": sum(v[0] + v[2] for v in hub_recent),
+        "initial_approvals": sum(v[0] for v in hub_recent),
+        "denials": sum(v[1] + v[3] for v in hub_recent),
+        "years": sorted(fy for fy in filings.uscis if lo <= fy <= hi),
+    }
+    days = sorted(filings.perm_days)
+    return {
+        "perm": perm,
+        "lca": lca,
+        "uscis": uscis,
+        "perm_certified_lookback": perm_lookback,
+        "h1b_lookback": lca_lookback
+        + sum(v[0] + v[2] for fy, v in filings.uscis.items() if hi - LOOKBACK_YEARS < fy <= hi),
+        "similar_titles": [t for t, _n in sorted(titles.items(), key=lambda kv: (-kv[1], kv[0]))[:3]],
+        "perm_median_days": int(statistics.median(days)) if days else None,
+    }

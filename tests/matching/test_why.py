@@ -1,0 +1,72 @@
+"""`jobagg why`: a posting's tags explained in words and figures, found by id, URL or ats/board/source_id."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from crawler import db as dbmod
+from crawler.models import Posting, PostingSponsorship
+from tests.crawling import jobagg
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('why') / 'demo.db'}"
+    proc = jobagg("--db", url, "demo")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return url
+
+
+def tagged(db_url: str, visa: str, tag: str) -> Posting:
+    with dbmod.session_scope(db_url) as s:
+        posting = s.scalars(
+            select(Posting)
+            .join(PostingSponsorship, PostingSponsorship.posting_id == Posting.id)
+            .where(PostingSponsorship.visa == visa, PostingSponsorship.tag == tag)
+            .order_by(Posting.id)
+        ).first()
+        assert posting is not None, f"the demo has no {visa} {tag} posting"
+        s.expunge(posting)
+        return posting
+
+
+def test_why_explains_a_likely_tag_with_its_figures(demo_db: str) -> None:
+    posting = tagged(demo_db, "green_card", "likely")
+    out = jobagg("--db", demo_db, "why", str(posting.id))
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert posting.title in text and "green card (PERM): likely" in text
+    assert "certified PERM cases for" in text  # the one-line reason
+    assert "similar roles" in text and "any occupation" in text  # the three levels
+    assert "FEIN" in text and "matched by" in text
+    # The same posting by URL and by its natural key.
+    by_url = jobagg("--db", demo_db, "why", posting.url)
+    by_key = jobagg("--db", demo_db, "why", f"{posting.ats}/{posting.board}/{posting.source_id}")
+    assert by_url.stdout.splitlines()[0] == by_key.stdout.splitlines()[0] == text.splitlines()[0]
+
+
+def test_why_json_is_the_stored_evidence(demo_db: str) -> None:
+    posting = tagged(demo_db, "h1b", "likely")
+    out = jobagg("--db", demo_db, "why", str(posting.id), "--json")
+    evidence = json.loads(out.stdout)
+    assert evidence["h1b"]["tag"] == "likely" and evidence["h1b"]["reason"]
+    assert evidence["h1b"]["window"][1] - evidence["h1b"]["window"][0] == 2
+
+
+def test_why_says_when_a_posting_gets_no_us_tag(demo_db: str) -> None:
+    with dbmod.session_scope(demo_db) as s:
+        abroad = s.scalars(select(Posting).where(Posting.country == "GB").order_by(Posting.id)).first()
+        assert abroad is not None
+        posting_id = abroad.id
+    out = jobagg("--db", demo_db, "why", str(posting_id))
+    assert out.returncode == 0 and "outside the US" in out.stdout
+
+
+def test_why_unknown_posting_is_one_clear_line(demo_db: str, tmp_path: Path) -> None:
+    out = jobagg("--db", demo_db, "why", "greenhouse/nope/123")
+    assert out.returncode != 0
+    assert "no posting 'greenhouse/nope/123'" in out.stderr and "Traceback" not in out.stderr
