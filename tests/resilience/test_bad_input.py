@@ -32,18 +32,22 @@ HOSTILE = (
 )
 UNSAFE = re.compile(r"<script|<svg|<iframe|<style|<img|\bon[a-z]+\s*=|javascript:|data:text|expression\(", re.I)
 MAX_BYTES = 2_000_000
+ESCAPED_END = "<\\/"
 
 
 def page(*blocks: Any, charset: str = "utf-8", raw_blocks: tuple[str, ...] = ()) -> str:
     # As sites do, `</` is written `<\/` inside the block so a `</script>` in a string cannot end it.
-    scripts = [f'<script type="application/ld+json">{json.dumps(b).replace("</", "<\\/")}</script>' for b in blocks]
+    scripts = [
+        f'<script type="application/ld+json">{json.dumps(b).replace("</", ESCAPED_END)}</script>' for b in blocks
+    ]
     scripts += [f'<script type="application/ld+json">{b}</script>' for b in raw_blocks]
     return f'<html><head><meta charset="{charset}">{"".join(scripts)}</head><body>job</body></html>'
 
 
 def posting(n: str, **fields: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "@context": "https://schema.org", "@type": "JobPosting", "identifier": n, "title": f"Machine Learning Engineer {n}",
+        "@context": "https://schema.org", "@type": "JobPosting", "identifier": n,
+        "title": f"Machine Learning Engineer {n}",
         "url": f"https://{SITE}/jobs/{n}.html", "hiringOrganization": {"@type": "Organization", "name": "Bad Example"},
         "datePosted": "2026-11-02", "description": "<p>Train models.</p>",
         "jobLocation": {"@type": "Place", "address": {"addressLocality": "Austin", "addressRegion": "TX",
@@ -93,7 +97,7 @@ def build_corpus(root: Path, secret_file: Path) -> list[str]:
         "malformed": page(posting("malformed"), raw_blocks=('{"@type": "JobPosting", "title": "Broken", ',)),
         "wrongtypes": page(posting("wrongtypes", title=12345, datePosted={"when": "soon"}, employmentType={"a": 1},
                                    jobLocation="Austin, TX", hiringOrganization=42, description=["not", "text"],
-                                   baseSalary="lots", identifier=["wrongtypes"])),  # fmt: skip
+                                   baseSalary="lots", identifier=["wrongtypes"])),
         "old": page(posting("old", datePosted="1970-01-01", baseSalary=salary(-5000, -1))),
         "future": page(posting("future", datePosted="2100-01-01", baseSalary=salary(1e15, 1e300))),
         "huge": page(posting("huge", description="<p>" + "Tensor " * 200_000 + "</p>")),
@@ -103,10 +107,10 @@ def build_corpus(root: Path, secret_file: Path) -> list[str]:
     for name, html in pages.items():
         write(root, SITE, f"jobs/{name}.html", html)
     # A Windows-1252 page says so in its meta tag; a page that claims UTF-8 has stray Latin-1 bytes.
-    write(root, SITE, "jobs/cp1252.html", page(posting("cp1252", description="<p>Zürich – café</p>"),
+    write(root, SITE, "jobs/cp1252.html", page(posting("cp1252", description="<p>Zürich \u2013 café</p>"),
                                                 charset="windows-1252").encode("cp1252"))  # fmt: skip
-    write(root, SITE, "jobs/badutf8.html",
-          page(posting("badutf8", description="<p>PLACEHOLDER</p>")).encode().replace(b"PLACEHOLDER", b"Z\xfcrich \xff"))  # fmt: skip
+    broken = page(posting("badutf8", description="<p>PLACEHOLDER</p>")).encode()
+    write(root, SITE, "jobs/badutf8.html", broken.replace(b"PLACEHOLDER", b"Z\xfcrich \xff"))
     write(root, SITE, "sitemap.xml", urlset(SITE, [*pages, "cp1252", "badutf8"]))
     # A gzip bomb: a few KB that inflate far past DOWNLOAD_MAXSIZE.
     write(root, "bomb.example", "sitemap.xml.gz", gzip.compress(b"<" + b" " * (MAX_BYTES * 10), compresslevel=9))
@@ -169,7 +173,7 @@ def test_nothing_unsafe_reaches_description_html(bad: BadCrawl) -> None:
 
 
 def test_encodings_are_decoded_or_replaced(bad: BadCrawl) -> None:
-    assert "Zürich – café" in bad.items["cp1252"]["description_text"]
+    assert "Zürich \u2013 café" in bad.items["cp1252"]["description_text"]
     text = bad.items["badutf8"]["description_text"]
     assert text.startswith("Z") and "rich" in text  # the bad bytes become U+FFFD, the rest is kept
 
