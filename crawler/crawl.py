@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -100,6 +101,9 @@ def crawl_settings(db_url: str, overrides: dict[str, Any] | None = None) -> Sett
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
+    if settings.get("JOBAGG_REDIS_URL"):
+        # Shared boards across workers (crawler/scheduler.py), also when the URL came from `-s`.
+        settings.set("SCHEDULER", "crawler.scheduler.BoardScheduler", priority="cmdline")
     return settings
 
 
@@ -109,9 +113,11 @@ def run_crawls(
     spider_args: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
     on_item: Any = None,
+    on_tick: Callable[[tuple[int, int, int]], None] | None = None,
 ) -> list[CrawlResult]:
     """Crawl every group concurrently (one crawler per platform) and return what each run recorded.
 
+    `on_tick((boards_done, items, errors))` is called twice a second while the crawl runs.
     Starts the Twisted reactor, so it can run once per process; tests call the CLI in a subprocess.
     """
     dbmod.get_engine(db_url)  # migrate before several crawlers race to do it
@@ -124,8 +130,29 @@ def run_crawls(
             crawler.signals.connect(on_item, signal=signals.item_scraped)
         crawlers.append(crawler)
         process.crawl(crawler, boards=boards, **(spider_args or {}))
+    if on_tick is not None:
+        from twisted.internet import task
+
+        ticker = task.LoopingCall(lambda: on_tick(crawl_progress(crawlers)))
+        ticker.start(0.5)
     process.start()
+    if on_tick is not None:
+        on_tick(crawl_progress(crawlers))
     return [result_of(db_url, c.spidercls.name, c.get_extension(CrawlRunRecorder)) for c in crawlers]
+
+
+def crawl_progress(crawlers: list[Any]) -> tuple[int, int, int]:
+    """Boards whose listing was answered (ok, dead or error), items scraped, and errors, over all crawlers."""
+    done = items = errors = 0
+    for crawler in crawlers:
+        states = getattr(crawler.spider, "board_states", None) or {}
+        for state in list(states.values()):
+            done += state.status != "pending"
+            errors += state.status == "error"
+        if crawler.stats is not None:
+            items += crawler.stats.get_value("item_scraped_count", 0)
+            errors += crawler.stats.get_value("jobagg/store/errors", 0)
+    return done, items, errors
 
 
 def result_of(db_url: str, spider: str, recorder: CrawlRunRecorder | None) -> CrawlResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +67,27 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return engine
 
 
+@cache
+def migrations_dir() -> Path:
+    """The migration scripts on disk; unpacked once per process when running from a zipped egg (scrapyd)."""
+    if MIGRATIONS_DIR.is_dir():
+        return MIGRATIONS_DIR
+    import tempfile
+    import zipfile
+
+    archive = next(p for p in MIGRATIONS_DIR.parents if p.is_file())
+    inner = MIGRATIONS_DIR.relative_to(archive).as_posix()
+    out = Path(tempfile.mkdtemp(prefix="jobagg-migrations-"))
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(out, [n for n in zf.namelist() if n.startswith(inner + "/")])
+    return out / inner
+
+
 def alembic_config(url: str) -> Any:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     # ConfigParser interpolates '%', which URL-encoded passwords contain.
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg

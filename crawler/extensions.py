@@ -109,6 +109,7 @@ class CrawlRunRecorder:
         store_failed = bool(stats.get("jobagg/store/errors"))
         board_states = getattr(spider, "board_states", {})
         closed_total = 0
+        closed_by_board: dict[str, int] = {}
         now = utcnow()
         run_id = self.ensure_run()
         with dbmod.session_scope(self.db_url) as session:
@@ -120,8 +121,12 @@ class CrawlRunRecorder:
                     board.last_crawled_at = now
                 board.last_status = state.status
                 board.last_error = state.reason
+                closed_here = 0
                 if reason == "finished" and state.status == "ok" and not store_failed:
-                    closed_total += self._close_vanished(session, spider.name, token, state.listed_ids, now)
+                    closed_here = self._close_vanished(session, spider.name, token, state.listed_ids, now)
+                    closed_total += closed_here
+                    board.last_ok_at = now
+                closed_by_board[token] = closed_here
                 board.open_postings = session.scalar(
                     select(func.count())
                     .select_from(Posting)
@@ -141,7 +146,7 @@ class CrawlRunRecorder:
                 self.crawler.stats.set_value("jobagg/log_errors", self.errors.count)
                 run.boards = {
                     token: {"status": s.status, "reason": s.reason, "listed": len(s.listed_ids),
-                            "skipped_by_role": s.skipped_by_role}
+                            "skipped_by_role": s.skipped_by_role, "closed": closed_by_board.get(token, 0)}
                     for token, s in board_states.items()
                 }  # fmt: skip
                 run.stats = jsonable_stats(stats)

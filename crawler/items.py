@@ -214,6 +214,14 @@ class JobPostingItem:
             INTERNAL, "Stored posting id when `raw_hash` equals the stored one: normalising and reading are skipped."
         ),
     )
+    listing_unchanged: bool | None = field(
+        default=None,
+        metadata=_doc(
+            INTERNAL,
+            "Set by a spider that skipped the detail request because the listing entry hashes as stored: the stored"
+            " row is the posting.",
+        ),
+    )
 
     extra: dict[str, Any] | None = field(
         default=None,

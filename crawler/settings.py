@@ -65,7 +65,29 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
+    "crawler.monitors.BoardStatsCollector": 510,
+    "crawler.monitors.JobaggSpidermon": 520,
 }
+
+# Health checks after every spider run (crawler/monitors.py); results land in crawl_runs.monitors.
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.monitors.SpiderCloseMonitorSuite"]
+# A board's listing is compared with its median over this many earlier runs...
+JOBAGG_MONITOR_HISTORY_RUNS = 5
+# ...and has collapsed when below this share of it (boards that typically list fewer are not judged).
+JOBAGG_MONITOR_COLLAPSE_RATIO = 0.5
+JOBAGG_MONITOR_COLLAPSE_MIN_PREVIOUS = 10
+# Failed requests (no response after retries, or HTTP >= 400) and retries, per run and per board.
+JOBAGG_MONITOR_MAX_ERROR_RATE = 0.05
+JOBAGG_MONITOR_MAX_RETRY_RATE = 0.20
+JOBAGG_MONITOR_MIN_REQUESTS_FOR_RATES = 10
+# Share of items carrying each field, per run and per board (judged from this many items on).
+JOBAGG_MONITOR_MIN_COVERAGE = {"title": 1.0, "url": 1.0, "description": 0.9, "posted_at": 0.5}
+JOBAGG_MONITOR_MIN_ITEMS_FOR_COVERAGE = 10
+# Salary only where the platform publishes pay in a field; employers may still leave it empty, hence low floors.
+JOBAGG_MONITOR_SALARY_COVERAGE = {"ashby": 0.05, "lever": 0.05, "smartrecruiters": 0.05}
+# `jobagg status`: a board is stale when its last complete listing is older than this many crawl intervals.
+JOBAGG_STALE_AFTER_INTERVALS = 3.0
 
 FEED_EXPORT_ENCODING = "utf-8"
 # Contract fields first, then the raw values they were read from; `-s FEED_EXPORT_FIELDS=a,b` narrows an export.
@@ -82,3 +104,18 @@ JOBAGG_DB_IN_THREAD = True
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"
+
+# Incremental re-crawls: a callable (ats, board token, database URL) -> {source_id: listing hash}; a listed posting
+# whose listing entry hashes the same as when it was stored needs no detail request. None turns it off.
+JOBAGG_LISTING_HASHES: str | None = "crawler.incremental.listing_hashes"
+
+# Scale-out (docs/scaling.md): with a Redis URL, boards are shared by every worker through scrapy-redis.
+JOBAGG_REDIS_URL: str | None = os.environ.get("JOBAGG_REDIS_URL") or None
+# Keys are `<prefix>:<spider>:...`; one prefix per deployment (or per test) sharing a Redis server.
+JOBAGG_REDIS_PREFIX = os.environ.get("JOBAGG_REDIS_PREFIX") or "jobagg"
+# A worker silent this long is taken for dead and its boards are crawled again by another.
+JOBAGG_REDIS_LEASE_SECONDS = int(os.environ.get("JOBAGG_REDIS_LEASE_SECONDS") or 60)
+# How long a board, once seeded, is not seeded again (one scheduling round; keep it below the crawl interval).
+JOBAGG_REDIS_ROUND_SECONDS = int(os.environ.get("JOBAGG_REDIS_ROUND_SECONDS") or 6 * 3600)
+if JOBAGG_REDIS_URL:
+    SCHEDULER = "crawler.scheduler.BoardScheduler"

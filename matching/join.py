@@ -18,7 +18,7 @@ import csv
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ LEAD_SCAN = 20_000  # names starting with (or containing) the brand's words beyo
 LEAD_MAX_FILERS = 8  # a one-word brand that more filers than this use is a namesake unless filings settle it
 DOMINANT_MIN = 50  # a filer with this many filings ...
 DOMINANT_RATIO = 10  # ... and this many times all other filers using the brand's words together is the brand
+GROUP_MERGE_MAX = 40  # spellings of one filer are merged among at most this many filers leading with the words
 SAME_FILER = 90.0  # leading filers whose names after the brand's words are this alike are one filer misspelt
 ALIASES_FILE = "aliases.csv"
 
@@ -247,6 +248,7 @@ class EntityIndex:
         self.owner: list[int] = []  # variant -> entity
         self.cleans: list[str] = []
         self.group: list[str] = []  # variant -> its core key: which filer it is, descriptors aside
+        self.lclean: list[str] = []  # variant -> its legal words (legal_words), space-separated
         self.is_trade: set[int] = set()  # variants that are trade / d/b/a names
         postings: dict[str, list[int]] = defaultdict(list)
         posting_cores: dict[str, list[str]] = defaultdict(list)  # parallel to postings, ready for rapidfuzz
@@ -282,6 +284,7 @@ class EntityIndex:
             owner_append(entity_id)
             cleans_append(clean)
             self.group.append(ckey)
+            self.lclean.append(" ".join(_legal_words_of(clean)))
             for t in core.split():
                 # Sorted words: a repeated word is adjacent, and listing a name twice is harmless anyway.
                 postings[t].append(vid)
@@ -388,41 +391,56 @@ class EntityIndex:
         words = legal_words(query)
         return list(self.by_trade.get("".join(words)) or self.by_trade.get(core_key(query), ()))
 
-    def _leading(self, words: tuple[str, ...]) -> tuple[list[list[int]], list[int] | None]:
+    def _leading(self, words: tuple[str, ...]) -> tuple[list[list[int]], Callable[[], list[int] | None]]:
         """Filers whose legal name starts with all of `words`, grouped by filer (core key), most filings first;
-        and the other filers that have the words elsewhere in their legal name (None: too many to list)."""
+        and a function listing the other filers that have the words elsewhere in their legal name (None: too many
+        to list), called only when a decision needs it: it is the costly part."""
         vids = self.by_first2.get(f"{words[0]} {words[1]}", []) if len(words) > 1 else self.by_first.get(words[0], [])
         if len(vids) > LEAD_SCAN:
-            return [], None
+            return [], _none
         n = len(words)
+        phrase = " ".join(words)
+        prefix = phrase + " "
+        lclean, owner, group = self.lclean, self.owner, self.group
         lead: dict[int, str] = {}
         for vid in vids:
-            vw = _legal_words_of(self.cleans[vid])
-            if len(vw) > n and vw[:n] == words:
-                eid = self.owner[vid]
-                key = self.group[vid]
+            if lclean[vid].startswith(prefix):
+                eid = owner[vid]
+                key = group[vid]
                 if eid not in lead or len(key) > len(lead[eid]):
                     lead[eid] = key
-        elsewhere: dict[str, int] = {}
         known = [t for t in words if t in self.postings]
         if not known:
             # Only generic words ("Global Services") are never rare; a word no filer has is.
-            return ([], None) if all(t in GENERIC_TAIL or t in LEGAL_SUFFIXES for t in words) else ([], [])
+            return ([], _none) if all(t in GENERIC_TAIL or t in LEGAL_SUFFIXES for t in words) else ([], list)
         rarest = min(known, key=lambda t: len(self.postings[t]))
         if len(self.postings[rarest]) > LEAD_SCAN:
-            return [], None  # common words: never rare
-        phrase = f" {' '.join(words)} "
-        for vid in self.postings[rarest]:
-            if vid in self.is_trade or self.owner[vid] in lead or phrase not in f" {self.cleans[vid]} ":
-                continue
-            if _legal_words_of(self.cleans[vid])[:n] != words:  # the bare name itself is no rival of its own
-                elsewhere.setdefault(self.group[vid], self.owner[vid])
+            return [], _none  # common words: never rare
+        memo: list[list[int]] = []
+
+        def elsewhere() -> list[int]:
+            if memo:
+                return memo[0]
+            found: dict[str, int] = {}
+            padded = f" {phrase} "
+            for vid in self.postings[rarest]:
+                # One word is in every name listed under it; several must appear together and in order.
+                if vid in self.is_trade or owner[vid] in lead:
+                    continue
+                lc = lclean[vid]
+                if lc == phrase or lc.startswith(prefix) or (n > 1 and padded not in f" {lc} "):
+                    continue  # the bare name itself is no rival of its own
+                found.setdefault(group[vid], owner[vid])
+            memo.append(list(found.values()))
+            return memo[0]
+
         # One filer, several spellings: the USCIS hub cuts names at 34 characters ("MARVELL SEMICONDUCTO").
-        # And misspelt ones ("ZOOM VIDEO COMMUNCATIONS").
+        # And misspelt ones ("ZOOM VIDEO COMMUNCATIONS"). Past a few dozen filers they are namesakes anyway.
         groups: list[tuple[str, list[int]]] = []
         base = len("".join(words))
+        merge = len(lead) <= GROUP_MERGE_MAX
         for eid, key in sorted(lead.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            for gkey, members in groups:
+            for gkey, members in groups if merge else ():
                 if len(key) > base and (gkey.startswith(key) or fuzz.ratio(gkey[base:], key[base:]) >= SAME_FILER):
                     members.append(eid)
                     break
@@ -430,34 +448,40 @@ class EntityIndex:
                 groups.append((key, [eid]))
         out = [members for _k, members in groups]
         out.sort(key=lambda members: (-sum(self.filings.get(e, 0) for e in members), min(members)))
-        return out, list(elsewhere.values())
+        return out, elsewhere
 
     def _filed(self, ids: Iterable[int]) -> int:
         return sum(self.filings.get(e, 0) for e in ids)
 
-    def _dominant(self, top: list[int], rivals: list[list[int]], elsewhere: list[int] | None) -> bool:
+    def _dominant(self, top: list[int], rivals: list[list[int]], elsewhere: Callable[[], list[int] | None]) -> bool:
         """Whether `top` has filed far more than every rival filer using the brand's words, together."""
-        if elsewhere is None:
-            return False
         f_top = self._filed(top)
-        rest = sum(self._filed(g) for g in rivals) + self._filed(elsewhere)
-        return f_top >= DOMINANT_MIN and f_top >= DOMINANT_RATIO * rest
+        if f_top < DOMINANT_MIN:
+            return False
+        others = elsewhere()
+        if others is None:
+            return False
+        return f_top >= DOMINANT_RATIO * (sum(self._filed(g) for g in rivals) + self._filed(others))
 
     def _settle_leading(
-        self, groups: list[list[int]], elsewhere: list[int] | None, words: tuple[str, ...]
+        self, groups: list[list[int]], elsewhere: Callable[[], list[int] | None], words: tuple[str, ...]
     ) -> tuple[list[int], bool]:
         """The filer a brand's leading words name, if any: the only filer using those (rare) words, or one whose
         filings dwarf those of all other filers using them. Returns (entities, settled)."""
-        if not groups or elsewhere is None or len("".join(words)) < MIN_LEAD_LEN:
+        if not groups or len("".join(words)) < MIN_LEAD_LEN:
             return [], False
-        if len(groups) == 1 and not elsewhere:
+        if len(groups) == 1 and elsewhere() == []:
             return groups[0], True
         if self._dominant(groups[0], groups[1:], elsewhere):
             return groups[0], True
         return [], False
 
     def _settle_exact(
-        self, exact: list[int], groups: list[list[int]], elsewhere: list[int] | None, words: tuple[str, ...]
+        self,
+        exact: list[int],
+        groups: list[list[int]],
+        elsewhere: Callable[[], list[int] | None],
+        words: tuple[str, ...],
     ) -> list[int]:
         """Whether a bare legal-name match is the brand: `exact` itself, the leading filer that dwarfs it by filings
         ("Peloton" is PELOTON INTERACTIVE INC, not a PELOTON INC with two filings), or [] (unsure) for a one-word
@@ -466,14 +490,21 @@ class EntityIndex:
         others = [g for g in groups if not ids.intersection(g)]
         if others and self._dominant(others[0], [exact, *others[1:]], elsewhere):
             return others[0]
-        many = elsewhere is None or len(others) + len(elsewhere) > LEAD_MAX_FILERS
-        if len(words) == 1 and many and not self._dominant(exact, others, elsewhere or []):
-            # Still the brand when it is the biggest filer of them all ("Snap" is SNAP INC among SNAP ... firms).
-            f_exact = self._filed(exact)
-            rivals = [self._filed(g) for g in others] + [self.filings.get(e, 0) for e in elsewhere or []]
-            if elsewhere is None or f_exact < DOMINANT_MIN or f_exact <= max(rivals, default=0):
-                return []
-        return exact
+        if len(words) > 1:
+            return exact
+        rest = elsewhere() if len(others) <= LEAD_MAX_FILERS else None
+        if rest is not None and len(others) + len(rest) <= LEAD_MAX_FILERS:
+            return exact
+        # Many filers share the one word: still the brand when it dwarfs them, or is the biggest of them all
+        # ("Snap" is SNAP INC among SNAP ... firms).
+        f_exact = self._filed(exact)
+        if f_exact < DOMINANT_MIN:
+            return []
+        rest = elsewhere()
+        if rest is None:
+            return []
+        rivals = [self._filed(g) for g in others] + [self.filings.get(e, 0) for e in rest]
+        return exact if f_exact > max(rivals, default=0) else []
 
     def _hinted(self, hints: JoinHints) -> list[Candidate]:
         """Entities named by the posting itself: its stated legal entity, else its career site's domain."""
@@ -630,7 +661,7 @@ class EntityIndex:
         # A career domain longer than the brand ("hudsonrivertrading.com" for "HRT") says more than the brand.
         if by_domain and len(hints.domain.partition(".")[0]) > len("".join(words)):  # type: ignore[union-attr]
             return self._with_runner_up(query, by_domain)
-        groups, elsewhere = self._leading(words) if words else ([], [])
+        groups, elsewhere = self._leading(words) if words else ([], list)
         exact = self._exact(query)
         if exact:
             ids = self._settle_exact(exact, groups, elsewhere, words)
@@ -646,7 +677,7 @@ class EntityIndex:
             trade = self._trade(query)
             # A one-word d/b/a of some other filer never beats a filer whose legal name leads with the brand.
             one_filer = len({core_key(self.entity[e][0]) for e in trade}) == 1
-            if trade and one_filer and (len(words) > 1 or not (groups or elsewhere or elsewhere is None)):
+            if trade and one_filer and (len(words) > 1 or not (groups or elsewhere() != [])):
                 return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in trade])
             lead, settled = self._settle_leading(groups, elsewhere, words)
             if settled:
@@ -671,6 +702,10 @@ class EntityIndex:
                 cache[q] = self.match(q, (hints or {}).get(q))
             out.append(cache[q])
         return out
+
+
+def _none() -> None:
+    return None
 
 
 def _legal_words_of(clean: str) -> tuple[str, ...]:

@@ -545,7 +545,13 @@ def match_and_tag(session: Session, index: EntityIndex | None = None, today: dat
             stats[f"{visa}_{tag}"] += 1
             # Through JSON and back, so it compares equal to what the database returns when nothing changed.
             evidence = json.loads(json.dumps(evidence))
-            tag_rows[(p.id, visa)] = {"posting_id": p.id, "visa": visa, "tag": tag, "evidence": evidence}
+            tag_rows[(p.id, visa)] = {
+                "posting_id": p.id,
+                "visa": visa,
+                "tag": tag,
+                "reason": (evidence.get("reason") or "")[:300] or None,
+                "evidence": evidence,
+            }
     t = PostingSponsorship.__table__
     have_tags = {(r["posting_id"], r["visa"]): dict(r) for r in session.execute(select(t)).mappings()}
     _upsert(session, t, tag_rows, have_tags, "computed_at")

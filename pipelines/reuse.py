@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from sqlalchemy import Engine, select
 
 from crawler import db as dbmod
@@ -113,6 +114,13 @@ class ReuseUnchangedPipeline:
             return item
         rows = await self._board_rows((fields["ats"], fields["board"]))
         row = rows.get(str(fields["source_id"]))
+        if fields.get("listing_unchanged"):
+            # The spider skipped the detail because the listing entry is as stored: the stored row is the posting.
+            if row is None:
+                raise DropItem(
+                    f"listed unchanged but not stored: {fields['ats']}/{fields['board']}/{fields['source_id']}"
+                )
+            digest = adapter["raw_hash"] = row["raw_hash"]
         if row is None or row["raw_hash"] != digest:
             return item
         for name in REUSED_FIELDS:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import scrapy
 from scrapy import signals
@@ -108,6 +109,8 @@ class AtsSpider(scrapy.Spider):
     api_origin_eu: ClassVar[str | None] = None
     board_format: ClassVar[str]
     board_format_help: ClassVar[str] = ""
+    # Listing-entry fields left out of the listing hash because they change while the posting does not.
+    listing_volatile: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -133,6 +136,7 @@ class AtsSpider(scrapy.Spider):
         if board is not None:
             self.check_token(board)
         self.board_states: dict[str, BoardState] = {}
+        self._known_listings: dict[str, dict[str, str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AtsSpider:
@@ -181,10 +185,24 @@ class AtsSpider(scrapy.Spider):
     # --- crawling ------------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        shared = bool(self.settings.get("JOBAGG_REDIS_URL"))
         for board in self.boards():
-            self.board_states[board.token] = BoardState()
-            for request in self.board_requests(board):
+            if shared:
+                # Workers share whole boards; the one that takes this seed reads the board (crawler/scheduler.py).
+                yield self.board_seed(board)
+                continue
+            for request in self.open_board(board):
                 yield request
+
+    def open_board(self, board: BoardRef) -> Iterable[scrapy.Request]:
+        """Start reading a board: its state, then its first request(s)."""
+        self.board_states[board.token] = BoardState()
+        return self.board_requests(board)
+
+    def board_seed(self, board: BoardRef) -> scrapy.Request:
+        """A placeholder the shared scheduler hands to one worker; it is never downloaded."""
+        url = f"https://jobagg.invalid/{self.name}/board?token={quote(board.token, safe='')}"
+        return scrapy.Request(url, meta={"jobagg_board_seed": True}, cb_kwargs={"board": board})
 
     def board_requests(self, board: BoardRef) -> Iterable[scrapy.Request]:
         raise NotImplementedError
@@ -313,6 +331,27 @@ class AtsSpider(scrapy.Spider):
         state.skipped_by_role += 1
         self.crawler.stats.inc_value("jobagg/roles/skipped")
         return False
+
+    def listing_digest(self, entry: Any) -> str:
+        """A hash of a posting's listing entry, without the fields that change on their own (`listing_volatile`)."""
+        payload = (
+            {k: v for k, v in entry.items() if k not in self.listing_volatile} if isinstance(entry, dict) else entry
+        )
+        return hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+    def unchanged_since_stored(self, board: BoardRef, source_id: str, entry: Any) -> JobPostingItem | None:
+        """A 'still listed, unchanged' item when the entry hashes as stored (storage only touches it), else None.
+
+        Known hashes come from the callable named by JOBAGG_LISTING_HASHES, loaded once per board."""
+        if board.token not in self._known_listings:
+            loader = self.settings.get("JOBAGG_LISTING_HASHES")
+            self._known_listings[board.token] = (
+                load_object(loader)(self.name, board.token, self.settings.get("JOBAGG_DATABASE_URL")) if loader else {}
+            )
+        if self._known_listings[board.token].get(source_id) != self.listing_digest(entry):
+            return None
+        self.crawler.stats.inc_value("jobagg/incremental/unchanged")
+        return JobPostingItem(ats=self.name, board=board.token, source_id=source_id, listing_unchanged=True)
 
     def posting(self, board: BoardRef, raw: Any, **fields: Any) -> JobPostingItem | None:
         """Build an item for a posting and pass it through the tenant hook."""

@@ -78,6 +78,9 @@ class SmartrecruitersSpider(AtsSpider):
             for next_offset in range(self.page_size, total, self.page_size):
                 yield self.page_request(board, next_offset)
         for source_id, entry in listing:
+            if (unchanged := self.unchanged_since_stored(board, source_id, entry)) is not None:
+                yield unchanged
+                continue
             path = f"/v1/companies/{board.token}/postings/{source_id}"
             yield self.detail_request(board, path, self.parse_detail, cb_kwargs={"entry": entry})
 
@@ -99,6 +102,7 @@ class SmartrecruitersSpider(AtsSpider):
             "function": (posting.get("function") or {}).get("label"),
             "industry": (posting.get("industry") or {}).get("label"),
             "language": (posting.get("language") or {}).get("code"),
+            "listing_hash": self.listing_digest(entry),
         }
         return self.posting(
             board,

@@ -113,6 +113,8 @@ class WorkdaySpider(AtsSpider):
     page_size: int = 20
     # Results one search can page through; past this the search is split by a facet.
     result_cap: int = 2000
+    # "Posted 3 Days Ago" changes every day while the posting does not.
+    listing_volatile = ("postedOn",)
 
     def __init__(
         self, *args: Any, page_size: int | str | None = None, result_cap: int | str | None = None, **kwargs: Any
@@ -171,6 +173,9 @@ class WorkdaySpider(AtsSpider):
                 yield from self.plan(board, search, int(listing.data.get("total") or 0), listing.data.get("facets"))
             m = self.parts(board)
             for source_id, entry in listing:
+                if (unchanged := self.unchanged_since_stored(board, source_id, entry)) is not None:
+                    yield unchanged
+                    continue
                 path = f"/wday/cxs/{m['tenant']}/{m['site']}{entry['externalPath']}"
                 yield self.detail_request(
                     board, path, self.parse_detail, headers={"Accept": "application/json"},
@@ -234,6 +239,7 @@ class WorkdaySpider(AtsSpider):
             "country": (info.get("country") or {}).get("descriptor"),
             "time_type": info.get("timeType"),
             "job_posting_id": info.get("jobPostingId"),
+            "listing_hash": self.listing_digest(entry),
         }
         return self.posting(
             board,

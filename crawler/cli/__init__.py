@@ -68,4 +68,4 @@ def main(ctx: click.Context, db: str | None) -> None:
 pass_app = click.make_pass_decorator(AppContext)
 
 # Registration: importing a module attaches its commands to `main`.
-from crawler.cli import boards, crawling, database, dol, matching, reclassify, status, why  # noqa: E402,F401
+from crawler.cli import boards, crawling, database, dol, matching, reclassify, status, web, why  # noqa: E402,F401

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import case, func, select
 
+from crawler import db as dbmod
 from crawler.cli import AppContext, main, pass_app
+from crawler.cli.progress import StepProgress
 
 if TYPE_CHECKING:
     # Imported where used: Scrapy is heavy, and every other command should start fast.
@@ -35,16 +41,13 @@ def crawl_with_progress(
             return []
         raise click.ClickException(nothing_to_crawl(db_url, ats, board))
     n_boards = sum(len(b) for b in groups.values())
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} postings"),
-        TimeElapsedColumn(), console=console, transient=False,
-    ) as progress:  # fmt: skip
-        task = progress.add_task(f"crawling {n_boards} board(s) on {len(groups)} platform(s)", total=None)
+    with StepProgress(console, "crawl", total=n_boards, unit="boards") as progress:
 
-        def on_item(item: Any, **_: Any) -> None:
-            progress.advance(task)
+        def on_tick(counts: tuple[int, int, int]) -> None:
+            done, items, errors = counts
+            progress.update(done=done, items=items, errors=errors)
 
-        results = run_crawls(db_url, groups, spider_args=spider_args, settings=settings, on_item=on_item)
+        results = run_crawls(db_url, groups, spider_args=spider_args, settings=settings, on_tick=on_tick)
     console.print(crawl_table(results, wide))
     for line in failure_lines(results):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -84,7 +87,19 @@ def nothing_to_crawl(db_url: str, ats: str | None, board: str | None) -> str:
     return f"no registry {where} to crawl; import some with `jobagg boards import --bundled` or `jobagg boards add`"
 
 
+def _parse_set(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, sep, setting = value.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {value!r}")
+        out[name] = setting
+    return out
+
+
 def crawl_options(func: Any) -> Any:
+    func = click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", callback=_parse_set,
+                        help="Override a Scrapy setting for this crawl (repeatable).")(func)  # fmt: skip
     func = click.option("--roles", type=click.Choice(["ml", "all"]), default="ml", show_default=True,
                         help="Keep ML roles only (decided from the title) or every posting.")(func)  # fmt: skip
     func = click.option("--wide", is_flag=True, help="Every column of the summary table.")(func)
@@ -126,7 +141,14 @@ def check_board_option(ats: str | None, board: str) -> None:
 @crawl_options
 @pass_app
 def crawl(
-    app: AppContext, ats: str | None, board: str | None, due: bool, roles: str, api_base: str | None, wide: bool
+    app: AppContext,
+    ats: str | None,
+    board: str | None,
+    due: bool,
+    roles: str,
+    api_base: str | None,
+    wide: bool,
+    overrides: dict[str, str],
 ) -> None:
     """Crawl registry boards into the database."""
     check_platform(ats)
@@ -134,7 +156,8 @@ def crawl(
         check_board_option(ats, board)
     check_api_base(api_base)
     app.engine(create=False)  # no database means no boards: say so rather than create an empty one
-    results = crawl_with_progress(app.db_url, ats, board, due, spider_args=spider_args(roles, api_base), wide=wide)
+    args = spider_args(roles, api_base)
+    results = crawl_with_progress(app.db_url, ats, board, due, spider_args=args, settings=overrides, wide=wide)
     if any(r.status != "finished" for r in results):
         raise SystemExit(1)
 
@@ -155,18 +178,112 @@ def spider_args(roles: str, api_base: str | None) -> dict[str, Any]:
 @main.command("run")
 @crawl_options
 @pass_app
-def run(app: AppContext, roles: str, api_base: str | None, wide: bool) -> None:
-    """What a scheduler calls: crawl the boards that are due, then match employers and tag postings."""
+def run(app: AppContext, roles: str, api_base: str | None, wide: bool, overrides: dict[str, str]) -> None:
+    """What a scheduler calls: crawl the boards that are due, then match employers, tag postings, send alerts.
+
+    Exit status: 0 everything worked; 1 a crawl, the matching or an alert delivery failed; 75 another run holds
+    the lock (nothing was done; try again later).
+    """
+    from crawler.runlock import EXIT_LOCKED, RunLocked, run_lock
+
     check_api_base(api_base)
     app.engine(create=False)  # no database means no boards: say so rather than create an empty one
     console = Console()
-    args = spider_args(roles, api_base)
-    results = crawl_with_progress(app.db_url, due=True, spider_args=args, console=console, wide=wide)
-    from crawler.cli.matching import match_and_tag_step
-
-    match_and_tag_step(app.db_url, console)
-    if any(r.status != "finished" for r in results):
+    try:
+        with run_lock(app.db_url):
+            ok = _run_locked(app.db_url, roles, api_base, overrides, console, wide)
+    except RunLocked as exc:
+        click.echo(f"jobagg run: not started: {exc}", err=True)
+        raise SystemExit(EXIT_LOCKED) from None
+    if not ok:
         raise SystemExit(1)
+
+
+def _run_locked(
+    db_url: str, roles: str, api_base: str | None, overrides: dict[str, str], console: Console, wide: bool
+) -> bool:
+    from crawler.cli.matching import match_and_tag_step
+    from crawler.cli.web import deliver_alerts_step
+    from crawler.models import utcnow
+
+    started, t0 = utcnow(), time.perf_counter()
+    tags_before = tag_snapshot(db_url)
+    args = spider_args(roles, api_base)
+    results = crawl_with_progress(db_url, due=True, spider_args=args, settings=overrides, console=console, wide=wide)
+    match_error = None
+    try:
+        match_and_tag_step(db_url, console)
+    except Exception as exc:  # the summary and the exit status must still tell the scheduler
+        logging.getLogger("jobagg.run").exception("matching failed")
+        match_error = f"{type(exc).__name__}: {exc}"
+    alerts_ok = deliver_alerts_step(db_url, console)
+    summary = run_summary(db_url, results, started, tags_before, time.perf_counter() - t0, match_error)
+    if not alerts_ok:
+        summary["failed"].append("alerts")
+        summary["ok"] = False
+    console.print(summary_table(summary))
+    return summary["ok"]
+
+
+def tag_snapshot(db_url: str) -> dict[tuple[int, str], str]:
+    from crawler.models import PostingSponsorship
+
+    with dbmod.session_scope(db_url) as session:
+        rows = session.execute(select(PostingSponsorship.posting_id, PostingSponsorship.visa, PostingSponsorship.tag))
+        return {(pid, visa): tag for pid, visa, tag in rows}
+
+
+def run_summary(
+    db_url: str,
+    results: list[CrawlResult],
+    started: datetime,
+    tags_before: dict[tuple[int, str], str],
+    seconds: float,
+    match_error: str | None = None,
+) -> dict[str, Any]:
+    """What one `jobagg run` did, counted from the database (postings by their timestamps since `started`)."""
+    from crawler.models import Posting
+
+    with dbmod.session_scope(db_url) as session:
+        new, changed, closed = session.execute(
+            select(
+                func.coalesce(func.sum(case((Posting.first_seen_at >= started, 1), else_=0)), 0),
+                func.coalesce(
+                    func.sum(case(((Posting.changed_at >= started) & (Posting.first_seen_at < started), 1), else_=0)), 0
+                ),
+                func.coalesce(func.sum(case((Posting.closed_at >= started, 1), else_=0)), 0),
+            )
+        ).one()
+    tags_after = tag_snapshot(db_url)
+    tags_changed = sum(1 for key, tag in tags_after.items() if tags_before.get(key) != tag)
+    failed_runs = [r.spider for r in results if r.status != "finished"]
+    return {
+        "boards_ok": sum(r.count("ok") for r in results),
+        "boards_dead": sum(r.count("dead") for r in results),
+        "boards_failed": sum(r.count("error") for r in results),
+        "postings_new": int(new),
+        "postings_changed": int(changed),
+        "postings_closed": int(closed),
+        "tags_changed": tags_changed,
+        "seconds": round(seconds, 1),
+        "failed": failed_runs + (["match"] if match_error else []),
+        "ok": not failed_runs and match_error is None,
+    }
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    table = Table(title="jobagg run: " + ("ok" if summary["ok"] else "FAILED: " + ", ".join(summary["failed"])))
+    table.add_column("boards ok / dead / failed")
+    table.add_column("postings new / changed / closed")
+    table.add_column("tags changed", justify="right")
+    table.add_column("time", justify="right")
+    table.add_row(
+        f"{summary['boards_ok']} / {summary['boards_dead']} / {summary['boards_failed']}",
+        f"{summary['postings_new']} / {summary['postings_changed']} / {summary['postings_closed']}",
+        str(summary["tags_changed"]),
+        f"{summary['seconds']:.1f} s",
+    )
+    return table
 
 
 DEMO_DB = "jobagg-demo.db"

@@ -78,8 +78,11 @@ def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str,
 
     console = console or Console()
     started = time.perf_counter()
-    with console.status("joining employers to DOL filers and tagging postings..."), dbmod.session_scope(db_url) as s:
+    from crawler.cli.progress import StepProgress
+
+    with StepProgress(console, "match", total=1, unit="steps") as progress, dbmod.session_scope(db_url) as s:
         stats = match_and_tag(s, load_index(s)[0])
+        progress.update(done=1, items=stats.get("postings", 0))
     table = Table(title=f"join and tags recomputed in {time.perf_counter() - started:.1f} s")
     table.add_column("what")
     table.add_column("count", justify="right")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
 from crawler.cli import AppContext, main, pass_app
+from crawler.cli.progress import StepProgress
 from crawler.db import session_scope
 from crawler.models.postings import Posting
 from crawler.reclassify import OUTPUT_COLUMNS
@@ -24,15 +24,12 @@ def reclassify(app: AppContext, batch_size: int) -> None:
     app.engine(create=False)  # nothing to re-read in a database that does not exist yet
     with session_scope(app.db_url) as session:
         total = session.scalar(select(func.count()).select_from(Posting)) or 0
-        columns = (
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console) as bar:
-            task = bar.add_task("reclassifying", total=total)
-            counts = run_reclassify(session, batch_size=batch_size, progress=lambda n: bar.advance(task, n))
+        with StepProgress(console, "reclassify", total=total, unit="postings") as progress:
+            counts = run_reclassify(
+                session,
+                batch_size=batch_size,
+                progress=lambda n: progress.update(done=progress.done + n, items=progress.done + n),
+            )
     table = Table(title="reclassify")
     table.add_column("what")
     table.add_column("rows", justify="right")

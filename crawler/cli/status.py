@@ -1,14 +1,8 @@
-"""`jobagg status` (health tables) and `jobagg export` (JSONL / CSV of stored postings)."""
+"""`jobagg status`: health tables (`jobagg export` lives in crawler/cli/web.py)."""
 
 from __future__ import annotations
 
-import csv
-import json
-import os
-import sys
-import tempfile
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -18,22 +12,92 @@ from sqlalchemy import case, func, select
 
 from crawler import db as dbmod
 from crawler.cli import AppContext, main, pass_app
-from crawler.items import CONTRACT_FIELDS
 from crawler.models import Board, CrawlRun, Posting, PostingSponsorship
 
-EXPORT_EXTRA = ("first_seen_at", "last_seen_at", "closed_at")
 TAGS = ("likely", "possible", "unlikely", "unknown")
 FAILING_SHOWN = 20
 
 
+# Exit status of `jobagg status` when a board or a run needs someone to look at it.
+EXIT_NEEDS_ATTENTION = 3
+
+
+def attention(session: Any, now: datetime, stale_after_intervals: float) -> dict[str, list[dict[str, Any]]]:
+    """Boards failing, boards whose listing collapsed in their platform's latest run, stale boards, failed monitors."""
+    out: dict[str, list[dict[str, Any]]] = {"failing": [], "collapsed": [], "stale": [], "monitors": []}
+    for board in session.scalars(select(Board).where(Board.active).order_by(Board.ats, Board.token)):
+        if board.last_status == "error":
+            out["failing"].append({"board": board, "why": board.last_error or "error"})
+        # A board never crawled is new, not stale; a dead board is reported as dead, not stale.
+        since = board.last_ok_at or (board.created_at if board.last_crawled_at else None)
+        limit = timedelta(hours=board.crawl_interval_hours * stale_after_intervals)
+        if since is not None and board.last_status != "dead" and now - since > limit:
+            age = (now - since).total_seconds() / 3600
+            out["stale"].append({"board": board, "why": f"no complete listing for {age:.0f} h"})
+    latest = (
+        select(CrawlRun.spider, func.max(CrawlRun.id).label("id"))
+        .where(CrawlRun.finished_at.is_not(None))
+        .group_by(CrawlRun.spider)
+        .subquery()
+    )
+    for run in session.scalars(select(CrawlRun).join(latest, CrawlRun.id == latest.c.id).order_by(CrawlRun.spider)):
+        report = run.monitors or {}
+        for token, findings in (report.get("boards") or {}).items():
+            if "collapsed" in findings:
+                board = session.scalar(select(Board).where(Board.ats == run.spider, Board.token == token))
+                out["collapsed"].append(
+                    {"board": board, "ats": run.spider, "token": token, "why": findings["collapsed"]}
+                )
+        if report and not report.get("passed", True):
+            reasons = [
+                f"{name}: {(report['checks'].get(name) or {}).get('reason')}" for name in report.get("failed", [])
+            ]
+            out["monitors"].append({"run": run, "why": "; ".join(reasons)})
+    return out
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "never"
+
+
+def attention_table(found: dict[str, list[dict[str, Any]]], limit: int) -> Table:
+    table = Table(title="Needs attention")
+    for col in ("what", "platform", "board", "last success", "why"):
+        table.add_column(col)
+    for kind, label in (("failing", "failing"), ("collapsed", "count collapsed"), ("stale", "stale")):
+        rows = found[kind]
+        for entry in rows[:limit]:
+            board = entry.get("board")
+            ats = board.ats if board is not None else entry.get("ats", "")
+            token = board.token if board is not None else entry.get("token", "")
+            table.add_row(label, ats, token, _when(board.last_ok_at if board is not None else None), entry["why"])
+        if len(rows) > limit:
+            table.add_row(label, "", f"... and {len(rows) - limit} more", "", "")
+    for entry in found["monitors"]:
+        run = entry["run"]
+        table.add_row("monitors failed", run.spider, f"run {run.id}", _when(run.finished_at), entry["why"])
+    return table
+
+
 @main.command("status")
 @click.option("--runs", default=8, show_default=True, type=click.IntRange(min=0), help="How many recent runs to show.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Boards shown per kind of problem."
+)
 @pass_app
-def status(app: AppContext, runs: int) -> None:
-    """Health: boards by platform and last status, recent runs, posting counts."""
+def status(app: AppContext, runs: int, limit: int) -> None:
+    """Health: boards by platform, what needs attention, recent runs, posting counts.
+
+    Exits 3 when a board is failing, stale or listed far fewer postings than usual, or a run's monitors failed.
+    """
+    from crawler.crawl import project_settings
+    from crawler.models import utcnow
+
     console = Console()
     app.engine(create=False)
+    stale_after = project_settings().getfloat("JOBAGG_STALE_AFTER_INTERVALS")
     with dbmod.session_scope(app.db_url) as session:
+        found = attention(session, utcnow(), stale_after)
         boards = Table(title="Boards by platform")
         for col in ("platform", "boards", "ok", "dead", "error", "skipped", "never", "open postings"):
             boards.add_column(col, justify="left" if col == "platform" else "right")
@@ -114,86 +178,9 @@ def status(app: AppContext, runs: int) -> None:
         for visa, label in (("green_card", "green card (PERM)"), ("h1b", "H-1B (LCA, USCIS)")):
             tags.add_row(label, *(str(counts.get((visa, tag), 0)) for tag in TAGS))
         console.print(tags)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def export_rows(db_url: str, ml_only: bool, include_closed: bool, country: str | None) -> Any:
-    """Yield postings as dicts with the item field names, streaming from the database."""
-    with dbmod.session_scope(db_url) as session:
-        query = select(Posting).order_by(Posting.id)
-        if ml_only:
-            query = query.where(Posting.is_ml.is_(True))
-        if not include_closed:
-            query = query.where(Posting.closed_at.is_(None))
-        if country:
-            query = query.where(Posting.country == country.upper())
-        for posting in session.scalars(query.execution_options(yield_per=500)):
-            yield {name: _plain(getattr(posting, name)) for name in (*CONTRACT_FIELDS, *EXPORT_EXTRA)}
-
-
-EXPORT_COLUMNS = (*CONTRACT_FIELDS, *EXPORT_EXTRA)
-
-
-def _csv_cell(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, list | dict) else value
-
-
-def write_export(handle: Any, rows: Any, fmt: str) -> int:
-    """Write rows as JSONL or CSV (a header row even when there are no rows); returns the row count."""
-    count = 0
-    if fmt == "csv":
-        writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
-            count += 1
-        return count
-    for row in rows:
-        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        count += 1
-    return count
-
-
-@main.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default stdout).")
-@click.option("--ml-only", is_flag=True, help="Only postings classified as ML roles.")
-@click.option("--include-closed", is_flag=True, help="Also postings no longer listed.")
-@click.option("--country", default=None, help="Only this ISO country code (e.g. US).")
-@pass_app
-def export(
-    app: AppContext, fmt: str, out: Path | None, ml_only: bool, include_closed: bool, country: str | None
-) -> None:
-    """Export stored postings with the item field names.
-
-    With --out the file is written beside its destination and renamed over it only when complete, so a
-    failed export never leaves an empty or half file in place of the previous one.
-    """
-    if out is not None and not out.parent.is_dir():
-        raise click.BadParameter(f"directory {out.parent} does not exist", param_hint="--out")
-    if country is not None and not (len(country) == 2 and country.isalpha()):
-        raise click.BadParameter(f"{country!r} is not a two-letter ISO country code", param_hint="--country")
-    app.engine(create=False)
-    rows = export_rows(app.db_url, ml_only, include_closed, country)
-    if out is None:
-        write_export(sys.stdout, rows, fmt)
-        return
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write in {out.parent}: {exc.strerror}") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            count = write_export(handle, rows, fmt)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror}; the previous file is unchanged") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    Console(stderr=True).print(f"exported {count} postings to {out}")
+        if any(found.values()):
+            console.print(attention_table(found, limit))
+            counts = ", ".join(f"{len(v)} {k}" for k, v in found.items() if v)
+            console.print(f"needs attention: {counts}")
+            raise SystemExit(EXIT_NEEDS_ATTENTION)
+        console.print("nothing needs attention")

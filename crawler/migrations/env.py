@@ -12,6 +12,11 @@ target_metadata = Base.metadata
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    if connection.dialect.name == "sqlite":
+        # Batch mode rebuilds a table under a temporary name and renames it back; SQLite's modern RENAME then
+        # re-checks every view (0006's views name these tables) and fails mid-rebuild. Legacy RENAME leaves
+        # views alone, which is right because the table ends up under its own name again.
+        connection.exec_driver_sql("PRAGMA legacy_alter_table=ON")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

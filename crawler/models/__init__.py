@@ -1,5 +1,6 @@
 """The database schema: the contract front ends read. Import models from here."""
 
+from crawler.models.alerts import AlertDelivery, SavedSearch
 from crawler.models.base import Base, utcnow
 from crawler.models.dol import (
     DolCase,
@@ -15,6 +16,7 @@ from crawler.models.dol import (
 from crawler.models.postings import Board, CrawlRun, Employer, Posting, get_or_create_board, get_or_create_employer
 
 __all__ = [
+    "AlertDelivery",
     "Base",
     "Board",
     "CrawlRun",
@@ -28,6 +30,7 @@ __all__ = [
     "EmployerMatch",
     "Posting",
     "PostingSponsorship",
+    "SavedSearch",
     "UscisEmployerYear",
     "get_or_create_board",
     "get_or_create_employer",

@@ -239,6 +239,8 @@ class PostingSponsorship(Base):
     __table_args__ = (
         UniqueConstraint("posting_id", "visa"),
         Index("ix_posting_sponsorship_visa_tag", "visa", "tag"),
+        # Filtered listings look a posting's tag up by (posting, visa); the tag rides along in the index.
+        Index("ix_posting_sponsorship_posting_visa_tag", "posting_id", "visa", "tag"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -247,5 +249,7 @@ class PostingSponsorship(Base):
     visa: Mapped[str] = mapped_column(String(12))
     # likely | possible | unlikely | unknown
     tag: Mapped[str] = mapped_column(String(10))
+    # The evidence's one-line reason, as a column so views and front ends need no JSON functions.
+    reason: Mapped[str | None] = mapped_column(String(300))
     evidence: Mapped[dict[str, Any]]
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)

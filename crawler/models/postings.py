@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -53,6 +54,8 @@ class Board(Base):
     last_status: Mapped[str | None] = mapped_column(String(20))
     last_error: Mapped[str | None] = mapped_column(Text)
     open_postings: Mapped[int | None] = mapped_column(Integer)
+    # When the board's listing was last read in full; `jobagg status` calls a board stale from this.
+    last_ok_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     employer: Mapped[Employer | None] = relationship(back_populates="boards")
@@ -65,6 +68,20 @@ class Posting(Base):
     __table_args__ = (
         UniqueConstraint("ats", "board", "source_id"),
         Index("ix_postings_open_ml", "is_ml", "closed_at"),
+        # The listings' stable sort over open postings (newest posted first, undated last, then id): keyset pages
+        # read it in order and stop early. SQLite sorts NULLs lowest, so plain DESC already puts them last.
+        Index(
+            "ix_postings_open_newest",
+            text("posted_at DESC NULLS LAST"),
+            text("id DESC"),
+            postgresql_where=text("closed_at IS NULL"),
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_postings_open_newest",
+            text("posted_at DESC"),
+            text("id DESC"),
+            sqlite_where=text("closed_at IS NULL"),
+        ).ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,6 +157,8 @@ class CrawlRun(Base):
     # board token -> ok | dead | error, with the reason for anything but ok
     boards: Mapped[dict[str, Any] | None]
     stats: Mapped[dict[str, Any] | None]
+    # Spidermon health checks of this run: passed, each check's outcome, and per-board findings.
+    monitors: Mapped[dict[str, Any] | None]
 
 
 def get_or_create_employer(session: Session, name: str) -> Employer:

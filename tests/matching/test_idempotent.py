@@ -139,8 +139,8 @@ def test_a_changed_case_changes_just_what_follows_from_it(db_url: str, tmp_path:
     assert int(new_year["lca_certified"]) == int(old_year["lca_certified"]) - 1
     assert int(new_year["lca_withdrawn"]) == int(old_year["lca_withdrawn"]) + 1
     assert diff["dol_entities"] == {nimbus: {"built_at"}}
-    # Exactly the affected tags: Nimbus's H-1B ones, with new evidence and a new computed_at.
-    assert diff["posting_sponsorship"] == {i: {"evidence", "computed_at"} for i in nimbus_h1b}
+    # Exactly the affected tags: Nimbus's H-1B ones, with new evidence, reason (it quotes the count), computed_at.
+    assert diff["posting_sponsorship"] == {i: {"evidence", "reason", "computed_at"} for i in nimbus_h1b}
     for i in nimbus_h1b:
         old_ev = json.loads(before["posting_sponsorship"][i]["evidence"])
         new_ev = json.loads(after["posting_sponsorship"][i]["evidence"])

@@ -1,0 +1,91 @@
+"""Human words for stored codes, shared by the pages and the feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.web.query import Filters
+
+VISA = {"green_card": "Green card", "h1b": "H-1B"}
+TAG = {"likely": "likely", "possible": "possible", "unlikely": "unlikely", "unknown": "unknown"}
+ROLE = {
+    "ml_engineer": "Machine Learning Engineer",
+    "research_scientist": "Research Scientist",
+    "research_engineer": "Research Engineer",
+    "applied_scientist": "Applied Scientist",
+    "data_scientist": "Data Scientist",
+    "ml_infra": "ML Infrastructure",
+    "perception": "Perception",
+    "nlp": "NLP",
+    "speech": "Speech",
+    "recsys": "Recommender Systems",
+}
+SENIORITY = {
+    "intern": "Intern",
+    "junior": "Junior",
+    "mid": "Mid-level",
+    "senior": "Senior",
+    "staff": "Staff",
+    "senior_staff": "Senior Staff",
+    "principal": "Principal",
+    "distinguished": "Distinguished",
+    "manager": "Manager",
+    "director": "Director",
+    "executive": "Executive",
+}
+REMOTE = {"remote": "Remote", "hybrid": "Hybrid", "onsite": "On-site"}
+STATEMENT = {"offered": "Ad offers sponsorship", "refused": "Ad refuses sponsorship", "not_mentioned": ""}
+
+
+def heading(f: Filters) -> str:
+    """'Green card · Staff Machine Learning Engineer jobs' from the filters."""
+    words = " ".join(
+        w for w in (SENIORITY.get(f.seniority or "", ""), ROLE.get(f.role or "", "") or ("ML" if f.ml else "")) if w
+    )
+    text = f"{words} jobs" if words else "All jobs"
+    prefix = []
+    if f.visa:
+        prefix.append(VISA[f.visa] + (f" {f.tag}" if f.tag else ""))
+    elif f.tag:
+        prefix.append(f"Sponsorship {f.tag}")
+    where = f.place or f.city or f.region or f.country or REMOTE.get(f.remote or "", "")
+    if where:
+        text += f" in {where}" if f.remote is None or f.place else f" ({where})"
+    return " · ".join([*prefix, text])
+
+
+def place(item: dict[str, Any]) -> str:
+    parts = [item.get("city"), item.get("region"), item.get("country")]
+    text = ", ".join(dict.fromkeys(p for p in parts if p))
+    remote = REMOTE.get(item.get("remote") or "")
+    return f"{text} ({remote})" if text and remote else text or remote or ""
+
+
+def salary(item: dict[str, Any]) -> str:
+    lo, hi = item.get("salary_min"), item.get("salary_max")
+    if lo is None and hi is None:
+        return ""
+    amount = f"{lo:,.0f}" if lo is not None else ""
+    if hi is not None and hi != lo:
+        amount = f"{amount}\u2013{hi:,.0f}" if amount else f"up to {hi:,.0f}"
+    period = item.get("salary_period")
+    return f"{item.get('salary_currency') or ''} {amount}{'/' + period if period else ''}".strip()
+
+
+def number(value: Any) -> str:
+    if value is None:
+        return "\u2013"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() or value > 100 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def words(code: str | None) -> str:
+    return (code or "").replace("_", " ")
+
+
+def fein(value: str | None) -> str:
+    """FEINs as the IRS prints them: 12-3456789."""
+    return f"{value[:2]}-{value[2:]}" if value and len(value) == 9 and value.isdigit() else value or "\u2013"

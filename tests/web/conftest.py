@@ -1,0 +1,112 @@
+"""One demo database per backend for the front-end tests: the real offline demo (corpus crawl, DOL sample, tags)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from crawler import db as dbmod
+from tests.conftest import PG_HOST, PG_PORT, _require_postgres
+from tests.crawling import jobagg
+
+
+def run_demo(url: str) -> None:
+    # A subprocess, as a user runs it: Scrapy's reactor cannot start twice in one test process.
+    out = jobagg("--db", url, "demo")
+    assert out.returncode == 0, out.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'jobagg.db'}"
+    run_demo(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_pg() -> Iterator[str]:
+    """The demo in a PostgreSQL schema of its own, so db_url tests (which truncate theirs) never touch it."""
+    _require_postgres()
+    schema = f"jobagg_demo_{uuid.uuid4().hex[:10]}"
+    admin = dbmod.make_engine(f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test")
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test?options=-csearch_path%3D{schema}"
+    try:
+        run_demo(url)
+        yield url
+    finally:
+        dbmod.dispose_all()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_db(request: pytest.FixtureRequest) -> str:
+    """The demo database of each kind (read-only for tests: never write to it)."""
+    return request.getfixturevalue("demo_sqlite" if request.param == "sqlite" else "demo_pg")
+
+
+def libpq_url(url: str) -> str:
+    """The SQLAlchemy URL as psycopg itself takes it."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+class LiveServer:
+    """`jobagg serve`'s app under uvicorn on a free 127.0.0.1 port, in a thread."""
+
+    def __init__(self, db_url: str) -> None:
+        import threading
+
+        import uvicorn
+
+        from crawler.web.app import create_app
+        from tests.conftest import free_port
+
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(db_url), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the web app did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def server_sqlite(demo_sqlite: str) -> Iterator[LiveServer]:
+    with LiveServer(demo_sqlite) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def server_pg(demo_pg: str) -> Iterator[LiveServer]:
+    with LiveServer(demo_pg) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def api(request: pytest.FixtureRequest) -> LiveServer:
+    """The running app over the demo database of each kind."""
+    return request.getfixturevalue("server_sqlite" if request.param == "sqlite" else "server_pg")
