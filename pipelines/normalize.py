@@ -49,7 +49,7 @@ def plausible_posting_date(iso: str) -> bool:
 
 
 def employment_type(raw: Any) -> str | None:
-    text = " ".join(raw) if isinstance(raw, list) else str(raw or "")
+    text = " ".join(str(x) for x in raw if x is not None) if isinstance(raw, list) else str(raw or "")
     for value, pattern in _EMPLOYMENT_TYPES:
         if pattern.search(text):
             return value
@@ -141,8 +141,9 @@ def normalize(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         out["salary_min"], out["salary_max"] = out["salary_max"], out["salary_min"]
     if out.get("salary_period") is not None:
         out["salary_period"] = salary_period(out["salary_period"])
-    if out.get("salary_currency"):
-        currency = str(out["salary_currency"]).strip().upper()
+    if out.get("salary_currency") is not None:
+        raw_currency = out["salary_currency"]
+        currency = raw_currency.strip().upper() if isinstance(raw_currency, str) else ""
         out["salary_currency"] = currency if re.fullmatch(r"[A-Z]{3}", currency) else None
     # The primary place (and a remote mode the locations state) is read once, by ReadAdPipeline's rules.
     return out, invalid
