@@ -1,0 +1,107 @@
+"""Security: SQL only through bound parameters, and secrets never in logs, stats or crawl_runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+
+from crawler import db as dbmod
+from crawler.models import CrawlRun, Posting
+from crawler.offline.server import serve
+from pipelines.store import PostingWriter, row_from_item
+from tests.crawling import ATS_FIXTURES, jobagg
+
+HOSTILE = [
+    "Robert'); DROP TABLE postings;--",
+    "' OR '1'='1",
+    '"; DELETE FROM crawl_runs WHERE ""="',
+    "1; UPDATE boards SET active = false",
+    "%s %(title)s ? :param $1 {0}",
+    "\\' \\\\ \\x00 \\n",
+    "<script>alert('x')</script><img src=x onerror=alert(1)>",
+    "Ingénieur·e ML — 機械学習エンジニア — مهندس تعلم الآلة — 🤖\u202e\u200b",
+    "$$ LANGUAGE plpgsql; $$",
+    "*/ SELECT pg_sleep(10); /*",
+]
+
+
+def _item(n: int, value: str) -> dict[str, object]:
+    return {
+        "ats": "greenhouse", "board": value[:300] or "b", "source_id": f"{n}:{value}"[:200], "url": "https://x.example/j",
+        "title": value[:500] or "t", "employer_name": value[:300] or None, "department": value[:300] or None,
+        "description_text": value, "description_html": value, "locations": [value], "extra": {"raw": value},
+    }  # fmt: skip
+
+
+def _store_and_read(db_url: str, values: list[str]) -> list[tuple[str, ...]]:
+    writer = PostingWriter(dbmod.get_engine(db_url))
+    writer.write([row_from_item(_item(n, v)) for n, v in enumerate(values)])
+    with dbmod.session_scope(db_url) as session:
+        rows = session.execute(
+            select(
+                Posting.title,
+                Posting.employer_name,
+                Posting.description_text,
+                Posting.board,
+                Posting.extra,
+                Posting.locations,
+            ).order_by(Posting.id)  # fmt: skip
+        ).all()
+        return [(r[0], r[1], r[2], r[3], r[4]["raw"], r[5][0]) for r in rows]
+
+
+def test_hostile_strings_are_stored_and_read_back_unchanged(db_url: str) -> None:
+    stored = _store_and_read(db_url, HOSTILE)
+    assert [row[2] for row in stored] == HOSTILE
+    for value, row in zip(HOSTILE, stored, strict=True):
+        assert set(row) == {value}, row
+    with dbmod.session_scope(db_url) as session:  # and nothing ran: every table is still there, runs untouched
+        assert session.scalar(text("SELECT count(*) FROM crawl_runs")) == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), min_size=1,
+                        max_size=80), min_size=1, max_size=5, unique=True))  # fmt: skip
+def test_any_text_round_trips(sqlite_url: str, values: list[str]) -> None:
+    with dbmod.session_scope(sqlite_url) as session:
+        session.execute(text("DELETE FROM postings"))
+    stored = _store_and_read(sqlite_url, values)
+    assert sorted(row[2] for row in stored) == sorted(values)
+
+
+def test_a_database_password_never_reaches_logs_stats_or_runs(pg_url: str, tmp_path: Path) -> None:
+    secret = "Sup3r-Secret-pw-0f9e"
+    url = pg_url.replace("postgres@", f"postgres:{secret}@")  # the server trusts local users; the password is inert
+    assert secret in url
+    env = {"JOBAGG_DATABASE_URL": url, "JOBAGG_CONTACT": "ops@example.org"}
+    out = jobagg("boards", "add", "greenhouse", "lumenlabs", "--employer", "Lumen Labs", env=env)
+    assert out.returncode == 0, out.stderr
+    logs = [out.stdout + out.stderr]
+    with serve(ATS_FIXTURES) as server:
+        for board in ("lumenlabs", "doesnotexist"):
+            out = jobagg("crawl", "--board", board, "--api-base", server.base_url, env=env, cwd=tmp_path)
+            logs.append(out.stdout + out.stderr)
+    out = jobagg("status", env=env, cwd=tmp_path)
+    logs.append(out.stdout + out.stderr)
+    # A connection that fails says where it failed, not with what password.
+    bad = url.replace("127.0.0.1:5432", "127.0.0.1:1")
+    out = jobagg("status", env={**env, "JOBAGG_DATABASE_URL": bad}, cwd=tmp_path)
+    assert out.returncode != 0
+    logs.append(out.stdout + out.stderr)
+    for log in logs:
+        assert secret not in log, log[-2000:]
+    for name in os.listdir(tmp_path):
+        path = tmp_path / name
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), name
+    with dbmod.session_scope(pg_url) as session:
+        runs = list(session.scalars(select(CrawlRun)))
+        assert runs
+        for run in runs:
+            dumped = json.dumps([run.stats, run.boards, run.board, run.finish_reason], default=str)
+            assert secret not in dumped
