@@ -212,6 +212,9 @@ class AtsSpider(scrapy.Spider):
 
         A custom `errback` should call `listing_failed(failure)` first."""
         kwargs.setdefault("errback", self.listing_failed)
+        # A listing is always read again, even when a resumed crawl (JOBDIR) saw it before it was killed: the
+        # board's state (what it listed) lived in the killed process, and without it nothing may be closed.
+        kwargs.setdefault("dont_filter", True)
         return self.request(board, path, callback, **kwargs)
 
     def detail_request(self, board: BoardRef, path: str, callback: Any, **kwargs: Any) -> scrapy.Request:

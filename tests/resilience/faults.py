@@ -49,6 +49,8 @@ class FaultHandler(CorpusHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.server.hits[path] += 1
+        if self.server.delay and path != "/robots.txt":
+            time.sleep(self.server.delay)  # a slow server, so that a crawl can be interrupted mid-way
         if path == LOGIN_PATH:
             self.send_reply(Reply(200, b"<html><body><form action='/login'>Sign in</form></body></html>", "text/html"))
             return
@@ -106,6 +108,7 @@ class FaultServer(CorpusServer):
         super().__init__(root)
         self.faults = dict(faults or {})
         self.hits: Counter[str] = Counter()
+        self.delay = 0.0
         self._fault_lock = threading.Lock()
 
     def take_fault(self, path: str) -> Fault | None:

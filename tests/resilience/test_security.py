@@ -50,7 +50,7 @@ def _store_and_read(db_url: str, values: list[str]) -> list[tuple[str, ...]]:
                 Posting.board,
                 Posting.extra,
                 Posting.locations,
-            ).order_by(Posting.id)  # fmt: skip
+            ).order_by(Posting.id)
         ).all()
         return [(r[0], r[1], r[2], r[3], r[4]["raw"], r[5][0]) for r in rows]
 
