@@ -17,7 +17,7 @@ from sqlalchemy import Column, Connection, Integer, MetaData, func, select, text
 from sqlalchemy import Table as SaTable
 
 from crawler import db as dbmod
-from crawler.models import DolCase, DolFile, UscisEmployerYear, utcnow
+from crawler.models import DolCase, DolFile, Posting, UscisEmployerYear, utcnow
 from matching import values as v
 from matching.bulk import insert_rows, update_rows
 from matching.layouts import Layout, detect_layout
@@ -506,6 +506,10 @@ def ingest_file(
     A file whose content hash is already in dol_files is not read again.
     """
     started = time.perf_counter()
+    if conn.dialect.name == "sqlite":
+        # A bigger page cache for the load's index updates and sorts (the default is 2 MB): a fixed cost, not per row.
+        conn.exec_driver_sql("PRAGMA cache_size = -65536")
+        conn.exec_driver_sql("PRAGMA temp.cache_size = -65536")
     sha = sha256 or file_sha256(path, progress)
     done = None if force else _already_loaded(conn, path, sha)
     if done is not None:
@@ -587,6 +591,10 @@ def ingest_paths(db_url: str, paths: list[Path], progress: bool = True, force: b
             return summaries
         with dbmod.session_scope(engine) as session:
             build_entities(session, progress=prog)
+            if session.scalar(select(Posting.id).limit(1)) is None:
+                # No postings to tag: the match index is built (and saved) by whoever first needs it.
+                match_and_tag(session)
+                return summaries
             task = prog.add_task("building the match index", total=None) if prog else None
             index, _ = load_index(session)
             if prog is not None and task is not None:
