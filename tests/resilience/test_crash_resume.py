@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import signal
@@ -13,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from crawler import db as dbmod
-from crawler.models import Board, Posting
-from tests.crawling import REPO, scrapy_crawl
+from crawler.models import Board, DolCase, DolFile, Posting
+from tests.crawling import REPO, jobagg, scrapy_crawl
 from tests.resilience.boards import greenhouse_job, register, write_board
 from tests.resilience.faults import FaultServer
 
@@ -85,3 +86,62 @@ def test_a_killed_crawl_resumed_from_jobdir_matches_an_uninterrupted_one(server:
     assert (jobdir / "requests.seen").is_file()  # the restart used the killed crawl's job directory
     dbmod.dispose_all()
     assert snapshot(f"sqlite:///{resumed}") == snapshot(f"sqlite:///{straight}")
+
+
+def _perm_file(path: Path, rows: int) -> None:
+    """A PERM file in the real FY2022 layout (the header and a row of the fixture), with unique case numbers."""
+    source = Path(__file__).parent.parent / "fixtures" / "dol" / "perm_fy2022.csv"
+    with source.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header, row = next(reader), next(reader)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for i in range(rows):
+            row[0], row[4] = f"G-100-{20000 + i // 1000:05d}-{i:06d}", f"EMPLOYER {i % 3000} INC"
+            writer.writerow(row)
+
+
+def _dol_counts(db_url: str) -> tuple[int, int]:
+    with dbmod.session_scope(db_url) as session:
+        return session.scalar(select(func.count()).select_from(DolCase)), session.scalar(
+            select(func.count()).select_from(DolFile)
+        )
+
+
+def test_a_dol_ingest_killed_mid_file_loads_nothing_and_the_next_run_loads_it_whole(
+    pg_url: str, tmp_path: Path
+) -> None:
+    rows = 12_000  # three staging batches: the kill lands after the first
+    big = tmp_path / "PERM_Disclosure_Data_FY2022_big.csv"
+    _perm_file(big, rows)
+    before = _dol_counts(pg_url)
+    cmd = [sys.executable, "-m", "crawler", "--db", pg_url, "dol", "ingest", "--no-progress", str(big)]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Mid-file: the ingest's connection has written staged rows of this file inside its open transaction.
+    watch = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+        " AND query ILIKE '%jobagg_stage_cases%'"
+    )
+    engine = dbmod.get_engine(pg_url)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the ingest finished before it could be interrupted"
+        with engine.connect() as conn:
+            if conn.scalar(watch):
+                break
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    # The server rolls back the dead client's transaction once it notices the closed connection.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            if not conn.scalar(watch):
+                break
+        time.sleep(0.05)
+    assert _dol_counts(pg_url) == before  # no part of the file, and no record that it was loaded
+    out = jobagg("--db", pg_url, "dol", "ingest", "--no-progress", str(big))
+    assert out.returncode == 0, out.stderr
+    assert _dol_counts(pg_url) == (before[0] + rows, before[1] + 1)
