@@ -105,3 +105,17 @@ def test_a_database_password_never_reaches_logs_stats_or_runs(pg_url: str, tmp_p
         for run in runs:
             dumped = json.dumps([run.stats, run.boards, run.board, run.finish_reason], default=str)
             assert secret not in dumped
+
+
+def test_nul_characters_and_overlong_values_do_not_fail_the_batch(db_url: str) -> None:
+    long_id = "https://careers.example/jobs/" + "x" * 400
+    good = row_from_item(_item(1, "Plain title"))
+    odd = row_from_item({**_item(2, "ML\x00 Engineer " + "y" * 600), "source_id": long_id, "url": "u" * 3000})
+    other = row_from_item({**_item(3, "Other"), "source_id": long_id[:-1] + "z"})
+    PostingWriter(dbmod.get_engine(db_url)).write([good, odd, other])
+    with dbmod.session_scope(db_url) as session:
+        rows = {p.source_id: p for p in session.scalars(select(Posting))}
+    assert len(rows) == 3  # two long ids that differ only at the end stay two postings
+    stored = next(p for p in rows.values() if p.title.startswith("ML"))
+    assert "\x00" not in stored.title and stored.title.startswith("ML Engineer yyy") and len(stored.title) <= 500
+    assert all(len(sid) <= 200 for sid in rows)
