@@ -15,7 +15,6 @@ from crawler.cli import AppContext, main, pass_app
 from crawler.models import Board, CrawlRun, Posting, PostingSponsorship
 
 TAGS = ("likely", "possible", "unlikely", "unknown")
-FAILING_SHOWN = 20
 
 
 # Exit status of `jobagg status` when a board or a run needs someone to look at it.
@@ -116,24 +115,6 @@ def status(app: AppContext, runs: int, limit: int) -> None:
         for row in rows:
             boards.add_row(*(str(v) for v in row))
         console.print(boards)
-
-        # What failed, as the operator must see it: which board, since when, and the reason the crawl recorded.
-        failing = session.execute(
-            select(Board.ats, Board.token, Board.last_crawled_at, Board.last_error)
-            .where(Board.last_status == "error")
-            .order_by(Board.last_crawled_at.desc(), Board.ats, Board.token)
-            .limit(FAILING_SHOWN + 1)
-        ).all()
-        if failing:
-            errors = Table(title="Boards in error (last crawl)")
-            for col in ("platform", "board", "crawled", "reason"):
-                errors.add_column(col, no_wrap=col != "reason", overflow="fold")
-            for ats, token, crawled, reason in failing[:FAILING_SHOWN]:
-                when = crawled.strftime("%Y-%m-%d %H:%M") if crawled else "-"
-                errors.add_row(ats, token, when, reason or "no reason recorded")
-            console.print(errors)
-            if len(failing) > FAILING_SHOWN:
-                console.print("more boards in error: jobagg boards list --status error")
 
         recent = Table(title=f"Last {runs} crawl runs")
         for col in ("run", "platform", "board", "started", "seconds", "status", "postings", "errors", "closed"):

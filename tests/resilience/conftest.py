@@ -24,3 +24,14 @@ def fault_server(tmp_path: Path) -> Iterator[FaultServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def pg_clean(pg_url: str) -> Iterator[str]:
+    """The session's PostgreSQL schema, emptied before and after the test (other tests share it)."""
+    from crawler import db as dbmod
+    from tests.conftest import _truncate_all
+
+    _truncate_all(dbmod.get_engine(pg_url))
+    yield pg_url
+    _truncate_all(dbmod.get_engine(pg_url))

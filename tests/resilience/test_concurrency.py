@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from crawler import db as dbmod
 from crawler.models import CrawlRun, Employer, Posting
-from tests.conftest import _truncate_all
 from tests.crawling import REPO, jobagg
 from tests.resilience.boards import duplicate_keys, greenhouse_job, register, write_board
 from tests.resilience.faults import FaultServer
@@ -45,20 +44,14 @@ def server(tmp_path: Path) -> Iterator[FaultServer]:
     srv.server_close()
 
 
-def _clean(db_url: str) -> None:
-    # pg_url is one schema for the whole session: start from empty tables.
-    _truncate_all(dbmod.get_engine(db_url))
-
-
-def test_two_crawls_of_the_same_boards_at_once(server: FaultServer, pg_url: str, tmp_path: Path) -> None:
-    _clean(pg_url)
+def test_two_crawls_of_the_same_boards_at_once(server: FaultServer, pg_clean: str, tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     for token in BOARDS:
         write_board(root, token, [greenhouse_job(token, n) for n in range(JOBS + 1)])
-    register(pg_url, BOARDS)
+    register(pg_clean, BOARDS)
     server.delay = 0.05  # the two crawls interleave board by board
     # Small batches so that the two writers really alternate; both create the same employers at once.
-    cmd = crawl_cmd(server, pg_url, "-s", "JOBAGG_STORE_BATCH_SIZE=2")
+    cmd = crawl_cmd(server, pg_clean, "-s", "JOBAGG_STORE_BATCH_SIZE=2")
     first = run_together(cmd, cmd)
     for out in first:
         assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-3000:]
@@ -69,8 +62,8 @@ def test_two_crawls_of_the_same_boards_at_once(server: FaultServer, pg_url: str,
     second = run_together(cmd, cmd)
     for out in second:
         assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-3000:]
-    assert duplicate_keys(pg_url) == 0
-    with dbmod.session_scope(pg_url) as session:
+    assert duplicate_keys(pg_clean) == 0
+    with dbmod.session_scope(pg_clean) as session:
         rows = session.execute(select(Posting.board, Posting.source_id, Posting.title, Posting.closed_at)).all()
         assert len(rows) == len(BOARDS) * (JOBS + 1)
         retitled = [r for r in rows if r.source_id == "7000000"]
@@ -84,25 +77,24 @@ def test_two_crawls_of_the_same_boards_at_once(server: FaultServer, pg_url: str,
 
 
 def test_match_during_a_crawl_neither_waits_nor_sees_half_a_batch(
-    server: FaultServer, pg_url: str, tmp_path: Path
+    server: FaultServer, pg_clean: str, tmp_path: Path
 ) -> None:
-    _clean(pg_url)
     batch = 3
     root = tmp_path / "corpus"
     for token in BOARDS:
         write_board(root, token, [greenhouse_job(token, n) for n in range(batch)])
-    register(pg_url, BOARDS)
+    register(pg_clean, BOARDS)
     server.delay = 0.6
-    cmd = crawl_cmd(server, pg_url, "-s", f"JOBAGG_STORE_BATCH_SIZE={batch}", "-s", "CONCURRENT_REQUESTS=1")
+    cmd = crawl_cmd(server, pg_clean, "-s", f"JOBAGG_STORE_BATCH_SIZE={batch}", "-s", "CONCURRENT_REQUESTS=1")
     crawl = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            with dbmod.session_scope(pg_url) as session:
+            with dbmod.session_scope(pg_clean) as session:
                 if session.scalar(select(func.count()).select_from(Posting)):
                     break
             time.sleep(0.05)
-        out = jobagg("--db", pg_url, "match")
+        out = jobagg("--db", pg_clean, "match")
         assert out.returncode == 0, out.stderr
         assert crawl.poll() is None, "the crawl ended before match finished: nothing was shown"
         seen = int(re.search(r"postings\s*│\s*([\d,]+)", out.stdout).group(1).replace(",", ""))  # type: ignore[union-attr]
@@ -110,5 +102,5 @@ def test_match_during_a_crawl_neither_waits_nor_sees_half_a_batch(
     finally:
         _, err = crawl.communicate(timeout=120)
     assert crawl.returncode == 0 and "Traceback" not in err, err[-3000:]
-    with dbmod.session_scope(pg_url) as session:
+    with dbmod.session_scope(pg_clean) as session:
         assert session.scalar(select(func.count()).select_from(Posting)) == len(BOARDS) * batch

@@ -110,20 +110,20 @@ def _dol_counts(db_url: str) -> tuple[int, int]:
 
 
 def test_a_dol_ingest_killed_mid_file_loads_nothing_and_the_next_run_loads_it_whole(
-    pg_url: str, tmp_path: Path
+    pg_clean: str, tmp_path: Path
 ) -> None:
     rows = 12_000  # three staging batches: the kill lands after the first
     big = tmp_path / "PERM_Disclosure_Data_FY2022_big.csv"
     _perm_file(big, rows)
-    before = _dol_counts(pg_url)
-    cmd = [sys.executable, "-m", "crawler", "--db", pg_url, "dol", "ingest", "--no-progress", str(big)]
+    before = _dol_counts(pg_clean)
+    cmd = [sys.executable, "-m", "crawler", "--db", pg_clean, "dol", "ingest", "--no-progress", str(big)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Mid-file: the ingest's connection has written staged rows of this file inside its open transaction.
     watch = text(
         "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL"
         " AND query ILIKE '%jobagg_stage_cases%'"
     )
-    engine = dbmod.get_engine(pg_url)
+    engine = dbmod.get_engine(pg_clean)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the ingest finished before it could be interrupted"
@@ -141,7 +141,7 @@ def test_a_dol_ingest_killed_mid_file_loads_nothing_and_the_next_run_loads_it_wh
             if not conn.scalar(watch):
                 break
         time.sleep(0.05)
-    assert _dol_counts(pg_url) == before  # no part of the file, and no record that it was loaded
-    out = jobagg("--db", pg_url, "dol", "ingest", "--no-progress", str(big))
+    assert _dol_counts(pg_clean) == before  # no part of the file, and no record that it was loaded
+    out = jobagg("--db", pg_clean, "dol", "ingest", "--no-progress", str(big))
     assert out.returncode == 0, out.stderr
-    assert _dol_counts(pg_url) == (before[0] + rows, before[1] + 1)
+    assert _dol_counts(pg_clean) == (before[0] + rows, before[1] + 1)

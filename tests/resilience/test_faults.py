@@ -84,8 +84,8 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultyCrawl]:
         faults.update({list_path(transient(k)): Fault(k, times=1) for k in TRANSIENT_KINDS})
         server.set_faults(faults)
         second = crawl(server, tmp, db_url)
-        status = jobagg("--db", db_url, "status", "--runs", "3")
-        assert status.returncode == 0, status.stderr
+        status = jobagg("--db", db_url, "status", "--runs", "3", "--limit", "20")
+        assert status.returncode == 3, status.stdout + status.stderr  # 3: a human is needed
         yield FaultyCrawl(db_url, server, first, second, status.stdout)
     finally:
         server.shutdown()
@@ -159,6 +159,7 @@ def test_status_shows_the_injected_faults(faulty: FaultyCrawl) -> None:
     total = 1 + len(KINDS) + len(TRANSIENT_KINDS)
     assert cells[:5] == ["greenhouse", str(total), str(total - len(KINDS) + 1), "0", str(len(KINDS) - 1)], row
     assert "failed" in out
+    assert f"needs attention: {len(KINDS) - 1} failing" in out
     for kind in ("429", "503", "500", "hang", "reset", "login"):
         assert persistent(kind) in out, out
     reasons = {

@@ -16,7 +16,6 @@ from sqlalchemy import exc, select, text
 from crawler import db as dbmod
 from crawler.models import Posting
 from pipelines.store import PostingWriter, row_from_item
-from tests.conftest import _truncate_all
 from tests.web.conftest import LiveServer
 
 TITLE = "ML Engineer <script>alert('t')</script><img src=x onerror=alert(1)>"
@@ -45,8 +44,8 @@ def readonly_url(pg_url: str) -> Iterator[str]:
             conn.execute(text(f'DROP ROLE "{role}"'))
 
 
-def test_the_api_and_pages_need_only_select(pg_url: str, readonly_url: str) -> None:
-    _truncate_all(dbmod.get_engine(pg_url))
+def test_the_api_and_pages_need_only_select(pg_clean: str, readonly_url: str) -> None:
+    pg_url = pg_clean
     item = {"ats": "greenhouse", "board": "evil", "source_id": "1", "url": "https://x.example/jobs/1",
             "title": TITLE, "employer_name": EMPLOYER, "description_html": "<p>Build</p>", "is_ml": True,
             "country": "US", "locations": ["Austin, TX"]}  # fmt: skip

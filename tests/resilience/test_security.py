@@ -74,9 +74,9 @@ def test_any_text_round_trips(sqlite_url: str, values: list[str]) -> None:
     assert sorted(row[2] for row in stored) == sorted(values)
 
 
-def test_a_database_password_never_reaches_logs_stats_or_runs(pg_url: str, tmp_path: Path) -> None:
+def test_a_database_password_never_reaches_logs_stats_or_runs(pg_clean: str, tmp_path: Path) -> None:
     secret = "Sup3r-Secret-pw-0f9e"
-    url = pg_url.replace("postgres@", f"postgres:{secret}@")  # the server trusts local users; the password is inert
+    url = pg_clean.replace("postgres@", f"postgres:{secret}@")  # the server trusts local users; the password is inert
     assert secret in url
     env = {"JOBAGG_DATABASE_URL": url, "JOBAGG_CONTACT": "ops@example.org"}
     out = jobagg("boards", "add", "greenhouse", "lumenlabs", "--employer", "Lumen Labs", env=env)
@@ -99,7 +99,7 @@ def test_a_database_password_never_reaches_logs_stats_or_runs(pg_url: str, tmp_p
         path = tmp_path / name
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), name
-    with dbmod.session_scope(pg_url) as session:
+    with dbmod.session_scope(pg_clean) as session:
         runs = list(session.scalars(select(CrawlRun)))
         assert runs
         for run in runs:
