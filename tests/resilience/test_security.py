@@ -119,3 +119,34 @@ def test_nul_characters_and_overlong_values_do_not_fail_the_batch(db_url: str) -
     stored = next(p for p in rows.values() if p.title.startswith("ML"))
     assert "\x00" not in stored.title and stored.title.startswith("ML Engineer yyy") and len(stored.title) <= 500
     assert all(len(sid) <= 200 for sid in rows)
+
+
+def test_a_webhook_secret_never_reaches_output_or_delivery_records(sqlite_url: str) -> None:
+    from io import StringIO
+
+    from click.testing import CliRunner
+    from rich.console import Console
+
+    import crawler.cli.web  # noqa: F401  (registers the commands on `main`)
+    from crawler.cli import main
+    from crawler.cli.web import deliver_alerts_step
+    from crawler.models import AlertDelivery
+    from tests.conftest import free_port
+
+    token = "T0k3n-9c1d-hook-secret"
+    # Nothing listens there: every delivery fails, and the failure is reported and recorded.
+    webhook = f"http://127.0.0.1:{free_port()}/hooks/{token}?key={token}"
+    runner = CliRunner()
+    added = runner.invoke(main, ["--db", sqlite_url, "alerts", "add", "--name", "mine"],
+                          env={"JOBAGG_ALERT_WEBHOOK": webhook})  # fmt: skip
+    assert added.exit_code == 0, added.output
+    item = {**_item(1, "Machine Learning Engineer"), "is_ml": True, "country": "US", "board": "b"}
+    PostingWriter(dbmod.get_engine(sqlite_url)).write([row_from_item(item)])
+    shown = StringIO()
+    assert deliver_alerts_step(sqlite_url, Console(file=shown, width=200)) is False
+    listed = runner.invoke(main, ["--db", sqlite_url, "alerts", "list"])
+    with dbmod.session_scope(sqlite_url) as session:
+        errors = [d.last_error or "" for d in session.scalars(select(AlertDelivery))]
+    assert any(errors), "the failed delivery was not recorded"
+    for text_ in (added.output, shown.getvalue(), listed.output, *errors):
+        assert token not in text_, text_
