@@ -120,7 +120,7 @@ class BoardScheduler(RedisScheduler):
             self._local_seen.add(fingerprint)
         # Higher priority first, then first in first out, like Scrapy's own queues.
         heapq.heappush(self._local, (-request.priority, next(self._order), request))
-        self.stats.inc_value("scheduler/enqueued/local", spider=self.spider)
+        self.stats.inc_value("scheduler/enqueued/local")
         return True
 
     def next_request(self) -> Request | None:
@@ -143,7 +143,7 @@ class BoardScheduler(RedisScheduler):
         """Own a board: remember its seed until the run is stored, and queue the board's requests here."""
         self.server.sadd(self.key("inflight", self.worker), self.queue._encode_request(seed))
         self.boards_taken += 1
-        self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+        self.stats.inc_value("scheduler/dequeued/redis")
         for request in self.spider.open_board(seed.cb_kwargs["board"]):
             self.enqueue_request(request)
 
@@ -170,7 +170,7 @@ class BoardScheduler(RedisScheduler):
             self.server.delete(claim)
             logger.warning("put back %d board(s) of worker %s, whose heartbeat expired", returned, worker)
         if returned:
-            self.stats.inc_value("jobagg/redis/boards_recovered", returned, spider=self.spider)
+            self.stats.inc_value("jobagg/redis/boards_recovered", returned)
         return returned
 
     def spider_idle(self, spider: Spider) -> None:

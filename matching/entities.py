@@ -404,19 +404,21 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
     for eid, kind, cn in samples:
         accs[by_id[eid]].samples.setdefault(kind, []).append(cn)
 
-    _write(session, accs, ids, have_ents, distinct)
-    for t in (emap_t, years_t, hub_t):
-        t.drop(conn)
-    step("written")
-    return BuildSummary(
+    summary = BuildSummary(
         cases=cases,
         uscis_rows=hub_rows,
         entities=len(accs),
         fein_entities=sum(1 for a in accs.values() if a.fein),
         backfilled=backfilled,
         names=sum(len(a.names) for a in accs.values()),
-        seconds=round(time.perf_counter() - started, 2),
+        seconds=0.0,
     )
+    _write(session, accs, ids, have_ents, distinct)  # empties accs as it goes
+    for t in (emap_t, years_t, hub_t):
+        t.drop(conn)
+    step("written")
+    summary.seconds = round(time.perf_counter() - started, 2)
+    return summary
 
 
 def _attach_hub(
@@ -547,7 +549,9 @@ def _write(
     ent_t, name_t = DolEntity.__table__, DolEntityName.__table__
     want_ents: dict[str, dict[str, Any]] = {}
     want_names: dict[tuple[int, str], dict[str, Any]] = {}
-    for key, acc in sorted(accs.items()):
+    for key in sorted(accs):
+        # Popped: each entity's accumulator is freed as its rows are made, so the two never peak together.
+        acc = accs.pop(key)
         entity, names = _rows_for(key, acc)
         entity_id = ids[key]
         want_ents[key] = {"id": entity_id, **entity}

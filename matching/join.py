@@ -254,6 +254,7 @@ class EntityIndex:
         posting_cores: dict[str, list[str]] = defaultdict(list)  # parallel to postings, ready for rapidfuzz
         entity, by_fein, by_core, by_legal = self.entity, self.by_fein, self.by_core, self.by_legal
         cores_append, owner_append, cleans_append = self.cores.append, self.owner.append, self.cleans.append
+        lclean_append, group_append = self.lclean.append, self.group.append
         for vid, row in enumerate(variants):
             entity_id, name, fein, clean, ckey, lkey, tokens = row[:7]
             source = row[7] if len(row) > 7 else None
@@ -263,6 +264,7 @@ class EntityIndex:
                 if fein:
                     by_fein[fein].append(entity_id)
             _append_once(by_core[ckey], entity_id)
+            words = _legal_words_of(clean)
             if source == "trade":
                 self.is_trade.add(vid)
                 _append_once(self.by_trade[lkey], entity_id)
@@ -270,7 +272,6 @@ class EntityIndex:
                     _append_once(self.by_trade[ckey], entity_id)
             else:
                 _append_once(by_legal[lkey], entity_id)
-                words = _legal_words_of(clean)
                 if words:
                     self.by_first[words[0]].append(vid)
                     if len(words) > 1:
@@ -283,8 +284,8 @@ class EntityIndex:
             cores_append(core)
             owner_append(entity_id)
             cleans_append(clean)
-            self.group.append(ckey)
-            self.lclean.append(" ".join(_legal_words_of(clean)))
+            group_append(ckey)
+            lclean_append(" ".join(words))
             for t in core.split():
                 # Sorted words: a repeated word is adjacent, and listing a name twice is harmless anyway.
                 postings[t].append(vid)
