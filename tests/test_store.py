@@ -206,7 +206,7 @@ def test_an_ml_only_crawl_does_not_close_listed_postings_it_skipped(db_url: str,
     assert all(p.closed_at is None for p in _postings(engine))  # the sales posting is still listed
     with dbmod.session_scope(engine) as session:
         run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
-    assert run.boards["lumenlabs"] == {"status": "ok", "reason": None, "listed": 4, "skipped_by_role": 1}
+    assert run.boards["lumenlabs"] == {"status": "ok", "reason": None, "listed": 4, "skipped_by_role": 1, "closed": 0}
 
 
 _REFUSED_TITLE = "Staff Research Scientist"
