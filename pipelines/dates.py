@@ -40,7 +40,10 @@ def to_date(value: object, today: date | None = None) -> date | None:
         if value < _EPOCH_MIN:
             return None
         seconds = value / 1000 if value > _EPOCH_MS_THRESHOLD else value
-        return datetime.fromtimestamp(seconds, tz=UTC).date()
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC).date()
+        except (OverflowError, OSError, ValueError):  # beyond year 9999, or NaN/inf: no date
+            return None
     if not isinstance(value, str):
         return None
     text = value.strip()

@@ -6,6 +6,7 @@ The primary place is not parsed here: `pipelines.rules.read` reads it (once per 
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
@@ -33,8 +34,22 @@ _PERIODS = {
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
+# Above any real pay in any currency and period (a yearly salary in Korean won or Indonesian rupiah is < 1e10).
+MAX_SALARY = 1e10
+# Far above any real ad (the longest real descriptions are ~100k characters).
+MAX_DESCRIPTION_CHARS = 300_000
+# Job ads were not published on the web before this; a later date than a few weeks ahead is a placeholder.
+EARLIEST_POSTING = date(1995, 1, 1)
+FUTURE_SLACK = timedelta(days=60)
+
+
+def plausible_posting_date(iso: str) -> bool:
+    day = date.fromisoformat(iso)
+    return EARLIEST_POSTING <= day <= datetime.now(UTC).date() + FUTURE_SLACK
+
+
 def employment_type(raw: Any) -> str | None:
-    text = " ".join(raw) if isinstance(raw, list) else str(raw or "")
+    text = " ".join(str(x) for x in raw if x is not None) if isinstance(raw, list) else str(raw or "")
     for value, pattern in _EMPLOYMENT_TYPES:
         if pattern.search(text):
             return value
@@ -54,7 +69,10 @@ def to_number(raw: Any) -> float | None:
     if raw is None or isinstance(raw, bool):
         return None
     if isinstance(raw, int | float):
-        return float(raw)
+        try:
+            return float(raw)
+        except OverflowError:  # an int beyond float range (JSON allows any length)
+            return None
     text = str(raw).replace(",", "").strip().lower()
     m = _NUMBER.search(text)
     if not m:
@@ -81,6 +99,10 @@ def normalize(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
     # The raw description is consumed here: sanitised HTML and text are kept, the raw copy would double storage.
     raw_html = out.pop("description_raw", None) or out.get("description_html")
+    if isinstance(raw_html, str) and len(raw_html) > MAX_DESCRIPTION_CHARS:
+        # No real ad is this long; cut before sanitising so the stored HTML is still well formed.
+        raw_html = raw_html[:MAX_DESCRIPTION_CHARS]
+        invalid.append("description_html")
     html = sanitize_html(unescape_markup(raw_html)) if raw_html and isinstance(raw_html, str) else None
     out["description_html"] = html
     if out.get("description_text"):
@@ -95,6 +117,9 @@ def normalize(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             if iso is None:
                 invalid.append(name)
             if name == "posted_at":
+                if iso is not None and not plausible_posting_date(iso):
+                    invalid.append(name)  # 1970 from a zero timestamp, 2100 from a placeholder: unknown
+                    iso = None
                 out["posted_at"] = iso
     out.pop("updated_at", None)
 
@@ -107,6 +132,8 @@ def normalize(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     for name in ("salary_min", "salary_max"):
         if out.get(name) is not None:
             number = to_number(out[name])
+            if number is not None and not 0 < number < MAX_SALARY:
+                number = None  # negative, zero, infinite or astronomical: a placeholder or a typo, not pay
             if number is None:
                 invalid.append(name)
             out[name] = number
@@ -114,8 +141,9 @@ def normalize(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         out["salary_min"], out["salary_max"] = out["salary_max"], out["salary_min"]
     if out.get("salary_period") is not None:
         out["salary_period"] = salary_period(out["salary_period"])
-    if out.get("salary_currency"):
-        currency = str(out["salary_currency"]).strip().upper()
+    if out.get("salary_currency") is not None:
+        raw_currency = out["salary_currency"]
+        currency = raw_currency.strip().upper() if isinstance(raw_currency, str) else ""
         out["salary_currency"] = currency if re.fullmatch(r"[A-Z]{3}", currency) else None
     # The primary place (and a remote mode the locations state) is read once, by ReadAdPipeline's rules.
     return out, invalid

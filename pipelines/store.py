@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
-from sqlalchemy import Engine, case, update
+from sqlalchemy import Engine, String, case, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -61,14 +61,34 @@ def fingerprint(fields: dict[str, Any]) -> str:
     return hashlib.sha1(key.encode()).hexdigest()
 
 
+# Text columns and their lengths (None: unbounded). A value of the wrong type or length must not fail the batch:
+# PostgreSQL refuses an over-long VARCHAR and a NUL character, SQLite a dict parameter.
+_TEXT_COLUMNS: dict[str, int | None] = {
+    c.name: c.type.length for c in Posting.__table__.columns if isinstance(c.type, String)
+}
+_IDENTITY = ("ats", "board", "source_id")
+
+
+def _fit_text(name: str, value: Any, limit: int | None) -> str:
+    if not isinstance(value, str):
+        value = json.dumps(value, default=str) if isinstance(value, list | dict) else str(value)
+    value = value.replace("\x00", "")
+    if limit is None or len(value) <= limit:
+        return value
+    if name in _IDENTITY:
+        # Identity must stay unique: keep a readable head and a hash of the whole.
+        return value[: limit - 41] + "#" + hashlib.sha1(value.encode()).hexdigest()
+    return value[:limit]
+
+
 def row_from_item(fields: dict[str, Any]) -> dict[str, Any]:
     row = {name: fields.get(name) for name in (*CONTENT_COLUMNS, *DERIVED_COLUMNS)}
     row.update(ats=fields["ats"], board=fields["board"], source_id=str(fields["source_id"]))
     if isinstance(row["posted_at"], str):
         row["posted_at"] = date.fromisoformat(row["posted_at"])
-    for name, limit in (("title", 500), ("employer_name", 300), ("department", 300), ("salary_raw", 500)):
-        if isinstance(row[name], str):
-            row[name] = row[name][:limit]
+    for name, limit in _TEXT_COLUMNS.items():
+        if name in row and row[name] is not None:
+            row[name] = _fit_text(name, row[name], limit)
     row["extra"] = fields.get("extra") or None
     row["raw_hash"] = fields.get("raw_hash")
     row["content_hash"] = content_hash(row)
@@ -196,15 +216,24 @@ class StorePostingsPipeline:
                 error = await asyncio.to_thread(self._write, rows, unchanged)
             else:
                 error = self._write(rows, unchanged)
+            lost = len(rows) + len(unchanged) if error is not None else 0
+            if error is not None and lost > 1 and self.recorder and self.recorder.run_id:
+                # The batch rolled back whole: store its postings one by one, so only the bad one(s) are lost.
+                self.stats.inc_value("jobagg/store/retried_one_by_one", lost)
+                if self.in_thread:
+                    lost, error = await asyncio.to_thread(self._write_one_by_one, rows, unchanged)
+                else:
+                    lost, error = self._write_one_by_one(rows, unchanged)
         # Stats are only touched here, on the reactor thread.
         if error is not None:
             self.stats.inc_value("jobagg/store/errors")
-            self.stats.inc_value("jobagg/store/lost", len(rows) + len(unchanged))
-            logger.error(
-                "storing a batch of %d postings failed; nothing of it was written",
-                len(rows) + len(unchanged),
-                exc_info=error,
-            )
+            self.stats.inc_value("jobagg/store/lost", lost)
+            logger.error("storing %d of %d postings failed; they were not written", lost,
+                         len(rows) + len(unchanged), exc_info=error)  # fmt: skip
+            if lost == len(rows) + len(unchanged):
+                return
+        if lost:
+            self.stats.inc_value("jobagg/store/written", len(rows) + len(unchanged) - lost)
             return
         self.stats.inc_value("jobagg/store/written", len(rows))
         self.stats.inc_value("jobagg/store/unchanged", len(unchanged))
@@ -219,3 +248,19 @@ class StorePostingsPipeline:
             self.writer.forget_cache()
             return exc
         return None
+
+    def _write_one_by_one(self, rows: list[dict[str, Any]], unchanged: list[int]) -> tuple[int, BaseException | None]:
+        """Blocking: after a batch failed, each posting in its own transaction, so one bad row costs only itself.
+
+        Returns how many failed and the first error."""
+        assert self.writer is not None
+        failed, first = 0, None
+        run_id = self.recorder.run_id if self.recorder else None
+        for row, ids in [*((r, []) for r in rows), *(([], [i]) for i in unchanged)]:
+            try:
+                self.writer.write([row] if row else [], run_id, ids)
+            except Exception as exc:
+                self.writer.forget_cache()
+                failed += 1
+                first = first or exc
+        return failed, first

@@ -12,9 +12,12 @@ from urllib.parse import quote, urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import DownloadTimeoutError, ResponseDataLossError
 from scrapy.http import Response, TextResponse
 from scrapy.utils.misc import load_object
+from twisted.internet.error import TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
+from twisted.web._newclient import _DataLoss
 
 from crawler.boards import BoardRef
 from crawler.items import JobPostingItem
@@ -32,6 +35,25 @@ def positive_int(name: str, value: int | str, maximum: int | None = None) -> int
     if number < 1 or (maximum is not None and number > maximum):
         raise ValueError(f"{name} must be between 1 and {maximum or 'any'}, got {value!r}")
     return number
+
+
+def failure_reason(failure: Failure) -> str:
+    """A download failure in words an operator can act on (Twisted's own messages are often empty or a repr)."""
+    exc = failure.value
+    name = type(exc).__name__
+    if failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
+        return f"timed out ({name})"
+    if failure.check(ResponseDataLossError, _DataLoss):
+        return f"response cut short by the server ({name})"
+    # ResponseFailed / ResponseNeverReceived (or Scrapy's DownloadFailedError around them) list the causes.
+    reasons = getattr(exc, "reasons", None) or getattr(exc.__cause__, "reasons", None)
+    if not reasons and exc.args and isinstance(exc.args[0], list):
+        reasons = exc.args[0]
+    if reasons:
+        causes = sorted({getattr(r, "type", type(r)).__name__ for r in reasons})
+        return f"connection failed ({name}: {', '.join(causes)})"
+    message = failure.getErrorMessage()
+    return f"{name}: {message}"[:300] if message else name
 
 
 @dataclass
@@ -190,6 +212,9 @@ class AtsSpider(scrapy.Spider):
 
         A custom `errback` should call `listing_failed(failure)` first."""
         kwargs.setdefault("errback", self.listing_failed)
+        # A listing is always read again, even when a resumed crawl (JOBDIR) saw it before it was killed: the
+        # board's state (what it listed) lived in the killed process, and without it nothing may be closed.
+        kwargs.setdefault("dont_filter", True)
         return self.request(board, path, callback, **kwargs)
 
     def detail_request(self, board: BoardRef, path: str, callback: Any, **kwargs: Any) -> scrapy.Request:
@@ -208,7 +233,7 @@ class AtsSpider(scrapy.Spider):
         elif response is not None and response.status in (404, 410):
             self.mark_board(board, "dead", f"HTTP {response.status} at {request.url}")
         else:
-            what = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
+            what = f"HTTP {response.status}" if response is not None else failure_reason(failure)
             self.mark_board(board, "error", f"{what} at {request.url}")
 
     def detail_failed(self, failure: Failure) -> None:
@@ -351,12 +376,23 @@ class AtsSpider(scrapy.Spider):
 
     def read_json(self, response: Response, board: BoardRef) -> Any:
         """The response's JSON, or None after marking the board `error` (a listing we cannot read is no listing)."""
-        if not isinstance(response, TextResponse):
-            self.mark_board(board, "error", f"not a text response at {response.url}")
-            return None
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if "json" not in content_type:
+            # Mislabelled JSON (octet-stream, text/plain) is still read; an HTML page then fails as invalid JSON.
+            self.crawler.stats.inc_value("jobagg/http/unexpected_content_type")
         try:
-            return response.json()
+            if isinstance(response, TextResponse):
+                return response.json()
+            return json.loads(response.body)
         except ValueError as exc:
+            redirects = response.meta.get("redirect_urls")
+            if redirects:  # e.g. a board turned private sends the crawler to a sign-in page
+                self.mark_board(board, "error", f"redirected from {redirects[0]} to {response.url}, not JSON")
+                return None
+            if response.body.lstrip()[:1] == b"<":
+                what = f"an HTML page (HTTP {response.status}) where JSON was expected"
+                self.mark_board(board, "error", f"{what} at {response.url}")
+                return None
             self.mark_board(board, "error", f"invalid JSON at {response.url}: {exc}")
             return None
 

@@ -11,16 +11,17 @@ there is no title to check before.
 
 from __future__ import annotations
 
-import gzip
 import html
 import json
 import re
+import struct
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
@@ -33,6 +34,7 @@ _SKIP_LINK = re.compile(r"\.(?:pdf|jpe?g|png|gif|svg|css|js|zip|docx?)(?:$|\?)|^
 # schema.org `unitText` / our salary periods.
 _UNITS = {"YEAR": "year", "MONTH": "month", "WEEK": "week", "DAY": "day", "HOUR": "hour"}
 _MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+_XML_ENTITY = re.compile(rb"<!ENTITY|<!DOCTYPE[^>]*\[", re.I)
 
 
 def parse_block(text: str) -> tuple[Any, bool]:
@@ -229,10 +231,23 @@ class JsonldSpider(AtsSpider):
     # --- parsing ---------------------------------------------------------------------------------------
 
     def parse_sitemap(self, response: Response, board: BoardRef, real_url: str) -> Iterator[Any]:
+        body = response.body
+        limit = self.settings.getint("DOWNLOAD_MAXSIZE") or _MAX_SITEMAP_BYTES
+        if body[:2] == b"\x1f\x8b":
+            try:
+                # Size-limited: a few KB of gzip can inflate to gigabytes (a gzip bomb); stop at the limit.
+                body = gunzip(body, max_size=limit)
+            except ValueError:  # Scrapy's (private) size-exceeded error is a ValueError
+                self.refuse_sitemap(board, real_url, "too_large", f"inflates past {limit} bytes (gzip bomb?)")
+                return
+            except (OSError, EOFError, struct.error) as exc:
+                self.refuse_sitemap(board, real_url, "bad_gzip", f"not readable gzip ({exc})")
+                return
+        if _XML_ENTITY.search(body[:65536]):
+            # A sitemap has no use for a DTD; entity declarations only serve expansion or file-reading tricks.
+            self.refuse_sitemap(board, real_url, "entities", "declares XML entities (refused)")
+            return
         try:
-            body = response.body
-            if body[:2] == b"\x1f\x8b":
-                body = gzip.decompress(body)[:_MAX_SITEMAP_BYTES]
             sitemap = Sitemap(body)
             entries = list(sitemap)
         except Exception as exc:  # lxml raises several types on garbage; any of them means "not a sitemap"
@@ -249,6 +264,11 @@ class JsonldSpider(AtsSpider):
                 continue
             if request is not None:
                 yield request
+        self.done(board)
+
+    def refuse_sitemap(self, board: BoardRef, real_url: str, why: str, reason: str) -> None:
+        self.crawler.stats.inc_value(f"jobagg/jsonld/sitemap_refused/{why}")
+        self.mark_board(board, "error", f"sitemap at {real_url} {reason}")
         self.done(board)
 
     def parse_start_page(self, response: Response, board: BoardRef, real_url: str) -> Iterator[Any]:

@@ -111,7 +111,13 @@ def alerts() -> None:
 
 @alerts.command("add")
 @click.option("--name", required=True, help="A name for the search.")
-@click.option("--webhook", required=True, metavar="URL", help="Where new matches are POSTed (kept secret).")
+@click.option(
+    "--webhook",
+    required=True,
+    metavar="URL",
+    envvar="JOBAGG_ALERT_WEBHOOK",
+    help="Where new matches are POSTed (kept secret; better from JOBAGG_ALERT_WEBHOOK, out of the process list).",
+)
 @filter_options
 @pass_app
 def alerts_add(app: AppContext, name: str, webhook: str, **filters: Any) -> None:

@@ -253,7 +253,7 @@ def jsonld_static(root: Path, m: re.Match[str], query: dict[str, list[str]], bod
     return Reply(200, path.read_bytes(), _STATIC_TYPES.get(path.suffix, "application/octet-stream"))
 
 
-class _Handler(BaseHTTPRequestHandler):
+class CorpusHandler(BaseHTTPRequestHandler):
     server: CorpusServer
 
     def _answer(self, method: str) -> None:
@@ -261,16 +261,23 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.server.requests.append((method, self.path))
-        reply = NOT_FOUND
         if self.server.take_rate_limit(parts.path):
             reply = Reply(429, b'{"error": "Too Many Requests"}', headers={"Retry-After": "1"})
         else:
-            for route_method, pattern, handler in ROUTES:
-                m = pattern.fullmatch(parts.path)
-                if m and route_method == method:
-                    host = self.headers.get("X-Forwarded-Host") or self.headers.get("Host") or ""
-                    reply = handler(self.server.root, m, parse_qs(parts.query), body, host)
-                    break
+            reply = self.routed_reply(method, body)
+        self.send_reply(reply)
+
+    def routed_reply(self, method: str, body: bytes) -> Reply:
+        """What the corpus answers for this request (404 when no route matches)."""
+        parts = urlsplit(self.path)
+        for route_method, pattern, handler in ROUTES:
+            m = pattern.fullmatch(parts.path)
+            if m and route_method == method:
+                host = self.headers.get("X-Forwarded-Host") or self.headers.get("Host") or ""
+                return handler(self.server.root, m, parse_qs(parts.query), body, host)
+        return NOT_FOUND
+
+    def send_reply(self, reply: Reply) -> None:
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
@@ -294,9 +301,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 class CorpusServer(ThreadingHTTPServer):
     daemon_threads = True
+    handler_class: type[CorpusHandler] = CorpusHandler  # a subclass may answer differently (fault injection)
 
     def __init__(self, root: Path, port: int = 0, rate_limit_once: Iterable[str] = ()) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(("127.0.0.1", port), self.handler_class)
         self.root = root
         self.requests: list[tuple[str, str]] = []
         self._rate_limited = set(rate_limit_once)
