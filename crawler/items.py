@@ -18,6 +18,35 @@ from itemadapter import ItemAdapter
 
 CONTRACT, RAW, INTERNAL, EXTRA = "contract", "raw", "internal", "extra"
 
+# Vocabularies the reading rules, the database and the front ends share; defined once, here.
+ROLE_FAMILIES: tuple[str, ...] = (
+    "ml_engineer",
+    "research_scientist",
+    "research_engineer",
+    "applied_scientist",
+    "data_scientist",
+    "ml_infra",
+    "perception",
+    "nlp",
+    "speech",
+    "recsys",
+)
+# In order of rank: individual levels, then management.
+SENIORITIES: tuple[str, ...] = (
+    "intern",
+    "junior",
+    "mid",
+    "senior",
+    "staff",
+    "senior_staff",
+    "principal",
+    "distinguished",
+    "manager",
+    "director",
+    "executive",
+)
+REMOTE_MODES: tuple[str, ...] = ("remote", "hybrid", "onsite")
+
 
 def _doc(group: str, doc: str, values: tuple[str, ...] | None = None) -> dict[str, Any]:
     """A field's metadata: its group, what it means and, for a closed vocabulary, the allowed values."""
@@ -80,7 +109,7 @@ class JobPostingItem:
     )
     remote: str | None = field(
         default=None,
-        metadata=_doc(CONTRACT, "Where the work is done; null when nothing says.", ("remote", "hybrid", "onsite")),
+        metadata=_doc(CONTRACT, "Where the work is done; null when nothing says.", REMOTE_MODES),
     )
     employment_type: str | None = field(
         default=None,
@@ -125,18 +154,7 @@ class JobPostingItem:
         metadata=_doc(
             CONTRACT,
             "Family of an ML role; null when not ML.",
-            (
-                "ml_engineer",
-                "research_scientist",
-                "research_engineer",
-                "applied_scientist",
-                "data_scientist",
-                "ml_infra",
-                "perception",
-                "nlp",
-                "speech",
-                "recsys",
-            ),
+            ROLE_FAMILIES,
         ),
     )
     seniority: str | None = field(
@@ -144,19 +162,7 @@ class JobPostingItem:
         metadata=_doc(
             CONTRACT,
             "Level read from the title; null when it names none.",
-            (
-                "intern",
-                "junior",
-                "mid",
-                "senior",
-                "staff",
-                "senior_staff",
-                "principal",
-                "distinguished",
-                "manager",
-                "director",
-                "executive",
-            ),
+            SENIORITIES,
         ),
     )
     degree_min: str | None = field(

@@ -17,38 +17,14 @@ from typing import Any
 from sqlalchemy import BindParameter, ColumnElement, Connection, Select, and_, bindparam, func, literal, or_, select
 from sqlalchemy.sql import Alias, visitors
 
+from crawler.items import REMOTE_MODES, ROLE_FAMILIES, SENIORITIES
 from crawler.models import Employer, Posting, PostingSponsorship
 
 VISAS = ("green_card", "h1b")
 TAGS = ("likely", "possible", "unlikely", "unknown")
 # A visa asked for without a tag level means "this employer may well sponsor it".
 DEFAULT_TAGS = ("likely", "possible")
-ROLE_FAMILIES = (
-    "ml_engineer",
-    "research_scientist",
-    "research_engineer",
-    "applied_scientist",
-    "data_scientist",
-    "ml_infra",
-    "perception",
-    "nlp",
-    "speech",
-    "recsys",
-)
-SENIORITIES = (
-    "intern",
-    "junior",
-    "mid",
-    "senior",
-    "staff",
-    "senior_staff",
-    "principal",
-    "distinguished",
-    "manager",
-    "director",
-    "executive",
-)
-REMOTE = ("remote", "hybrid", "onsite")
+REMOTE = REMOTE_MODES
 MAX_LIMIT = 200
 
 # name -> (choices or a type name, description); the API, the CLI and saved searches are generated from this.

@@ -52,24 +52,15 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+from crawler.items import ROLE_FAMILIES
+
 
 class RoleResult(NamedTuple):
     is_ml: bool
     role_family: str | None
 
 
-FAMILIES = (
-    "ml_engineer",
-    "research_scientist",
-    "research_engineer",
-    "applied_scientist",
-    "data_scientist",
-    "ml_infra",
-    "perception",
-    "nlp",
-    "speech",
-    "recsys",
-)
+FAMILIES = ROLE_FAMILIES
 
 # Job nouns, by kind. One regex alternative per line is the unit a maintainer adds. Matching is on the
 # lowercased title; the longest match ending last in the deciding segment is the head.

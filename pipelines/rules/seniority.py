@@ -27,19 +27,10 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-LEVELS = (
-    "intern",
-    "junior",
-    "mid",
-    "senior",
-    "staff",
-    "senior_staff",
-    "principal",
-    "distinguished",
-    "manager",
-    "director",
-    "executive",
-)
+from crawler.items import SENIORITIES
+
+# The vocabulary is the item's, in order of rank.
+LEVELS = SENIORITIES
 _RANK = {level: i for i, level in enumerate(LEVELS)}
 _IC_LEVELS = frozenset(LEVELS[1:8])
 
