@@ -129,7 +129,7 @@ def _serve(s: Session, args: list[str]) -> None:
             assert resp.status == 200 and b"jobs" in resp.read().lower()
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.communicate(timeout=30)  # reaps it and closes its pipes
 
 
 def _run_scrapy(s: Session, args: list[str]) -> None:
