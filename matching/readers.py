@@ -124,17 +124,7 @@ def xlsx_header(path: Path) -> list[str] | None:
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
-            sheet = "xl/worksheets/sheet1.xml"
-            if "xl/workbook.xml" in names and "xl/_rels/workbook.xml.rels" in names:
-                with z.open("xl/workbook.xml") as f:
-                    first = next(e for _, e in iterparse(f) if e.tag == f"{_NS}sheet")
-                rid = first.get(f"{_REL_NS}id")
-                with z.open("xl/_rels/workbook.xml.rels") as f:
-                    for _, rel in iterparse(f):
-                        if rel.get("Id") == rid:
-                            target = rel.get("Target", "").lstrip("/")
-                            sheet = target if target.startswith("xl/") else f"xl/{target}"
-                            break
+            sheet = _sheet_path(z)
             cells: dict[int, tuple[str, str]] = {}
             with z.open(sheet) as f:
                 for _, elem in iterparse(f):

@@ -15,6 +15,7 @@ from sqlalchemy import case, func, select
 from crawler import db as dbmod
 from crawler.cli import AppContext, main, pass_app
 from crawler.cli.progress import StepProgress
+from crawler.models import Board, Posting, PostingSponsorship, utcnow
 
 if TYPE_CHECKING:
     # Imported where used: Scrapy is heavy, and every other command should start fast.
@@ -63,11 +64,6 @@ def crawl_with_progress(
 
 
 def registry_has_boards(db_url: str, ats: str | None) -> bool:
-    from sqlalchemy import func, select
-
-    from crawler import db as dbmod
-    from crawler.models import Board
-
     with dbmod.session_scope(db_url) as session:
         query = select(func.count()).select_from(Board).where(Board.active)
         return bool(session.scalar(query.where(Board.ats == ats) if ats else query))
@@ -75,11 +71,6 @@ def registry_has_boards(db_url: str, ats: str | None) -> bool:
 
 def nothing_to_crawl(db_url: str, ats: str | None, board: str | None) -> str:
     """The one line saying why a crawl found no board, and what to run instead."""
-    from sqlalchemy import select
-
-    from crawler import db as dbmod
-    from crawler.models import Board
-
     if board is not None:
         with dbmod.session_scope(db_url) as session:
             query = select(Board.ats, Board.active).where(Board.token == board)
@@ -212,7 +203,6 @@ def _run_locked(
 ) -> bool:
     from crawler.cli.matching import match_and_tag_step
     from crawler.cli.web import deliver_alerts_step
-    from crawler.models import utcnow
 
     started, t0 = utcnow(), time.perf_counter()
     tags_before = tag_snapshot(db_url)
@@ -236,8 +226,6 @@ def _run_locked(
 
 
 def tag_snapshot(db_url: str) -> dict[tuple[int, str], str]:
-    from crawler.models import PostingSponsorship
-
     with dbmod.session_scope(db_url) as session:
         rows = session.execute(select(PostingSponsorship.posting_id, PostingSponsorship.visa, PostingSponsorship.tag))
         return {(pid, visa): tag for pid, visa, tag in rows}
@@ -252,8 +240,6 @@ def run_summary(
     match_error: str | None = None,
 ) -> dict[str, Any]:
     """What one `jobagg run` did, counted from the database (postings by their timestamps since `started`)."""
-    from crawler.models import Posting
-
     with dbmod.session_scope(db_url) as session:
         new, changed, closed = session.execute(
             select(
