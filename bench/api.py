@@ -55,6 +55,7 @@ FILTER_SETS: list[dict[str, str]] = [
 
 def generate(db_url: str, n: int, console: Console, seed: int = 12) -> None:
     rng = random.Random(seed)
+    dbmod.upgrade(dbmod.make_engine(db_url))  # migrations are explicit; a fresh schema starts empty
     engine = dbmod.get_engine(db_url)
     today = date.today()
     now = utcnow()

@@ -576,10 +576,8 @@ def main() -> int:
                 be = Backend(kind, work)
                 url = be.fresh(f"{kind}_{size}_{fmt}")
                 # Migrate first: creating the schema is not part of loading a file.
-                subprocess.run(
-                    [sys.executable, "-c", "import sys; from crawler import db; db.get_engine(sys.argv[1])", url],
-                    check=True,
-                )
+                migrate = "import sys; from crawler import db; db.upgrade(db.make_engine(sys.argv[1]))"
+                subprocess.run([sys.executable, "-c", migrate, url], check=True)
                 ingest_s, ingest_rss, _ = jobagg(url, "dol", "ingest", "--no-progress", str(path))
                 again_s, _, _ = jobagg(url, "dol", "ingest", "--no-progress", str(path))
                 row = {

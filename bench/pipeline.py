@@ -111,6 +111,7 @@ def main() -> None:
                         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
                     url = admin.url.render_as_string(hide_password=False)
                     databases[name] = f"{url}?options=-csearch_path%3D{schema}"
+                    dbmod.upgrade(dbmod.make_engine(databases[name]))  # migrations are explicit
             return databases[name]
 
         runner = CrawlerRunner(crawl_settings(f"sqlite:///{work / 'warm.db'}", base))

@@ -51,6 +51,7 @@ def one_round(workers: int, root: Path, boards: list[tuple[str, str, int]], args
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{args.pg}?options=-csearch_path%3D{schema}"
+    dbmod.upgrade(dbmod.make_engine(url))  # migrations are explicit: a fresh schema starts empty
     prefix = f"jobagg-bench-{uuid.uuid4().hex[:8]}"
     server = LatencyServer(root)
     server.delay = args.latency
