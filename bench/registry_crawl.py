@@ -108,12 +108,12 @@ def serve_platforms(root: str, latency: float, ready: Any, stop: Any, counts: An
     import threading
     from http.server import ThreadingHTTPServer
 
-    from crawler.offline.server import CorpusServer, _Handler
+    from crawler.offline.server import CorpusServer
 
     class Slow(CorpusServer):
         def __init__(self, root: Path, host: str) -> None:
             # CorpusServer binds 127.0.0.1; each platform here has its own loopback address.
-            ThreadingHTTPServer.__init__(self, (host, 0), _Handler)
+            ThreadingHTTPServer.__init__(self, (host, 0), self.handler_class)
             self.root, self.requests, self._rate_limited, self._lock = root, [], set(), threading.Lock()
 
         def finish_request(self, request: Any, client_address: Any) -> None:
