@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -115,6 +116,35 @@ def head_revision() -> str:
     return head
 
 
+# `revision = "0007"` / `down_revision = "0006"` (or None) as the migration template writes them.
+_SCRIPT_LINE = re.compile(r'^(revision|down_revision)(?:\s*:[^=\n]*)?\s*=\s*(?:None|"([^"\n]+)")\s*$', re.M)
+
+
+@cache
+def script_head() -> str | None:
+    """The head revision read from the migration scripts' own lines, without importing alembic (it is most of a
+    quick command's start-up); None when any script is in another form (merges, computed ids): ask alembic then."""
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for path in (migrations_dir() / "versions").glob("*.py"):
+        found = {m.group(1): m.group(2) for m in _SCRIPT_LINE.finditer(path.read_text("utf-8"))}
+        if not found.get("revision") or "down_revision" not in found:
+            return None
+        revisions.add(found["revision"])  # type: ignore[arg-type]
+        if found["down_revision"]:
+            downs.add(found["down_revision"])
+    heads = revisions - downs
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stamped(engine: Engine) -> list[str] | None:
+    """The revisions stamped in the database's alembic_version table (None: no table), read with plain SQL."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
@@ -177,6 +207,10 @@ def check_schema(engine: Engine, create: bool = True) -> None:
     path = sqlite_path(engine)
     new = _check_sqlite_file(path, create) if path is not None else False
     try:
+        # The usual case, a database at head, is settled without alembic; anything else asks alembic below.
+        head = script_head()
+        if head is not None and _stamped(engine) == [head]:
+            return
         current = current_revision(engine)
     except sqlalchemy.exc.OperationalError as exc:
         raise explain_open_failure(engine, exc) from None

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from sqlalchemy import select
 
@@ -146,6 +147,11 @@ def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert f"-> {dbmod.head_revision()}" in out.stdout
     assert dbmod.current_revision(dbmod.make_engine(url)) == dbmod.head_revision()
+
+
+def test_the_head_read_from_the_scripts_is_alembics() -> None:
+    # The start-up check compares the database to this head without importing alembic.
+    assert dbmod.script_head() == dbmod.head_revision()
 
 
 def test_export_jsonl_has_contract_fields(sqlite_url: str, tmp_path: Path) -> None:
@@ -472,4 +478,28 @@ def test_every_command_with_bad_arguments_is_one_line_without_traceback(
         errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
         assert len(errors) == 1, (args, result.stderr)
         seen.add(args[0])
-    assert seen >= set(main.commands)  # every command is walked
+    assert seen >= set(main.list_commands(click.Context(main)))  # every command is walked
+
+
+def test_each_command_is_defined_by_the_module_the_lazy_table_names() -> None:
+    """Commands are imported on first use: the table must name every command and the module that defines it."""
+    from crawler.cli import COMMAND_MODULES, load_commands, main
+
+    load_commands()
+    assert set(main.commands) == set(COMMAND_MODULES)
+    for name, module in COMMAND_MODULES.items():
+        assert main.commands[name].callback.__module__ == f"crawler.cli.{module}", name  # type: ignore[union-attr]
+
+
+def test_a_quick_command_does_not_import_the_crawler_or_the_web_app(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'quick.db'}"
+    assert jobagg("--db", url, "db", "upgrade").returncode == 0
+    probe = (
+        "import sys; from crawler.cli import main\n"
+        "try:\n    main(['--db', sys.argv[1], 'employers', 'match', '--json', 'Acme'])\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('scrapy', 'fastapi', 'pydantic', 'alembic', 'mako') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, url], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
 import click
@@ -12,9 +14,44 @@ from sqlalchemy import Engine
 from crawler import db as dbmod
 from crawler.db import resolve_url
 
+# The module that defines each command. Only the invoked command's module is imported: start-up is most of a
+# quick command's time, and the crawl and web modules pull in scrapy, pydantic and fastapi.
+COMMAND_MODULES = {
+    "alerts": "web",
+    "boards": "boards",
+    "crawl": "crawling",
+    "db": "database",
+    "demo": "crawling",
+    "dol": "dol",
+    "employers": "matching",
+    "export": "web",
+    "match": "matching",
+    "reclassify": "reclassify",
+    "run": "crawling",
+    "serve": "web",
+    "status": "status",
+    "why": "why",
+}
+
+
+def load_commands(names: Iterable[str] | None = None) -> None:
+    """Import the modules defining `names` (every command when None); importing a module registers its commands."""
+    wanted = COMMAND_MODULES if names is None else [n for n in names if n in COMMAND_MODULES]
+    for module in sorted({COMMAND_MODULES[n] for n in wanted}):
+        import_module(f"crawler.cli.{module}")
+
 
 class JobaggGroup(click.Group):
-    """Turns database errors into one clear line naming the database, instead of a traceback."""
+    """Commands imported on first use; database errors become one clear line naming the database, not a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            # An unknown name loads them all, so the "did you mean" suggestions see every command.
+            load_commands([cmd_name] if cmd_name in COMMAND_MODULES else None)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -66,6 +103,3 @@ def main(ctx: click.Context, db: str | None) -> None:
 
 
 pass_app = click.make_pass_decorator(AppContext)
-
-# Registration: importing a module attaches its commands to `main`.
-from crawler.cli import boards, crawling, database, dol, matching, reclassify, status, web, why  # noqa: E402,F401
