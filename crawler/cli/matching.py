@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from crawler import db as dbmod
 from crawler.cli import AppContext, main, pass_app
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @main.group("employers")
@@ -51,6 +53,10 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
     if as_json:
         click.echo(json.dumps([r.as_json() for r in results], ensure_ascii=False))
         return
+    # Imported here: a --json look-up (a script's) prints no table, and rich is a tenth of its start-up.
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"DOL join for {len(queries)} name(s) over {len(index):,} entities")
     for col in ("query", "outcome", "DOL employer", "FEIN", "method", "score", "runner-up"):
         table.add_column(col)
@@ -73,6 +79,9 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
 
 def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str, int]:
     """Recompute the join and the tags, and print what changed as a table."""
+    from rich.console import Console
+    from rich.table import Table
+
     from matching.matchindex import load_index
     from matching.tagging import match_and_tag
 
