@@ -15,6 +15,7 @@ must clear a threshold *and* beat the runner-up by a margin; otherwise the answe
 from __future__ import annotations
 
 import csv
+import gc
 import re
 from bisect import bisect_left
 from collections import defaultdict
@@ -572,6 +573,8 @@ class EntityIndex:
         if not cands:
             return [], []
         top = cands[0]
+        if top.score < ACCEPT or len(qcore.replace(" ", "")) < MIN_FUZZY_LEN:
+            return [], cands  # no winner whatever the rest says: skip weighing it
         # In order and with descriptors: "White & Lee" is not "Lee & White", and "Delta" is not DELTA GLOBAL
         # SERVICES (a spelling slip is forgiven, a missing distinguishing word is not). A one-word trade name
         # only ever wins through the trade path's rule.
@@ -585,16 +588,15 @@ class EntityIndex:
             return fuzz.ratio(qlegal, " ".join(_legal_words_of(c.variant))) >= ACCEPT
 
         # Several entities may tie on the very same core name (one brand, several filers): keep them all.
-        winners = [c for c in cands if c.score == top.score and core_key(c.variant) == core_key(top.variant)]
+        winners = [c for c in cands if c.score == top.score]
+        if len(winners) > 1:
+            # Normalising a name is the costly part of a look-up: only for a tie.
+            key = core_key(top.variant)
+            winners = [c for c in winners if c is top or core_key(c.variant) == key]
         rest = [c for c in cands if c not in winners]
         runner = rest[0].score if rest else 0.0
         winners = [c for c in winners if close(c)]
-        if (
-            winners
-            and len(qcore.replace(" ", "")) >= MIN_FUZZY_LEN
-            and top.score >= ACCEPT
-            and top.score - runner >= MARGIN
-        ):
+        if winners and top.score - runner >= MARGIN:
             return winners, rest
         return [], cands
 
@@ -698,10 +700,18 @@ class EntityIndex:
     def match_many(self, queries: Iterable[str], hints: dict[str, JoinHints] | None = None) -> list[MatchResult]:
         cache: dict[str, MatchResult] = {}
         out = []
-        for q in queries:
-            if q not in cache:
-                cache[q] = self.match(q, (hints or {}).get(q))
-            out.append(cache[q])
+        # A batch makes many small objects that all live until it ends, and no cycles: cyclic GC passes over
+        # them only cost time.
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            for q in queries:
+                if q not in cache:
+                    cache[q] = self.match(q, (hints or {}).get(q))
+                out.append(cache[q])
+        finally:
+            if was:
+                gc.enable()
         return out
 
 
