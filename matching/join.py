@@ -17,9 +17,10 @@ from __future__ import annotations
 import csv
 import gc
 import re
+from array import array
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,10 +224,134 @@ def _append_once(ids: list[int], eid: int) -> None:
         ids.append(eid)
 
 
+_SEP = "\x00"  # joins a list of names into one string when saved (a list with it in a name is saved as is)
+
+
+def _pack_strings(items: list[str]) -> str | list[str]:
+    """One string for a list of strings (a saved index loads it with one split), or the list if one has `_SEP`."""
+    joined = _SEP.join(items)
+    return joined if joined.count(_SEP) == max(len(items) - 1, 0) else items
+
+
+def _unpack_strings(packed: str | list[str], n: int) -> list[str]:
+    if isinstance(packed, list):
+        return packed
+    return packed.split(_SEP) if n else []
+
+
+class Lists:
+    """A read-only map from a string to a list of ints, packed: sorted keys, one array of all the ints and the
+    offset of each key's run. A saved index loads it as three objects instead of a list per key; the keys are
+    hashed on the first look-up, not on load."""
+
+    __slots__ = ("_pos", "as_arrays", "keys", "starts", "values")
+
+    def __init__(self, lists: dict[str, list[int]], as_arrays: bool = False) -> None:
+        self.keys: list[str] = sorted(lists)
+        self.starts = array("q", [0])
+        self.values = array("q")
+        for key in self.keys:
+            self.values.extend(lists[key])
+            self.starts.append(len(self.values))
+        # Arrays instead of lists: for long lists (the words' postings) that are only counted, sliced and read.
+        self.as_arrays = as_arrays
+        self._pos: dict[str, int] | None = None
+
+    def _find(self, key: str) -> int:
+        if self._pos is None:
+            self._pos = dict(zip(self.keys, range(len(self.keys)), strict=True))
+        return self._pos.get(key, -1)
+
+    def span(self, key: str) -> tuple[int, int]:
+        """Where `key`'s ints are in `values` ((0, 0) for an unknown key)."""
+        i = self._find(key)
+        return (self.starts[i], self.starts[i + 1]) if i >= 0 else (0, 0)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        i = self._find(key)
+        if i < 0:
+            return default
+        run = self.values[self.starts[i] : self.starts[i + 1]]
+        return run if self.as_arrays else run.tolist()
+
+    def __getitem__(self, key: str) -> Any:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return self._find(key) >= 0  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (_pack_strings(self.keys), len(self.keys), self.starts, self.values, self.as_arrays)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        keys, n, self.starts, self.values, self.as_arrays = state
+        self.keys = _unpack_strings(keys, n)
+        self._pos = None
+
+
+class Entities:
+    """Entity id -> (name, FEIN), packed like `Lists`: sorted ids, names and FEINs in the same order."""
+
+    __slots__ = ("_pos", "feins", "ids", "names")
+
+    def __init__(self, entity: dict[int, tuple[str, str | None]]) -> None:
+        self.ids: list[int] = sorted(entity)
+        self.names: list[str] = [entity[e][0] for e in self.ids]
+        self.feins: list[str | None] = [entity[e][1] for e in self.ids]
+        self._pos: dict[int, int] | None = None
+
+    def _find(self, eid: int) -> int:
+        if self._pos is None:
+            self._pos = dict(zip(self.ids, range(len(self.ids)), strict=True))
+        return self._pos.get(eid, -1)
+
+    def __getitem__(self, eid: int) -> tuple[str, str | None]:
+        i = self._find(eid)
+        if i < 0:
+            raise KeyError(eid)
+        return self.names[i], self.feins[i]
+
+    def get(self, eid: int, default: Any = None) -> Any:
+        i = self._find(eid)
+        return (self.names[i], self.feins[i]) if i >= 0 else default
+
+    def __contains__(self, eid: object) -> bool:
+        return self._find(eid) >= 0  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.ids)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        feins: Any = self.feins
+        if all(f is None or (type(f) is str and f) for f in feins):
+            packed = _pack_strings([f or "" for f in feins])  # None saved as "", which no FEIN is
+            feins = packed if isinstance(packed, str) else feins
+        return (array("q", self.ids), _pack_strings(self.names), feins)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        ids, names, feins = state
+        self.ids = ids.tolist()
+        self.names = _unpack_strings(names, len(self.ids))
+        self.feins = feins if isinstance(feins, list) else [f or None for f in _unpack_strings(feins, len(self.ids))]
+        self._pos = None
+
+
 class EntityIndex:
     """All entity name variants in memory, indexed for exact lookups, leading words and blocked fuzzy search.
 
-    Plain dicts and lists only, so the index pickles (it is persisted between runs).
+    It pickles (it is persisted between runs) into a few large objects: strings joined, ints in arrays.
     """
 
     def __init__(
@@ -236,24 +361,22 @@ class EntityIndex:
     ) -> None:
         """`variants`: (entity id, entity name, fein, clean name, core key, legal key, tokens[, source, filings]),
         grouped by entity; `source` is the dol_entity_names source (`trade` for d/b/a and trade names)."""
-        self.entity: dict[int, tuple[str, str | None]] = {}
-        self.by_fein: dict[str, list[int]] = defaultdict(list)
-        self.by_core: dict[str, list[int]] = defaultdict(list)
-        self.by_legal: dict[str, list[int]] = defaultdict(list)  # legal names only, not trade names
-        self.by_trade: dict[str, list[int]] = defaultdict(list)  # trade / d/b/a names, by legal and core key
-        self.by_domain: dict[str, list[int]] = defaultdict(list)  # "FRAME.IO INC" under "FRAME"
-        self.by_first: dict[str, list[int]] = defaultdict(list)  # first legal word -> legal-name variants
-        self.by_first2: dict[str, list[int]] = defaultdict(list)  # first two legal words -> legal-name variants
-        self.filings: dict[int, int] = defaultdict(int)  # entity -> filings under its legal names
+        entity: dict[int, tuple[str, str | None]] = {}
+        by_fein: dict[str, list[int]] = defaultdict(list)
+        by_core: dict[str, list[int]] = defaultdict(list)
+        by_legal: dict[str, list[int]] = defaultdict(list)
+        by_trade: dict[str, list[int]] = defaultdict(list)
+        by_domain: dict[str, list[int]] = defaultdict(list)
+        by_first: dict[str, list[int]] = defaultdict(list)
+        by_first2: dict[str, list[int]] = defaultdict(list)
+        filings_of: dict[int, int] = defaultdict(int)
+        postings: dict[str, list[int]] = defaultdict(list)
         self.cores: list[str] = []  # variant tokens joined by spaces, for scoring
         self.owner: list[int] = []  # variant -> entity
         self.cleans: list[str] = []
         self.group: list[str] = []  # variant -> its core key: which filer it is, descriptors aside
         self.lclean: list[str] = []  # variant -> its legal words (legal_words), space-separated
         self.is_trade: set[int] = set()  # variants that are trade / d/b/a names
-        postings: dict[str, list[int]] = defaultdict(list)
-        posting_cores: dict[str, list[str]] = defaultdict(list)  # parallel to postings, ready for rapidfuzz
-        entity, by_fein, by_core, by_legal = self.entity, self.by_fein, self.by_core, self.by_legal
         cores_append, owner_append, cleans_append = self.cores.append, self.owner.append, self.cleans.append
         lclean_append, group_append = self.lclean.append, self.group.append
         for vid, row in enumerate(variants):
@@ -268,19 +391,19 @@ class EntityIndex:
             words = _legal_words_of(clean)
             if source == "trade":
                 self.is_trade.add(vid)
-                _append_once(self.by_trade[lkey], entity_id)
+                _append_once(by_trade[lkey], entity_id)
                 if ckey != lkey:
-                    _append_once(self.by_trade[ckey], entity_id)
+                    _append_once(by_trade[ckey], entity_id)
             else:
                 _append_once(by_legal[lkey], entity_id)
                 if words:
-                    self.by_first[words[0]].append(vid)
+                    by_first[words[0]].append(vid)
                     if len(words) > 1:
-                        self.by_first2[f"{words[0]} {words[1]}"].append(vid)
+                        by_first2[f"{words[0]} {words[1]}"].append(vid)
                 dkey = domain_key(words)
                 if dkey:
-                    _append_once(self.by_domain[dkey], entity_id)
-                self.filings[entity_id] += filings
+                    _append_once(by_domain[dkey], entity_id)
+                filings_of[entity_id] += filings
             core = tokens or " ".join(sorted(clean.split()))
             cores_append(core)
             owner_append(entity_id)
@@ -290,24 +413,44 @@ class EntityIndex:
             for t in core.split():
                 # Sorted words: a repeated word is adjacent, and listing a name twice is harmless anyway.
                 postings[t].append(vid)
-                posting_cores[t].append(core)
-        self.postings = dict(postings)
-        self.posting_cores = dict(posting_cores)
-        for d in (
-            self.by_fein,
-            self.by_core,
-            self.by_legal,
-            self.by_trade,
-            self.by_domain,
-            self.by_first,
-            self.by_first2,
-            self.filings,
-        ):
-            d.default_factory = None  # a lookup must never grow the index (and plain dicts pickle anywhere)
-        # Sorted words and reversed words: a misspelt word finds the words sharing its first or last letters.
-        self.vocab = sorted(self.postings)
-        self.rvocab = sorted(w[::-1] for w in self.postings)
+        # Packed, read-only maps: a lookup never grows the index, and a saved index loads in a few objects.
+        self.entity = Entities(entity)
+        self.by_fein = Lists(by_fein)
+        self.by_core = Lists(by_core)
+        self.by_legal = Lists(by_legal)  # legal names only, not trade names
+        self.by_trade = Lists(by_trade)  # trade / d/b/a names, by legal and core key
+        self.by_domain = Lists(by_domain)  # "FRAME.IO INC" under "FRAME"
+        self.by_first = Lists(by_first)  # first legal word -> legal-name variants
+        self.by_first2 = Lists(by_first2)  # first two legal words -> legal-name variants
+        self.filings: dict[int, int] = dict(filings_of)  # entity -> filings under its legal names
+        self.postings = Lists(postings, as_arrays=True)  # word -> variants, in variant order
+        # Sorted reversed words (postings' keys are the sorted words): a misspelt word finds the words sharing
+        # its first or last letters.
+        self.rvocab: list[str] = sorted(w[::-1] for w in self.postings)
         self.aliases = load_aliases() if aliases is None else aliases
+        self._derive()
+
+    def _derive(self) -> None:
+        """What is cheaper to rebuild than to save."""
+        # Parallel to postings.values: a word's names, ready for rapidfuzz, are one slice of this list.
+        self.posting_cores: list[str] = list(map(self.cores.__getitem__, self.postings.values))
+        self.vocab: list[str] = self.postings.keys
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in vars(self).items() if k not in ("posting_cores", "vocab")}
+        state["owner"] = array("q", self.owner)
+        state["_sizes"] = {}
+        for name in ("cores", "cleans", "group", "lclean", "rvocab"):
+            state["_sizes"][name] = len(state[name])
+            state[name] = _pack_strings(state[name])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, n in state.pop("_sizes").items():
+            state[name] = _unpack_strings(state[name], n)
+        state["owner"] = state["owner"].tolist()
+        vars(self).update(state)
+        self._derive()
 
     @classmethod
     def from_names(cls, names: Iterable[tuple[Any, ...]], aliases: dict[str, list[str]] | None = None) -> EntityIndex:
@@ -545,13 +688,16 @@ class EntityIndex:
                     groups.append(near)
         if not groups:
             return [], []
-        sizes = [sum(len(self.postings[k]) for k in g) for g in groups]
+        spans = [[self.postings.span(k) for k in g] for g in groups]
+        sizes = [sum(b - a for a, b in g) for g in spans]
         order = sorted(range(len(groups)), key=sizes.__getitem__)
         first = groups[order[0]]
         if len(first) == 1 and (sizes[order[0]] <= SMALL_BLOCK or len(groups) == 1):
-            # The common case: score the rarest word's list as stored, without copying it.
-            vids = self.postings[first[0]][:MAX_BLOCK]
-            choices = self.posting_cores[first[0]][:MAX_BLOCK]
+            # The common case: score the rarest word's list as stored, one slice of the packed postings.
+            a, b = spans[order[0]][0]
+            b = min(b, a + MAX_BLOCK)
+            vids = self.postings.values[a:b]
+            choices = self.posting_cores[a:b]
         else:
             block = {v for k in first for v in self.postings[k]}
             if sizes[order[0]] > SMALL_BLOCK and len(groups) > 1:

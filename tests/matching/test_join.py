@@ -50,7 +50,7 @@ def make_index(aliases: dict[str, list[str]] | None = None) -> EntityIndex:
     rows = list(FILERS) + [(eid, variant, names[eid][1]) for eid, variant in EXTRA_VARIANTS]
     index = EntityIndex.from_names(sorted(rows, key=lambda r: r[0]), load_aliases() if aliases is None else aliases)
     # Variants are looked up under their entity's legal name, as the database stores it.
-    index.entity.update(names)
+    assert all(index.entity[eid] == names[eid] for eid in names)
     return index
 
 
@@ -382,3 +382,14 @@ def test_index_pickles_and_takes_seven_column_rows() -> None:
     idx = EntityIndex(rows, {})
     again = pickle.loads(pickle.dumps(idx))
     assert again.match("Acme Labs").best.name == "ACME LABS INC"  # type: ignore[union-attr]
+
+
+def test_a_saved_index_answers_as_the_fresh_one() -> None:
+    # Saved packed (names joined into one string, ids in arrays); a name holding the joining character too.
+    rows = [*FILERS, (40, "NUL\x00BYTE HOLDINGS LLC", None), (41, "NO FEIN WORKS LLC", None)]
+    idx = EntityIndex.from_names(rows, load_aliases())
+    again = pickle.loads(pickle.dumps(idx))
+    for q in ["Lattice", "Wave Computing", "Nul Byte", "No Fein Works", "Amazon", "Google", "Northwind", "Nobody"]:
+        assert again.match(q).as_json() == idx.match(q).as_json(), q
+    assert again.entity[40] == ("NUL\x00BYTE HOLDINGS LLC", None) and again.entity[1][1] == "930835214"
+    assert len(again) == len(idx) == len(FILERS) + 2
