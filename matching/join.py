@@ -257,19 +257,22 @@ class Lists:
         self.as_arrays = as_arrays
         self._pos: dict[str, int] | None = None
 
-    def _find(self, key: str) -> int:
+    def _positions(self) -> dict[str, int]:
         if self._pos is None:
             self._pos = dict(zip(self.keys, range(len(self.keys)), strict=True))
-        return self._pos.get(key, -1)
+        return self._pos
+
+    def _find(self, key: str) -> int:
+        return (self._pos or self._positions()).get(key, -1)
 
     def span(self, key: str) -> tuple[int, int]:
         """Where `key`'s ints are in `values` ((0, 0) for an unknown key)."""
-        i = self._find(key)
-        return (self.starts[i], self.starts[i + 1]) if i >= 0 else (0, 0)
+        i = (self._pos or self._positions()).get(key)
+        return (0, 0) if i is None else (self.starts[i], self.starts[i + 1])
 
     def get(self, key: str, default: Any = None) -> Any:
-        i = self._find(key)
-        if i < 0:
+        i = (self._pos or self._positions()).get(key)
+        if i is None:
             return default
         run = self.values[self.starts[i] : self.starts[i + 1]]
         return run if self.as_arrays else run.tolist()
@@ -309,15 +312,16 @@ class Entities:
         self.feins: list[str | None] = [entity[e][1] for e in self.ids]
         self._pos: dict[int, int] | None = None
 
-    def _find(self, eid: int) -> int:
+    def _positions(self) -> dict[int, int]:
         if self._pos is None:
             self._pos = dict(zip(self.ids, range(len(self.ids)), strict=True))
-        return self._pos.get(eid, -1)
+        return self._pos
+
+    def _find(self, eid: int) -> int:
+        return (self._pos or self._positions()).get(eid, -1)
 
     def __getitem__(self, eid: int) -> tuple[str, str | None]:
-        i = self._find(eid)
-        if i < 0:
-            raise KeyError(eid)
+        i = (self._pos or self._positions())[eid]
         return self.names[i], self.feins[i]
 
     def get(self, eid: int, default: Any = None) -> Any:
@@ -679,16 +683,20 @@ class EntityIndex:
         # One group of words per query word: itself when known, else the known words that look like it.
         groups = []
         # Sorted, not a set's hash order: when two words are equally rare, the first in order picks the block.
+        spans: list[list[tuple[int, int]]] = []
+        span = self.postings.span
         for t in sorted(set(qcore.split())):
-            if t in self.postings:
+            where = span(t)
+            if where[1] > where[0]:
                 groups.append([t])
+                spans.append([where])
             elif len(t) >= 5:
                 near = self._near_words(t)
                 if near:
                     groups.append(near)
+                    spans.append([span(k) for k in near])
         if not groups:
             return [], []
-        spans = [[self.postings.span(k) for k in g] for g in groups]
         sizes = [sum(b - a for a, b in g) for g in spans]
         order = sorted(range(len(groups)), key=sizes.__getitem__)
         first = groups[order[0]]
