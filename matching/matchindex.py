@@ -32,8 +32,9 @@ _CODE = ("join.py", "normalize.py", "data/aliases.csv")
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
-    """The index is a few million small objects that all live on: cyclic GC passes over them only cost time."""
+def no_gc() -> Iterator[None]:
+    """Building or loading the index, or answering a batch, makes many objects that all live on: cyclic GC
+    passes over them only cost time."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -77,19 +78,19 @@ def _read(engine: Engine, conn: Connection, fp: str) -> EntityIndex | None:
             with path.open("rb") as f:
                 if f.readline() != MAGIC or f.readline().strip().decode() != fp:
                     return None
-                with _no_gc():
+                with no_gc():
                     return pickle.load(f)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
     data = conn.execute(select(DolMatchIndex.data).where(DolMatchIndex.fingerprint == fp)).scalar()
     if data is None:
         return None
-    with _no_gc():
+    with no_gc():
         return pickle.loads(data)
 
 
 def _save(engine: Engine, conn: Connection, fp: str, index: EntityIndex) -> None:
-    with _no_gc():
+    with no_gc():
         blob = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
     path = index_file(engine)
     if path is not None:
@@ -114,7 +115,7 @@ def load_index(session: Session, rebuild: bool = False) -> tuple[EntityIndex, bo
         index = _read(engine, conn, fp)
         if index is not None:
             return index, False
-    with _no_gc():
+    with no_gc():
         index = EntityIndex.from_session(session)
     _save(engine, conn, fp, index)
     return index, True

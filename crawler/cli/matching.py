@@ -40,18 +40,22 @@ def _read_names(file: Path | None, names: tuple[str, ...]) -> list[str]:
 @pass_app
 def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_json: bool, rebuild_index: bool) -> None:
     """Show which DOL employer each NAME joins to, with score, method and the runner-up."""
-    from matching.matchindex import load_index
+    from matching.matchindex import load_index, no_gc
 
     queries = _read_names(file, names)
     if not queries:
         raise click.UsageError("give NAME arguments or --file FILE")
     started = time.perf_counter()
-    app.engine(create=False)
-    with dbmod.session_scope(app.db_url) as session:
-        index, _rebuilt = load_index(session, rebuild=rebuild_index)
-    results = index.match_many(queries)
+    # What this builds (the index, the answers) all lives until the command ends: cyclic GC passes over it
+    # only cost time.
+    with no_gc():
+        app.engine(create=False)
+        with dbmod.session_scope(app.db_url) as session:
+            index, _rebuilt = load_index(session, rebuild=rebuild_index)
+        results = index.match_many(queries)
+        answers = [r.as_json() for r in results] if as_json else []
     if as_json:
-        click.echo(json.dumps([r.as_json() for r in results], ensure_ascii=False))
+        click.echo(json.dumps(answers, ensure_ascii=False))
         return
     # Imported here: a --json look-up (a script's) prints no table, and rich is a tenth of its start-up.
     from rich.console import Console
