@@ -18,17 +18,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, delete, func, select
-from sqlalchemy.orm import Session
-
-from crawler.models import DolEntity, DolEntityName, DolMatchIndex, utcnow
+from sqlalchemy import Connection, Engine, column, delete, func, select, table
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from matching.join import EntityIndex
 
 MAGIC = b"JOBAGG-MATCH-INDEX 1\n"
 # The modules whose code shapes the index; a change to any of them invalidates every saved index.
 _CODE = ("join.py", "normalize.py", "data/aliases.csv")
+# The columns a look-up with a current index reads, named here: importing the ORM models costs a look-up more
+# than the rest of its start-up after SQLAlchemy (a test checks them against the models).
+ENTITIES = table("dol_entities", column("id"), column("built_at"))
+NAMES = table("dol_entity_names", column("id"), column("filings"))
+SAVED = table("dol_match_index", column("fingerprint"), column("data"))
 
 
 @contextmanager
@@ -54,7 +58,7 @@ def code_version() -> str:
 
 def fingerprint(conn: Connection) -> str:
     """Cheap to compute: counts, highest ids and the latest build time move whenever an entity or name changes."""
-    e, n = DolEntity.__table__.c, DolEntityName.__table__.c
+    e, n = ENTITIES.c, NAMES.c
     ents = conn.execute(select(func.count(), func.max(e.id), func.max(e.built_at))).one()
     names = conn.execute(select(func.count(), func.max(n.id), func.sum(n.filings))).one()
     text = f"{code_version()}|{ents[0]}|{ents[1]}|{ents[2]}|{names[0]}|{names[1]}|{names[2]}"
@@ -82,7 +86,7 @@ def _read(engine: Engine, conn: Connection, fp: str) -> EntityIndex | None:
                     return pickle.load(f)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
-    data = conn.execute(select(DolMatchIndex.data).where(DolMatchIndex.fingerprint == fp)).scalar()
+    data = conn.execute(select(SAVED.c.data).where(SAVED.c.fingerprint == fp)).scalar()
     if data is None:
         return None
     with no_gc():
@@ -100,6 +104,8 @@ def _save(engine: Engine, conn: Connection, fp: str, index: EntityIndex) -> None
             f.write(MAGIC + fp.encode() + b"\n" + blob)
         os.replace(tmp, path)
         return
+    from crawler.models import DolMatchIndex, utcnow
+
     conn.execute(delete(DolMatchIndex))
     conn.execute(DolMatchIndex.__table__.insert().values(fingerprint=fp, data=blob, built_at=utcnow()))
 

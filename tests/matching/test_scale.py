@@ -182,6 +182,14 @@ def test_match_index_is_saved_and_rebuilt_when_entities_change(db_url: str, tmp_
     assert '"outcome": "matched"' in out.stdout and '"outcome": "none"' in out.stdout
 
 
+def test_the_index_reads_columns_the_models_have() -> None:
+    from crawler.models import Base
+    from matching.matchindex import ENTITIES, NAMES, SAVED
+
+    for t in (ENTITIES, NAMES, SAVED):
+        assert {c.name for c in t.c} <= set(Base.metadata.tables[t.name].c.keys()), t.name
+
+
 def test_streamed_workbook_reads_dates_numbers_and_shared_strings(db_url: str, tmp_path: Path) -> None:
     from openpyxl import Workbook
 
