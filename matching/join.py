@@ -23,14 +23,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from crawler.models import DolEntity, DolEntityName
 from matching.normalize import (
     GENERIC_TAIL,
     LEGAL_SUFFIXES,
@@ -45,6 +42,9 @@ from matching.normalize import (
     normalize_fein,
     split_dba,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 ACCEPT = 92.0  # fuzzy score needed to match
 MARGIN = 4.0  # and its lead over the best other entity
@@ -432,16 +432,10 @@ class EntityIndex:
         # its first or last letters.
         self.rvocab: list[str] = sorted(w[::-1] for w in self.postings)
         self.aliases = load_aliases() if aliases is None else aliases
-        self._derive()
-
-    def _derive(self) -> None:
-        """What is cheaper to rebuild than to save."""
-        # Parallel to postings.values: a word's names, ready for rapidfuzz, are one slice of this list.
-        self.posting_cores: list[str] = list(map(self.cores.__getitem__, self.postings.values))
-        self.vocab: list[str] = self.postings.keys
+        self.vocab: list[str] = self.postings.keys  # the sorted words
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in vars(self).items() if k not in ("posting_cores", "vocab")}
+        state = {k: v for k, v in vars(self).items() if k != "vocab"}
         state["owner"] = array("q", self.owner)
         state["_sizes"] = {}
         for name in ("cores", "cleans", "group", "lclean", "rvocab"):
@@ -454,7 +448,7 @@ class EntityIndex:
             state[name] = _unpack_strings(state[name], n)
         state["owner"] = state["owner"].tolist()
         vars(self).update(state)
-        self._derive()
+        self.vocab = self.postings.keys
 
     @classmethod
     def from_names(cls, names: Iterable[tuple[Any, ...]], aliases: dict[str, list[str]] | None = None) -> EntityIndex:
@@ -480,6 +474,11 @@ class EntityIndex:
 
     @classmethod
     def from_session(cls, session: Session, aliases: dict[str, list[str]] | None = None) -> EntityIndex:
+        # Imported here: a look-up that loads a saved index never needs the ORM models.
+        from sqlalchemy import select
+
+        from crawler.models import DolEntity, DolEntityName
+
         e, n = DolEntity.__table__.c, DolEntityName.__table__.c
         stmt = (
             select(e.id, e.name, e.fein, n.clean, n.core_key, n.legal_key, n.tokens, n.source, n.filings)
@@ -705,16 +704,21 @@ class EntityIndex:
             a, b = spans[order[0]][0]
             b = min(b, a + MAX_BLOCK)
             vids = self.postings.values[a:b]
-            choices = self.posting_cores[a:b]
+            choices = list(map(self.cores.__getitem__, vids))
         else:
-            block = {v for k in first for v in self.postings[k]}
+            values = self.postings.values
+            block: set[int] = set()
+            for a, b in spans[order[0]]:
+                block.update(values[a:b])
             if sizes[order[0]] > SMALL_BLOCK and len(groups) > 1:
                 # Only common words: names that also share the next rarest word.
-                second = {v for k in groups[order[1]] for v in self.postings[k]}
+                second: set[int] = set()
+                for a, b in spans[order[1]]:
+                    second.update(values[a:b])
                 block = (block & second) or block
             # Sorted: which variants make the cut, and rapidfuzz's order among equal scores, must not vary by run.
             vids = sorted(block)[:MAX_BLOCK]
-            choices = [self.cores[i] for i in vids]
+            choices = list(map(self.cores.__getitem__, vids))
         hits = process.extract(qcore, choices, scorer=fuzz.ratio, limit=12, score_cutoff=cutoff)
         best_by_entity: dict[int, tuple[float, str, int]] = {}
         for _choice, score, pos in hits:
