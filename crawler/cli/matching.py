@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from pathlib import Path
@@ -47,13 +48,14 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
         raise click.UsageError("give NAME arguments or --file FILE")
     started = time.perf_counter()
     # What this builds (the index, the answers) all lives until the command ends: cyclic GC passes over it
-    # only cost time.
+    # only cost time, so none runs meanwhile, and it is frozen before collection resumes (nor at exit).
     with no_gc():
         app.engine(create=False)
         with dbmod.session_scope(app.db_url) as session:
             index, _rebuilt = load_index(session, rebuild=rebuild_index)
         results = index.match_many(queries)
         answers = [r.as_json() for r in results] if as_json else []
+        gc.freeze()
     if as_json:
         click.echo(json.dumps(answers, ensure_ascii=False))
         return
