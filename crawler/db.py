@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +12,20 @@ import sqlalchemy.exc
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_SQLITE_FILE = "jobagg.db"
-ENV_VAR = "JOBAGG_DATABASE_URL"
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-SUPPORTED_URLS = "sqlite:///PATH (a file) or postgresql://USER@HOST:PORT/DATABASE"
+# Re-exported: every caller finds the database helpers here.
+from crawler.dburl import (  # noqa: F401
+    DEFAULT_SQLITE_FILE,
+    ENV_VAR,
+    MIGRATIONS_DIR,
+    SUPPORTED_URLS,
+    DatabaseError,
+    migrations_dir,
+    resolve_url,
+    script_head,
+)
+
 # Key of the PostgreSQL advisory lock held while migrating ("jobagg" in ASCII, fits a bigint).
 MIGRATION_LOCK_KEY = 0x6A6F6261676702
-
-
-class DatabaseError(RuntimeError):
-    """A database the command cannot use; the message is one line that names the database and what to do."""
 
 
 def shown_url(url: str | Any) -> str:
@@ -32,15 +34,6 @@ def shown_url(url: str | Any) -> str:
         return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
     except sqlalchemy.exc.ArgumentError:
         return repr(str(url))
-
-
-def resolve_url(url: str | None = None) -> str:
-    """Explicit URL, else $JOBAGG_DATABASE_URL, else a SQLite file in the working directory."""
-    url = url or os.environ.get(ENV_VAR) or f"sqlite:///{DEFAULT_SQLITE_FILE}"
-    # Plain postgresql:// would pick psycopg2, which we do not ship; psycopg 3 is the driver.
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -66,22 +59,6 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
-
-
-@cache
-def migrations_dir() -> Path:
-    """The migration scripts on disk; unpacked once per process when running from a zipped egg (scrapyd)."""
-    if MIGRATIONS_DIR.is_dir():
-        return MIGRATIONS_DIR
-    import tempfile
-    import zipfile
-
-    archive = next(p for p in MIGRATIONS_DIR.parents if p.is_file())
-    inner = MIGRATIONS_DIR.relative_to(archive).as_posix()
-    out = Path(tempfile.mkdtemp(prefix="jobagg-migrations-"))
-    with zipfile.ZipFile(archive) as zf:
-        zf.extractall(out, [n for n in zf.namelist() if n.startswith(inner + "/")])
-    return out / inner
 
 
 def alembic_config(url: str) -> Any:
@@ -114,27 +91,6 @@ def head_revision() -> str:
     head = script.get_current_head()
     assert head is not None
     return head
-
-
-# `revision = "0007"` / `down_revision = "0006"` (or None) as the migration template writes them.
-_SCRIPT_LINE = re.compile(r'^(revision|down_revision)(?:\s*:[^=\n]*)?\s*=\s*(?:None|"([^"\n]+)")\s*$', re.M)
-
-
-@cache
-def script_head() -> str | None:
-    """The head revision read from the migration scripts' own lines, without importing alembic (it is most of a
-    quick command's start-up); None when any script is in another form (merges, computed ids): ask alembic then."""
-    revisions: set[str] = set()
-    downs: set[str] = set()
-    for path in (migrations_dir() / "versions").glob("*.py"):
-        found = {m.group(1): m.group(2) for m in _SCRIPT_LINE.finditer(path.read_text("utf-8"))}
-        if not found.get("revision") or "down_revision" not in found:
-            return None
-        revisions.add(found["revision"])  # type: ignore[arg-type]
-        if found["down_revision"]:
-            downs.add(found["down_revision"])
-    heads = revisions - downs
-    return heads.pop() if len(heads) == 1 else None
 
 
 def _stamped(engine: Engine) -> list[str] | None:

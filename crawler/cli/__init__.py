@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 import click
-import sqlalchemy
-import sqlalchemy.exc
-from sqlalchemy import Engine
 
-from crawler import db as dbmod
-from crawler.db import resolve_url
+from crawler.dburl import DatabaseError, resolve_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 # The module that defines each command. Only the invoked command's module is imported: start-up is most of a
 # quick command's time, and the crawl and web modules pull in scrapy, pydantic and fastapi.
@@ -55,17 +56,23 @@ class JobaggGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except dbmod.DatabaseError as exc:
+        except DatabaseError as exc:
             raise click.ClickException(str(exc)) from None
-        except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError) as exc:
-            raise click.ClickException(f"bad database URL {_shown(ctx)}: {exc}") from None
-        except sqlalchemy.exc.OperationalError as exc:
-            raise click.ClickException(f"database {_shown(ctx)} failed: {str(exc.orig).strip()}") from None
+        except Exception as exc:
+            # SQLAlchemy is imported only by commands that use it: an error of its kind means it was.
+            sa = sys.modules.get("sqlalchemy.exc")
+            if sa is not None and isinstance(exc, (sa.ArgumentError, sa.NoSuchModuleError)):
+                raise click.ClickException(f"bad database URL {_shown(ctx)}: {exc}") from None
+            if sa is not None and isinstance(exc, sa.OperationalError):
+                raise click.ClickException(f"database {_shown(ctx)} failed: {str(exc.orig).strip()}") from None
+            raise
 
 
 def _shown(ctx: click.Context) -> str:
+    from crawler.db import shown_url
+
     app = ctx.find_object(AppContext)
-    return dbmod.shown_url(app.db_url) if app is not None else "(unknown)"
+    return shown_url(app.db_url) if app is not None else "(unknown)"
 
 
 class AppContext:
@@ -77,7 +84,9 @@ class AppContext:
 
     def engine(self, create: bool = True) -> Engine:
         """The checked engine; `create=False` for commands that only read (they never create a database)."""
-        return dbmod.get_engine(self.db_url, create=create)
+        from crawler.db import get_engine
+
+        return get_engine(self.db_url, create=create)
 
 
 def _version() -> str:
