@@ -11,16 +11,18 @@ import gc
 import hashlib
 import os
 import pickle
+import sqlite3
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, column, delete, func, select, table
+from crawler.dburl import plain_sqlite_file, script_head
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
     from sqlalchemy.orm import Session
 
     from matching.join import EntityIndex
@@ -28,11 +30,12 @@ if TYPE_CHECKING:
 MAGIC = b"JOBAGG-MATCH-INDEX 1\n"
 # The modules whose code shapes the index; a change to any of them invalidates every saved index.
 _CODE = ("join.py", "normalize.py", "data/aliases.csv")
-# The columns a look-up with a current index reads, named here: importing the ORM models costs a look-up more
-# than the rest of its start-up after SQLAlchemy (a test checks them against the models).
-ENTITIES = table("dol_entities", column("id"), column("built_at"))
-NAMES = table("dol_entity_names", column("id"), column("filings"))
-SAVED = table("dol_match_index", column("fingerprint"), column("data"))
+# Plain SQL, run on the driver's own connection: a look-up with a current SQLite index runs it through the
+# sqlite3 module alone, without importing SQLAlchemy or the models (most of its start-up otherwise).
+_FINGERPRINT_SQL = (
+    "SELECT count(*), max(id), max(built_at) FROM dol_entities",
+    "SELECT count(*), max(id), sum(filings) FROM dol_entity_names",
+)
 
 
 @contextmanager
@@ -56,13 +59,15 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def fingerprint(conn: Connection) -> str:
-    """Cheap to compute: counts, highest ids and the latest build time move whenever an entity or name changes."""
-    e, n = ENTITIES.c, NAMES.c
-    ents = conn.execute(select(func.count(), func.max(e.id), func.max(e.built_at))).one()
-    names = conn.execute(select(func.count(), func.max(n.id), func.sum(n.filings))).one()
+def _fingerprint(run: Callable[[str], Any]) -> str:
+    ents, names = (tuple(run(sql).fetchone()) for sql in _FINGERPRINT_SQL)
     text = f"{code_version()}|{ents[0]}|{ents[1]}|{ents[2]}|{names[0]}|{names[1]}|{names[2]}"
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fingerprint(conn: Connection) -> str:
+    """Cheap to compute: counts, highest ids and the latest build time move whenever an entity or name changes."""
+    return _fingerprint(conn.exec_driver_sql)
 
 
 def index_file(engine: Engine) -> Path | None:
@@ -75,18 +80,26 @@ def index_file(engine: Engine) -> Path | None:
     return Path(db).with_name(Path(db).name + ".match-index")
 
 
+def _read_file(path: Path, fp: str) -> EntityIndex | None:
+    try:
+        with path.open("rb") as f:
+            if f.readline() != MAGIC or f.readline().strip().decode() != fp:
+                return None
+            with no_gc():
+                return pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+
+
 def _read(engine: Engine, conn: Connection, fp: str) -> EntityIndex | None:
     path = index_file(engine)
     if path is not None:
-        try:
-            with path.open("rb") as f:
-                if f.readline() != MAGIC or f.readline().strip().decode() != fp:
-                    return None
-                with no_gc():
-                    return pickle.load(f)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            return None
-    data = conn.execute(select(SAVED.c.data).where(SAVED.c.fingerprint == fp)).scalar()
+        return _read_file(path, fp)
+    from sqlalchemy import select
+
+    from crawler.models import DolMatchIndex
+
+    data = conn.execute(select(DolMatchIndex.data).where(DolMatchIndex.fingerprint == fp)).scalar()
     if data is None:
         return None
     with no_gc():
@@ -104,6 +117,8 @@ def _save(engine: Engine, conn: Connection, fp: str, index: EntityIndex) -> None
             f.write(MAGIC + fp.encode() + b"\n" + blob)
         os.replace(tmp, path)
         return
+    from sqlalchemy import delete
+
     from crawler.models import DolMatchIndex, utcnow
 
     conn.execute(delete(DolMatchIndex))
@@ -125,3 +140,29 @@ def load_index(session: Session, rebuild: bool = False) -> tuple[EntityIndex, bo
         index = EntityIndex.from_session(session)
     _save(engine, conn, fp, index)
     return index, True
+
+
+def read_current_sqlite(db_url: str) -> EntityIndex | None:
+    """The saved index of a plain SQLite database file at the latest schema when it is current, read through
+    the sqlite3 module alone; None otherwise, and the caller takes the usual path (which also reports any
+    problem with the database). Same checks, same file, same index as `load_index`."""
+    db = plain_sqlite_file(db_url)
+    head = script_head()
+    if db is None or head is None:
+        return None
+    path = db.with_name(db.name + ".match-index")
+    try:
+        if not path.is_file() or not db.is_file() or db.stat().st_size == 0:
+            return None
+        conn = sqlite3.connect(db, timeout=30)
+    except (OSError, sqlite3.Error):
+        return None
+    try:
+        if [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")] != [head]:
+            return None
+        fp = _fingerprint(conn.execute)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return _read_file(path, fp)

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crawler import db as dbmod
 from crawler.cli import AppContext, main, pass_app
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ def _read_names(file: Path | None, names: tuple[str, ...]) -> list[str]:
 @pass_app
 def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_json: bool, rebuild_index: bool) -> None:
     """Show which DOL employer each NAME joins to, with score, method and the runner-up."""
-    from matching.matchindex import load_index, no_gc
+    from matching.matchindex import load_index, no_gc, read_current_sqlite
 
     queries = _read_names(file, names)
     if not queries:
@@ -50,9 +49,14 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
     # What this builds (the index, the answers) all lives until the command ends: cyclic GC passes over it
     # only cost time, so none runs meanwhile, and it is frozen before collection resumes (nor at exit).
     with no_gc():
-        app.engine(create=False)
-        with dbmod.session_scope(app.db_url) as session:
-            index, _rebuilt = load_index(session, rebuild=rebuild_index)
+        # A current saved index of a SQLite file is read without SQLAlchemy; anything else takes the usual path.
+        index = None if rebuild_index else read_current_sqlite(app.db_url)
+        if index is None:
+            from crawler import db as dbmod
+
+            app.engine(create=False)
+            with dbmod.session_scope(app.db_url) as session:
+                index, _rebuilt = load_index(session, rebuild=rebuild_index)
         results = index.match_many(queries)
         answers = [r.as_json() for r in results] if as_json else []
         gc.freeze()
@@ -88,6 +92,7 @@ def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str,
     from rich.console import Console
     from rich.table import Table
 
+    from crawler import db as dbmod
     from matching.matchindex import load_index
     from matching.tagging import match_and_tag
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from crawler import db as dbmod
 from crawler.models import DolCase, DolEntity, DolEntityName, DolEntityYear, DolFile
 from matching.ingest import ingest_paths
-from matching.matchindex import index_file, load_index
+from matching.matchindex import index_file, load_index, read_current_sqlite
 from tests.crawling import jobagg
 from tests.matching.conftest import DOL
 from tests.matching.test_idempotent import changes, snapshot
@@ -182,12 +182,21 @@ def test_match_index_is_saved_and_rebuilt_when_entities_change(db_url: str, tmp_
     assert '"outcome": "matched"' in out.stdout and '"outcome": "none"' in out.stdout
 
 
-def test_the_index_reads_columns_the_models_have() -> None:
-    from crawler.models import Base
-    from matching.matchindex import ENTITIES, NAMES, SAVED
-
-    for t in (ENTITIES, NAMES, SAVED):
-        assert {c.name for c in t.c} <= set(Base.metadata.tables[t.name].c.keys()), t.name
+def test_a_current_sqlite_index_is_read_without_sqlalchemy_and_a_stale_one_is_not(sqlite_url: str) -> None:
+    ingest_paths(sqlite_url, [DOL / "lca_fy2024_q4.csv"], progress=False)
+    with dbmod.session_scope(sqlite_url) as s:
+        index, _ = load_index(s)
+    fast = read_current_sqlite(sqlite_url)
+    assert fast is not None
+    for q in ("Nimbus Robotics", "Nobody Here At All"):
+        assert fast.match(q).as_json() == index.match(q).as_json()
+    with dbmod.session_scope(sqlite_url) as s:
+        s.execute(update(DolEntityName).where(DolEntityName.name == "NIMBUS ROBOTICS CORPORATION").values(filings=7))
+    assert read_current_sqlite(sqlite_url) is None  # stale: the usual path rebuilds it
+    with dbmod.session_scope(sqlite_url) as s:
+        load_index(s)
+    assert read_current_sqlite(sqlite_url) is not None
+    assert read_current_sqlite(sqlite_url + "?mode=ro") is None  # only plain file URLs
 
 
 def test_streamed_workbook_reads_dates_numbers_and_shared_strings(db_url: str, tmp_path: Path) -> None:
