@@ -121,6 +121,9 @@ _SUBSIDIARY = re.compile(
     r"|,?\s*\bON\s+BEHALF\s+OF\b.*$"
 )
 _JOINERS = frozenset({"OF", "AND", "FOR", "THE", "DE"})
+_ACRONYM_DOT = re.compile(r"(?<=\b[A-Z])\.(?=[A-Z]\b)")
+# Each phrase with the text it cannot match without (its pattern less the word boundaries).
+_PHRASE_NEEDLES = [(p.pattern.replace("\\b", ""), p, repl) for p, repl in PHRASES]
 _NON_ALNUM = re.compile(r"[^A-Z0-9&]+")
 _AMP_WORD = re.compile(r"\s*&\s*")
 
@@ -146,14 +149,19 @@ def split_dba(name: str) -> tuple[str, str | None]:
 def clean_name(name: str) -> str:
     """Upper-case words of the legal name, without d/b/a and subsidiary clauses or punctuation."""
     legal, _ = split_dba(name)
-    legal = _SUBSIDIARY.sub("", legal)
-    # Dots inside acronyms ("E.L.F.", "J.P.") join letters; other punctuation separates words.
-    legal = re.sub(r"(?<=\b[A-Z])\.(?=[A-Z]\b)", "", legal)
+    # Each pattern is tried only when the text holds a word it needs: a look-up normalises every query.
+    if "OF" in legal or "CO" in legal:
+        legal = _SUBSIDIARY.sub("", legal)
+    if "." in legal:
+        # Dots inside acronyms ("E.L.F.", "J.P.") join letters; other punctuation separates words.
+        legal = _ACRONYM_DOT.sub("", legal)
     legal = legal.replace("'", "").replace("\u2019", "")
     legal = _NON_ALNUM.sub(" ", legal)
-    legal = _AMP_WORD.sub(" & ", legal)
-    for pattern, repl in PHRASES:
-        legal = pattern.sub(repl, legal)
+    if "&" in legal:
+        legal = _AMP_WORD.sub(" & ", legal)
+    for needle, pattern, repl in _PHRASE_NEEDLES:
+        if needle in legal:
+            legal = pattern.sub(repl, legal)
     words = [ABBREVIATIONS.get(w, w) for w in legal.split()]
     return " ".join(words)
 
