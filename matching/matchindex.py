@@ -142,6 +142,44 @@ def load_index(session: Session, rebuild: bool = False) -> tuple[EntityIndex, bo
     return index, True
 
 
+def read_current(db_url: str) -> EntityIndex | None:
+    """The saved index when it is current, read through the database driver alone (SQLite's sqlite3, PostgreSQL's
+    psycopg), without SQLAlchemy, whose start-up is a large part of a look-up; None when anything is off (the
+    database is behind, the index stale or missing, the URL unusual), and the caller takes the usual path, which
+    also reports any problem. Same checks, same fingerprint, same saved index as `load_index`."""
+    if db_url.startswith("sqlite:"):
+        return read_current_sqlite(db_url)
+    if db_url.startswith("postgresql+psycopg://"):
+        return read_current_postgresql(db_url)
+    return None
+
+
+def read_current_postgresql(db_url: str) -> EntityIndex | None:
+    head = script_head()
+    if head is None:
+        return None
+    import psycopg
+
+    # The same URL as libpq reads it: user, password, host, database and options (search_path) alike.
+    uri = "postgresql://" + db_url.removeprefix("postgresql+psycopg://")
+    try:
+        with psycopg.connect(uri, connect_timeout=10) as conn:
+            if [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")] != [head]:
+                return None
+            fp = _fingerprint(conn.execute)
+            sql = "SELECT data FROM dol_match_index WHERE fingerprint = %s"
+            row = conn.execute(sql, (fp,), binary=True).fetchone()
+    except (psycopg.Error, ValueError):
+        return None
+    if row is None:
+        return None
+    try:
+        with no_gc():
+            return pickle.loads(row[0])
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+
+
 def read_current_sqlite(db_url: str) -> EntityIndex | None:
     """The saved index of a plain SQLite database file at the latest schema when it is current, read through
     the sqlite3 module alone; None otherwise, and the caller takes the usual path (which also reports any

@@ -40,7 +40,7 @@ def _read_names(file: Path | None, names: tuple[str, ...]) -> list[str]:
 @pass_app
 def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_json: bool, rebuild_index: bool) -> None:
     """Show which DOL employer each NAME joins to, with score, method and the runner-up."""
-    from matching.matchindex import load_index, no_gc, read_current_sqlite
+    from matching.matchindex import load_index, no_gc, read_current
 
     queries = _read_names(file, names)
     if not queries:
@@ -49,8 +49,8 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
     # What this builds (the index, the answers) all lives until the command ends: cyclic GC passes over it
     # only cost time, so none runs meanwhile, and it is frozen before collection resumes (nor at exit).
     with no_gc():
-        # A current saved index of a SQLite file is read without SQLAlchemy; anything else takes the usual path.
-        index = None if rebuild_index else read_current_sqlite(app.db_url)
+        # A current saved index is read through the driver alone; anything else takes the usual path.
+        index = None if rebuild_index else read_current(app.db_url)
         if index is None:
             from crawler import db as dbmod
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from crawler import db as dbmod
 from crawler.models import DolCase, DolEntity, DolEntityName, DolEntityYear, DolFile
 from matching.ingest import ingest_paths
-from matching.matchindex import index_file, load_index, read_current_sqlite
+from matching.matchindex import index_file, load_index, read_current, read_current_sqlite
 from tests.crawling import jobagg
 from tests.matching.conftest import DOL
 from tests.matching.test_idempotent import changes, snapshot
@@ -197,6 +197,17 @@ def test_a_current_sqlite_index_is_read_without_sqlalchemy_and_a_stale_one_is_no
         load_index(s)
     assert read_current_sqlite(sqlite_url) is not None
     assert read_current_sqlite(sqlite_url + "?mode=ro") is None  # only plain file URLs
+
+
+def test_a_current_index_is_read_through_the_driver_alone_on_both_databases(db_url: str) -> None:
+    ingest_paths(db_url, [DOL / "lca_fy2024_q4.csv"], progress=False)
+    with dbmod.session_scope(db_url) as s:
+        index, _ = load_index(s)
+    fast = read_current(db_url)
+    assert fast is not None and fast.match("Nimbus Robotics").as_json() == index.match("Nimbus Robotics").as_json()
+    with dbmod.session_scope(db_url) as s:
+        s.execute(update(DolEntityName).where(DolEntityName.name == "NIMBUS ROBOTICS CORPORATION").values(filings=5))
+    assert read_current(db_url) is None  # stale
 
 
 def test_streamed_workbook_reads_dates_numbers_and_shared_strings(db_url: str, tmp_path: Path) -> None:
