@@ -41,7 +41,7 @@ IN_CHUNK = 900
 SAMPLES = 3
 
 
-@dataclass
+@dataclass(slots=True)
 class _Acc:
     """What is gathered for one entity in Python: bounded by its names and states, never by its filings."""
 
@@ -467,11 +467,6 @@ def _attach_hub(
     that share a name but not a Tax ID are namesakes and stay apart; one Tax ID under one name ties that
     employer's years together, whatever legal form each year's name carries.
     """
-    fein_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(lambda: defaultdict(set))
-    for acc in accs.values():
-        if acc.fein:
-            for name, _src in acc.names:
-                fein_names[acc.fein[-4:]][acc.fein].add((clean_name(name), legal_key(name)))
     u = UscisEmployerYear.__table__.c
     hub = session.execute(
         select(
@@ -485,6 +480,13 @@ def _attach_hub(
             u.continuing_denial,
         ).order_by(u.fiscal_year, u.employer_name, u.tax_id, u.state, u.city, u.zip)
     ).all()
+    # Only FEINs whose last four digits the hub mentions can take a hub row: the others' names are not gathered.
+    tax_ids = {h.tax_id for h in hub if h.tax_id}
+    fein_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(lambda: defaultdict(set))
+    for acc in accs.values():
+        if acc.fein and acc.fein[-4:] in tax_ids:
+            for name, _src in acc.names:
+                fein_names[acc.fein[-4:]][acc.fein].add((clean_name(name), legal_key(name)))
     taxes_by_name: dict[str, set[str]] = defaultdict(set)
     for h in hub:
         if h.tax_id:
