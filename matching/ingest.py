@@ -240,10 +240,12 @@ def _same(rec: dict[str, Any], row: Any, natural: tuple[str, ...]) -> bool:
     return all(rec[k] == row[k] for k in rec if k not in PROVENANCE and k not in natural)
 
 
-def _stage_table() -> SaTable:
+def _stage_table(sqlite: bool) -> SaTable:
     """A temporary table shaped like dol_cases (without ids) plus the row's position in the file."""
     cases = DolCase.__table__
-    cols = [Column("seq", Integer)] + [Column(c, cases.c[c].type) for c in CASE_COLS]
+    # On SQLite the position is the rowid: rows arrive in order, so reading them in file order needs no sort.
+    cols = [Column("seq", Integer, primary_key=sqlite, autoincrement=False)]
+    cols += [Column(c, cases.c[c].type) for c in CASE_COLS]
     return SaTable(STAGE, MetaData(), *cols, prefixes=["TEMPORARY"])
 
 
@@ -290,20 +292,27 @@ def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]
     pg = conn.dialect.name == "postgresql"
     distinct = "IS DISTINCT FROM" if pg else "IS NOT"
     cols = ", ".join(CASE_COLS)
-    # One row per case number: the latest decision (a dated one beats an undated one), then the later row.
-    conn.execute(
-        text(
-            f"CREATE TEMPORARY TABLE {WINNERS} AS SELECT seq, {cols} FROM ("
-            f"SELECT s.*, ROW_NUMBER() OVER (PARTITION BY case_number "
-            f"ORDER BY (decision_date IS NULL), decision_date DESC, seq DESC) AS rn FROM {STAGE} s) w WHERE rn = 1"
+    staged = summary.rows - summary.skipped
+    winners = _count(conn, f"SELECT COUNT(DISTINCT case_number) FROM {STAGE}")
+    source = STAGE
+    if winners < staged:
+        # One row per case number: the latest decision (a dated one beats an undated one), then the later row.
+        # Published files rarely repeat a case, so this sort of whole rows is paid only when one does.
+        conn.execute(
+            text(
+                f"CREATE TEMPORARY TABLE {WINNERS} AS SELECT seq, {cols} FROM ("
+                f"SELECT s.*, ROW_NUMBER() OVER (PARTITION BY case_number "
+                f"ORDER BY (decision_date IS NULL), decision_date DESC, seq DESC) AS rn FROM {STAGE} s) w "
+                "WHERE rn = 1"
+            )
         )
-    )
-    winners = _count(conn, f"SELECT COUNT(*) FROM {WINNERS}")
-    summary.duplicates_in_file += summary.rows - summary.skipped - winners
-    stored = conn.execute(select(DolCase.id).where(DolCase.kind == kind).limit(1)).first() is not None
-    if stored:
-        conn.execute(text(f"CREATE INDEX {WINNERS}_cn ON {WINNERS} (case_number)"))
-        join = f"FROM {WINNERS} w JOIN dol_cases c ON c.kind = :kind AND c.case_number = w.case_number"
+        source = WINNERS
+    summary.duplicates_in_file += staged - winners
+    join = f"FROM {source} w JOIN dol_cases c ON c.kind = :kind AND c.case_number = w.case_number"
+    # Probing the stored cases' unique index once per staged case: cheap, and usually finds none.
+    overlap = conn.execute(text(f"SELECT 1 {join} LIMIT 1"), {"kind": kind}).first() is not None
+    if overlap:
+        conn.execute(text(f"CREATE INDEX {source}_cn ON {source} (case_number)"))
         newer = "(c.decision_date IS NULL OR (w.decision_date IS NOT NULL AND w.decision_date >= c.decision_date))"
         matched = _count(conn, f"SELECT COUNT(*) {join}", kind=kind)
         summary.kept_existing += _count(conn, f"SELECT COUNT(*) {join} WHERE NOT {newer}", kind=kind)
@@ -325,11 +334,12 @@ def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]
         missing = ""
     # Ids follow the order of the file, whatever the backend.
     res = conn.execute(
-        text(f"INSERT INTO dol_cases ({cols}) SELECT {cols} FROM {WINNERS} w {missing} ORDER BY w.seq"), {"kind": kind}
+        text(f"INSERT INTO dol_cases ({cols}) SELECT {cols} FROM {source} w {missing} ORDER BY w.seq"), {"kind": kind}
     )
     summary.inserted += res.rowcount if res.rowcount is not None and res.rowcount >= 0 else 0
-    years = [y for (y,) in conn.execute(text(f"SELECT DISTINCT fiscal_year FROM {WINNERS}")) if y is not None]
-    conn.execute(text(f"DROP TABLE {WINNERS}"))
+    years = [y for (y,) in conn.execute(text(f"SELECT DISTINCT fiscal_year FROM {source}")) if y is not None]
+    if source == WINNERS:
+        conn.execute(text(f"DROP TABLE {WINNERS}"))
     return sorted(years)
 
 
@@ -339,7 +349,7 @@ def _load_cases(conn: Connection, table: Table, layout: Layout, summary: FileSum
         table.want(set(resolved.values()))
     cols = _RowParser(resolved)
     source = table.path.name
-    stage = _stage_table()
+    stage = _stage_table(conn.dialect.name == "sqlite")
     stage.create(conn)
     writer = _StageWriter(conn)
     batch: list[tuple[Any, ...]] = []
@@ -347,16 +357,18 @@ def _load_cases(conn: Connection, table: Table, layout: Layout, summary: FileSum
     blank = 0
     try:
         for row in table.rows:
-            if is_blank(row):
-                blank += 1
-                continue
-            seq += 1
             rec = _case_record(row, cols, layout, source)
             if rec is None:
+                # Only an unusable row can be blank (a usable one has a case number), so only these are checked.
+                if is_blank(row):
+                    blank += 1
+                    continue
+                seq += 1
                 summary.skipped += 1
                 if len(summary.notes) < MAX_NOTES:
                     summary.notes.append(f"row {seq + blank + 1}: no case number or employer")
                 continue
+            seq += 1
             batch.append((seq, *rec))
             if len(batch) >= BATCH:
                 writer.write(batch)

@@ -60,6 +60,14 @@ DOMINANT_MIN = 50  # a filer with this many filings ...
 DOMINANT_RATIO = 10  # ... and this many times all other filers using the brand's words together is the brand
 GROUP_MERGE_MAX = 40  # spellings of one filer are merged among at most this many filers leading with the words
 SAME_FILER = 90.0  # leading filers whose names after the brand's words are this alike are one filer misspelt
+# One company's entities all leading with its words (QUALCOMM TECHNOLOGIES, QUALCOMM INC, QUALCOMM ATHEROS): the one
+# filing most is the brand when it files this share of all their filings (a one-word brand needs more) ...
+FAMILY_SHARE = 0.5
+FAMILY_SHARE_ONE_WORD = 0.75
+FAMILY_STRAY = 0.01  # ... and filers using the words elsewhere in their names file almost nothing beside it
+TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "0956588 BC LTD" and "0965688 BC LTD"
+ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
+_ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 ALIASES_FILE = "aliases.csv"
 
 
@@ -69,7 +77,7 @@ class Candidate:
     name: str
     fein: str | None
     score: float
-    method: str  # fein | alias | ad_name | ad_site | exact | trade | leading | fuzzy (<= 8 characters: stored)
+    method: str  # fein | alias | ad_name | ad_site | exact | trade | leading | acronym | fuzzy (<= 8 chars: stored)
     variant: str = ""
 
     def as_json(self) -> dict[str, Any]:
@@ -381,6 +389,10 @@ class EntityIndex:
         self.group: list[str] = []  # variant -> its core key: which filer it is, descriptors aside
         self.lclean: list[str] = []  # variant -> its legal words (legal_words), space-separated
         self.is_trade: set[int] = set()  # variants that are trade / d/b/a names
+        # Initials -> (the filer they name, filings of all other filers with those initials); only for a filer
+        # that dwarfs the rest ("TCS" -> TATA CONSULTANCY SERVICES), so the table stays small.
+        self.by_acronym: dict[str, tuple[int, int]] = {}
+        initials: dict[str, set[int]] = defaultdict(set)
         cores_append, owner_append, cleans_append = self.cores.append, self.owner.append, self.cleans.append
         lclean_append, group_append = self.lclean.append, self.group.append
         for vid, row in enumerate(variants):
@@ -404,10 +416,13 @@ class EntityIndex:
                     by_first[words[0]].append(vid)
                     if len(words) > 1:
                         by_first2[f"{words[0]} {words[1]}"].append(vid)
-                dkey = domain_key(words)
+                dkey = domain_key(words, filer=True)
                 if dkey:
                     _append_once(by_domain[dkey], entity_id)
                 filings_of[entity_id] += filings
+                spelled = [w for w in words if w not in _ACRONYM_SKIP]
+                if 2 <= len(spelled) <= 5:
+                    initials["".join(w[0] for w in spelled)].add(entity_id)
             core = tokens or " ".join(sorted(clean.split()))
             cores_append(core)
             owner_append(entity_id)
@@ -431,6 +446,11 @@ class EntityIndex:
         # Sorted reversed words (postings' keys are the sorted words): a misspelt word finds the words sharing
         # its first or last letters.
         self.rvocab: list[str] = sorted(w[::-1] for w in self.postings)
+        for key, eids in initials.items():
+            filed = sorted(((self.filings.get(e, 0), -e) for e in eids), reverse=True)
+            top, rest = filed[0][0], sum(f for f, _ in filed[1:])
+            if top >= DOMINANT_MIN and top >= DOMINANT_RATIO * rest:
+                self.by_acronym[key] = (-filed[0][1], rest)
         self.aliases = load_aliases() if aliases is None else aliases
         self.vocab: list[str] = self.postings.keys  # the sorted words
 
@@ -519,10 +539,10 @@ class EntityIndex:
                     out.setdefault(eid, self._cand(eid, 100.0, "alias", filer))
         return list(out.values())
 
-    def _exact(self, query: str) -> list[int]:
+    def _exact(self, query: str, site_form: bool = True) -> list[int]:
         """Entities whose legal name is the query's, up to legal form; else whose legal name is the query's core
-        ("Quill Health Systems" -> QUILL HEALTH INC) or the query without its domain ending ("Frame.io" -> FRAME).
-        A filer written as a domain ("FRAME.IO INC" for "Frame") is found by its leading words."""
+        ("Quill Health Systems" -> QUILL HEALTH INC) or the query without its domain ending ("Frame.io" -> FRAME);
+        else, with `site_form`, whose legal name is the query written as a domain ("FRAME.IO INC" for "Frame")."""
         words = legal_words(query)
         lkey = "".join(words)
         ids = self.by_legal.get(lkey)
@@ -533,7 +553,8 @@ class EntityIndex:
         for key in (ckey, dkey):
             if key and key != lkey and self.by_legal.get(key):
                 return list(self.by_legal[key])
-        return []
+        # The brand's site as the filer's name: "Figure" -> FIGURE AI INC, "Gong" -> GONG IO INC.
+        return list(self.by_domain.get(lkey, ())) if site_form else []
 
     def _trade(self, query: str) -> list[int]:
         words = legal_words(query)
@@ -622,7 +643,28 @@ class EntityIndex:
             return groups[0], True
         if self._dominant(groups[0], groups[1:], elsewhere):
             return groups[0], True
-        return [], False
+        family = self._family(groups, elsewhere, words)
+        return family, bool(family)
+
+    def _family(
+        self, groups: list[list[int]], elsewhere: Callable[[], list[int] | None], words: tuple[str, ...]
+    ) -> list[int]:
+        """The biggest filer among several that lead with the brand's words when they look like one company's
+        entities: it files most of all their filings, and no other filer uses the words ("Qualcomm" is QUALCOMM
+        TECHNOLOGIES INC beside QUALCOMM INC and QUALCOMM ATHEROS INC; "Delta" has namesakes everywhere)."""
+        if len("".join(words)) < MIN_LEAD_LEN:
+            return []
+        filed = [self._filed(g) for g in groups]
+        top = max(range(len(groups)), key=lambda i: (filed[i], -i))
+        if filed[top] < DOMINANT_MIN:
+            return []
+        share = FAMILY_SHARE_ONE_WORD if len(words) == 1 else FAMILY_SHARE
+        if filed[top] < share * sum(filed):
+            return []
+        others = elsewhere()
+        if others is None or self._filed(others) > FAMILY_STRAY * filed[top]:
+            return []
+        return groups[top]
 
     def _settle_exact(
         self,
@@ -646,20 +688,31 @@ class EntityIndex:
         # Many filers share the one word: still the brand when it dwarfs them, or is the biggest of them all
         # ("Snap" is SNAP INC among SNAP ... firms).
         f_exact = self._filed(exact)
-        if f_exact < DOMINANT_MIN:
-            return []
-        rest = elsewhere()
-        if rest is None:
-            return []
-        rivals = [self._filed(g) for g in others] + [self.filings.get(e, 0) for e in rest]
-        return exact if f_exact > max(rivals, default=0) else []
+        rest = elsewhere() if f_exact >= DOMINANT_MIN else None
+        if rest is not None:
+            rivals = [self._filed(g) for g in others] + [self.filings.get(e, 0) for e in rest]
+            if f_exact > max(rivals, default=0):
+                return exact
+        # Or one company's entities, the biggest of which is not the bare name ("Amazon": AMAZON COM SERVICES INC).
+        return self._family([exact, *others], elsewhere, words)
+
+    def _acronym(self, query: str, groups: list[list[int]]) -> int | None:
+        """The filer whose initials a capitals-only brand is, when it dwarfs every other filer with those initials
+        and every filer leading with the brand ("TCS" -> TATA CONSULTANCY SERVICES LIMITED)."""
+        shown = query.strip()
+        hit = self.by_acronym.get(shown) if ACRONYM.fullmatch(shown) else None
+        if hit is None:
+            return None
+        eid, rest = hit
+        rivals = rest + sum(self._filed(g) for g in groups if eid not in g)
+        return eid if self.filings.get(eid, 0) >= DOMINANT_RATIO * rivals else None
 
     def _hinted(self, hints: JoinHints) -> list[Candidate]:
         """Entities named by the posting itself: its stated legal entity, else its career site's domain."""
         return self._stated(hints) or self._domain(hints)
 
     def _stated(self, hints: JoinHints) -> list[Candidate]:
-        ids = self._exact(hints.stated_entity) if hints.stated_entity else []
+        ids = self._exact(hints.stated_entity, site_form=False) if hints.stated_entity else []
         return [self._cand(e, 100.0, "ad_name", hints.stated_entity or "") for e in ids]
 
     def _domain(self, hints: JoinHints) -> list[Candidate]:
@@ -823,6 +876,11 @@ class EntityIndex:
         if by_domain and len(hints.domain.partition(".")[0]) > len("".join(words)):  # type: ignore[union-attr]
             return self._with_runner_up(query, by_domain)
         groups, elsewhere = self._leading(words) if words else ([], list)
+        lead_words = words
+        if not groups and len(words) > 1:
+            # Words a filer writes as one ("J.P. Morgan" -> JPMORGAN CHASE & CO).
+            lead_words = ("".join(words),)
+            groups, elsewhere = self._leading(lead_words)
         exact = self._exact(query)
         if exact:
             ids = self._settle_exact(exact, groups, elsewhere, words)
@@ -837,13 +895,18 @@ class EntityIndex:
         if not exact:
             trade = self._trade(query)
             # A one-word d/b/a of some other filer never beats a filer whose legal name leads with the brand.
-            one_filer = len({core_key(self.entity[e][0]) for e in trade}) == 1
-            if trade and one_filer and (len(words) > 1 or not (groups or elsewhere() != [])):
+            filers = len({core_key(self.entity[e][0]) for e in trade})
+            alone = not groups and elsewhere() == []
+            # Several filers with one d/b/a only when no legal name uses the words: one firm's renumbered shells.
+            if trade and ((filers == 1 and len(words) > 1) or (alone and filers <= TRADE_MAX_FILERS)):
                 return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in trade])
-            lead, settled = self._settle_leading(groups, elsewhere, words)
+            lead, settled = self._settle_leading(groups, elsewhere, lead_words)
             if settled:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])
             groups += [[e] for e in trade[:2]]
+        acronym = self._acronym(query, groups)
+        if acronym:
+            return self._with_runner_up(query, [self._cand(acronym, 100.0, "acronym")])
         winners, others = self._fuzzy(query)
         alts = [c for c in others if c.score >= UNSURE][:3]
         # Spelling slips only: a name that some filers' legal names contain as it is was weighed above.

@@ -210,16 +210,22 @@ def legal_key(name: str) -> str:
 DOMAIN_WORDS = frozenset(["COM", "IO", "NET", "ORG", "APP", "DEV"])
 
 
-def domain_key(words: tuple[str, ...] | list[str]) -> str | None:
+# A filer named "<brand> AI" is its site's name ("Figure AI Inc." for figure.ai), but only as the filer's last word:
+# a brand "Sakana AI" is not a SAKANA INC.
+FILER_DOMAIN_ENDINGS = DOMAIN_WORDS | {"AI"}
+
+
+def domain_key(words: tuple[str, ...] | list[str], filer: bool = False) -> str | None:
     """The legal key without a domain ending ("FRAME IO" -> "FRAME"), or None when the name has no domain word.
 
-    Only the second word or the last word counts: "AMAZON COM SERVICES", "CLINICALRESEARCH IO".
+    Only the second word or the last word counts: "AMAZON COM SERVICES", "CLINICALRESEARCH IO". A `filer`'s
+    name may also end in AI ("FIGURE AI" -> "FIGURE").
     """
     if len(words) < 2:
         return None
     if words[1] in DOMAIN_WORDS:
         rest = [words[0], *words[2:]]
-    elif words[-1] in DOMAIN_WORDS:
+    elif words[-1] in (FILER_DOMAIN_ENDINGS if filer else DOMAIN_WORDS):
         rest = list(words[:-1])
     else:
         return None

@@ -13,12 +13,16 @@ How a title is read:
    the head last ("AI Research Recruiter" is a recruiter, "Marketing Data Scientist" a data scientist). A later
    segment that is itself a data / applied scientist title names the actual job ("Exploitation Specialist -
    Data Scientist"); a segment that only names a level is skipped ("Associate - AI Infrastructure Engineer"), and
-   a grade word after a data scientist does not change the job ("Data Scientist Analyst I").
+   a grade word after a data scientist does not change the job ("Data Scientist Analyst I"). Two jobs offered as
+   one ("Research Scientist/Engineer", "Junior Analyst-Data Scientist") are read by the first that names a job,
+   unless it is a non-ML job and a data / applied scientist follows. "AI" as an adjective of the product or the
+   way of working ("AI Products", "AI-Driven", "AI-Native") is not ML work and is read past.
 2. By kind of head (see ``_HEADS``):
    - ``neg``: recruiters, product managers, analysts, data engineers, designers, front-end... -> not ML.
    - ``ds`` / ``as``: data scientist, applied scientist -> ML.
    - ``rs`` / ``re`` (research scientist, researcher, research engineer): ML unless the title or department names
-     a non-ML science (batteries, biology...) or a description exists and never mentions ML.
+     a non-ML science or subject (batteries, biology, people, design, markets...) or a description exists and
+     never mentions ML.
    - ``sci`` (plain "Scientist", "Research Associate") and ``mts`` (Member of Technical Staff): ML only with an
      ML signal from the title, the department, or at least two distinct ML phrases in the description.
      "Member of Technical Staff" says nothing about the work: a job named after it decides ("MTS - Applied ML
@@ -26,8 +30,10 @@ How a title is read:
      iOS", "MTS - DevRel", "MTS - Product Designer") makes it not ML whatever the department.
    - ``eng`` (engineer, developer, architect), ``mgmt`` (manager, director, head, VP, chief officer, lead) and
      ``trainee`` (intern, co-op, resident, postdoc): ML when the title names ML work ("Software Engineer,
-     Inference", "Director of Machine Learning"); an engineer may also get it from an ML department. Managers
-     in a non-engineering function anywhere in the title ("Head of Product, AI") are not ML; trainees when the
+     Inference", "Director of Machine Learning"); an engineer may also get it from an ML department. Engineers
+     who deploy at customers ("Forward Deployed", "Pre-Sales") are not ML. Managers in a non-engineering
+     function anywhere in the title ("Head of Product, AI") are not ML, unless the manager's own words name
+     ML work and the function only names the team ("Data Science Manager, Product"); trainees when the
      function is named where the trainee is ("Marketing Intern, AI", but not "Research Scientist Intern -
      Robotic Control Policy"), or when a bare "AI" is the only ML word and no builder's job noun (engineer,
      developer, scientist, research) is named ("AI Game Production Intern", but "AI Engineer Intern" is ML).
@@ -243,8 +249,18 @@ _AI_ADJACENT = [
     r"ecosystem|compute|assistant|characters?|training\s+data|data|tools?|governance|enablement|literacy|"
     # Business units named after AI ("AI Managed Services - Consult") say where the job sits, not what it does.
     r"managed\s+services|services|practice|consulting|initiatives?|innovation)",
+    # "AI" as an adjective of the product or the way of working ("Software Engineer - AI Driven").
+    r"ai[\s-]+(?:driven|powered|enabled|first|native|assisted|augmented|based)",
     r"(?:for|to|supporting)\s+(?:the\s+|our\s+)?(?:ceo|cto|vp|svp|evp|vice\s+president|chief|head|director|"
     r"founders?|executives?|leadership)\b.*",
+]
+
+# Engineering at the customer's side: deploying what others built, not building models ("Software Engineer -
+# Forward Deployed AI"). Scientists keep their job ("Forward Deployed Research Scientist").
+_CUSTOMER_FACING = [
+    r"forward[\s-]+deployed",
+    r"pre-?sales",
+    r"customer[\s-]+facing",
 ]
 
 # Non-engineering functions: a manager, director, lead or intern in one of these is not an ML role.
@@ -312,6 +328,15 @@ _NON_ML_SCIENCES = [
     r"economics?",
     r"psycholog\w*",
     r"social",
+    # Research about people, products and markets rather than models ("People Research Scientist").
+    r"people",
+    r"design",
+    r"behaviou?r\w*",
+    r"human\s+factors",
+    r"organi[sz]ational",
+    r"consumer",
+    r"market(?:ing)?",
+    r"survey\w*",
     r"ux",
     r"user",
     r"energy",
@@ -393,7 +418,7 @@ _ML_DESCRIPTION_TERMS = [
 _DOMAINS: list[tuple[str, str]] = [
     (
         "ml_infra",
-        r"mlops|ml\s+ops|ml\s+operations|infrastructure|infra|inference|serving|compilers?|kernels?|cuda|"
+        r"mlops|ml\s+ops|(?:ml|machine\s+learning)\s+operations|infrastructure|infra|inference|serving|compilers?|kernels?|cuda|"
         r"distributed\s+training|pre-?training(?!\s+data)|gpu\s+clusters?|supercomput\w*",
     ),
     ("perception", r"perception|computer\s+vision|cv|vision|image|video|3d|lidar|camera|sensor\s+fusion|slam"),
@@ -402,11 +427,14 @@ _DOMAINS: list[tuple[str, str]] = [
     ("recsys", r"recommend\w*|recsys|ranking|relevance|personali[sz]ation|search|feeds?"),
     (
         "ml_infra",
-        r"(?:ml|ai|machine\s+learning|deep\s+learning|model)\s+(?:platforms?|systems)|sre|site\s+reliability|"
+        r"(?:ml|ai|machine\s+learning|deep\s+learning|model)\s+(?:platforms?|systems|tools|tooling)|sre|site\s+reliability|"
         r"performance|accelerat\w*|clusters?",
     ),
 ]
 
+# Two job titles offered as one ("Research Scientist/Engineer", "Junior Analyst-Data Scientist").
+_SLASH = re.compile(r"\s/\s")
+_JOINING_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
 # A dash that ends a word before a space separates too ("Program Associate- Digital Health & AI").
 _SEGMENT_SPLIT = re.compile(r"[,|:;()\[\]]|\s[-\u2013\u2014]+\s|(?<=\w)[-\u2013\u2014]+\s|\s@\s")
 # Job-grade nouns some employers put after the job itself ("Data Scientist Analyst I").
@@ -422,6 +450,7 @@ _BUILDER_NOUN_RE = re.compile(
     r"(?<![\w-])(?:engineer\w*|developer\w*|programmer\w*|scientists?|researchers?|research|mle|swe)(?![\w-])"
 )
 _AI_ADJACENT_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_AI_ADJACENT) + r")")
+_CUSTOMER_FACING_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_CUSTOMER_FACING) + r")(?![\w-])")
 _NON_ML_FUNCTIONS_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_NON_ML_FUNCTIONS) + r")(?![\w-])")
 _MTS_NON_ML_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_MTS_NON_ML) + r")(?![\w-])")
 _NON_ML_SCIENCES_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_NON_ML_SCIENCES) + r")(?![\w-])")
@@ -440,6 +469,8 @@ class _Title(NamedTuple):
     kind: str | None  # head kind from _HEADS, or None when the title names no job
     neg_in_segment: bool  # a non-ML job noun sits before the head in its segment ("Data Analyst Intern")
     function_in_head: bool  # a non-ML function is named in the deciding segment ("Marketing Intern, AI")
+    head_ml: bool  # the deciding segment itself names ML work other than a bare "AI" ("Data Science Manager")
+    customer_facing: bool  # deployment at customers ("Forward Deployed"), not building models
     mts_rest_non_ml: bool  # "Member of Technical Staff" whose other words name non-ML work ("MTS - Frontend")
     mts: bool  # the title is a "Member of Technical Staff" one
     ml_signal: bool
@@ -459,7 +490,28 @@ def _normalise(text: str) -> str:
 
 
 def _head(segment: str) -> tuple[str | None, bool]:
-    """The head noun's kind in one segment, and whether a non-ML job noun precedes it."""
+    """The head noun's kind in one segment, and whether a non-ML job noun precedes it.
+
+    A segment offering two jobs ("Research Scientist / Engineer", "Data Scientist / Economist", "Analyst-Data
+    Scientist") is read by the first one that names a job, as the employer lists the main one first; a non-ML
+    first job yields to a later data / applied scientist, as a later segment does.
+    """
+    parts = _SLASH.split(segment)
+    if len(parts) == 1:
+        parts = _JOINING_HYPHEN.split(segment)
+    heads = [h for h in map(_head_in, parts) if h[0] is not None] if len(parts) > 1 else []
+    if len(parts) > 1 and heads and (len(heads) > 1 or _SLASH.search(segment)):
+        kind, neg_before = heads[0]
+        if kind == "neg":
+            later = next((k for k, _ in heads[1:] if k in ("ds", "as")), None)
+            if later is not None:
+                return later, False
+        return kind, neg_before
+    return _head_in(segment)
+
+
+def _head_in(segment: str) -> tuple[str | None, bool]:
+    """The head noun's kind in one job title (no alternatives), and whether a non-ML job noun precedes it."""
     best: tuple[int, int, str] | None = None  # (end, -start, kind)
     neg_spans: list[int] = []
     scientist_ends: list[int] = []
@@ -515,6 +567,8 @@ def _read_title(title: str) -> _Title:
         kind=kind,
         neg_in_segment=neg_before,
         function_in_head=bool(_NON_ML_FUNCTIONS_RE.search(head_segment)),
+        head_ml=any(m.group(0) not in _WEAK_ML_TERMS for m in _ML_TERMS_RE.finditer(head_segment)),
+        customer_facing=bool(_CUSTOMER_FACING_RE.search(cleaned)),
         mts_rest_non_ml=mts_rest_non_ml,
         mts=mts,
         ml_signal=bool(_ML_TERMS_RE.search(cleaned)),
@@ -572,7 +626,11 @@ def _decide(t: _Title, department: str | None, description: str | None) -> bool:
         return False
     if kind in ("ds", "as"):
         return True
-    if kind == "mgmt" and (t.non_ml_function or t.neg_in_segment):
+    # A manager of ML work named in the manager's own words keeps it whatever team follows ("Data Science
+    # Manager, Product"); otherwise a non-ML function anywhere is what is managed ("Head of Product, AI").
+    if kind == "mgmt" and (t.neg_in_segment or (t.non_ml_function and not t.head_ml)):
+        return False
+    if kind in ("eng", None) and t.customer_facing:
         return False
     # A trainee's function is read where the trainee is named: "Marketing Intern, AI" is not ML, but
     # "Research Scientist Intern - Robotic Control Policy" is.

@@ -5,16 +5,17 @@ Levels, lowest first (the contract of the `seniority` field):
 
 Decisions a maintainer should know about:
 
-- ``junior``: Junior/Jr, Entry level, New grad, Early career, Graduate, Associate (as a level), level I / 1,
-  AI resident, apprentice, postdoc.
+- ``junior``: Junior/Jr, Entry level, New grad, University / college / recent grad, Early career, Graduate,
+  Associate (as a level), level I / 1, AI resident, fellow, apprentice, postdoc, and graduate programmes
+  ("Rotational Program", "Research Associate Program").
 - ``mid``: Mid-level, Intermediate, levels II / III / 2 / 3 (most firms that number levels put III below
   Senior, e.g. Google's SWE III is L4); IV / 4 is ``senior``; V / 5 is ``staff``.
 - ``senior``: Senior, Sr, Sr., and Lead / Tech Lead (an IC lead is at least senior; lower bound).
 - ``manager``: people managers only ("Engineering Manager", "Manager, Data Science", "Senior Manager", TLM).
   Product / program / project / account managers are job names, not levels: their seniority comes from the
   other words ("Senior Product Manager" = senior).
-- ``director``: Director, Senior Director, Associate Director and "Head of ..." (at most employers "Head of X" sits
-  at director level; VPs are named as such).
+- ``director``: Director (also "Dir."), Senior Director, Associate Director and "Head of ..." (at most employers
+  "Head of X" sits at director level; VPs are named as such).
 - ``executive``: VP / SVP / EVP / Vice President, Chief ... Officer, CxO, President. "Chief of Staff" is not.
 - "Member of Technical Staff" is a generic title, not the staff level; "Senior Member of Technical Staff" is senior.
 - Ranges ("Senior / Staff", "Sr/Staff", "Staff or Senior Staff") keep the lower bound and report ``is_range``.
@@ -70,7 +71,7 @@ _LEVEL_PATTERNS: list[tuple[str, str]] = [
     ("intern", r"\binterns?\b|\binternships?\b|\bco-?op\b|\bstudent\s+researcher\b|\bsummer\s+student\b"),
     ("executive", r"\b(?:s|e)?vp\b|\bvice[\s-]+president\b|\bchief\b(?!\s+of\s+staff)|\bc[etfoi]o\b|\bcaio\b"),
     ("executive", r"\bpresident\b"),
-    ("director", r"\bdirector\b|\bhead\s+of\b|\bhead,|^head\b"),
+    ("director", r"\bdirector\b|\bdir\b\.?|\bhead\s+of\b|\bhead,|^head\b"),
     ("manager", r"\bmanag(?:er|ers)\b|\bmgr\b|\btlm\b|\bmanaging\b"),
     ("distinguished", r"\bdistinguished\b|\b(?:technical|engineering|research)\s+fellow\b"),
     ("senior_staff", r"\b(?:senior|sr\.?)\s*staff\b"),
@@ -83,22 +84,28 @@ _LEVEL_PATTERNS: list[tuple[str, str]] = [
     (
         "junior",
         r"\bjunior\b|\bjr\b\.?|\bentry[\s-]*level\b|\bnew[\s-]+(?:college[\s-]+)?grad(?:uate)?s?\b|"
-        r"\bearly[\s-]+career\b|\bapprentice\w*\b|\bpost-?doc\w*\b|\bpostdoctoral\b|\b20\d\d\s+start\b|"
-        r"\btrainees?\b",
+        r"\bearly[\s-]+(?:in[\s-]+)?careers?\b|\bapprentice\w*\b|\bpost-?doc\w*\b|\bpostdoctoral\b|"
+        r"\b20\d\d\s+start\b|\btrainees?\b|\b(?:university|college|recent|fresh)\s+grad(?:uate)?s?\b|"
+        # Programmes that hire graduates ("Rotational Program", "Research Associate Program").
+        r"\b(?:rotational|graduate|associate|development|intensive|trainee)\s+program(?:me)?s?\b|"
+        # A title that opens with "Associate," names the level ("Associate, Quantitative Developer").
+        r"^\s*associate,",
     ),
     (
         "junior?",
-        r"\bgraduate\b|\bassociate\b(?=\s+\w)(?!\s+(?:opportunit\w*|programs?|roles?|positions?)\b)|"
+        r"\bgraduate\b|\bgrads?\b|\bfellows?\b|\bassociate\b(?=\s+\w)(?!\s+(?:opportunit\w*|programs?|roles?|positions?)\b)|"
         r"\bresident\b|\bresidency\b",
     ),
 ]
 
 # Numbered levels after the job noun: "Engineer II", "Data Scientist 2", "Level 3". I/1 junior, II-III mid.
 _NUMERAL_LEVEL = {"i": "junior", "1": "junior", "ii": "mid", "2": "mid", "iii": "mid", "3": "mid"}
+# Some boards type the numeral with a lowercase L ("Research Scientist ll").
+_NUMERAL_LEVEL |= {"ll": "mid", "lll": "mid"}
 _NUMERAL_LEVEL |= {"iv": "senior", "4": "senior", "v": "staff", "5": "staff"}
 _NUMERAL = re.compile(
-    r"\b(?:engineer|scientist|developer|analyst|researcher|specialist|architect|mle|swe|level|lvl)"
-    r"\s*[,-]?\s*(iv|v|i{1,3}|[1-5])\b(?![.+%]\d|\s*(?:\+|%|k\b|years?|yrs?))",
+    r"\b(?:engineer|scientist|developer|analyst|researcher|specialist|architect|officer|trader|technologist|mle|swe|"
+    r"level|lvl)\s*[,-]?\s*(iv|v|i{1,3}|l{2,3}|[1-5])\b(?![.+%]\d|\s*(?:\+|%|k\b|years?|yrs?))",
     re.IGNORECASE,
 )
 

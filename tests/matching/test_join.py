@@ -244,10 +244,84 @@ def test_domain_forms() -> None:
     rows = [(1, "FRAME.IO INC", None), (2, "A9 COM INC", None), (3, "GONG IO INC", None), (4, "GONG CHA TEA LLC", None)]
     idx = index_of(rows)
     assert names(idx.match("Frame")) == ["FRAME.IO INC"]  # the brand files under its domain
-    assert idx.match("Frame").best.method == "leading"  # type: ignore[union-attr]
+    assert idx.match("Frame").best.method == "exact"  # type: ignore[union-attr]
     assert names(idx.match("Frame.io")) == ["FRAME.IO INC"] and idx.match("Frame.io").best.method == "exact"  # type: ignore[union-attr]
     assert names(idx.match("A9.com")) == ["A9 COM INC"]  # USCIS writes the dot as a space
-    assert idx.match("Gong").outcome == "unsure"  # two filers lead with GONG
+    # The brand's site form is its name, as a bare legal name would be; a namesake with other words is not.
+    assert names(idx.match("Gong")) == ["GONG IO INC"]
+
+
+def test_a_filer_named_brand_ai_is_the_brands_site_form() -> None:
+    rows = [
+        (1, "FIGURE AI INC", None, "lca", 1),
+        (2, "FIGURE EIGHT TECHNOLOGIES INC", None, "lca", 5),
+        (3, "FIGURE TECHNOLOGIES", None, "lca", 4),
+        (4, "SAKANA INC", None, "lca", 3),
+    ]
+    idx = index_of(rows)
+    assert names(idx.match("Figure")) == ["FIGURE AI INC"]
+    # Only on the filer's side: a brand "Sakana AI" is not a filer SAKANA INC.
+    assert idx.match("Sakana AI").matches == []
+    # A site form with few filings among a crowd of filers using the word is a namesake like any other.
+    crowd = [
+        (i, f"FIGURE {w} LLC", None, "lca", 2)
+        for i, w in enumerate(["ONE", "TWO", "SIX", "TEN", "RED", "BLUE", "GREEN", "GOLD"], 5)
+    ]
+    assert index_of([*rows, *crowd]).match("Figure").matches == []
+
+
+def test_one_companys_entities_leading_with_the_brand_give_the_biggest() -> None:
+    rows = [
+        (1, "QUALCOMM TECHNOLOGIES INC", None, "uscis", 6235),
+        (2, "QUALCOMM FLARION TECHNOLOGIES INC", None, "uscis", 17),
+        (3, "QUALCOMM ATHEROS INC", None, "uscis", 716),
+        (4, "QUALCOMM INNOVATION CENTER INC", None, "uscis", 389),
+    ]
+    r = index_of(rows).match("Qualcomm")
+    assert names(r) == ["QUALCOMM TECHNOLOGIES INC"] and r.best.method == "leading"  # type: ignore[union-attr]
+    # Not when another filer uses the word elsewhere and files beside it: the word is not one company's.
+    stray = (5, "BLUE QUALCOMM CONSULTING LLC", None, "lca", 200)
+    assert index_of([*rows, stray]).match("Qualcomm").matches == []
+    # Nor when the biggest files well under most of all their filings (namesakes, not one family).
+    split = [(1, "VERTEX PHARMACEUTICALS INC", None, "uscis", 425), (2, "VERTEX ANALYTICS INC", None, "lca", 300)]
+    assert index_of(split).match("Vertex").matches == []
+    # A brand of several words needs only a majority.
+    depot = [
+        (1, "HOME DEPOT PRODUCT AUTHORITY LLC", None, "uscis", 794),
+        (2, "HOME DEPOT MANAGEMENT COMPANY LLC", None, "uscis", 301),
+        (3, "HOME DEPOT U S A INC", None, "uscis", 217),
+    ]
+    assert names(index_of(depot).match("Home Depot")) == ["HOME DEPOT PRODUCT AUTHORITY LLC"]
+    # Too few filings to tell a family from namesakes.
+    assert index_of([(i, n, f, s, c // 20) for i, n, f, s, c in depot]).match("Home Depot").matches == []
+
+
+def test_capitals_only_brand_is_the_filer_whose_initials_it_is_when_that_filer_dwarfs_the_rest() -> None:
+    rows = [
+        (1, "TATA CONSULTANCY SERVICES LIMITED", None, "uscis", 44626),
+        (2, "TADA COGNITIVE SOLUTIONS LLC", None, "lca", 45),
+        (3, "TCS HEALTHCARE TECHNOLOGIES", None, "lca", 12),
+        (4, "ERP ANALYSTS INC", None, "uscis", 1327),
+        (5, "ELECTRONIC ARTS INC", None, "uscis", 509),
+    ]
+    idx = index_of(rows)
+    r = idx.match("TCS")
+    assert names(r) == ["TATA CONSULTANCY SERVICES LIMITED"] and r.best.method == "acronym"  # type: ignore[union-attr]
+    assert idx.match("EA").matches == []  # two big filers with those initials: unsure
+    assert idx.match("Tcs").best is None or idx.match("Tcs").best.method != "acronym"  # type: ignore[union-attr]
+
+
+def test_words_a_filer_writes_as_one() -> None:
+    rows = [(1, "JPMORGAN CHASE & CO", None, "uscis", 11304), (2, "MORGAN STANLEY", None, "uscis", 900)]
+    r = index_of(rows).match("J.P. Morgan")
+    assert names(r) == ["JPMORGAN CHASE & CO"] and r.best.method == "leading"  # type: ignore[union-attr]
+
+
+def test_one_dba_of_several_filers_when_no_legal_name_uses_the_words() -> None:
+    rows = [(1, "0956588 BC LTD DBA PROCOGIA", None), (2, "0965688 BC LTD DBA PROCOGIA", None)]
+    assert sorted(names(index_of(rows).match("Procogia"))) == [n for _i, n, _f in rows]
+    # A filer whose legal name uses the words makes them namesakes.
+    assert index_of([*rows, (3, "PROCOGIA HOLDINGS LLC", None)]).match("Procogia").best.name == "PROCOGIA HOLDINGS LLC"  # type: ignore[union-attr]
 
 
 def test_trade_names_from_filings() -> None:

@@ -152,6 +152,71 @@ def test_a_bare_ai_makes_an_intern_ml_only_next_to_a_builders_job_noun(title: st
     assert title_is_ml(title) is is_ml
 
 
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Research Scientist/Engineer", (True, "research_scientist")),
+        ("Research Engineer / Research Scientist, Post-Training", (True, "research_engineer")),
+        ("Machine Learning Engineer/Scientist I", (True, "ml_engineer")),
+        ("Data Scientist/Economist - Early Career", (True, "data_scientist")),
+        ("Junior Analyst-Data Scientist", (True, "data_scientist")),
+        ("Data Analyst / Engineer", (False, None)),
+        ("Business Analyst / Data Analyst", (False, None)),
+    ],
+)
+def test_two_jobs_offered_as_one_are_read_by_the_first(title: str, expected: tuple[bool, str | None]) -> None:
+    assert classify_role(title) == expected
+    assert title_is_ml(title) is expected[0]
+
+
+@pytest.mark.parametrize(
+    ("title", "is_ml"),
+    [
+        ("Software Engineer 1 - AI Driven", False),
+        ("Backend Engineer, AI-Powered Search", False),
+        ("Software Engineer, AI-Native Workflows", False),
+        ("Software Engineer, AI", True),
+    ],
+)
+def test_ai_as_an_adjective_of_the_product_is_not_ml_work(title: str, is_ml: bool) -> None:
+    assert classify_role(title).is_ml is is_ml
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Software Engineer - Forward Deployed AI", (False, None)),
+        ("Machine Learning Engineer - Pre-Sales", (False, None)),
+        ("Forward Deployed Research Scientist", (True, "research_scientist")),
+        ("Forward-Deployed Data Scientist", (True, "data_scientist")),
+    ],
+)
+def test_engineering_at_the_customer_is_not_ml_but_scientists_keep_their_job(
+    title: str, expected: tuple[bool, str | None]
+) -> None:
+    assert classify_role(title) == expected
+
+
+def test_a_manager_of_ml_work_named_in_its_own_words_keeps_it_whatever_team_follows() -> None:
+    assert classify_role("Data Science Manager, Product") == (True, "data_scientist")
+    assert classify_role("Machine Learning Manager, Marketing").is_ml
+    assert not classify_role("Head of Product, AI").is_ml
+    assert not classify_role("AI Manager, Marketing").is_ml
+
+
+def test_research_about_people_products_and_markets_is_not_ml() -> None:
+    assert not classify_role("People Research Scientist").is_ml
+    assert not classify_role("Research Scientist II, Design Research").is_ml
+    assert not classify_role("Consumer Research Scientist").is_ml
+    assert not title_is_ml("Behavioral Research Scientist")
+    assert classify_role("Research Scientist, Human-AI Interaction").is_ml
+
+
+def test_ml_operations_and_tools_are_infrastructure() -> None:
+    assert classify_role("Machine Learning Operations Engineer") == (True, "ml_infra")
+    assert classify_role("Machine Learning Tools Engineer") == (True, "ml_infra")
+
+
 def test_research_titles_default_to_ml_unless_another_science_is_named() -> None:
     assert classify_role("Research Scientist").is_ml
     assert not classify_role("Research Scientist, Battery Materials").is_ml

@@ -37,6 +37,16 @@ DATA = Path(__file__).parents[1] / "data"
         ("Research Scientist - World Models - Global Frontier Tech Recruitment Program - 2027 Start - PhD", "junior"),
         ("Machine Learning Engineer Intern - Search Ads - 2026 Fall - BS/MS", "intern"),
         ("SEB Tech Trainee Programme 2026-27: QA Specialist", "junior"),
+        ("Data Engineer, Analytics (University Grad)", "junior"),
+        ("Early in Career Data Analyst", "junior"),
+        ("Early Careers Rotational Program - Software Engineer", "junior"),
+        ("Quant Researcher - 2027 Grads", "junior"),
+        ("Machine Learning Research Associate Program - PhD", "junior"),
+        ("Associate, Quantitative Developer", "junior"),
+        ("AI Policy Fellow", "junior"),
+        ("Model Risk Officer I", "junior"),
+        ("Research Scientist ll, Perception", "mid"),
+        ("Assoc. Dir, Data Science", "director"),
     ],
 )
 def test_levels(title: str, level: str | None) -> None:
@@ -58,6 +68,7 @@ def test_levels(title: str, level: str | None) -> None:
         "Subject Matter Expert - AI for Finance - Mid 2026",
         "Applied AI & Analytics Associate Opportunities",
         "Data Scientist - Core Data - PhD - 2026",
+        "Market Risk Analytics Associate, Stress Testing",
     ],
 )
 def test_words_that_are_not_levels(title: str) -> None:
