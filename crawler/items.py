@@ -14,7 +14,6 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-
 CONTRACT, RAW, INTERNAL, EXTRA = "contract", "raw", "internal", "extra"
 
 # Vocabularies the reading rules, the database and the front ends share; defined once, here.

@@ -112,6 +112,8 @@ PHRASES = [
     (re.compile(r"\bN A\b"), "NA"),
     (re.compile(r"\bL P\b"), "LP"),
 ]
+# Each phrase's literal text: a name without it cannot match, so most names skip the regexes entirely.
+_PHRASE_TEXT = [(pattern.pattern.removeprefix(r"\b").removesuffix(r"\b"), pattern, repl) for pattern, repl in PHRASES]
 # Clauses that follow the legal name and name someone else: d/b/a, subsidiary-of, on-behalf-of.
 # USCIS turns punctuation into spaces, so "D/B/A" also arrives as "D B A".
 _DBA = re.compile(r"\s*(?:,\s*)?\b(?:D\s*/\s*B\s*/\s*A|D B A|DBA|D\.B\.A\.?|A/K/A|AKA|F/K/A|FKA|T/A)\b[\s:]*(.*)$")
@@ -123,6 +125,7 @@ _SUBSIDIARY = re.compile(
 _JOINERS = frozenset({"OF", "AND", "FOR", "THE", "DE"})
 _NON_ALNUM = re.compile(r"[^A-Z0-9&]+")
 _AMP_WORD = re.compile(r"\s*&\s*")
+_ACRONYM_DOT = re.compile(r"(?<=\b[A-Z])\.(?=[A-Z]\b)")
 
 
 def _ascii_upper(name: str) -> str:
@@ -148,12 +151,15 @@ def clean_name(name: str) -> str:
     legal, _ = split_dba(name)
     legal = _SUBSIDIARY.sub("", legal)
     # Dots inside acronyms ("E.L.F.", "J.P.") join letters; other punctuation separates words.
-    legal = re.sub(r"(?<=\b[A-Z])\.(?=[A-Z]\b)", "", legal)
+    if "." in legal:
+        legal = _ACRONYM_DOT.sub("", legal)
     legal = legal.replace("'", "").replace("\u2019", "")
     legal = _NON_ALNUM.sub(" ", legal)
-    legal = _AMP_WORD.sub(" & ", legal)
-    for pattern, repl in PHRASES:
-        legal = pattern.sub(repl, legal)
+    if "&" in legal:
+        legal = _AMP_WORD.sub(" & ", legal)
+    for literal, pattern, repl in _PHRASE_TEXT:
+        if literal in legal:
+            legal = pattern.sub(repl, legal)
     words = [ABBREVIATIONS.get(w, w) for w in legal.split()]
     return " ".join(words)
 
