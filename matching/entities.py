@@ -36,6 +36,8 @@ OWNER_SHARE = 0.9
 STAFFING_SHARE = 0.5
 STAFFING_MIN_LCAS = 5
 BATCH = 5000
+# Entities whose rows are made and written together: bounds the memory of writing them.
+WRITE_CHUNK = 5000
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 SAMPLES = 3
@@ -581,27 +583,24 @@ def _ids(conn: Connection, sql: str) -> set[int]:
 def _write(
     session: Session, accs: dict[str, _Acc], ids: dict[str, int], have_ents: dict[str, dict[str, Any]], distinct: str
 ) -> None:
-    """Reconcile stored entities, names and years with the build: unchanged rows (and their ids) stay as they are."""
+    """Reconcile stored entities, names and years with the build: unchanged rows (and their ids) stay as they are.
+
+    Entity and name rows are made and written a slice of entities at a time, so they never all sit in memory.
+    """
     conn = session.connection()
     pg = conn.dialect.name == "postgresql"
     ent_t, name_t = DolEntity.__table__, DolEntityName.__table__
-    want_ents: dict[str, dict[str, Any]] = {}
-    want_names: dict[tuple[int, str], dict[str, Any]] = {}
-    for key in sorted(accs):
-        # Popped: each entity's accumulator is freed as its rows are made, so the two never peak together.
-        acc = accs.pop(key)
-        entity, names = _rows_for(key, acc)
-        entity_id = ids[key]
-        want_ents[key] = {"id": entity_id, **entity}
-        for n in names:
-            want_names[(entity_id, n["name"])] = {"entity_id": entity_id, **n}
     have_names = {(r["entity_id"], r["name"]): dict(r) for r in conn.execute(select(name_t)).mappings()}
     for r in have_ents.values():
         # built_at is not an input: it follows from whether anything else changed.
         del r["built_at"]
-    ent_ins, ent_upd, ent_del = diff_rows(want_ents, have_ents)
-    name_ins, name_upd, name_del = diff_rows(want_names, have_names)
-    del want_names, have_names
+    # What goes is known from keys alone, so it is deleted before anything is written, as a whole-build diff would.
+    want_names = {(ids[key], name[:300]) for key, acc in accs.items() for name, _src in acc.names}
+    name_del = [old for nk, old in have_names.items() if nk not in want_names]
+    del want_names
+    for old in name_del:
+        del have_names[(old["entity_id"], old["name"])]
+    ent_del = [old for key, old in have_ents.items() if key not in accs]
 
     # Which entities' yearly rows will change, before they do.
     key_match = "y.entity_id = n.entity_id AND y.fiscal_year = n.fiscal_year"
@@ -633,17 +632,40 @@ def _write(
     delete_ids(conn, ent_t, gone)
 
     now = utcnow()
-    new_ids = {r["id"] for r in ent_ins}
     # built_at moves only for an entity whose own row, names or yearly figures changed.
-    children = {r["entity_id"] for rows in (name_ins, name_upd, name_del) for r in rows} | year_changed
-    stamp_only = sorted(children - new_ids - {r["id"] for r in ent_upd} - set(gone))
-    for r in (*ent_ins, *ent_upd):
-        r["built_at"] = now
-    insert_rows(conn, ent_t, ent_ins)
-    update_rows(conn, ent_t, ent_upd)
-    update_rows(conn, ent_t, [{"id": i, "built_at": now} for i in stamp_only])
-    insert_rows(conn, name_t, name_ins)
-    update_rows(conn, name_t, name_upd)
+    children = {r["entity_id"] for r in name_del} | year_changed
+    del name_del, ent_del
+    new_max = 0
+    keys = sorted(accs)
+    for start in range(0, len(keys), WRITE_CHUNK):
+        want_ents: dict[str, dict[str, Any]] = {}
+        want_names: dict[tuple[int, str], dict[str, Any]] = {}
+        for key in keys[start : start + WRITE_CHUNK]:
+            # Popped: each entity's accumulator is freed as its rows are made, so the two never peak together.
+            entity, names = _rows_for(key, accs.pop(key))
+            entity_id = ids[key]
+            want_ents[key] = {"id": entity_id, **entity}
+            for n in names:
+                want_names[(entity_id, n["name"])] = {"entity_id": entity_id, **n}
+        ent_ins, ent_upd, _ = diff_rows(want_ents, {k: have_ents[k] for k in want_ents if k in have_ents})
+        have_part = {nk: have_names.pop(nk) for nk in want_names if nk in have_names}
+        name_ins, name_upd, _ = diff_rows(want_names, have_part)
+        del want_ents, want_names, have_part
+        new_ids = {r["id"] for r in ent_ins}
+        new_max = max(new_max, *new_ids) if new_ids else new_max
+        changed = {r["entity_id"] for rows in (name_ins, name_upd) for r in rows} | children
+        written = new_ids | {r["id"] for r in ent_upd}
+        stamp_only = sorted(
+            ids[k] for k in keys[start : start + WRITE_CHUNK] if ids[k] in changed and ids[k] not in written
+        )
+        for r in (*ent_ins, *ent_upd):
+            r["built_at"] = now
+        insert_rows(conn, ent_t, ent_ins)
+        update_rows(conn, ent_t, ent_upd)
+        update_rows(conn, ent_t, [{"id": i, "built_at": now} for i in stamp_only])
+        insert_rows(conn, name_t, name_ins)
+        update_rows(conn, name_t, name_upd)
+    del keys
 
     levels_in = "CAST(n.perm_wage_levels AS JSON)" if pg else "n.perm_wage_levels"
     sets = ", ".join(f"{col} = {levels_in if col == 'perm_wage_levels' else 'n.' + col}" for col in YEAR_COLS)
@@ -661,7 +683,7 @@ def _write(
             f"{picks} FROM {YEARS} n WHERE {new_years} ORDER BY n.entity_id, n.fiscal_year"
         )
     )
-    if pg and ent_ins:
+    if pg and new_max:
         # Ids were assigned here, so move the sequence past them for any later plain insert.
         stmt = text("SELECT setval(pg_get_serial_sequence('dol_entities', 'id'), :n)")
-        session.execute(stmt, {"n": max(new_ids)})
+        session.execute(stmt, {"n": new_max})
