@@ -11,7 +11,7 @@ import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -30,7 +30,15 @@ from crawler.models import (
 )
 from matching import values as v
 from matching.bulk import copy_tuples, delete_ids, diff_rows, insert_rows, update_rows
-from matching.normalize import blocking_tokens, clean_name, core_key, full_key, legal_key, split_dba
+from matching.normalize import (
+    blocking_tokens,
+    clean_name,
+    clear_caches,
+    core_key,
+    full_key,
+    legal_key,
+    split_dba,
+)
 
 OWNER_SHARE = 0.9
 STAFFING_SHARE = 0.5
@@ -43,19 +51,43 @@ IN_CHUNK = 900
 SAMPLES = 3
 
 
+# A tally that is usually of one thing: (thing, count) while it is (most employers file under one name in one
+# state), a Counter once there are more. A Counter per employer costs several hundred bytes; at 100,000s of
+# employers that was a good part of the build's memory.
+_Tally = tuple[Any, int] | Counter[Any] | None
+
+
+def _tally(cur: _Tally, key: Any, n: int) -> _Tally:
+    """`cur` with `n` more of `key` (updated in place once it is a Counter)."""
+    if cur is None:
+        return (key, n)
+    if isinstance(cur, tuple):
+        if cur[0] == key:
+            return (key, cur[1] + n)
+        return Counter({cur[0]: cur[1], key: n})
+    cur[key] += n
+    return cur
+
+
+def _counts(cur: _Tally) -> dict[Any, int]:
+    if cur is None:
+        return {}
+    return {cur[0]: cur[1]} if isinstance(cur, tuple) else cur
+
+
 @dataclass(slots=True)
 class _Acc:
     """What is gathered for one entity in Python: bounded by its names and states, never by its filings."""
 
     fein: str | None
-    names: Counter[tuple[str, str]] = field(default_factory=Counter)
-    states: Counter[str] = field(default_factory=Counter)
+    names: _Tally = None  # (name, source) -> filings
+    states: _Tally = None  # state -> filings
     perm: int = 0
     lca: int = 0
     lca_h1b: int = 0
     lca_secondary: int = 0
     uscis: int = 0
-    samples: dict[str, list[str]] = field(default_factory=dict)
+    samples: dict[str, list[str]] | None = None
 
 
 # Which FEINs file under a name: (fein, count) while there is only one (the common case), else a Counter.
@@ -329,12 +361,12 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
             backfilled += n
         acc = accs[key]
         _legal, dba = split_dba(vname)
-        acc.names[(vname, kind)] += n
+        acc.names = _tally(acc.names, (vname, kind), n)
         for trade in (trade_name, dba):
             if trade and clean_name(trade) and legal_key(trade) != lk:
-                acc.names[(" ".join(trade.upper().split()), "trade")] += n
+                acc.names = _tally(acc.names, (" ".join(trade.upper().split()), "trade"), n)
         if state:
-            acc.states[state] += n
+            acc.states = _tally(acc.states, state, n)
         if kind == "perm":
             acc.perm += n
         else:
@@ -344,6 +376,10 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
 
     # Pass 3: USCIS hub rows attach by FEIN last four + similar name, else by clear name ownership.
     hub_years, hub_rows = _attach_hub(session, accs, entity_for)
+    # Name ownership is settled: its tables and the names' memoised forms are not needed while the database works.
+    for table in (spelled, by_key, by_key_state):
+        table.clear()
+    clear_caches()
     step("attached USCIS hub rows")
 
     # Entity ids: stored keys keep theirs; new keys get ids in key order after the highest in use.
@@ -439,7 +475,10 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
             got[-1] = (decided, cn)
             got.sort(reverse=True)
     for (eid, kind), got in sorted(top.items()):
-        accs[by_id[eid]].samples[kind] = [cn for _, cn in got]
+        acc = accs[by_id[eid]]
+        if acc.samples is None:
+            acc.samples = {}
+        acc.samples[kind] = [cn for _, cn in got]
     del top
 
     summary = BuildSummary(
@@ -448,7 +487,7 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
         entities=len(accs),
         fein_entities=sum(1 for a in accs.values() if a.fein),
         backfilled=backfilled,
-        names=sum(len(a.names) for a in accs.values()),
+        names=sum(len(_counts(a.names)) for a in accs.values()),
         seconds=0.0,
     )
     _write(session, accs, ids, have_ents, distinct)  # empties accs as it goes
@@ -487,7 +526,7 @@ def _attach_hub(
     fein_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(lambda: defaultdict(set))
     for acc in accs.values():
         if acc.fein and acc.fein[-4:] in tax_ids:
-            for name, _src in acc.names:
+            for name, _src in _counts(acc.names):
                 fein_names[acc.fein[-4:]][acc.fein].add((clean_name(name), legal_key(name)))
     taxes_by_name: dict[str, set[str]] = defaultdict(set)
     for h in hub:
@@ -514,10 +553,10 @@ def _attach_hub(
             key = f"name:{hub_legal}#{h.tax_id}"[:320]
             accs.setdefault(key, _Acc(None))
         acc = accs[key]
-        acc.names[(" ".join(h.employer_name.upper().split()), "uscis")] += 1
+        acc.names = _tally(acc.names, (" ".join(h.employer_name.upper().split()), "uscis"), 1)
         acc.uscis += 1
         if h.state:
-            acc.states[h.state] += 1
+            acc.states = _tally(acc.states, h.state, 1)
         vals = out.setdefault((key, h.fiscal_year), [None, None, None, None])
         for i, f in enumerate(("initial_approval", "initial_denial", "continuing_approval", "continuing_denial")):
             val = getattr(h, f)
@@ -538,12 +577,11 @@ def _hub_similarity(hub_clean: str, dol_clean: str) -> float:
 
 def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The entity row (no id) and its name rows (no entity id) for one entity."""
-    legal_names = [(n, c) for (n, src), c in acc.names.items() if src != "trade"] or [
-        (n, c) for (n, _), c in acc.names.items()
-    ]
+    names, states = _counts(acc.names), _counts(acc.states)
+    legal_names = [(n, c) for (n, src), c in names.items() if src != "trade"] or [(n, c) for (n, _), c in names.items()]
     # Most filings, then shortest, then alphabetical: ties never depend on the order rows were read.
     display = min(legal_names, key=lambda nc: (-nc[1], len(nc[0]), nc[0]))[0]
-    state = min(acc.states.items(), key=lambda sc: (-sc[1], sc[0]))[0] if acc.states else None
+    state = min(states.items(), key=lambda sc: (-sc[1], sc[0]))[0] if states else None
     entity = {
         "key": key,
         "name": display[:300],
@@ -553,11 +591,11 @@ def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]
         "perm_cases": acc.perm,
         "lca_cases": acc.lca,
         "uscis_rows": acc.uscis,
-        "sample_cases": {k: acc.samples[k] for k in sorted(acc.samples)} or None,
+        "sample_cases": {k: acc.samples[k] for k in sorted(acc.samples)} if acc.samples else None,
     }
     seen: dict[str, dict[str, Any]] = {}
     # A name filed under several sources keeps the most frequent one (alphabetical on a tie).
-    for (name, src), count in sorted(acc.names.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])):
+    for (name, src), count in sorted(names.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])):
         name = name[:300]
         if name in seen:
             seen[name]["filings"] += count
@@ -595,7 +633,7 @@ def _write(
         # built_at is not an input: it follows from whether anything else changed.
         del r["built_at"]
     # What goes is known from keys alone, so it is deleted before anything is written, as a whole-build diff would.
-    want_names = {(ids[key], name[:300]) for key, acc in accs.items() for name, _src in acc.names}
+    want_names = {(ids[key], name[:300]) for key, acc in accs.items() for name, _src in _counts(acc.names)}
     name_del = [old for nk, old in have_names.items() if nk not in want_names]
     del want_names
     for old in name_del:
@@ -665,6 +703,8 @@ def _write(
         update_rows(conn, ent_t, [{"id": i, "built_at": now} for i in stamp_only])
         insert_rows(conn, name_t, name_ins)
         update_rows(conn, name_t, name_upd)
+        # Each name is normalised once here; keeping its forms would grow with every slice.
+        clear_caches()
     del keys
 
     levels_in = "CAST(n.perm_wage_levels AS JSON)" if pg else "n.perm_wage_levels"
