@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from sqlalchemy import Column, Connection, Integer, MetaData, func, select, text
 from sqlalchemy import Table as SaTable
+from sqlalchemy.exc import IntegrityError
 
 from crawler import db as dbmod
 from crawler.models import DolCase, DolFile, Posting, UscisEmployerYear, utcnow
@@ -307,6 +308,22 @@ def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]
     distinct = "IS DISTINCT FROM" if pg else "IS NOT"
     cols = ", ".join(CASE_COLS)
     staged = summary.rows - summary.skipped
+    years_sql = "SELECT DISTINCT fiscal_year FROM {}"
+    seq = conn.execute(text("SELECT pg_get_serial_sequence('dol_cases', 'id')")).scalar() if pg else None
+    if seq:
+        # A sequence is not rolled back with the insert: put it back by hand, so ids come out as without the try.
+        last, called = conn.execute(text(f"SELECT last_value, is_called FROM {seq}")).one()
+    try:
+        # Usually a file repeats no case and shares none with the store: then one plain insert is the whole merge,
+        # and the unique index on (kind, case_number) is the proof. Otherwise it is undone and the cases merged.
+        with conn.begin_nested():
+            res = conn.execute(text(f"INSERT INTO dol_cases ({cols}) SELECT {cols} FROM {STAGE} ORDER BY seq"))
+    except IntegrityError:
+        if seq:
+            conn.execute(text("SELECT setval(:seq, :last, :called)"), {"seq": seq, "last": last, "called": called})
+    else:
+        summary.inserted += res.rowcount if res.rowcount is not None and res.rowcount >= 0 else staged
+        return sorted(y for (y,) in conn.execute(text(years_sql.format(STAGE))) if y is not None)
     winners = _count(conn, f"SELECT COUNT(DISTINCT case_number) FROM {STAGE}")
     source = STAGE
     if winners < staged:
@@ -351,7 +368,7 @@ def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]
         text(f"INSERT INTO dol_cases ({cols}) SELECT {cols} FROM {source} w {missing} ORDER BY w.seq"), {"kind": kind}
     )
     summary.inserted += res.rowcount if res.rowcount is not None and res.rowcount >= 0 else 0
-    years = [y for (y,) in conn.execute(text(f"SELECT DISTINCT fiscal_year FROM {source}")) if y is not None]
+    years = [y for (y,) in conn.execute(text(years_sql.format(source))) if y is not None]
     if source == WINNERS:
         conn.execute(text(f"DROP TABLE {WINNERS}"))
     return sorted(years)
