@@ -561,11 +561,25 @@ def ingest_file(
 
     A file whose content hash is already in dol_files is not read again.
     """
+    if conn.dialect.name != "sqlite":
+        return _ingest_file(conn, path, progress, sha256, force)
+    pragmas = ("cache_size", "temp.cache_size")
+    before = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas]
+    # A bigger page cache for the load's index updates and sorts (the default is 2 MB): a fixed cost, not per row.
+    for p in pragmas:
+        conn.exec_driver_sql(f"PRAGMA {p} = -65536")
+    try:
+        return _ingest_file(conn, path, progress, sha256, force)
+    finally:
+        # Given back: the pooled connection goes on to the entity build, which does not need it filled.
+        for p, size in zip(pragmas, before, strict=True):
+            conn.exec_driver_sql(f"PRAGMA {p} = {int(size)}")
+
+
+def _ingest_file(
+    conn: Connection, path: Path, progress: Progress | None, sha256: str | None, force: bool
+) -> FileSummary:
     started = time.perf_counter()
-    if conn.dialect.name == "sqlite":
-        # A bigger page cache for the load's index updates and sorts (the default is 2 MB): a fixed cost, not per row.
-        conn.exec_driver_sql("PRAGMA cache_size = -65536")
-        conn.exec_driver_sql("PRAGMA temp.cache_size = -65536")
     sha = sha256 or file_sha256(path, progress)
     done = None if force else _already_loaded(conn, path, sha)
     if done is not None:
