@@ -305,11 +305,15 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
     ).all()
     cases = sum(g[5] for g in groups)
     step("grouped filings")
-    # One spelling per name from here on, so every normalisation cache hits.
+    # One spelling per name from here on (the stored text itself when it already is that spelling).
     spelled: dict[str, tuple[str, tuple[str, str]]] = {}
     for name in {g[0] for g in groups}:
         vname = " ".join(name.upper().split())
+        if vname == name:
+            vname = name
         spelled[name] = (vname, ("F" + full_key(vname), "L" + legal_key(vname)))
+    # Each name's keys are in hand: its memoised forms would only add to the build's peak.
+    clear_caches()
     # Which FEIN files under which name (and name + state)? Two keys: with and without legal suffix.
     by_key: dict[str, _Feins] = {}
     by_key_state: dict[tuple[str, str], _Feins] = {}
