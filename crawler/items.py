@@ -14,8 +14,6 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from itemadapter import ItemAdapter
-
 CONTRACT, RAW, INTERNAL, EXTRA = "contract", "raw", "internal", "extra"
 
 # Vocabularies the reading rules, the database and the front ends share; defined once, here.
@@ -269,7 +267,11 @@ def fields_of(item: Any) -> dict[str, Any]:
     """A shallow dict of an item's fields; ItemAdapter.asdict() deep-copies and costs a quarter of a crawl."""
     if isinstance(item, JobPostingItem):
         return item.__dict__.copy()
-    return item.copy() if isinstance(item, dict) else dict(ItemAdapter(item))
+    if isinstance(item, dict):
+        return item.copy()
+    from itemadapter import ItemAdapter  # imports scrapy: paid only by callers with other item types
+
+    return dict(ItemAdapter(item))
 
 
 def as_mapping(item: Any) -> Any:
@@ -278,7 +280,11 @@ def as_mapping(item: Any) -> Any:
     Our item and dicts support these directly; building an ItemAdapter for a dataclass item walks its ~40 fields
     every time, which over six pipelines costs a tenth of a crawl. Other item types get an ItemAdapter.
     """
-    return item if isinstance(item, JobPostingItem | dict) else ItemAdapter(item)
+    if isinstance(item, JobPostingItem | dict):
+        return item
+    from itemadapter import ItemAdapter  # imports scrapy: paid only by callers with other item types
+
+    return ItemAdapter(item)
 
 
 _GROUP_TITLES = {

@@ -11,7 +11,7 @@ import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -30,15 +30,49 @@ from crawler.models import (
 )
 from matching import values as v
 from matching.bulk import copy_tuples, delete_ids, diff_rows, insert_rows, update_rows
-from matching.normalize import blocking_tokens, clean_name, core_key, full_key, legal_key, split_dba
+from matching.normalize import (
+    blocking_tokens,
+    clean_name,
+    clear_caches,
+    core_key,
+    full_key,
+    legal_key,
+    split_dba,
+)
 
 OWNER_SHARE = 0.9
 STAFFING_SHARE = 0.5
 STAFFING_MIN_LCAS = 5
 BATCH = 5000
+# Entities whose rows are made and written together: bounds the memory of writing them.
+WRITE_CHUNK = 5000
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 SAMPLES = 3
+
+
+# A tally that is usually of one thing: (thing, count) while it is (most employers file under one name in one
+# state), a Counter once there are more. A Counter per employer costs several hundred bytes; at 100,000s of
+# employers that was a good part of the build's memory.
+_Tally = tuple[Any, int] | Counter[Any] | None
+
+
+def _tally(cur: _Tally, key: Any, n: int) -> _Tally:
+    """`cur` with `n` more of `key` (updated in place once it is a Counter)."""
+    if cur is None:
+        return (key, n)
+    if isinstance(cur, tuple):
+        if cur[0] == key:
+            return (key, cur[1] + n)
+        return Counter({cur[0]: cur[1], key: n})
+    cur[key] += n
+    return cur
+
+
+def _counts(cur: _Tally) -> dict[Any, int]:
+    if cur is None:
+        return {}
+    return {cur[0]: cur[1]} if isinstance(cur, tuple) else cur
 
 
 @dataclass(slots=True)
@@ -46,14 +80,14 @@ class _Acc:
     """What is gathered for one entity in Python: bounded by its names and states, never by its filings."""
 
     fein: str | None
-    names: Counter[tuple[str, str]] = field(default_factory=Counter)
-    states: Counter[str] = field(default_factory=Counter)
+    names: _Tally = None  # (name, source) -> filings
+    states: _Tally = None  # state -> filings
     perm: int = 0
     lca: int = 0
     lca_h1b: int = 0
     lca_secondary: int = 0
     uscis: int = 0
-    samples: dict[str, list[str]] = field(default_factory=dict)
+    samples: dict[str, list[str]] | None = None
 
 
 # Which FEINs file under a name: (fein, count) while there is only one (the common case), else a Counter.
@@ -271,11 +305,15 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
     ).all()
     cases = sum(g[5] for g in groups)
     step("grouped filings")
-    # One spelling per name from here on, so every normalisation cache hits.
+    # One spelling per name from here on (the stored text itself when it already is that spelling).
     spelled: dict[str, tuple[str, tuple[str, str]]] = {}
     for name in {g[0] for g in groups}:
         vname = " ".join(name.upper().split())
+        if vname == name:
+            vname = name
         spelled[name] = (vname, ("F" + full_key(vname), "L" + legal_key(vname)))
+    # Each name's keys are in hand: its memoised forms would only add to the build's peak.
+    clear_caches()
     # Which FEIN files under which name (and name + state)? Two keys: with and without legal suffix.
     by_key: dict[str, _Feins] = {}
     by_key_state: dict[tuple[str, str], _Feins] = {}
@@ -327,12 +365,12 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
             backfilled += n
         acc = accs[key]
         _legal, dba = split_dba(vname)
-        acc.names[(vname, kind)] += n
+        acc.names = _tally(acc.names, (vname, kind), n)
         for trade in (trade_name, dba):
             if trade and clean_name(trade) and legal_key(trade) != lk:
-                acc.names[(" ".join(trade.upper().split()), "trade")] += n
+                acc.names = _tally(acc.names, (" ".join(trade.upper().split()), "trade"), n)
         if state:
-            acc.states[state] += n
+            acc.states = _tally(acc.states, state, n)
         if kind == "perm":
             acc.perm += n
         else:
@@ -342,6 +380,10 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
 
     # Pass 3: USCIS hub rows attach by FEIN last four + similar name, else by clear name ownership.
     hub_years, hub_rows = _attach_hub(session, accs, entity_for)
+    # Name ownership is settled: its tables and the names' memoised forms are not needed while the database works.
+    for table in (spelled, by_key, by_key_state):
+        table.clear()
+    clear_caches()
     step("attached USCIS hub rows")
 
     # Entity ids: stored keys keep theirs; new keys get ids in key order after the highest in use.
@@ -437,7 +479,10 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
             got[-1] = (decided, cn)
             got.sort(reverse=True)
     for (eid, kind), got in sorted(top.items()):
-        accs[by_id[eid]].samples[kind] = [cn for _, cn in got]
+        acc = accs[by_id[eid]]
+        if acc.samples is None:
+            acc.samples = {}
+        acc.samples[kind] = [cn for _, cn in got]
     del top
 
     summary = BuildSummary(
@@ -446,7 +491,7 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
         entities=len(accs),
         fein_entities=sum(1 for a in accs.values() if a.fein),
         backfilled=backfilled,
-        names=sum(len(a.names) for a in accs.values()),
+        names=sum(len(_counts(a.names)) for a in accs.values()),
         seconds=0.0,
     )
     _write(session, accs, ids, have_ents, distinct)  # empties accs as it goes
@@ -485,7 +530,7 @@ def _attach_hub(
     fein_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(lambda: defaultdict(set))
     for acc in accs.values():
         if acc.fein and acc.fein[-4:] in tax_ids:
-            for name, _src in acc.names:
+            for name, _src in _counts(acc.names):
                 fein_names[acc.fein[-4:]][acc.fein].add((clean_name(name), legal_key(name)))
     taxes_by_name: dict[str, set[str]] = defaultdict(set)
     for h in hub:
@@ -512,10 +557,10 @@ def _attach_hub(
             key = f"name:{hub_legal}#{h.tax_id}"[:320]
             accs.setdefault(key, _Acc(None))
         acc = accs[key]
-        acc.names[(" ".join(h.employer_name.upper().split()), "uscis")] += 1
+        acc.names = _tally(acc.names, (" ".join(h.employer_name.upper().split()), "uscis"), 1)
         acc.uscis += 1
         if h.state:
-            acc.states[h.state] += 1
+            acc.states = _tally(acc.states, h.state, 1)
         vals = out.setdefault((key, h.fiscal_year), [None, None, None, None])
         for i, f in enumerate(("initial_approval", "initial_denial", "continuing_approval", "continuing_denial")):
             val = getattr(h, f)
@@ -536,12 +581,11 @@ def _hub_similarity(hub_clean: str, dol_clean: str) -> float:
 
 def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The entity row (no id) and its name rows (no entity id) for one entity."""
-    legal_names = [(n, c) for (n, src), c in acc.names.items() if src != "trade"] or [
-        (n, c) for (n, _), c in acc.names.items()
-    ]
+    names, states = _counts(acc.names), _counts(acc.states)
+    legal_names = [(n, c) for (n, src), c in names.items() if src != "trade"] or [(n, c) for (n, _), c in names.items()]
     # Most filings, then shortest, then alphabetical: ties never depend on the order rows were read.
     display = min(legal_names, key=lambda nc: (-nc[1], len(nc[0]), nc[0]))[0]
-    state = min(acc.states.items(), key=lambda sc: (-sc[1], sc[0]))[0] if acc.states else None
+    state = min(states.items(), key=lambda sc: (-sc[1], sc[0]))[0] if states else None
     entity = {
         "key": key,
         "name": display[:300],
@@ -551,11 +595,11 @@ def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]
         "perm_cases": acc.perm,
         "lca_cases": acc.lca,
         "uscis_rows": acc.uscis,
-        "sample_cases": {k: acc.samples[k] for k in sorted(acc.samples)} or None,
+        "sample_cases": {k: acc.samples[k] for k in sorted(acc.samples)} if acc.samples else None,
     }
     seen: dict[str, dict[str, Any]] = {}
     # A name filed under several sources keeps the most frequent one (alphabetical on a tie).
-    for (name, src), count in sorted(acc.names.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])):
+    for (name, src), count in sorted(names.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])):
         name = name[:300]
         if name in seen:
             seen[name]["filings"] += count
@@ -581,27 +625,24 @@ def _ids(conn: Connection, sql: str) -> set[int]:
 def _write(
     session: Session, accs: dict[str, _Acc], ids: dict[str, int], have_ents: dict[str, dict[str, Any]], distinct: str
 ) -> None:
-    """Reconcile stored entities, names and years with the build: unchanged rows (and their ids) stay as they are."""
+    """Reconcile stored entities, names and years with the build: unchanged rows (and their ids) stay as they are.
+
+    Entity and name rows are made and written a slice of entities at a time, so they never all sit in memory.
+    """
     conn = session.connection()
     pg = conn.dialect.name == "postgresql"
     ent_t, name_t = DolEntity.__table__, DolEntityName.__table__
-    want_ents: dict[str, dict[str, Any]] = {}
-    want_names: dict[tuple[int, str], dict[str, Any]] = {}
-    for key in sorted(accs):
-        # Popped: each entity's accumulator is freed as its rows are made, so the two never peak together.
-        acc = accs.pop(key)
-        entity, names = _rows_for(key, acc)
-        entity_id = ids[key]
-        want_ents[key] = {"id": entity_id, **entity}
-        for n in names:
-            want_names[(entity_id, n["name"])] = {"entity_id": entity_id, **n}
     have_names = {(r["entity_id"], r["name"]): dict(r) for r in conn.execute(select(name_t)).mappings()}
     for r in have_ents.values():
         # built_at is not an input: it follows from whether anything else changed.
         del r["built_at"]
-    ent_ins, ent_upd, ent_del = diff_rows(want_ents, have_ents)
-    name_ins, name_upd, name_del = diff_rows(want_names, have_names)
-    del want_names, have_names
+    # What goes is known from keys alone, so it is deleted before anything is written, as a whole-build diff would.
+    want_names = {(ids[key], name[:300]) for key, acc in accs.items() for name, _src in _counts(acc.names)}
+    name_del = [old for nk, old in have_names.items() if nk not in want_names]
+    del want_names
+    for old in name_del:
+        del have_names[(old["entity_id"], old["name"])]
+    ent_del = [old for key, old in have_ents.items() if key not in accs]
 
     # Which entities' yearly rows will change, before they do.
     key_match = "y.entity_id = n.entity_id AND y.fiscal_year = n.fiscal_year"
@@ -633,17 +674,42 @@ def _write(
     delete_ids(conn, ent_t, gone)
 
     now = utcnow()
-    new_ids = {r["id"] for r in ent_ins}
     # built_at moves only for an entity whose own row, names or yearly figures changed.
-    children = {r["entity_id"] for rows in (name_ins, name_upd, name_del) for r in rows} | year_changed
-    stamp_only = sorted(children - new_ids - {r["id"] for r in ent_upd} - set(gone))
-    for r in (*ent_ins, *ent_upd):
-        r["built_at"] = now
-    insert_rows(conn, ent_t, ent_ins)
-    update_rows(conn, ent_t, ent_upd)
-    update_rows(conn, ent_t, [{"id": i, "built_at": now} for i in stamp_only])
-    insert_rows(conn, name_t, name_ins)
-    update_rows(conn, name_t, name_upd)
+    children = {r["entity_id"] for r in name_del} | year_changed
+    del name_del, ent_del
+    new_max = 0
+    keys = sorted(accs)
+    for start in range(0, len(keys), WRITE_CHUNK):
+        want_ents: dict[str, dict[str, Any]] = {}
+        want_names: dict[tuple[int, str], dict[str, Any]] = {}
+        for key in keys[start : start + WRITE_CHUNK]:
+            # Popped: each entity's accumulator is freed as its rows are made, so the two never peak together.
+            entity, names = _rows_for(key, accs.pop(key))
+            entity_id = ids[key]
+            want_ents[key] = {"id": entity_id, **entity}
+            for n in names:
+                want_names[(entity_id, n["name"])] = {"entity_id": entity_id, **n}
+        ent_ins, ent_upd, _ = diff_rows(want_ents, {k: have_ents[k] for k in want_ents if k in have_ents})
+        have_part = {nk: have_names.pop(nk) for nk in want_names if nk in have_names}
+        name_ins, name_upd, _ = diff_rows(want_names, have_part)
+        del want_ents, want_names, have_part
+        new_ids = {r["id"] for r in ent_ins}
+        new_max = max(new_max, *new_ids) if new_ids else new_max
+        changed = {r["entity_id"] for rows in (name_ins, name_upd) for r in rows} | children
+        written = new_ids | {r["id"] for r in ent_upd}
+        stamp_only = sorted(
+            ids[k] for k in keys[start : start + WRITE_CHUNK] if ids[k] in changed and ids[k] not in written
+        )
+        for r in (*ent_ins, *ent_upd):
+            r["built_at"] = now
+        insert_rows(conn, ent_t, ent_ins)
+        update_rows(conn, ent_t, ent_upd)
+        update_rows(conn, ent_t, [{"id": i, "built_at": now} for i in stamp_only])
+        insert_rows(conn, name_t, name_ins)
+        update_rows(conn, name_t, name_upd)
+        # Each name is normalised once here; keeping its forms would grow with every slice.
+        clear_caches()
+    del keys
 
     levels_in = "CAST(n.perm_wage_levels AS JSON)" if pg else "n.perm_wage_levels"
     sets = ", ".join(f"{col} = {levels_in if col == 'perm_wage_levels' else 'n.' + col}" for col in YEAR_COLS)
@@ -661,7 +727,7 @@ def _write(
             f"{picks} FROM {YEARS} n WHERE {new_years} ORDER BY n.entity_id, n.fiscal_year"
         )
     )
-    if pg and ent_ins:
+    if pg and new_max:
         # Ids were assigned here, so move the sequence past them for any later plain insert.
         stmt = text("SELECT setval(pg_get_serial_sequence('dol_entities', 'id'), :n)")
-        session.execute(stmt, {"n": max(new_ids)})
+        session.execute(stmt, {"n": new_max})

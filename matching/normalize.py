@@ -166,6 +166,12 @@ def clean_name(name: str) -> str:
     return " ".join(words)
 
 
+def clear_caches() -> None:
+    """Drop the memoised normalisations: a bulk build fills them with every name it has seen, then moves on."""
+    for fn in (split_dba, clean_name, core_words, legal_words):
+        fn.cache_clear()
+
+
 def full_key(name: str) -> str:
     return clean_name(name).replace(" ", "")
 

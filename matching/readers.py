@@ -44,7 +44,11 @@ def _trim(header: list[str]) -> list[str]:
 
 
 def is_blank(row: list[Any]) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+    try:
+        # Text rows (csv): whitespace-only cells join into whitespace-only text, one C call for the row.
+        return not "".join(row).strip()
+    except TypeError:
+        return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
 
 
 @dataclass

@@ -142,3 +142,28 @@ def test_entities_fein_grouping_backfill_and_never_merging(db_url: str, all_fixt
     assert ny[2023].uscis_initial_approval == 3 and ny[2023].uscis_continuing_approval == 4
     assert ny[2024].uscis_initial_approval == 3
     assert "NIMBUS ROBOTICS CORP" in nimbus_names
+
+
+def test_case_repeated_within_a_file_keeps_its_latest_decision(db_url: str, tmp_path: Path) -> None:
+    lines = (DOL / "lca_fy2024_q3.csv").read_text().splitlines()
+    first = lines[1].split(",")
+    later = [*first[:3], "2024-06-30", *first[4:]]
+    later[1] = "Withdrawn"
+    path = tmp_path / "lca_repeats.csv"
+    path.write_text("\n".join([lines[0], ",".join(later), lines[1], *lines[2:]]) + "\n")
+    summary = ingest_paths(db_url, [path], progress=False)[0]
+    assert summary.duplicates_in_file == 1 and summary.inserted == 2
+    with dbmod.session_scope(db_url) as s:
+        status = s.scalar(select(DolCase.status).where(DolCase.case_number == first[0]))
+    assert status == "withdrawn"  # decided later, though earlier in the file
+
+
+def test_case_ids_follow_the_files_without_gaps_when_a_release_overlaps(db_url: str) -> None:
+    ingest_paths(db_url, [DOL / "lca_fy2024_q3.csv"], progress=False)
+    ingest_paths(db_url, [DOL / "lca_fy2024_q4.csv"], progress=False)  # shares a case with Q3
+    with dbmod.session_scope(db_url) as s:
+        ids = list(s.execute(select(DolCase.id, DolCase.case_number).order_by(DolCase.id)))
+    assert [i for i, _ in ids] == list(range(1, len(ids) + 1))
+    numbers = [cn for _, cn in ids]
+    assert numbers[:2] == ["I-200-24001-000001", "I-200-24001-000002"]  # Q3's, the shared one kept its id
+    assert numbers[2:] == sorted(numbers[2:])  # Q4's new cases in file order
