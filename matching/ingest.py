@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from crawler.models import DolCase, DolFile, Posting, UscisEmployerYear, utcnow
 from matching import values as v
 from matching.bulk import insert_rows, update_rows
 from matching.layouts import Layout, detect_layout
+from matching.matchindex import no_gc
 from matching.normalize import normalize_fein
 from matching.readers import IngestError, Table, is_blank, open_table, read_header
 
@@ -512,19 +512,6 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
         yield prog
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause the cycle collector: a load keeps millions of acyclic objects alive (per-employer tables, caches),
-    and every full collection walks them all, a tenth of the load's time for garbage it never finds."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 HASH_CHUNK = 1 << 20
 
 
@@ -653,7 +640,7 @@ def ingest_paths(db_url: str, paths: list[Path], progress: bool = True, force: b
     check_headers(paths)
     engine = dbmod.get_engine(db_url)
     summaries: list[FileSummary] = []
-    with _progress(progress) as prog, _no_cycle_collection():
+    with _progress(progress) as prog, no_gc():
         for path in paths:
             with engine.begin() as conn:
                 summaries.append(ingest_file(conn, path, prog, force=force))

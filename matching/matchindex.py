@@ -40,8 +40,8 @@ _FINGERPRINT_SQL = (
 
 @contextmanager
 def no_gc() -> Iterator[None]:
-    """Building or loading the index, or answering a batch, makes many objects that all live on: cyclic GC
-    passes over them only cost time."""
+    """Building or loading the index, answering a batch or loading a DOL file makes millions of objects that all
+    live on: cyclic GC passes over them only cost time."""
     was = gc.isenabled()
     gc.disable()
     try:
