@@ -87,7 +87,8 @@ class _Acc:
     lca_h1b: int = 0
     lca_secondary: int = 0
     uscis: int = 0
-    samples: dict[str, list[str]] | None = None
+    # (kind, case numbers) pairs: a dict and list per entity cost several times as much.
+    samples: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 # Which FEINs file under a name: (fein, count) while there is only one (the common case), else a Counter.
@@ -314,12 +315,16 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
         spelled[name] = (vname, ("F" + full_key(vname), "L" + legal_key(vname)))
     # Each name's keys are in hand: its memoised forms would only add to the build's peak.
     clear_caches()
-    # Which FEIN files under which name (and name + state)? Two keys: with and without legal suffix.
+    # Which FEIN files under which name (and name + state)? Two keys: with and without legal suffix. Only names
+    # that a FEIN-less filing or a hub row will ask about are tallied: the others' owners are never looked up.
+    asked = _asked_keys(session, spelled, groups)
     by_key: dict[str, _Feins] = {}
     by_key_state: dict[tuple[str, str], _Feins] = {}
     for name, fein, state, _kind, _trade, n in groups:
         if fein:
             for k in spelled[name][1]:
+                if k not in asked:
+                    continue
                 _bump(by_key, k, fein, n)
                 if state:
                     _bump(by_key_state, (k, state), fein, n)
@@ -381,7 +386,7 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
     # Pass 3: USCIS hub rows attach by FEIN last four + similar name, else by clear name ownership.
     hub_years, hub_rows = _attach_hub(session, accs, entity_for)
     # Name ownership is settled: its tables and the names' memoised forms are not needed while the database works.
-    for table in (spelled, by_key, by_key_state):
+    for table in (spelled, by_key, by_key_state, asked):
         table.clear()
     clear_caches()
     step("attached USCIS hub rows")
@@ -478,11 +483,11 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
         elif (decided, cn) > got[-1]:
             got[-1] = (decided, cn)
             got.sort(reverse=True)
-    for (eid, kind), got in sorted(top.items()):
+    # Popped, so each entity's lists go as its samples are kept (and no sorted copy of them all is made).
+    while top:
+        (eid, kind), got = top.popitem()
         acc = accs[by_id[eid]]
-        if acc.samples is None:
-            acc.samples = {}
-        acc.samples[kind] = [cn for _, cn in got]
+        acc.samples = (*acc.samples, (kind, tuple(cn for _, cn in got)))
     del top
 
     summary = BuildSummary(
@@ -500,6 +505,18 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
     step("written")
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
+
+
+def _asked_keys(session: Session, spelled: dict[str, tuple[str, tuple[str, str]]], groups: list[Any]) -> set[str]:
+    """Every name key whose owning FEIN the build may look up: those of FEIN-less filings and of USCIS hub rows."""
+    asked = {k for name, fein, *_ in groups if not fein for k in spelled[name][1]}
+    # A hub row that turns out a namesake asks again with an empty exact-name key.
+    asked.add("F")
+    u = UscisEmployerYear.__table__.c
+    for (name,) in session.execute(select(u.employer_name).distinct()):
+        asked.add("F" + full_key(name))
+        asked.add("L" + legal_key(name))
+    return asked
 
 
 def _attach_hub(
@@ -595,7 +612,7 @@ def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]
         "perm_cases": acc.perm,
         "lca_cases": acc.lca,
         "uscis_rows": acc.uscis,
-        "sample_cases": {k: acc.samples[k] for k in sorted(acc.samples)} if acc.samples else None,
+        "sample_cases": {k: list(cns) for k, cns in sorted(acc.samples)} if acc.samples else None,
     }
     seen: dict[str, dict[str, Any]] = {}
     # A name filed under several sources keeps the most frequent one (alphabetical on a tie).
@@ -637,9 +654,11 @@ def _write(
         # built_at is not an input: it follows from whether anything else changed.
         del r["built_at"]
     # What goes is known from keys alone, so it is deleted before anything is written, as a whole-build diff would.
-    want_names = {(ids[key], name[:300]) for key, acc in accs.items() for name, _src in _counts(acc.names)}
-    name_del = [old for nk, old in have_names.items() if nk not in want_names]
-    del want_names
+    name_del: list[dict[str, Any]] = []
+    if have_names:  # a first build has nothing to delete: the set of every wanted name is not made
+        wanted = {(ids[key], name[:300]) for key, acc in accs.items() for name, _src in _counts(acc.names)}
+        name_del = [old for nk, old in have_names.items() if nk not in wanted]
+        del wanted
     for old in name_del:
         del have_names[(old["entity_id"], old["name"])]
     ent_del = [old for key, old in have_ents.items() if key not in accs]

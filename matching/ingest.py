@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import time
 from collections.abc import Iterator
@@ -627,6 +628,20 @@ def check_headers(paths: list[Path]) -> None:
         detect_layout(header, str(path)).resolve(header, str(path))
 
 
+def _return_freed_memory() -> None:
+    """Ask the C allocator to give freed memory back to the OS (glibc only; elsewhere a no-op).
+
+    Memory SQLite frees stays in the process otherwise, and Python's small objects never reuse it.
+    """
+    try:
+        libc = ctypes.CDLL(None)  # the symbols already loaded, C library included
+    except (OSError, TypeError):
+        return
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
 def ingest_paths(db_url: str, paths: list[Path], progress: bool = True, force: bool = False) -> list[FileSummary]:
     """Load each file in its own transaction, then rebuild employer entities and (if postings exist) the tags.
 
@@ -646,6 +661,8 @@ def ingest_paths(db_url: str, paths: list[Path], progress: bool = True, force: b
                 summaries.append(ingest_file(conn, path, prog, force=force))
         if all(s.already_loaded for s in summaries):
             return summaries
+        # The load's page cache was freed at commit; handed back, it does not add to the entity build's peak.
+        _return_freed_memory()
         with dbmod.session_scope(engine) as session:
             build_entities(session, progress=prog)
             if session.scalar(select(Posting.id).limit(1)) is None:
