@@ -106,23 +106,17 @@ def registry_boards(path: Path, limit: int | None, seed: int) -> list[tuple[str,
 def serve_platforms(root: str, latency: float, ready: Any, stop: Any, counts: Any) -> None:
     """Child process: one corpus server per platform host, each adding `latency` to every response."""
     import threading
-    from http.server import ThreadingHTTPServer
 
     from crawler.offline.server import CorpusServer
 
     class Slow(CorpusServer):
-        def __init__(self, root: Path, host: str) -> None:
-            # CorpusServer binds 127.0.0.1; each platform here has its own loopback address.
-            ThreadingHTTPServer.__init__(self, (host, 0), self.handler_class)
-            self.root, self.requests, self._rate_limited, self._lock = root, [], set(), threading.Lock()
-
         def finish_request(self, request: Any, client_address: Any) -> None:
             time.sleep(latency)
             super().finish_request(request, client_address)
 
     servers = {}
     for platform, host in HOSTS.items():
-        server = Slow(Path(root), host)
+        server = Slow(Path(root), host=host)  # each platform on its own loopback address
         servers[platform] = server
         threading.Thread(target=server.serve_forever, daemon=True).start()
     ready.put({p: f"http://{s.server_address[0]}:{s.server_address[1]}" for p, s in servers.items()})

@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 BUNDLED_CORPUS = Path(__file__).parent / "corpus"
@@ -303,8 +303,8 @@ class CorpusServer(ThreadingHTTPServer):
     daemon_threads = True
     handler_class: type[CorpusHandler] = CorpusHandler  # a subclass may answer differently (fault injection)
 
-    def __init__(self, root: Path, port: int = 0, rate_limit_once: Iterable[str] = ()) -> None:
-        super().__init__(("127.0.0.1", port), self.handler_class)
+    def __init__(self, root: Path, port: int = 0, rate_limit_once: Iterable[str] = (), host: str = "127.0.0.1") -> None:
+        super().__init__((host, port), self.handler_class)
         self.root = root
         self.requests: list[tuple[str, str]] = []
         self._rate_limited = set(rate_limit_once)
@@ -320,13 +320,22 @@ class CorpusServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"http://{self.server_address[0]}:{self.server_address[1]}"
+
+
+S = TypeVar("S", bound=CorpusServer)
 
 
 @contextmanager
 def serve(root: Path = BUNDLED_CORPUS, port: int = 0, rate_limit_once: Iterable[str] = ()) -> Iterator[CorpusServer]:
     """Serve `root` on 127.0.0.1 in a background thread for the duration of the block."""
-    server = CorpusServer(root, port, rate_limit_once)
+    with running(CorpusServer(root, port, rate_limit_once)) as server:
+        yield server
+
+
+@contextmanager
+def running(server: S) -> Iterator[S]:
+    """Run an already bound server (any CorpusServer, subclasses included) in a background thread for the block."""
     thread = threading.Thread(target=server.serve_forever, name="corpus-server", daemon=True)
     thread.start()
     try:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from crawler.offline.server import running
 from tests.resilience.faults import FaultServer
 
 
@@ -16,14 +16,8 @@ def fault_server(tmp_path: Path) -> Iterator[FaultServer]:
     """An empty corpus under tmp_path/corpus served with a fault table the test fills (`server.faults[path]`)."""
     root = tmp_path / "corpus"
     root.mkdir()
-    server = FaultServer(root)
-    thread = threading.Thread(target=server.serve_forever, name="fault-server", daemon=True)
-    thread.start()
-    try:
+    with running(FaultServer(root)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
