@@ -6,6 +6,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,25 +36,32 @@ def _require_postgres() -> None:
     pytest.skip(f"PostgreSQL at {PG_HOST}:{PG_PORT} is unreachable (set CI=true to make this a failure)")
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a schema private to this test session (parallel runs don't clash)."""
+@contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """A migrated PostgreSQL URL whose search_path is a schema of its own, dropped after the block."""
     _require_postgres()
-    schema = f"jobagg_test_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = dbmod.make_engine(f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test")
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test?options=-csearch_path%3D{schema}"
-    migrator = dbmod.make_engine(url)
-    dbmod.upgrade(migrator)  # explicit, as `jobagg db upgrade`: nothing migrates PostgreSQL on first use
-    migrator.dispose()
     try:
+        migrator = dbmod.make_engine(url)
+        dbmod.upgrade(migrator)  # explicit, as `jobagg db upgrade`: nothing migrates PostgreSQL on first use
+        migrator.dispose()
         yield url
     finally:
         dbmod.dispose_all()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a schema private to this test session (parallel runs don't clash)."""
+    with pg_schema("jobagg_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from crawler import db as dbmod
-from tests.conftest import PG_HOST, PG_PORT, _require_postgres
+from tests.conftest import pg_schema
 from tests.crawling import jobagg
 
 
@@ -30,22 +27,9 @@ def demo_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def demo_pg() -> Iterator[str]:
     """The demo in a PostgreSQL schema of its own, so db_url tests (which truncate theirs) never touch it."""
-    _require_postgres()
-    schema = f"jobagg_demo_{uuid.uuid4().hex[:10]}"
-    admin = dbmod.make_engine(f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test")
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test?options=-csearch_path%3D{schema}"
-    try:
-        # Migrations are explicit: only a new SQLite file is created at the latest schema on first use.
-        dbmod.upgrade(dbmod.make_engine(url))
+    with pg_schema("jobagg_demo") as url:
         run_demo(url)
         yield url
-    finally:
-        dbmod.dispose_all()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
