@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 
 from crawler import db as dbmod
 from crawler.models import CrawlRun, Employer, Posting
+from crawler.offline.server import running
 from tests.crawling import REPO, jobagg
 from tests.resilience.boards import duplicate_keys, greenhouse_job, register, write_board
 from tests.resilience.faults import FaultServer
@@ -37,11 +37,8 @@ def run_together(*cmds: list[str]) -> list[subprocess.CompletedProcess[str]]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[FaultServer]:
-    srv = FaultServer(tmp_path / "corpus")
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with running(FaultServer(tmp_path / "corpus")) as srv:
+        yield srv
 
 
 def test_two_crawls_of_the_same_boards_at_once(server: FaultServer, pg_clean: str, tmp_path: Path) -> None:

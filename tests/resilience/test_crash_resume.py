@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from sqlalchemy import func, select, text
 
 from crawler import db as dbmod
 from crawler.models import Board, DolCase, DolFile, Posting
+from crawler.offline.server import running
 from tests.crawling import REPO, jobagg, scrapy_crawl
 from tests.resilience.boards import greenhouse_job, register, write_board
 from tests.resilience.faults import FaultServer
@@ -39,11 +39,8 @@ def snapshot(db_url: str) -> dict[str, object]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[FaultServer]:
-    srv = FaultServer(tmp_path / "corpus")
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with running(FaultServer(tmp_path / "corpus")) as srv:
+        yield srv
 
 
 def test_a_killed_crawl_resumed_from_jobdir_matches_an_uninterrupted_one(server: FaultServer, tmp_path: Path) -> None:
