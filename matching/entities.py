@@ -29,16 +29,8 @@ from crawler.models import (
     utcnow,
 )
 from matching import values as v
-from matching.bulk import copy_tuples, delete_ids, diff_rows, insert_rows, update_rows
-from matching.normalize import (
-    blocking_tokens,
-    clean_name,
-    clear_caches,
-    core_key,
-    full_key,
-    legal_key,
-    split_dba,
-)
+from matching.bulk import copy_tuples, delete_ids, diff_rows, insert_rows, sqlite_cache, update_rows
+from matching.normalize import NameForms, blocking_tokens, clear_caches, spelled
 
 OWNER_SHARE = 0.9
 STAFFING_SHARE = 0.5
@@ -116,6 +108,16 @@ def _owner(feins: _Feins | None) -> str | None:
         return feins[0]
     (top, n), total = feins.most_common(1)[0], sum(feins.values())
     return top if n / total >= OWNER_SHARE else None
+
+
+@dataclass
+class Pending:
+    """Cases staged in a temporary table (with a `seq` column giving their order) that the build inserts into
+    dol_cases with their entity ids, so a new case is written once rather than inserted and then linked."""
+
+    table: str
+    columns: tuple[str, ...]
+    inserted: int = 0
 
 
 @dataclass
@@ -279,13 +281,21 @@ def _stream(conn: Connection, sql: str) -> Iterator[tuple[Any, ...]]:
         cursor.close()
 
 
-def build_entities(session: Session, progress: Progress | None = None) -> BuildSummary:
+def build_entities(
+    session: Session,
+    progress: Progress | None = None,
+    pending: Pending | None = None,
+    forms: NameForms | None = None,
+) -> BuildSummary:
     """Rebuild dol_entities, their names and yearly aggregates from all stored filings; set dol_cases.entity_id.
 
     Filings are never loaded into memory: the database groups them (by name, FEIN, state; then by entity and
     fiscal year), so memory follows the number of distinct employers. Idempotent down to the row: entities
     are reconciled by key, so unchanged ones keep their ids and built_at, and unchanged cases are not written.
+    `pending` cases count as filings like the stored ones and are inserted once their entities are known.
+    `forms` may hold names already normalised (while their file loaded, say).
     """
+    forms = forms if forms is not None else NameForms()
     started = time.perf_counter()
     steps = 6
     task = progress.add_task("building employer entities", total=steps) if progress else None
@@ -299,30 +309,26 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
     distinct = "IS DISTINCT FROM" if pg else "IS NOT"
     c = DolCase.__table__.c
     # Pass 1: every distinct filer spelling with its FEIN, state, kind and trade name, counted by the database.
-    groups = conn.execute(
-        select(c.employer_name, c.fein, c.state, c.kind, c.trade_name, func.count()).group_by(
-            c.employer_name, c.fein, c.state, c.kind, c.trade_name
-        )
-    ).all()
+    group_cols = "employer_name, fein, state, kind, trade_name"
+    source = "dol_cases"
+    if pending is not None:
+        source = f"(SELECT {group_cols} FROM dol_cases UNION ALL SELECT {group_cols} FROM {pending.table}) AS a"
+    groups = conn.execute(text(f"SELECT {group_cols}, COUNT(*) FROM {source} GROUP BY {group_cols}")).all()
     cases = sum(g[5] for g in groups)
     step("grouped filings")
     # One spelling per name from here on (the stored text itself when it already is that spelling).
-    spelled: dict[str, tuple[str, tuple[str, str]]] = {}
+    spellings: dict[str, tuple[str, tuple[str, str]]] = {}
     for name in {g[0] for g in groups}:
-        vname = " ".join(name.upper().split())
-        if vname == name:
-            vname = name
-        spelled[name] = (vname, ("F" + full_key(vname), "L" + legal_key(vname)))
-    # Each name's keys are in hand: its memoised forms would only add to the build's peak.
-    clear_caches()
+        vname = spelled(name)
+        spellings[name] = (vname, ("F" + forms.full_key(vname), "L" + forms.legal_key(vname)))
     # Which FEIN files under which name (and name + state)? Two keys: with and without legal suffix. Only names
     # that a FEIN-less filing or a hub row will ask about are tallied: the others' owners are never looked up.
-    asked = _asked_keys(session, spelled, groups)
+    asked = _asked_keys(session, spellings, groups, forms)
     by_key: dict[str, _Feins] = {}
     by_key_state: dict[tuple[str, str], _Feins] = {}
     for name, fein, state, _kind, _trade, n in groups:
         if fein:
-            for k in spelled[name][1]:
+            for k in spellings[name][1]:
                 if k not in asked:
                     continue
                 _bump(by_key, k, fein, n)
@@ -360,7 +366,7 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
     # Pass 2: each spelling's entity, names, states and counts.
     emap: dict[tuple[str, str, str], str] = {}
     for name, fein, state, kind, trade_name, n in groups:
-        vname, pair = spelled[name]
+        vname, pair = spellings[name]
         lk = pair[1][1:]
         mkey = (name, fein or "", state or "")
         key = emap.get(mkey)
@@ -369,10 +375,10 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
         elif not fein and key.startswith("fein:"):
             backfilled += n
         acc = accs[key]
-        _legal, dba = split_dba(vname)
+        dba = forms.dba(vname)
         acc.names = _tally(acc.names, (vname, kind), n)
         for trade in (trade_name, dba):
-            if trade and clean_name(trade) and legal_key(trade) != lk:
+            if trade and forms.clean(trade) and forms.legal_key(trade) != lk:
                 acc.names = _tally(acc.names, (" ".join(trade.upper().split()), "trade"), n)
         if state:
             acc.states = _tally(acc.states, state, n)
@@ -384,9 +390,9 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
     step("assigned filings to entities")
 
     # Pass 3: USCIS hub rows attach by FEIN last four + similar name, else by clear name ownership.
-    hub_years, hub_rows = _attach_hub(session, accs, entity_for)
+    hub_years, hub_rows = _attach_hub(session, accs, entity_for, forms)
     # Name ownership is settled: its tables and the names' memoised forms are not needed while the database works.
-    for table in (spelled, by_key, by_key_state, asked):
+    for table in (spellings, by_key, by_key_state, asked):
         table.clear()
     clear_caches()
     step("attached USCIS hub rows")
@@ -416,6 +422,8 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
             f"AND m.state = COALESCE(dol_cases.state, '') AND dol_cases.entity_id {distinct} m.entity_id"
         )
     )
+    if pending is not None:
+        _insert_pending(conn, pending)
     step("linked filings to entities")
 
     # Yearly aggregates, computed by the database into a temporary table, then reconciled in place.
@@ -499,7 +507,7 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
         names=sum(len(_counts(a.names)) for a in accs.values()),
         seconds=0.0,
     )
-    _write(session, accs, ids, have_ents, distinct)  # empties accs as it goes
+    _write(session, accs, ids, have_ents, distinct, forms)  # empties accs as it goes
     for t in (emap_t, years_t, hub_t):
         t.drop(conn)
     step("written")
@@ -507,20 +515,37 @@ def build_entities(session: Session, progress: Progress | None = None) -> BuildS
     return summary
 
 
-def _asked_keys(session: Session, spelled: dict[str, tuple[str, tuple[str, str]]], groups: list[Any]) -> set[str]:
+def _insert_pending(conn: Connection, pending: Pending) -> None:
+    """Insert the staged cases with their entity ids, in their staged order (so ids follow the file)."""
+    cols = ", ".join(pending.columns)
+    picks = ", ".join(f"s.{col}" for col in pending.columns)
+    with sqlite_cache(conn):
+        res = conn.execute(
+            text(
+                f"INSERT INTO dol_cases ({cols}, entity_id) SELECT {picks}, m.entity_id FROM {pending.table} s "
+                f"LEFT JOIN {EMAP} m ON m.employer_name = s.employer_name AND m.fein = COALESCE(s.fein, '') "
+                "AND m.state = COALESCE(s.state, '') ORDER BY s.seq"
+            )
+        )
+    pending.inserted = res.rowcount
+
+
+def _asked_keys(
+    session: Session, spellings: dict[str, tuple[str, tuple[str, str]]], groups: list[Any], forms: NameForms
+) -> set[str]:
     """Every name key whose owning FEIN the build may look up: those of FEIN-less filings and of USCIS hub rows."""
-    asked = {k for name, fein, *_ in groups if not fein for k in spelled[name][1]}
+    asked = {k for name, fein, *_ in groups if not fein for k in spellings[name][1]}
     # A hub row that turns out a namesake asks again with an empty exact-name key.
     asked.add("F")
     u = UscisEmployerYear.__table__.c
     for (name,) in session.execute(select(u.employer_name).distinct()):
-        asked.add("F" + full_key(name))
-        asked.add("L" + legal_key(name))
+        asked.add("F" + forms.full_key(name))
+        asked.add("L" + forms.legal_key(name))
     return asked
 
 
 def _attach_hub(
-    session: Session, accs: dict[str, _Acc], entity_for: Any
+    session: Session, accs: dict[str, _Acc], entity_for: Any, forms: NameForms
 ) -> tuple[dict[tuple[str, int], list[int | None]], int]:
     """Attach USCIS hub rows to entities; returns their counts per (entity key, fiscal year) and the row count.
 
@@ -548,14 +573,14 @@ def _attach_hub(
     for acc in accs.values():
         if acc.fein and acc.fein[-4:] in tax_ids:
             for name, _src in _counts(acc.names):
-                fein_names[acc.fein[-4:]][acc.fein].add((clean_name(name), legal_key(name)))
+                fein_names[acc.fein[-4:]][acc.fein].add((forms.clean(name), forms.legal_key(name)))
     taxes_by_name: dict[str, set[str]] = defaultdict(set)
     for h in hub:
         if h.tax_id:
-            taxes_by_name[legal_key(h.employer_name)].add(h.tax_id)
+            taxes_by_name[forms.legal_key(h.employer_name)].add(h.tax_id)
     out: dict[tuple[str, int], list[int | None]] = {}
     for h in hub:
-        hub_clean, hub_legal = clean_name(h.employer_name), legal_key(h.employer_name)
+        hub_clean, hub_legal = forms.clean(h.employer_name), forms.legal_key(h.employer_name)
         fein = None
         candidates = fein_names.get(h.tax_id, {}) if h.tax_id else {}
         scored = []
@@ -565,7 +590,7 @@ def _attach_hub(
                 scored.append((best, cand_fein))
         if len(scored) == 1 or (len(scored) > 1 and sorted(scored)[-1][0] - sorted(scored)[-2][0] >= 10):
             fein = max(scored)[1]
-        pair = ("F" + full_key(h.employer_name), "L" + hub_legal)
+        pair = ("F" + forms.full_key(h.employer_name), "L" + hub_legal)
         key = entity_for(fein, pair, h.state or None)
         if fein is None and h.tax_id and key.startswith("fein:") and key[-4:] != h.tax_id:
             # Name ownership points at a FEIN with other last four digits: a namesake, not that employer.
@@ -596,7 +621,7 @@ def _hub_similarity(hub_clean: str, dol_clean: str) -> float:
     return max(fuzz.ratio(hub_clean, dol_clean), fuzz.ratio(hub_clean, dol_clean[: len(hub_clean)]))
 
 
-def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _rows_for(key: str, acc: _Acc, forms: NameForms) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The entity row (no id) and its name rows (no entity id) for one entity."""
     names, states = _counts(acc.names), _counts(acc.states)
     legal_names = [(n, c) for (n, src), c in names.items() if src != "trade"] or [(n, c) for (n, _), c in names.items()]
@@ -621,12 +646,12 @@ def _rows_for(key: str, acc: _Acc) -> tuple[dict[str, Any], list[dict[str, Any]]
         if name in seen:
             seen[name]["filings"] += count
             continue
-        clean = clean_name(name)
+        clean = forms.clean(name)
         seen[name] = {
             "name": name,
             "clean": clean[:300],
-            "core_key": core_key(name)[:300],
-            "legal_key": legal_key(name)[:300],
+            "core_key": forms.core_key(name)[:300],
+            "legal_key": forms.legal_key(name)[:300],
             # Sorted, so the join's plain ratio equals token_sort_ratio without re-sorting per comparison.
             "tokens": " ".join(sorted(blocking_tokens(clean)))[:300],
             "source": src,
@@ -640,7 +665,12 @@ def _ids(conn: Connection, sql: str) -> set[int]:
 
 
 def _write(
-    session: Session, accs: dict[str, _Acc], ids: dict[str, int], have_ents: dict[str, dict[str, Any]], distinct: str
+    session: Session,
+    accs: dict[str, _Acc],
+    ids: dict[str, int],
+    have_ents: dict[str, dict[str, Any]],
+    distinct: str,
+    forms: NameForms,
 ) -> None:
     """Reconcile stored entities, names and years with the build: unchanged rows (and their ids) stay as they are.
 
@@ -703,7 +733,7 @@ def _write(
         want_names: dict[tuple[int, str], dict[str, Any]] = {}
         for key in keys[start : start + WRITE_CHUNK]:
             # Popped: each entity's accumulator is freed as its rows are made, so the two never peak together.
-            entity, names = _rows_for(key, accs.pop(key))
+            entity, names = _rows_for(key, accs.pop(key), forms)
             entity_id = ids[key]
             want_ents[key] = {"id": entity_id, **entity}
             for n in names:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import multiprocessing
+import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -17,14 +20,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from sqlalchemy import Column, Connection, Integer, MetaData, func, select, text
 from sqlalchemy import Table as SaTable
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from crawler import db as dbmod
 from crawler.models import DolCase, DolFile, Posting, UscisEmployerYear, utcnow
 from matching import values as v
-from matching.bulk import insert_rows, update_rows
+from matching.bulk import insert_rows, sqlite_cache, update_rows
 from matching.layouts import Layout, detect_layout
 from matching.matchindex import no_gc
-from matching.normalize import normalize_fein
+from matching.normalize import NameForms, normalize_fein
 from matching.readers import IngestError, Table, is_blank, open_table, read_header
 
 BATCH = 5000
@@ -49,6 +53,7 @@ class FileSummary:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     already_loaded: bool = False  # same content hash as a file loaded before: not read again
+    staged: bool = False  # its new cases wait in the stage table for the entity build to insert them
 
 
 def _cell(row: list[Any], idx: int | None) -> Any:
@@ -87,6 +92,8 @@ CASE_COLS = (
 # Where a row came from, not what it says: a case repeated unchanged in a later release keeps its row as is.
 PROVENANCE = ("layout", "source_file")
 CONTENT_COLS = tuple(c for c in CASE_COLS if c not in (*PROVENANCE, "kind", "case_number"))
+# Where a staged tuple (`seq`, then CASE_COLS) holds the filer's name and trade name.
+_NAME, _TRADE = 1 + CASE_COLS.index("employer_name"), 1 + CASE_COLS.index("trade_name")
 STAGE = "jobagg_stage_cases"
 WINNERS = "jobagg_stage_winners"
 CHANGED = "jobagg_stage_changed"
@@ -375,45 +382,205 @@ def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]
     return sorted(years)
 
 
-def _load_cases(conn: Connection, table: Table, layout: Layout, summary: FileSummary, tick: Any) -> list[int]:
+@dataclass
+class _ReadStats:
+    """What reading a file's rows found besides the cases themselves."""
+
+    rows: int = 0  # usable and unusable rows, blank ones aside
+    blank: int = 0
+    skipped: int = 0
+    notes: list[str] = field(default_factory=list)
+    unique: bool = True  # no case number seen twice
+
+
+Batches = Iterator[tuple[list[tuple[Any, ...]], int]]
+
+
+def _read_cases(table: Table, layout: Layout, stats: _ReadStats) -> Batches:
+    """The file's usable rows as staged tuples (`seq`, then CASE_COLS), in batches, each with the read position."""
     resolved = layout.resolve(table.header, str(table.path))
     if table.want is not None:
         table.want(set(resolved.values()))
     cols = _RowParser(resolved)
     source = table.path.name
-    stage = _stage_table(conn.dialect.name == "sqlite")
-    stage.create(conn)
-    writer = _StageWriter(conn)
     batch: list[tuple[Any, ...]] = []
     seq = 0
     blank = 0
-    try:
-        for row in table.rows:
-            rec = _case_record(row, cols, layout, source)
-            if rec is None:
-                # Only an unusable row can be blank (a usable one has a case number), so only these are checked.
-                if is_blank(row):
-                    blank += 1
-                    continue
-                seq += 1
-                summary.skipped += 1
-                if len(summary.notes) < MAX_NOTES:
-                    summary.notes.append(f"row {seq + blank + 1}: no case number or employer")
+    seen: set[str] = set()
+    for row in table.rows:
+        rec = _case_record(row, cols, layout, source)
+        if rec is None:
+            # Only an unusable row can be blank (a usable one has a case number), so only these are checked.
+            if is_blank(row):
+                blank += 1
                 continue
             seq += 1
-            batch.append((seq, *rec))
-            if len(batch) >= BATCH:
-                writer.write(batch)
-                tick()
-        writer.write(batch)
+            stats.skipped += 1
+            if len(stats.notes) < MAX_NOTES:
+                stats.notes.append(f"row {seq + blank + 1}: no case number or employer")
+            continue
+        seq += 1
+        if stats.unique:
+            n = len(seen)
+            seen.add(rec[1])
+            stats.unique = len(seen) > n
+        batch.append((seq, *rec))
+        if len(batch) >= BATCH:
+            yield batch, _position(table)
+            batch = []
+    stats.rows, stats.blank = seq, blank
+    if batch:
+        yield batch, _position(table)
+
+
+def _position(table: Table) -> int:
+    try:
+        return table.position()
+    except ValueError:  # the reader closed its file: everything was read
+        return table.total
+
+
+def _serve_reads(requests: Any, out: Any, stop: Any) -> None:
+    """The reader process: reads each file it is sent and sends back its case batches, then its stats."""
+    # Ctrl-C is the loader's to handle: it ends this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while (path := requests.recv()) is not None:
+        stats = _ReadStats()
+        try:
+            table = open_table(Path(path))
+            try:
+                layout = detect_layout(table.header, path)
+                for batch, position in _read_cases(table, layout, stats):
+                    if stop.is_set():
+                        break
+                    out.send(("rows", batch, position))
+            finally:
+                table.close()
+        except Exception as exc:  # every failure goes back to the loader, which raises it
+            error = IngestError(str(exc)) if isinstance(exc, IngestError) else RuntimeError(traceback.format_exc())
+            out.send(("error", error))
+        else:
+            out.send(("end", stats))
+
+
+class CaseReader:
+    """Reads and parses case files in a child process while this one writes: the load uses both cores.
+
+    Forked before any database connection or progress thread exists, so the child inherits neither. Files go
+    one at a time: `start` one, then take all of `batches`, or `cancel` it.
+    """
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._requests, requests = ctx.Pipe()
+        self._out, out = ctx.Pipe(duplex=False)
+        self._stop = ctx.Event()
+        self._proc = ctx.Process(target=_serve_reads, args=(requests, out, self._stop), daemon=True)
+        self._proc.start()
+        requests.close()
+        out.close()
+        self.stats = _ReadStats()
+        self._busy = False
+
+    @staticmethod
+    def available() -> bool:
+        return "fork" in multiprocessing.get_all_start_methods()
+
+    def start(self, path: Path) -> None:
+        self._stop.clear()
+        self._requests.send(str(path))
+        self._busy = True
+
+    def batches(self, idle: Callable[[], bool] | None = None) -> Batches:
+        """The started file's batches; `idle` is called while none has arrived, until it says it has no more to do."""
+        while True:
+            if idle is not None:
+                while not self._out.poll() and idle():
+                    pass
+            msg = self._out.recv()
+            if msg[0] == "rows":
+                yield msg[1], msg[2]
+            elif msg[0] == "end":
+                self._busy = False
+                self.stats = msg[1]
+                return
+            else:
+                self._busy = False
+                raise msg[1]
+
+    def cancel(self) -> None:
+        """Stop reading the started file and drop what it sent."""
+        self._stop.set()
+        try:
+            for _ in self.batches():
+                pass
+        except (IngestError, RuntimeError):
+            pass
+
+    def close(self) -> None:
+        if self._proc.is_alive() and not self._busy:
+            with suppress(OSError):
+                self._requests.send(None)
+            self._proc.join(timeout=5)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join()
+        self._requests.close()
+        self._out.close()
+
+
+def _load_cases(
+    conn: Connection,
+    batches: Batches,
+    stats: Any,
+    kind: str,
+    summary: FileSummary,
+    tick: Any,
+    defer: bool,
+    forms: NameForms | None,
+) -> tuple[list[int], bool]:
+    """Stage the file's cases and merge them into dol_cases; returns the fiscal years and whether it was deferred.
+
+    `stats` is read once `batches` is spent. With `defer`, a file that repeats no case and shares none with the
+    store is left staged: the entity build inserts its cases with their entity ids, so no case is written twice.
+    The filer and trade names met are queued in `forms`, for the build.
+    """
+    stage = _stage_table(conn.dialect.name == "sqlite")
+    stage.create(conn)
+    writer = _StageWriter(conn)
+    try:
+        for batch, position in batches:
+            if forms is not None:
+                forms.add({r[_NAME] for r in batch}, filer=True)
+                forms.add({r[_TRADE] for r in batch}, filer=False)
+            writer.write(batch)
+            tick(position)
     finally:
         writer.close()
-    summary.rows += seq
-    summary.blank_rows += blank
-    tick("merging")
-    years = _merge_cases(conn, layout.kind, summary)
-    stage.drop(conn)
-    return years
+    read: _ReadStats = stats()
+    summary.rows += read.rows
+    summary.blank_rows += read.blank
+    summary.skipped += read.skipped
+    summary.notes += read.notes
+    if defer and read.unique and not _overlaps(conn, kind):
+        years = [y for (y,) in conn.execute(text(f"SELECT DISTINCT fiscal_year FROM {STAGE}")) if y is not None]
+        return sorted(years), True
+    tick(None, "merging")
+    years = _merge_cases(conn, kind, summary)
+    drop_stage(conn)
+    return years, False
+
+
+def drop_stage(conn: Connection) -> None:
+    conn.execute(text(f"DROP TABLE {STAGE}"))
+
+
+def _overlaps(conn: Connection, kind: str) -> bool:
+    """Does any staged case number belong to a stored case of this kind?"""
+    if conn.execute(text("SELECT 1 FROM dol_cases WHERE kind = :kind LIMIT 1"), {"kind": kind}).first() is None:
+        return False
+    probe = f"SELECT 1 FROM {STAGE} w JOIN dol_cases c ON c.kind = :kind AND c.case_number = w.case_number LIMIT 1"
+    return conn.execute(text(probe), {"kind": kind}).first() is not None
 
 
 def _load_uscis(conn: Connection, table: Table, layout: Layout, summary: FileSummary, tick: Any) -> list[int]:
@@ -543,60 +710,80 @@ def _already_loaded(conn: Connection, path: Path, sha: str) -> FileSummary | Non
 
 
 def ingest_file(
-    conn: Connection, path: Path, progress: Progress | None = None, sha256: str | None = None, force: bool = False
+    conn: Connection,
+    path: Path,
+    progress: Progress | None = None,
+    sha256: str | None = None,
+    force: bool = False,
+    defer: bool = False,
+    reader: CaseReader | None = None,
+    forms: NameForms | None = None,
 ) -> FileSummary:
     """Load one file inside the caller's transaction; raises IngestError naming the file on bad input.
 
-    A file whose content hash is already in dol_files is not read again.
+    A file whose content hash is already in dol_files is not read again. With `defer`, new cases may be left
+    staged (`summary.staged`): the caller then runs the entity build with them before committing. A `reader`
+    reads case files in its own process; meanwhile the names met are normalised into `forms`, for the build.
     """
-    if conn.dialect.name != "sqlite":
-        return _ingest_file(conn, path, progress, sha256, force)
-    pragmas = ("cache_size", "temp.cache_size")
-    before = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas]
-    # A bigger page cache for the load's index updates and sorts (the default is 2 MB): a fixed cost, not per row.
-    for p in pragmas:
-        conn.exec_driver_sql(f"PRAGMA {p} = -65536")
-    try:
-        return _ingest_file(conn, path, progress, sha256, force)
-    finally:
-        # Given back: the pooled connection goes on to the entity build, which does not need it filled.
-        for p, size in zip(pragmas, before, strict=True):
-            conn.exec_driver_sql(f"PRAGMA {p} = {int(size)}")
+    # A fixed cost, not per row; the entity build, which does not need it filled, runs with the default again.
+    with sqlite_cache(conn):
+        return _ingest_file(conn, path, progress, sha256, force, defer, reader, forms)
 
 
 def _ingest_file(
-    conn: Connection, path: Path, progress: Progress | None, sha256: str | None, force: bool
+    conn: Connection,
+    path: Path,
+    progress: Progress | None,
+    sha256: str | None,
+    force: bool,
+    defer: bool,
+    reader: CaseReader | None,
+    forms: NameForms | None,
 ) -> FileSummary:
     started = time.perf_counter()
-    sha = sha256 or file_sha256(path, progress)
-    done = None if force else _already_loaded(conn, path, sha)
-    if done is not None:
-        done.seconds = round(time.perf_counter() - started, 2)
-        return done
     table = open_table(path)
     try:
         layout = detect_layout(table.header, str(path))
-    except IngestError:
-        table.close()
-        raise
-    summary = FileSummary(str(path), layout.name, layout.kind, blank_rows=table.blank_rows_before_header)
-    task = progress.add_task(f"{path.name} ({layout.name})", total=table.total) if progress else None
+        if reader is not None and layout.kind != "uscis":
+            # The child reads while this process hashes the file; if it was loaded before, the read is dropped.
+            reader.start(path)
+            table.close()
+        else:
+            reader = None
+        try:
+            sha = sha256 or file_sha256(path, progress)
+            done = None if force else _already_loaded(conn, path, sha)
+        except BaseException:
+            if reader is not None:
+                reader.cancel()
+            raise
+        if done is not None:
+            if reader is not None:
+                reader.cancel()
+            done.seconds = round(time.perf_counter() - started, 2)
+            return done
+        summary = FileSummary(str(path), layout.name, layout.kind, blank_rows=table.blank_rows_before_header)
+        task = progress.add_task(f"{path.name} ({layout.name})", total=table.total) if progress else None
 
-    def tick(step: str | None = None) -> None:
-        if progress is not None and task is not None:
-            try:
-                done = table.position()
-            except ValueError:  # the reader closed its file: everything was read
-                done = table.total
-            progress.update(task, completed=done)
-            if step:
-                progress.update(task, description=f"{path.name}: {step}")
+        def tick(position: int | None = None, step: str | None = None) -> None:
+            if progress is not None and task is not None:
+                progress.update(task, completed=_position(table) if position is None else position)
+                if step:
+                    progress.update(task, description=f"{path.name}: {step}")
 
-    try:
         if layout.kind == "uscis":
             years = _load_uscis(conn, table, layout, summary, tick)
+        elif reader is not None:
+            idle = (lambda: forms.work(64)) if forms is not None else None
+            batches = reader.batches(idle)
+            years, summary.staged = _load_cases(
+                conn, batches, lambda: reader.stats, layout.kind, summary, tick, defer, forms
+            )
         else:
-            years = _load_cases(conn, table, layout, summary, tick)
+            stats = _ReadStats()
+            years, summary.staged = _load_cases(
+                conn, _read_cases(table, layout, stats), lambda: stats, layout.kind, summary, tick, defer, forms
+            )
     finally:
         table.close()
     if progress is not None and task is not None:
@@ -647,31 +834,63 @@ def ingest_paths(db_url: str, paths: list[Path], progress: bool = True, force: b
 
     When every file was loaded before (same content hash), nothing is rebuilt: the database already says it.
     """
-    from matching.entities import build_entities
-    from matching.matchindex import load_index
-    from matching.tagging import match_and_tag
-
     paths = [Path(p) for p in paths]
     check_headers(paths)
+    # Started first, so the forked reader holds no database connection and no progress thread.
+    reader = CaseReader() if CaseReader.available() else None
+    try:
+        return _ingest_paths(db_url, paths, progress, force, reader)
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+def _ingest_paths(
+    db_url: str, paths: list[Path], progress: bool, force: bool, reader: CaseReader | None
+) -> list[FileSummary]:
     engine = dbmod.get_engine(db_url)
     summaries: list[FileSummary] = []
+    # Names met while loading, normalised while the reader is ahead: the entity build needs every one.
+    forms = NameForms() if reader is not None else None
     with _progress(progress) as prog, no_gc():
-        for path in paths:
+        for i, path in enumerate(paths):
             with engine.begin() as conn:
-                summaries.append(ingest_file(conn, path, prog, force=force))
+                # The last file's new cases can go in with their entity ids, built in the same transaction.
+                last = i == len(paths) - 1
+                summary = ingest_file(conn, path, prog, force=force, defer=last, reader=reader, forms=forms)
+                summaries.append(summary)
+                if summary.staged:
+                    with Session(bind=conn) as session:
+                        _build_and_tag(session, prog, forms, summary)
+                    return summaries
         if all(s.already_loaded for s in summaries):
             return summaries
         # The load's page cache was freed at commit; handed back, it does not add to the entity build's peak.
         _return_freed_memory()
         with dbmod.session_scope(engine) as session:
-            build_entities(session, progress=prog)
-            if session.scalar(select(Posting.id).limit(1)) is None:
-                # No postings to tag: the match index is built (and saved) by whoever first needs it.
-                match_and_tag(session)
-                return summaries
-            task = prog.add_task("building the match index", total=None) if prog else None
-            index, _ = load_index(session)
-            if prog is not None and task is not None:
-                prog.update(task, total=1, completed=1)
-            match_and_tag(session, index)
+            _build_and_tag(session, prog, forms)
     return summaries
+
+
+def _build_and_tag(
+    session: Session, prog: Progress | None, forms: NameForms | None, staged: FileSummary | None = None
+) -> None:
+    """Rebuild entities (inserting the staged file's cases, if any), then the tags if there are postings."""
+    from matching.entities import Pending, build_entities
+    from matching.matchindex import load_index
+    from matching.tagging import match_and_tag
+
+    pending = Pending(STAGE, CASE_COLS) if staged is not None else None
+    build_entities(session, progress=prog, pending=pending, forms=forms)
+    if staged is not None and pending is not None:
+        staged.inserted += pending.inserted
+        drop_stage(session.connection())
+    if session.scalar(select(Posting.id).limit(1)) is None:
+        # No postings to tag: the match index is built (and saved) by whoever first needs it.
+        match_and_tag(session)
+        return
+    task = prog.add_task("building the match index", total=None) if prog else None
+    index, _ = load_index(session)
+    if prog is not None and task is not None:
+        prog.update(task, total=1, completed=1)
+    match_and_tag(session, index)

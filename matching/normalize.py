@@ -179,7 +179,12 @@ def full_key(name: str) -> str:
 @lru_cache(maxsize=200_000)
 def core_words(name: str) -> tuple[str, ...]:
     """The distinctive words: legal suffixes and generic trailing descriptors dropped (never all of them)."""
-    words = [w for w in clean_name(name).split() if w != "&"]
+    return core_words_of(clean_name(name))
+
+
+def core_words_of(clean: str) -> tuple[str, ...]:
+    """`core_words` of a name, from its clean_name()."""
+    words = [w for w in clean.split() if w != "&"]
     if words and words[0] == "THE" and len(words) > 1:
         words = words[1:]
     while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
@@ -198,7 +203,12 @@ def core_key(name: str) -> str:
 @lru_cache(maxsize=200_000)
 def legal_words(name: str) -> tuple[str, ...]:
     """The words of the legal name without a leading THE, '&' or trailing legal suffixes; descriptors kept."""
-    words = [w for w in clean_name(name).split() if w != "&"]
+    return legal_words_of(clean_name(name))
+
+
+def legal_words_of(clean: str) -> tuple[str, ...]:
+    """`legal_words` of a name, from its clean_name()."""
+    words = [w for w in clean.split() if w != "&"]
     if words and words[0] == "THE" and len(words) > 1:
         words = words[1:]
     while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
@@ -209,6 +219,78 @@ def legal_words(name: str) -> tuple[str, ...]:
 def legal_key(name: str) -> str:
     """Legal suffixes dropped but descriptors kept: "QUILL HEALTH SYSTEMS", not "QUILL HEALTH"."""
     return "".join(legal_words(name))
+
+
+def spelled(name: str) -> str:
+    """A filer name as entities list it: upper case, runs of spaces as one (the text itself when it already is)."""
+    out = " ".join(name.upper().split())
+    return name if out == name else out
+
+
+class NameForms:
+    """The clean_name() and d/b/a part of every name an entity build asks about, each worked out once.
+
+    Names can be handed in ahead (`add`, then `work` a few at a time, e.g. while a file loads) or worked out when
+    first asked for. Unlike the memoised functions this never forgets, so keep one only for one build.
+    """
+
+    def __init__(self) -> None:
+        self._clean: dict[str, str] = {}
+        self._dba: dict[str, str | None] = {}
+        self._todo: list[tuple[str, bool]] = []
+        self._queued: tuple[set[str], set[str]] = (set(), set())
+
+    def add(self, names: set[str | None], filer: bool) -> None:
+        """Queue names not queued before: a `filer` name is spelled and its d/b/a part found; any other is taken
+        as a trade name."""
+        queued = self._queued[filer]
+        new = names - queued
+        new.discard(None)
+        queued |= new  # type: ignore[arg-type]
+        self._todo.extend((n, filer) for n in new)  # type: ignore[misc]
+
+    def work(self, n: int | None = None) -> bool:
+        """Work out up to `n` queued names (all when None); returns whether any are left."""
+        todo = self._todo
+        take = len(todo) if n is None else min(n, len(todo))
+        for name, filer in todo[len(todo) - take :]:
+            if filer:
+                spelt = spelled(name)
+                self.clean(spelt)
+                dba = self.dba(spelt)
+                if dba:
+                    self.clean(dba)
+                    self.clean(spelled(dba))
+            else:
+                self.clean(name)
+                self.clean(spelled(name))
+        del todo[len(todo) - take :]
+        # What is kept here is all a build needs: the memoised functions' copies would only add to its peak.
+        clear_caches()
+        return bool(todo)
+
+    def clean(self, name: str) -> str:
+        out = self._clean.get(name)
+        if out is None:
+            out = self._clean[name] = clean_name(name)
+        return out
+
+    def dba(self, name: str) -> str | None:
+        """The d/b/a part of a name (split_dba's second half)."""
+        try:
+            return self._dba[name]
+        except KeyError:
+            out = self._dba[name] = split_dba(name)[1]
+            return out
+
+    def full_key(self, name: str) -> str:
+        return self.clean(name).replace(" ", "")
+
+    def legal_key(self, name: str) -> str:
+        return "".join(legal_words_of(self.clean(name)))
+
+    def core_key(self, name: str) -> str:
+        return "".join(core_words_of(self.clean(name)))
 
 
 # Top-level domains written into names ("FRAME.IO INC", "A9 COM INC"). Not AI or CO: "SCALE AI" and "... CO" are
