@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -112,11 +114,21 @@ def _owner(feins: _Feins | None) -> str | None:
 
 @dataclass
 class Pending:
-    """Cases staged in a temporary table (with a `seq` column giving their order) that the build inserts into
-    dol_cases with their entity ids, so a new case is written once rather than inserted and then linked."""
+    """Cases of one kind staged in a temporary table, that the build inserts into dol_cases with their entity ids,
+    so a new case is written once rather than inserted and then linked.
+
+    The table has `columns` plus `seq` (their order) and `fid`, the filer: an index into `filers`, each an
+    (employer_name, fein, state) as stored. What the build would otherwise ask the database was counted while
+    the cases were read: cases per (fid, trade name) in `groups`, each filer's latest (decision date as ISO
+    text, case number) pairs, latest first, in `samples`.
+    """
 
     table: str
     columns: tuple[str, ...]
+    kind: str
+    filers: list[tuple[str, str | None, str | None]]
+    groups: dict[tuple[int, str | None], int]
+    samples: dict[int, list[tuple[str, str]]]
     inserted: int = 0
 
 
@@ -133,6 +145,22 @@ class BuildSummary:
 
 # Temporary tables of the build; names unlikely to meet anything of the user's.
 EMAP = "jobagg_build_emap"
+FMAP = "jobagg_build_fmap"
+PENDING_YEARS = "jobagg_build_pending_years"
+# The columns of `_year_inner` after its key.
+_INNER_COLS = (
+    "fiscal_year",
+    "kind",
+    "status",
+    "is_ml",
+    "secondary_entity",
+    "wage_unit",
+    "h1b",
+    "n",
+    "wage_min",
+    "wage_max",
+    "latest",
+)
 YEARS = "jobagg_build_years"
 HUB = "jobagg_build_hub"
 YEAR_COLS = (
@@ -167,14 +195,27 @@ def _annual_sql(wage: str) -> str:
     return f"CAST(ROUND(CAST({wage} * {factor} AS NUMERIC), 2) AS DOUBLE PRECISION)"
 
 
-def _year_select(sqlite: bool = False) -> str:
-    """Per entity and fiscal year, everything dol_entity_years says about PERM and LCA.
+def _year_inner(source: str, key: str) -> str:
+    """Cases counted per `key` (an entity or a filer), fiscal year and combination of the columns the yearly
+    figures depend on, with their wage bounds and latest decision: the inner half of `_year_select`."""
+    h1b = "CASE WHEN UPPER(REPLACE(COALESCE(visa_class, 'H-1B'), ' ', '')) IN ('H-1B', 'H1B') THEN 1 ELSE 0 END"
+    keys = f"{key}, fiscal_year, kind, status, is_ml, secondary_entity, wage_unit"
+    positive = "CASE WHEN wage_from > 0 THEN wage_from END"
+    return (
+        f"SELECT {keys}, {h1b} AS h1b, COUNT(*) AS n, MIN({positive}) AS wage_min, MAX({positive}) AS wage_max, "
+        f"MAX(decision_date) AS latest FROM {source} WHERE {key} IS NOT NULL AND fiscal_year IS NOT NULL "
+        f"GROUP BY {keys}, {h1b}"
+    )
+
+
+def _year_select(inner: str) -> str:
+    """Per entity and fiscal year, everything dol_entity_years says about PERM and LCA, from `_year_inner` rows.
 
     Two GROUP BYs: the inner one only counts cases per combination of the columns the figures depend on
     (evaluating one expression per case), the outer one turns those few rows into the figures. Evaluating every
     figure's condition on every case costs several times more. The yearly wage bounds come out the same because
-    the annual amount is monotonic in the wage within one unit of pay. SQLite is told to read the table in
-    order: through the entity index it would fetch every case at random.
+    the annual amount is monotonic in the wage within one unit of pay; and since every figure is a sum, minimum
+    or maximum, inner rows may come from several sources at once.
     """
     perm, lca = "kind = 'perm'", "kind = 'lca' AND h1b = 1"
     cert = "status IN ('certified', 'certified_expired')"
@@ -205,20 +246,18 @@ def _year_select(sqlite: bool = False) -> str:
         "NULL",
         n(lca),
     ]
-    h1b = "CASE WHEN UPPER(REPLACE(COALESCE(visa_class, 'H-1B'), ' ', '')) IN ('H-1B', 'H1B') THEN 1 ELSE 0 END"
-    keys = "entity_id, fiscal_year, kind, status, is_ml, secondary_entity, wage_unit"
-    positive = "CASE WHEN wage_from > 0 THEN wage_from END"
-    inner = (
-        f"SELECT {keys}, {h1b} AS h1b, COUNT(*) AS n, MIN({positive}) AS wage_min, MAX({positive}) AS wage_max, "
-        f"MAX(decision_date) AS latest FROM dol_cases{' NOT INDEXED' if sqlite else ''} "
-        "WHERE entity_id IS NOT NULL AND fiscal_year IS NOT NULL "
-        f"GROUP BY {keys}, {h1b}"
-    )
     return f"SELECT entity_id, fiscal_year, {', '.join(cols)} FROM ({inner}) g GROUP BY entity_id, fiscal_year"
 
 
-def _temp_tables() -> tuple[Table, Table, Table]:
+def _temp_tables() -> tuple[Table, Table, Table, Table]:
     md = MetaData()
+    fmap = Table(
+        FMAP,
+        md,
+        Column("fid", Integer, primary_key=True, autoincrement=False),
+        Column("entity_id", Integer),
+        prefixes=["TEMPORARY"],
+    )
     y = DolEntityYear.__table__.c
     emap = Table(
         EMAP,
@@ -247,7 +286,7 @@ def _temp_tables() -> tuple[Table, Table, Table]:
         *(Column(c, Integer) for c in HUB_COLS),
         prefixes=["TEMPORARY"],
     )
-    return emap, years, hub
+    return emap, years, hub, fmap
 
 
 def _executemany(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
@@ -295,9 +334,9 @@ def build_entities(
     `pending` cases count as filings like the stored ones and are inserted once their entities are known.
     `forms` may hold names already normalised (while their file loaded, say).
     """
-    forms = forms if forms is not None else NameForms()
     started = time.perf_counter()
-    steps = 6
+    forms = forms if forms is not None else NameForms()
+    steps = 5
     task = progress.add_task("building employer entities", total=steps) if progress else None
 
     def step(what: str) -> None:
@@ -308,14 +347,182 @@ def build_entities(
     pg = conn.dialect.name == "postgresql"
     distinct = "IS DISTINCT FROM" if pg else "IS NOT"
     c = DolCase.__table__.c
+    # Without stored cases (a first load), every figure comes from the pending ones and no case is relinked.
+    stored = pending is None or conn.execute(text("SELECT 1 FROM dol_cases LIMIT 1")).first() is not None
     # Pass 1: every distinct filer spelling with its FEIN, state, kind and trade name, counted by the database.
-    group_cols = "employer_name, fein, state, kind, trade_name"
-    source = "dol_cases"
+    groups: list[Any] = []
+    if stored:
+        group_cols = "employer_name, fein, state, kind, trade_name"
+        groups = list(conn.execute(text(f"SELECT {group_cols}, COUNT(*) FROM dol_cases GROUP BY {group_cols}")))
     if pending is not None:
-        source = f"(SELECT {group_cols} FROM dol_cases UNION ALL SELECT {group_cols} FROM {pending.table}) AS a"
-    groups = conn.execute(text(f"SELECT {group_cols}, COUNT(*) FROM {source} GROUP BY {group_cols}")).all()
+        # Counted while the file was read; a spelling both stored and pending is two groups, which add up.
+        groups += [(*pending.filers[fid], pending.kind, trade, n) for (fid, trade), n in pending.groups.items()]
+        pending.groups.clear()
     cases = sum(g[5] for g in groups)
+    hub = _hub_rows(session)
+    ent_t = DolEntity.__table__
+    have_ents = {r["key"]: dict(r) for r in conn.execute(select(ent_t)).mappings()}
+    # The pending cases' yearly counts need no entity: the database works them out while names are settled here.
+    counting = _background(lambda: _count_pending(conn, pending)) if pending is not None else None
     step("grouped filings")
+    try:
+        accs, emap, backfilled, hub_years, hub_rows = _assign(groups, hub, forms)
+    except BaseException:
+        if counting is not None:
+            wait([counting])  # the connection is not to be used while the other thread has it
+        raise
+    del groups, hub
+    step("assigned filings to entities")
+
+    # Entity ids: stored keys keep theirs; new keys get ids in key order after the highest in use.
+    next_id = max((r["id"] for r in have_ents.values()), default=0) + 1
+    ids: dict[str, int] = {}
+    for key in sorted(accs):
+        if key in have_ents:
+            ids[key] = have_ents[key]["id"]
+        else:
+            ids[key], next_id = next_id, next_id + 1
+
+    pending_levels = counting.result() if counting is not None else []
+    emap_t, years_t, hub_t, fmap_t = _temp_tables()
+    for t in (years_t, hub_t):
+        t.create(conn)
+    fids: list[int] = []
+    if pending is not None:
+        # Each pending filer's entity id, by the number the reader gave it: the cases are inserted through it.
+        fids = [ids[emap[(name, fein or "", state or "")]] for name, fein, state in pending.filers]
+        pending.filers.clear()
+        fmap_t.create(conn)
+        _executemany(conn, fmap_t, list(enumerate(fids)))
+    if stored:
+        emap_t.create(conn)
+        _executemany(conn, emap_t, [(*mk, ids[key]) for mk, key in emap.items()])
+        conn.execute(text(f"CREATE INDEX {EMAP}_k ON {EMAP} (employer_name, fein, state)"))
+        # Only cases whose entity changed are written: a rebuild over the same filings writes no case.
+        conn.execute(
+            text(
+                f"UPDATE dol_cases SET entity_id = m.entity_id FROM {EMAP} m "
+                "WHERE m.employer_name = dol_cases.employer_name AND m.fein = COALESCE(dol_cases.fein, '') "
+                f"AND m.state = COALESCE(dol_cases.state, '') AND dol_cases.entity_id {distinct} m.entity_id"
+            )
+        )
+    del emap
+    step("linked filings to entities")
+
+    # Yearly aggregates, computed by the database into a temporary table, then reconciled in place. The pending
+    # cases are not in dol_cases yet: their counts come per filer, through the filer's entity.
+    ycols = ", ".join(YEAR_COLS)
+    inners = []
+    if stored:
+        # SQLite is told to read the table in order: through the entity index it would fetch every case at random.
+        inners.append(_year_inner("dol_cases" if pg else "dol_cases NOT INDEXED", "entity_id"))
+    if pending is not None:
+        inners.append(
+            f"SELECT m.entity_id, {', '.join('y.' + col for col in _INNER_COLS)} "
+            f"FROM {PENDING_YEARS} y JOIN {FMAP} m ON m.fid = y.fid"
+        )
+    inner = " UNION ALL ".join(inners)
+    conn.execute(text(f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) {_year_select(inner)}"))
+    if pending is not None:
+        conn.execute(text(f"DROP TABLE {PENDING_YEARS}"))
+    _executemany(conn, hub_t, [(ids[key], fy, *vals) for (key, fy), vals in sorted(hub_years.items())])
+    hub_sets = ", ".join(f"{col} = h.{col}" for col in HUB_COLS)
+    hub_match = f"h.entity_id = {YEARS}.entity_id AND h.fiscal_year = {YEARS}.fiscal_year"
+    conn.execute(text(f"UPDATE {YEARS} SET {hub_sets} FROM {HUB} h WHERE {hub_match}"))
+    zeros = ", ".join(
+        "NULL" if col.endswith(("_min", "_max", "_levels", "_decision")) else "0" for col in YEAR_COLS[:-4]
+    )
+    conn.execute(
+        text(
+            f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) "
+            f"SELECT h.entity_id, h.fiscal_year, {zeros}, {', '.join('h.' + col for col in HUB_COLS)}, 0 "
+            f"FROM {HUB} h WHERE NOT EXISTS (SELECT 1 FROM {YEARS} y "
+            "WHERE y.entity_id = h.entity_id AND y.fiscal_year = h.fiscal_year)"
+        )
+    )
+    levels: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    if stored:
+        lv = conn.execute(
+            select(c.entity_id, c.fiscal_year, c.wage_level, func.count())
+            .where(c.kind == "perm", c.wage_level.is_not(None), c.wage_level != "", c.fiscal_year.is_not(None))
+            .where(c.entity_id.is_not(None))
+            .group_by(c.entity_id, c.fiscal_year, c.wage_level)
+        )
+        for eid, fy, level, n in lv:
+            levels[(eid, fy)][level] = n
+    for fid, fy, level, n in pending_levels:
+        got = levels[(fids[fid], fy)]
+        got[level] = got.get(level, 0) + n
+    if levels:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            # Sorted keys, so the stored JSON text is the same whatever order the cases came in.
+            cursor.executemany(
+                f"UPDATE {YEARS} SET perm_wage_levels = {mark} WHERE entity_id = {mark} AND fiscal_year = {mark}",
+                [(json.dumps(dict(sorted(lv.items()))), eid, fy) for (eid, fy), lv in sorted(levels.items())],
+            )
+        finally:
+            cursor.close()
+    del levels, pending_levels
+    conn.execute(text(f"CREATE INDEX {YEARS}_k ON {YEARS} (entity_id, fiscal_year)"))
+    step("aggregated fiscal years")
+
+    by_id = {i: key for key, i in ids.items()}
+    for eid, h1b, secondary in conn.execute(
+        text(f"SELECT entity_id, SUM(lca_h1b), SUM(lca_secondary) FROM {YEARS} GROUP BY entity_id")
+    ):
+        acc = accs[by_id[eid]]
+        acc.lca_h1b, acc.lca_secondary = int(h1b or 0), int(secondary or 0)
+    # A few recent case numbers per entity and kind, so a person can look the filings up: kept while streaming
+    # the cases once, which is far cheaper than sorting every case by entity and date in the database.
+    top: dict[tuple[int, str], list[tuple[Any, str]]] = {}
+    if stored:
+        for eid, kind, decided, cn in _stream(
+            conn,
+            f"SELECT entity_id, kind, decision_date, case_number FROM dol_cases{'' if pg else ' NOT INDEXED'} "
+            "WHERE decision_date IS NOT NULL AND entity_id IS NOT NULL",
+        ):
+            keep_latest(top, (eid, kind), decided, cn)
+    if pending is not None:
+        # The reader kept each pending filer's latest; stored dates are dates on PostgreSQL, text on SQLite.
+        as_date = date.fromisoformat if pg else str
+        while pending.samples:
+            fid, latest = pending.samples.popitem()
+            for decided, cn in latest:
+                keep_latest(top, (fids[fid], pending.kind), as_date(decided), cn)
+    # Popped, so each entity's lists go as its samples are kept (and no sorted copy of them all is made).
+    while top:
+        (eid, kind), got = top.popitem()
+        acc = accs[by_id[eid]]
+        acc.samples = (*acc.samples, (kind, tuple(cn for _, cn in got)))
+    del top, fids
+
+    summary = BuildSummary(
+        cases=cases,
+        uscis_rows=hub_rows,
+        entities=len(accs),
+        fein_entities=sum(1 for a in accs.values() if a.fein),
+        backfilled=backfilled,
+        names=sum(len(_counts(a.names)) for a in accs.values()),
+        seconds=0.0,
+    )
+    _write(session, accs, ids, have_ents, distinct, forms)  # empties accs as it goes
+    if pending is not None:
+        # Last: the entities' rows, built in Python, are gone, so they never peak with the page cache this fills.
+        _insert_pending(conn, pending)
+    for t in (emap_t, years_t, hub_t, fmap_t):
+        t.drop(conn, checkfirst=True)
+    step("written")
+    summary.seconds = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def _assign(
+    groups: list[Any], hub: list[Any], forms: NameForms
+) -> tuple[dict[str, _Acc], dict[tuple[str, str, str], str], int, dict[tuple[str, int], list[int | None]], int]:
+    """Each filer spelling's entity: its accumulators by entity key, entity keys by (name, FEIN or "", state or
+    ""), the filings back-filled to a FEIN, and the hub rows' counts per (entity key, fiscal year) and number."""
     # One spelling per name from here on (the stored text itself when it already is that spelling).
     spellings: dict[str, tuple[str, tuple[str, str]]] = {}
     for name in {g[0] for g in groups}:
@@ -323,7 +530,7 @@ def build_entities(
         spellings[name] = (vname, ("F" + forms.full_key(vname), "L" + forms.legal_key(vname)))
     # Which FEIN files under which name (and name + state)? Two keys: with and without legal suffix. Only names
     # that a FEIN-less filing or a hub row will ask about are tallied: the others' owners are never looked up.
-    asked = _asked_keys(session, spellings, groups, forms)
+    asked = _asked_keys(spellings, groups, hub, forms)
     by_key: dict[str, _Feins] = {}
     by_key_state: dict[tuple[str, str], _Feins] = {}
     for name, fein, state, _kind, _trade, n in groups:
@@ -386,133 +593,53 @@ def build_entities(
             acc.perm += n
         else:
             acc.lca += n
-    del groups
-    step("assigned filings to entities")
 
     # Pass 3: USCIS hub rows attach by FEIN last four + similar name, else by clear name ownership.
-    hub_years, hub_rows = _attach_hub(session, accs, entity_for, forms)
+    hub_years, hub_rows = _attach_hub(hub, accs, entity_for, forms)
     # Name ownership is settled: its tables and the names' memoised forms are not needed while the database works.
     for table in (spellings, by_key, by_key_state, asked):
         table.clear()
     clear_caches()
-    step("attached USCIS hub rows")
 
-    # Entity ids: stored keys keep theirs; new keys get ids in key order after the highest in use.
-    ent_t = DolEntity.__table__
-    have_ents = {r["key"]: dict(r) for r in conn.execute(select(ent_t)).mappings()}
-    next_id = max((r["id"] for r in have_ents.values()), default=0) + 1
-    ids: dict[str, int] = {}
-    for key in sorted(accs):
-        if key in have_ents:
-            ids[key] = have_ents[key]["id"]
-        else:
-            ids[key], next_id = next_id, next_id + 1
+    return accs, emap, backfilled, hub_years, hub_rows
 
-    emap_t, years_t, hub_t = _temp_tables()
-    for t in (emap_t, years_t, hub_t):
-        t.create(conn)
-    _executemany(conn, emap_t, [(*mk, ids[key]) for mk, key in emap.items()])
-    del emap
-    conn.execute(text(f"CREATE INDEX {EMAP}_k ON {EMAP} (employer_name, fein, state)"))
-    # Only cases whose entity changed are written: a rebuild over the same filings writes no case.
-    conn.execute(
-        text(
-            f"UPDATE dol_cases SET entity_id = m.entity_id FROM {EMAP} m "
-            "WHERE m.employer_name = dol_cases.employer_name AND m.fein = COALESCE(dol_cases.fein, '') "
-            f"AND m.state = COALESCE(dol_cases.state, '') AND dol_cases.entity_id {distinct} m.entity_id"
-        )
-    )
-    if pending is not None:
-        _insert_pending(conn, pending)
-    step("linked filings to entities")
 
-    # Yearly aggregates, computed by the database into a temporary table, then reconciled in place.
-    ycols = ", ".join(YEAR_COLS)
-    conn.execute(text(f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) {_year_select(not pg)}"))
-    _executemany(conn, hub_t, [(ids[key], fy, *vals) for (key, fy), vals in sorted(hub_years.items())])
-    hub_sets = ", ".join(f"{col} = h.{col}" for col in HUB_COLS)
-    hub_match = f"h.entity_id = {YEARS}.entity_id AND h.fiscal_year = {YEARS}.fiscal_year"
-    conn.execute(text(f"UPDATE {YEARS} SET {hub_sets} FROM {HUB} h WHERE {hub_match}"))
-    zeros = ", ".join(
-        "NULL" if col.endswith(("_min", "_max", "_levels", "_decision")) else "0" for col in YEAR_COLS[:-4]
-    )
-    conn.execute(
-        text(
-            f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) "
-            f"SELECT h.entity_id, h.fiscal_year, {zeros}, {', '.join('h.' + col for col in HUB_COLS)}, 0 "
-            f"FROM {HUB} h WHERE NOT EXISTS (SELECT 1 FROM {YEARS} y "
-            "WHERE y.entity_id = h.entity_id AND y.fiscal_year = h.fiscal_year)"
-        )
-    )
-    levels: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
-    lv = conn.execute(
-        select(c.entity_id, c.fiscal_year, c.wage_level, func.count())
-        .where(c.kind == "perm", c.wage_level.is_not(None), c.wage_level != "", c.fiscal_year.is_not(None))
-        .where(c.entity_id.is_not(None))
-        .group_by(c.entity_id, c.fiscal_year, c.wage_level)
-    )
-    for eid, fy, level, n in lv:
-        levels[(eid, fy)][level] = n
-    if levels:
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            # Sorted keys, so the stored JSON text is the same whatever order the cases came in.
-            cursor.executemany(
-                f"UPDATE {YEARS} SET perm_wage_levels = {mark} WHERE entity_id = {mark} AND fiscal_year = {mark}",
-                [(json.dumps(dict(sorted(lv.items()))), eid, fy) for (eid, fy), lv in sorted(levels.items())],
+def keep_latest(top: dict[Any, list[tuple[Any, str]]], key: Any, decided: Any, cn: str) -> None:
+    """Keep (decided, cn) among the SAMPLES latest of `key`, latest first."""
+    got = top.get(key)
+    if got is None:
+        top[key] = [(decided, cn)]
+    elif len(got) < SAMPLES:
+        got.append((decided, cn))
+        got.sort(reverse=True)
+    elif (decided, cn) > got[-1]:
+        got[-1] = (decided, cn)
+        got.sort(reverse=True)
+
+
+def _background(fn: Callable[[], Any]) -> Future[Any]:
+    """Run `fn` in a thread: database work there overlaps Python work here (neither driver holds the GIL while
+    the database works). The caller must not use the same connection until it has the result."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(fn)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _count_pending(conn: Connection, pending: Pending) -> list[tuple[int, int, str, int]]:
+    """Per pending filer, the yearly counts (into PENDING_YEARS) and PERM wage levels (returned)."""
+    conn.execute(text(f"CREATE TEMPORARY TABLE {PENDING_YEARS} AS {_year_inner(pending.table, 'fid')}"))
+    return [
+        (fid, fy, level, n)
+        for fid, fy, level, n in conn.execute(
+            text(
+                f"SELECT fid, fiscal_year, wage_level, COUNT(*) FROM {pending.table} WHERE kind = 'perm' "
+                "AND wage_level IS NOT NULL AND wage_level != '' AND fiscal_year IS NOT NULL "
+                "GROUP BY fid, fiscal_year, wage_level"
             )
-        finally:
-            cursor.close()
-    del levels
-    conn.execute(text(f"CREATE INDEX {YEARS}_k ON {YEARS} (entity_id, fiscal_year)"))
-    step("aggregated fiscal years")
-
-    by_id = {i: key for key, i in ids.items()}
-    for eid, h1b, secondary in conn.execute(
-        text(f"SELECT entity_id, SUM(lca_h1b), SUM(lca_secondary) FROM {YEARS} GROUP BY entity_id")
-    ):
-        acc = accs[by_id[eid]]
-        acc.lca_h1b, acc.lca_secondary = int(h1b or 0), int(secondary or 0)
-    # A few recent case numbers per entity and kind, so a person can look the filings up: kept while streaming
-    # the cases once, which is far cheaper than sorting every case by entity and date in the database.
-    top: dict[tuple[int, str], list[tuple[Any, str]]] = {}
-    for eid, kind, decided, cn in _stream(
-        conn,
-        f"SELECT entity_id, kind, decision_date, case_number FROM dol_cases{'' if pg else ' NOT INDEXED'} "
-        "WHERE decision_date IS NOT NULL AND entity_id IS NOT NULL",
-    ):
-        got = top.get((eid, kind))
-        if got is None:
-            top[(eid, kind)] = [(decided, cn)]
-        elif len(got) < SAMPLES:
-            got.append((decided, cn))
-            got.sort(reverse=True)
-        elif (decided, cn) > got[-1]:
-            got[-1] = (decided, cn)
-            got.sort(reverse=True)
-    # Popped, so each entity's lists go as its samples are kept (and no sorted copy of them all is made).
-    while top:
-        (eid, kind), got = top.popitem()
-        acc = accs[by_id[eid]]
-        acc.samples = (*acc.samples, (kind, tuple(cn for _, cn in got)))
-    del top
-
-    summary = BuildSummary(
-        cases=cases,
-        uscis_rows=hub_rows,
-        entities=len(accs),
-        fein_entities=sum(1 for a in accs.values() if a.fein),
-        backfilled=backfilled,
-        names=sum(len(_counts(a.names)) for a in accs.values()),
-        seconds=0.0,
-    )
-    _write(session, accs, ids, have_ents, distinct, forms)  # empties accs as it goes
-    for t in (emap_t, years_t, hub_t):
-        t.drop(conn)
-    step("written")
-    summary.seconds = round(time.perf_counter() - started, 2)
-    return summary
+        )
+    ]
 
 
 def _insert_pending(conn: Connection, pending: Pending) -> None:
@@ -523,39 +650,28 @@ def _insert_pending(conn: Connection, pending: Pending) -> None:
         res = conn.execute(
             text(
                 f"INSERT INTO dol_cases ({cols}, entity_id) SELECT {picks}, m.entity_id FROM {pending.table} s "
-                f"LEFT JOIN {EMAP} m ON m.employer_name = s.employer_name AND m.fein = COALESCE(s.fein, '') "
-                "AND m.state = COALESCE(s.state, '') ORDER BY s.seq"
+                f"JOIN {FMAP} m ON m.fid = s.fid ORDER BY s.seq"
             )
         )
     pending.inserted = res.rowcount
 
 
 def _asked_keys(
-    session: Session, spellings: dict[str, tuple[str, tuple[str, str]]], groups: list[Any], forms: NameForms
+    spellings: dict[str, tuple[str, tuple[str, str]]], groups: list[Any], hub: list[Any], forms: NameForms
 ) -> set[str]:
     """Every name key whose owning FEIN the build may look up: those of FEIN-less filings and of USCIS hub rows."""
     asked = {k for name, fein, *_ in groups if not fein for k in spellings[name][1]}
     # A hub row that turns out a namesake asks again with an empty exact-name key.
     asked.add("F")
-    u = UscisEmployerYear.__table__.c
-    for (name,) in session.execute(select(u.employer_name).distinct()):
+    for name in {h.employer_name for h in hub}:
         asked.add("F" + forms.full_key(name))
         asked.add("L" + forms.legal_key(name))
     return asked
 
 
-def _attach_hub(
-    session: Session, accs: dict[str, _Acc], entity_for: Any, forms: NameForms
-) -> tuple[dict[tuple[str, int], list[int | None]], int]:
-    """Attach USCIS hub rows to entities; returns their counts per (entity key, fiscal year) and the row count.
-
-    The hub's Tax ID is the FEIN's last four digits. A row joins the FEIN entity with those last four and a
-    similar name (the same name up to its legal form counts: "ACME INC" and "ACME LLC"). Without such a FEIN, rows
-    that share a name but not a Tax ID are namesakes and stay apart; one Tax ID under one name ties that
-    employer's years together, whatever legal form each year's name carries.
-    """
+def _hub_rows(session: Session) -> list[Any]:
     u = UscisEmployerYear.__table__.c
-    hub = session.execute(
+    return session.execute(
         select(
             u.fiscal_year,
             u.employer_name,
@@ -567,6 +683,19 @@ def _attach_hub(
             u.continuing_denial,
         ).order_by(u.fiscal_year, u.employer_name, u.tax_id, u.state, u.city, u.zip)
     ).all()
+
+
+def _attach_hub(
+    hub: list[Any], accs: dict[str, _Acc], entity_for: Any, forms: NameForms
+) -> tuple[dict[tuple[str, int], list[int | None]], int]:
+    """Attach USCIS hub rows (`_hub_rows`) to entities; returns their counts per (entity key, fiscal year) and the
+    row count.
+
+    The hub's Tax ID is the FEIN's last four digits. A row joins the FEIN entity with those last four and a
+    similar name (the same name up to its legal form counts: "ACME INC" and "ACME LLC"). Without such a FEIN, rows
+    that share a name but not a Tax ID are namesakes and stay apart; one Tax ID under one name ties that
+    employer's years together, whatever legal form each year's name carries.
+    """
     # Only FEINs whose last four digits the hub mentions can take a hub row: the others' names are not gathered.
     tax_ids = {h.tax_id for h in hub if h.tax_id}
     fein_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(lambda: defaultdict(set))

@@ -26,6 +26,7 @@ from crawler import db as dbmod
 from crawler.models import DolCase, DolFile, Posting, UscisEmployerYear, utcnow
 from matching import values as v
 from matching.bulk import insert_rows, sqlite_cache, update_rows
+from matching.entities import Pending, build_entities, keep_latest
 from matching.layouts import Layout, detect_layout
 from matching.matchindex import no_gc
 from matching.normalize import NameForms, normalize_fein
@@ -53,7 +54,9 @@ class FileSummary:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     already_loaded: bool = False  # same content hash as a file loaded before: not read again
-    staged: bool = False  # its new cases wait in the stage table for the entity build to insert them
+    sha256: str = ""
+    # Its new cases, left in the stage table for the entity build to insert.
+    staged: Pending | None = field(default=None, repr=False)
 
 
 def _cell(row: list[Any], idx: int | None) -> Any:
@@ -92,8 +95,11 @@ CASE_COLS = (
 # Where a row came from, not what it says: a case repeated unchanged in a later release keeps its row as is.
 PROVENANCE = ("layout", "source_file")
 CONTENT_COLS = tuple(c for c in CASE_COLS if c not in (*PROVENANCE, "kind", "case_number"))
-# Where a staged tuple (`seq`, then CASE_COLS) holds the filer's name and trade name.
-_NAME, _TRADE = 1 + CASE_COLS.index("employer_name"), 1 + CASE_COLS.index("trade_name")
+# A staged tuple is `seq`, `fid` (the filer's number), then CASE_COLS: where it holds what is counted by.
+_CASE, _DECISION, _NAME, _TRADE, _FEIN, _STATE = (
+    2 + CASE_COLS.index(c) for c in ("case_number", "decision_date", "employer_name", "trade_name", "fein", "state")
+)
+_R_NAME, _R_FEIN, _R_STATE = _NAME - 2, _FEIN - 2, _STATE - 2
 STAGE = "jobagg_stage_cases"
 WINNERS = "jobagg_stage_winners"
 CHANGED = "jobagg_stage_changed"
@@ -180,7 +186,13 @@ class _RowParser:
         self.fein = _Memo(normalize_fein)
         self.yes = _Memo(v.yes)
         self.ml = _Memo(lambda key: v.is_ml_case(*key))
-        self.short = {n: _Memo(lambda value, n=n: _short(value, n)) for n in (10, 20, 30, 40, 100, 300)}
+        self.short = {n: _Memo(lambda value, n=n: _short(value, n)) for n in (10, 20, 100, 300)}
+        # Filers, states and wages repeat too: memoised, each repeat is one look-up and shares one string. (A bool
+        # wage is parsed as such: as a key it would find the number 1's entry.)
+        self.name = _Memo(lambda value: _short(value, 300))
+        self.state = _Memo(lambda value: s.upper() if (s := _short(value, 40)) else None)
+        self.visa = _Memo(lambda value: _short(value, 30))
+        self.number = _Memo(_number)
 
     def __call__(self, row: list[Any]) -> tuple[Any, ...]:
         missing = self.width - len(row) + self.pad
@@ -212,8 +224,8 @@ def _case_record(row: list[Any], cols: _RowParser, layout: Layout, source: str) 
         secondary,
         secondary_name,
     ) = cols(row)
-    case_number = v.text(case_number)
-    name = v.text(name)
+    case_number = case_number.strip() if type(case_number) is str else v.text(case_number)
+    name = cols.name[name]
     if not case_number or not name:
         return None
     decision, fy = cols.date[decision]
@@ -221,7 +233,6 @@ def _case_record(row: list[Any], cols: _RowParser, layout: Layout, source: str) 
     short = cols.short
     title = short[300][title]
     soc = cols.soc[soc]
-    state = short[40][state]
     return (
         layout.kind,
         case_number[:40],
@@ -229,18 +240,18 @@ def _case_record(row: list[Any], cols: _RowParser, layout: Layout, source: str) 
         received,
         decision,
         fy or fy_received,
-        short[30][visa_class],
-        name[:300],
+        cols.visa[visa_class],
+        name,
         short[300][trade_name],
         cols.fein[fein],
         short[100][city],
-        state.upper() if state else None,
+        cols.state[state],
         short[10][naics],
         title,
         soc,
         cols.ml[(soc, title)],
-        _number(wage_from),
-        _number(wage_to),
+        _number(wage_from) if type(wage_from) is bool else cols.number[wage_from],
+        _number(wage_to) if type(wage_to) is bool else cols.number[wage_to],
         cols.unit[wage_unit],
         short[20][wage_level],
         cols.yes[secondary],
@@ -267,7 +278,7 @@ def _stage_table(sqlite: bool) -> SaTable:
     """A temporary table shaped like dol_cases (without ids) plus the row's position in the file."""
     cases = DolCase.__table__
     # On SQLite the position is the rowid: rows arrive in order, so reading them in file order needs no sort.
-    cols = [Column("seq", Integer, primary_key=sqlite, autoincrement=False)]
+    cols = [Column("seq", Integer, primary_key=sqlite, autoincrement=False), Column("fid", Integer)]
     cols += [Column(c, cases.c[c].type) for c in CASE_COLS]
     return SaTable(STAGE, MetaData(), *cols, prefixes=["TEMPORARY"])
 
@@ -279,11 +290,11 @@ class _StageWriter:
         self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
         self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        names = ", ".join(("seq", *CASE_COLS))
+        names = ", ".join(("seq", "fid", *CASE_COLS))
         if self.pg:
             self.sql = f"COPY {STAGE} ({names}) FROM STDIN"
         else:
-            self.sql = f"INSERT INTO {STAGE} ({names}) VALUES ({', '.join(['?'] * (len(CASE_COLS) + 1))})"
+            self.sql = f"INSERT INTO {STAGE} ({names}) VALUES ({', '.join(['?'] * (len(CASE_COLS) + 2))})"
         self.rows = 0
 
     def write(self, batch: list[tuple[Any, ...]]) -> None:
@@ -306,6 +317,24 @@ def _count(conn: Connection, sql: str, **params: Any) -> int:
     return int(conn.execute(text(sql), params).scalar() or 0)
 
 
+def _case_ids(conn: Connection) -> tuple[str, int, bool] | None:
+    """Where PostgreSQL's sequence of case ids stands (None elsewhere): an insert that is undone still uses ids."""
+    if conn.dialect.name != "postgresql":
+        return None
+    seq = conn.execute(text("SELECT pg_get_serial_sequence('dol_cases', 'id')")).scalar()
+    if not seq:
+        return None
+    last, called = conn.execute(text(f"SELECT last_value, is_called FROM {seq}")).one()
+    return seq, last, called
+
+
+def _reset_case_ids(conn: Connection, state: tuple[str, int, bool] | None) -> None:
+    """Put the sequence back by hand after an undone insert, so ids come out as without the try."""
+    if state is not None:
+        seq, last, called = state
+        conn.execute(text("SELECT setval(:seq, :last, :called)"), {"seq": seq, "last": last, "called": called})
+
+
 def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]:
     """Fold the staged rows into dol_cases in SQL; returns the fiscal years the file's cases fall in.
 
@@ -317,18 +346,14 @@ def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]
     cols = ", ".join(CASE_COLS)
     staged = summary.rows - summary.skipped
     years_sql = "SELECT DISTINCT fiscal_year FROM {}"
-    seq = conn.execute(text("SELECT pg_get_serial_sequence('dol_cases', 'id')")).scalar() if pg else None
-    if seq:
-        # A sequence is not rolled back with the insert: put it back by hand, so ids come out as without the try.
-        last, called = conn.execute(text(f"SELECT last_value, is_called FROM {seq}")).one()
+    seq = _case_ids(conn)
     try:
         # Usually a file repeats no case and shares none with the store: then one plain insert is the whole merge,
         # and the unique index on (kind, case_number) is the proof. Otherwise it is undone and the cases merged.
         with conn.begin_nested():
             res = conn.execute(text(f"INSERT INTO dol_cases ({cols}) SELECT {cols} FROM {STAGE} ORDER BY seq"))
     except IntegrityError:
-        if seq:
-            conn.execute(text("SELECT setval(:seq, :last, :called)"), {"seq": seq, "last": last, "called": called})
+        _reset_case_ids(conn, seq)
     else:
         summary.inserted += res.rowcount if res.rowcount is not None and res.rowcount >= 0 else staged
         return sorted(y for (y,) in conn.execute(text(years_sql.format(STAGE))) if y is not None)
@@ -390,14 +415,17 @@ class _ReadStats:
     blank: int = 0
     skipped: int = 0
     notes: list[str] = field(default_factory=list)
-    unique: bool = True  # no case number seen twice
 
 
 Batches = Iterator[tuple[list[tuple[Any, ...]], int]]
 
 
 def _read_cases(table: Table, layout: Layout, stats: _ReadStats) -> Batches:
-    """The file's usable rows as staged tuples (`seq`, then CASE_COLS), in batches, each with the read position."""
+    """The file's usable rows as staged tuples, in batches, each with the read position; `stats` says the rest.
+
+    A staged tuple is `seq`, `fid` (its filer's number: filers are numbered in the order they first appear),
+    then the case record.
+    """
     resolved = layout.resolve(table.header, str(table.path))
     if table.want is not None:
         table.want(set(resolved.values()))
@@ -406,7 +434,7 @@ def _read_cases(table: Table, layout: Layout, stats: _ReadStats) -> Batches:
     batch: list[tuple[Any, ...]] = []
     seq = 0
     blank = 0
-    seen: set[str] = set()
+    fids: dict[tuple[str, str | None, str | None], int] = {}
     for row in table.rows:
         rec = _case_record(row, cols, layout, source)
         if rec is None:
@@ -420,11 +448,11 @@ def _read_cases(table: Table, layout: Layout, stats: _ReadStats) -> Batches:
                 stats.notes.append(f"row {seq + blank + 1}: no case number or employer")
             continue
         seq += 1
-        if stats.unique:
-            n = len(seen)
-            seen.add(rec[1])
-            stats.unique = len(seen) > n
-        batch.append((seq, *rec))
+        filer = (rec[_R_NAME], rec[_R_FEIN], rec[_R_STATE])
+        fid = fids.get(filer)
+        if fid is None:
+            fid = fids[filer] = len(fids)
+        batch.append((seq, fid, *rec))
         if len(batch) >= BATCH:
             yield batch, _position(table)
             batch = []
@@ -538,18 +566,23 @@ def _load_cases(
     tick: Any,
     defer: bool,
     forms: NameForms | None,
-) -> tuple[list[int], bool]:
-    """Stage the file's cases and merge them into dol_cases; returns the fiscal years and whether it was deferred.
+) -> tuple[list[int], Pending | None]:
+    """Stage the file's cases and merge them into dol_cases; returns the fiscal years and, if deferred, what the
+    entity build needs to insert them.
 
-    `stats` is read once `batches` is spent. With `defer`, a file that repeats no case and shares none with the
-    store is left staged: the entity build inserts its cases with their entity ids, so no case is written twice.
-    The filer and trade names met are queued in `forms`, for the build.
+    `stats` is read once `batches` is spent. With `defer`, a file that shares no case with the store is left
+    staged: the entity build inserts its cases with their entity ids, so no case is written twice. (Should the
+    file repeat a case, that insert fails and the caller merges it after all.) The filer and trade names met
+    are queued in `forms`, for the build.
     """
     stage = _stage_table(conn.dialect.name == "sqlite")
     stage.create(conn)
     writer = _StageWriter(conn)
+    tally = _Tally(kind)
     try:
         for batch, position in batches:
+            if defer:
+                tally.add(batch)
             if forms is not None:
                 forms.add({r[_NAME] for r in batch}, filer=True)
                 forms.add({r[_TRADE] for r in batch}, filer=False)
@@ -562,13 +595,38 @@ def _load_cases(
     summary.blank_rows += read.blank
     summary.skipped += read.skipped
     summary.notes += read.notes
-    if defer and read.unique and not _overlaps(conn, kind):
+    if defer and not _overlaps(conn, kind):
         years = [y for (y,) in conn.execute(text(f"SELECT DISTINCT fiscal_year FROM {STAGE}")) if y is not None]
-        return sorted(years), True
+        return sorted(years), tally.pending()
     tick(None, "merging")
     years = _merge_cases(conn, kind, summary)
     drop_stage(conn)
-    return years, False
+    return years, None
+
+
+class _Tally:
+    """Counts staged cases as the build would count them in the database: per filer and trade name, with each
+    filer's latest cases (see entities.Pending)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.filers: list[tuple[str, str | None, str | None]] = []
+        self.groups: dict[tuple[int, str | None], int] = {}
+        self.samples: dict[int, list[tuple[str, str]]] = {}
+
+    def add(self, batch: list[tuple[Any, ...]]) -> None:
+        filers, groups, samples = self.filers, self.groups, self.samples
+        for row in batch:
+            fid = row[1]
+            if fid == len(filers):  # filers are numbered as they first appear
+                filers.append((row[_NAME], row[_FEIN], row[_STATE]))
+            group = (fid, row[_TRADE])
+            groups[group] = groups.get(group, 0) + 1
+            if row[_DECISION] is not None:
+                keep_latest(samples, fid, row[_DECISION], row[_CASE])
+
+    def pending(self) -> Pending:
+        return Pending(STAGE, CASE_COLS, self.kind, self.filers, self.groups, self.samples)
 
 
 def drop_stage(conn: Connection) -> None:
@@ -763,6 +821,7 @@ def _ingest_file(
             done.seconds = round(time.perf_counter() - started, 2)
             return done
         summary = FileSummary(str(path), layout.name, layout.kind, blank_rows=table.blank_rows_before_header)
+        summary.sha256 = sha
         task = progress.add_task(f"{path.name} ({layout.name})", total=table.total) if progress else None
 
         def tick(position: int | None = None, step: str | None = None) -> None:
@@ -859,32 +918,50 @@ def _ingest_paths(
                 last = i == len(paths) - 1
                 summary = ingest_file(conn, path, prog, force=force, defer=last, reader=reader, forms=forms)
                 summaries.append(summary)
-                if summary.staged:
+                if summary.staged is not None:
                     with Session(bind=conn) as session:
-                        _build_and_tag(session, prog, forms, summary)
+                        _build_staged(session, prog, forms, summary)
+                        _tag(session, prog)
                     return summaries
         if all(s.already_loaded for s in summaries):
             return summaries
         # The load's page cache was freed at commit; handed back, it does not add to the entity build's peak.
         _return_freed_memory()
         with dbmod.session_scope(engine) as session:
-            _build_and_tag(session, prog, forms)
+            build_entities(session, progress=prog, forms=forms)
+            _tag(session, prog)
     return summaries
 
 
-def _build_and_tag(
-    session: Session, prog: Progress | None, forms: NameForms | None, staged: FileSummary | None = None
-) -> None:
-    """Rebuild entities (inserting the staged file's cases, if any), then the tags if there are postings."""
-    from matching.entities import Pending, build_entities
+def _build_staged(session: Session, prog: Progress | None, forms: NameForms | None, summary: FileSummary) -> None:
+    """Rebuild entities, inserting the staged file's cases; if it repeats a case, merge it first after all."""
+    pending = summary.staged
+    assert pending is not None
+    summary.staged = None
+    conn = session.connection()
+    ids = _case_ids(conn)
+    try:
+        with session.begin_nested():
+            build_entities(session, progress=prog, pending=pending, forms=forms)
+    except IntegrityError:
+        # Only the insert of the cases can fail so: the file repeats a case. Merged the usual way (the latest
+        # decision wins), it is built like any other load.
+        _reset_case_ids(conn, ids)
+        years = _merge_cases(conn, pending.kind, summary)
+        f = DolFile.__table__
+        fiscal_years = ",".join(str(y) for y in years)[:100] or None
+        conn.execute(f.update().where(f.c.sha256 == summary.sha256).values(fiscal_years=fiscal_years))
+        build_entities(session, progress=prog, forms=forms)
+    else:
+        summary.inserted += pending.inserted
+    drop_stage(conn)
+
+
+def _tag(session: Session, prog: Progress | None) -> None:
+    """The tags, if there are postings."""
     from matching.matchindex import load_index
     from matching.tagging import match_and_tag
 
-    pending = Pending(STAGE, CASE_COLS) if staged is not None else None
-    build_entities(session, progress=prog, pending=pending, forms=forms)
-    if staged is not None and pending is not None:
-        staged.inserted += pending.inserted
-        drop_stage(session.connection())
     if session.scalar(select(Posting.id).limit(1)) is None:
         # No postings to tag: the match index is built (and saved) by whoever first needs it.
         match_and_tag(session)

@@ -222,16 +222,88 @@ def _open_text(path: Path) -> Table:
     delimiter = "\t" if reader_probe.count("\t") > reader_probe.count(",") else ","
     header_cells = next(csv.reader([reader_probe], delimiter=delimiter))
     header = _trim([canonical_header(h) for h in header_cells])
-    reader = csv.reader(text, delimiter=delimiter)
     size = path.stat().st_size
 
     def rows() -> Iterator[list[Any]]:
         try:
-            yield from reader
+            yield from csv_rows(text, delimiter)
         finally:
             raw.close()
 
     return Table(path, header, rows(), max(size, 1), raw.tell, raw.close, skipped)
+
+
+class _Feed:
+    """Lines for a csv.reader: the one it is handed, then (for a quoted field that spans lines) the file's next."""
+
+    __slots__ = ("line", "lines")
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines = lines
+        self.line: str | None = None
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        line = self.line
+        if line is None:
+            return next(self.lines)
+        self.line = None
+        return line
+
+
+def csv_rows(lines: Iterator[str], delimiter: str = ",") -> Iterator[list[str]]:
+    """The rows csv.reader makes of `lines` (read with newline=""), most of them made by str.split instead.
+
+    A line without quotes is its cells; a line whose quotes each wrap a whole cell on that line is split around
+    them. Anything else (a quote inside a cell, a doubled quote, a cell that spans lines, a NUL) goes to
+    csv.reader itself, which then reads on through the file as far as the row goes.
+    """
+    feed = _Feed(lines)
+    reader = csv.reader(feed, delimiter=delimiter)
+    for line in lines:
+        if '"' in line or "\0" in line:
+            cells = None if "\0" in line else _split_quoted(line, delimiter)
+            if cells is None:
+                feed.line = line
+                cells = next(reader)
+            yield cells
+        else:
+            line = line.rstrip("\r\n")
+            yield line.split(delimiter) if line else []
+
+
+def _split_quoted(line: str, d: str) -> list[str] | None:
+    """A line's cells when every quote in it opens or closes a whole cell (as csv.writer writes them), else None."""
+    parts = line.split('"')
+    last = len(parts) - 1
+    if last % 2:
+        return None  # a quote left open: the cell goes on in the next line, or the quote is inside a cell
+    first = parts[0]
+    if first:
+        if first[-1] != d:
+            return None
+        cells = first[:-1].split(d)
+    else:
+        cells = []
+    for i in range(1, last, 2):
+        cells.append(parts[i])
+        between = parts[i + 1]
+        if i + 1 == last:
+            between = between.rstrip("\r\n")
+            if between:
+                if between[0] != d:
+                    return None
+                cells += between[1:].split(d)
+        elif len(between) == 1:
+            if between != d:
+                return None
+        elif not between or between[0] != d or between[-1] != d:
+            return None  # a doubled quote, or a quote inside a cell
+        else:
+            cells += between[1:-1].split(d)
+    return cells
 
 
 # Streaming xlsx: python-calamine loads a whole sheet into memory (gigabytes for a 600,000-row LCA workbook),
