@@ -752,11 +752,21 @@ def _hub_similarity(hub_clean: str, dol_clean: str) -> float:
 
 def _rows_for(key: str, acc: _Acc, forms: NameForms) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The entity row (no id) and its name rows (no entity id) for one entity."""
-    names, states = _counts(acc.names), _counts(acc.states)
-    legal_names = [(n, c) for (n, src), c in names.items() if src != "trade"] or [(n, c) for (n, _), c in names.items()]
-    # Most filings, then shortest, then alphabetical: ties never depend on the order rows were read.
-    display = min(legal_names, key=lambda nc: (-nc[1], len(nc[0]), nc[0]))[0]
-    state = min(states.items(), key=lambda sc: (-sc[1], sc[0]))[0] if states else None
+    if isinstance(acc.names, tuple):  # one name: most employers
+        (name, src), count = acc.names
+        names = [(name, src, count)]
+        display = name
+    else:
+        # A name filed under several sources keeps the most frequent one (alphabetical on a tie).
+        names = sorted(((n, src, c) for (n, src), c in acc.names.items()), key=lambda x: (-x[2], x[0], x[1]))
+        legal_names = [(n, c) for n, src, c in names if src != "trade"] or [(n, c) for n, _, c in names]
+        # Most filings, then shortest, then alphabetical: ties never depend on the order rows were read.
+        display = min(legal_names, key=lambda nc: (-nc[1], len(nc[0]), nc[0]))[0]
+    states = acc.states
+    if isinstance(states, tuple):
+        state: str | None = states[0]
+    else:
+        state = min(states.items(), key=lambda sc: (-sc[1], sc[0]))[0] if states else None
     entity = {
         "key": key,
         "name": display[:300],
@@ -769,18 +779,17 @@ def _rows_for(key: str, acc: _Acc, forms: NameForms) -> tuple[dict[str, Any], li
         "sample_cases": {k: list(cns) for k, cns in sorted(acc.samples)} if acc.samples else None,
     }
     seen: dict[str, dict[str, Any]] = {}
-    # A name filed under several sources keeps the most frequent one (alphabetical on a tie).
-    for (name, src), count in sorted(names.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])):
+    for name, src, count in names:
         name = name[:300]
         if name in seen:
             seen[name]["filings"] += count
             continue
-        clean = forms.clean(name)
+        clean, legal, core = forms.keys(name)
         seen[name] = {
             "name": name,
             "clean": clean[:300],
-            "core_key": forms.core_key(name)[:300],
-            "legal_key": forms.legal_key(name)[:300],
+            "core_key": core[:300],
+            "legal_key": legal[:300],
             # Sorted, so the join's plain ratio equals token_sort_ratio without re-sorting per comparison.
             "tokens": " ".join(sorted(blocking_tokens(clean)))[:300],
             "source": src,
@@ -831,11 +840,13 @@ def _write(
     )
     gone_years = f"NOT EXISTS (SELECT 1 FROM {YEARS} n WHERE {key_match})"
     new_years = f"NOT EXISTS (SELECT 1 FROM dol_entity_years y WHERE {key_match})"
-    year_changed = _ids(conn, f"SELECT DISTINCT y.entity_id FROM dol_entity_years y WHERE {gone_years}")
-    year_changed |= _ids(conn, f"SELECT DISTINCT n.entity_id FROM {YEARS} n WHERE {new_years}")
-    year_changed |= _ids(
-        conn, f"SELECT DISTINCT n.entity_id FROM {YEARS} n JOIN dol_entity_years y ON {key_match} WHERE {differs}"
-    )
+    year_changed: set[int] = set()
+    if have_ents:  # else every entity is new and written whole: no other needs its time stamp moved
+        year_changed = _ids(conn, f"SELECT DISTINCT y.entity_id FROM dol_entity_years y WHERE {gone_years}")
+        year_changed |= _ids(conn, f"SELECT DISTINCT n.entity_id FROM {YEARS} n WHERE {new_years}")
+        year_changed |= _ids(
+            conn, f"SELECT DISTINCT n.entity_id FROM {YEARS} n JOIN dol_entity_years y ON {key_match} WHERE {differs}"
+        )
 
     # Children first: a vanished entity's names, years and join rows go before it does, on every backend.
     delete_ids(conn, name_t, [r["id"] for r in name_del])

@@ -184,16 +184,16 @@ def core_words(name: str) -> tuple[str, ...]:
 
 def core_words_of(clean: str) -> tuple[str, ...]:
     """`core_words` of a name, from its clean_name()."""
-    words = [w for w in clean.split() if w != "&"]
-    if words and words[0] == "THE" and len(words) > 1:
-        words = words[1:]
-    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
-        words.pop()
+    return core_of_legal(legal_words_of(clean))
+
+
+def core_of_legal(words: tuple[str, ...]) -> tuple[str, ...]:
+    """`core_words` of a name, from its legal_words()."""
     core = list(words)
     # "BANK OF AMERICA" keeps AMERICA: a descriptor after a connective is part of the name.
     while len(core) > 1 and (core[-1] in GENERIC_TAIL or core[-1] in LEGAL_SUFFIXES) and core[-2] not in _JOINERS:
         core.pop()
-    return tuple(core) if core else tuple(words)
+    return tuple(core) if core else words
 
 
 def core_key(name: str) -> str:
@@ -291,6 +291,12 @@ class NameForms:
 
     def core_key(self, name: str) -> str:
         return "".join(core_words_of(self.clean(name)))
+
+    def keys(self, name: str) -> tuple[str, str, str]:
+        """clean_name, legal_key and core_key of a name at once."""
+        clean = self.clean(name)
+        legal = legal_words_of(clean)
+        return clean, "".join(legal), "".join(core_of_legal(legal))
 
 
 # Top-level domains written into names ("FRAME.IO INC", "A9 COM INC"). Not AI or CO: "SCALE AI" and "... CO" are
