@@ -45,13 +45,14 @@ def _executemany(conn: Connection, table: Table, sql: str, names: list[str], row
 
 
 @contextmanager
-def sqlite_cache(conn: Connection, kib: int = 65536) -> Iterator[None]:
-    """On SQLite, a bigger page cache (the default is 2 MB) for a bulk write's index updates and sorts; restored
-    after, so the memory is not held by the pooled connection. Elsewhere a no-op."""
+def sqlite_cache(conn: Connection, kib: int = 65536, temp: bool = True) -> Iterator[None]:
+    """On SQLite, a bigger page cache (the default is 2 MB) for a bulk write's index updates and sorts, for the
+    main database and (with `temp`) the temporary one; restored after, so the pooled connection does not hold the
+    memory. Elsewhere a no-op."""
     if conn.dialect.name != "sqlite":
         yield
         return
-    pragmas = ("cache_size", "temp.cache_size")
+    pragmas = ("cache_size", "temp.cache_size") if temp else ("cache_size",)
     before = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas]
     for p in pragmas:
         conn.exec_driver_sql(f"PRAGMA {p} = {-kib}")

@@ -40,6 +40,8 @@ STAFFING_MIN_LCAS = 5
 BATCH = 5000
 # Entities whose rows are made and written together: bounds the memory of writing them.
 WRITE_CHUNK = 5000
+# Entities whose rows may be made ahead, while the database is busy with something else (some tens of MB).
+AHEAD = 30_000
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 SAMPLES = 3
@@ -507,10 +509,9 @@ def build_entities(
         names=sum(len(_counts(a.names)) for a in accs.values()),
         seconds=0.0,
     )
-    _write(session, accs, ids, have_ents, distinct, forms)  # empties accs as it goes
-    if pending is not None:
-        # Last: the entities' rows, built in Python, are gone, so they never peak with the page cache this fills.
-        _insert_pending(conn, pending)
+    # The pending cases go in while the entities' first rows are made.
+    insert = (lambda: _insert_pending(conn, pending)) if pending is not None else None
+    _write(session, accs, ids, have_ents, distinct, forms, insert)  # empties accs as it goes
     for t in (emap_t, years_t, hub_t, fmap_t):
         t.drop(conn, checkfirst=True)
     step("written")
@@ -646,7 +647,8 @@ def _insert_pending(conn: Connection, pending: Pending) -> None:
     """Insert the staged cases with their entity ids, in their staged order (so ids follow the file)."""
     cols = ", ".join(pending.columns)
     picks = ", ".join(f"s.{col}" for col in pending.columns)
-    with sqlite_cache(conn):
+    # 32 MB holds the indexes' hot pages: a bigger cache is no faster, a smaller one much slower (at 1M cases).
+    with sqlite_cache(conn, 32768, temp=False):
         res = conn.execute(
             text(
                 f"INSERT INTO dol_cases ({cols}, entity_id) SELECT {picks}, m.entity_id FROM {pending.table} s "
@@ -802,6 +804,22 @@ def _ids(conn: Connection, sql: str) -> set[int]:
     return {r[0] for r in conn.execute(text(sql))}
 
 
+def _slice_rows(
+    keys: list[str], accs: dict[str, _Acc], ids: dict[str, int], forms: NameForms
+) -> tuple[dict[str, dict[str, Any]], dict[tuple[int, str], dict[str, Any]]]:
+    """The entity rows (by key) and name rows (by entity id and name) of a slice of entities."""
+    want_ents: dict[str, dict[str, Any]] = {}
+    want_names: dict[tuple[int, str], dict[str, Any]] = {}
+    for key in keys:
+        # Popped: each entity's accumulator is freed as its rows are made, so the two never peak together.
+        entity, names = _rows_for(key, accs.pop(key), forms)
+        entity_id = ids[key]
+        want_ents[key] = {"id": entity_id, **entity}
+        for n in names:
+            want_names[(entity_id, n["name"])] = {"entity_id": entity_id, **n}
+    return want_ents, want_names
+
+
 def _write(
     session: Session,
     accs: dict[str, _Acc],
@@ -809,10 +827,12 @@ def _write(
     have_ents: dict[str, dict[str, Any]],
     distinct: str,
     forms: NameForms,
+    meanwhile: Callable[[], Any] | None = None,
 ) -> None:
     """Reconcile stored entities, names and years with the build: unchanged rows (and their ids) stay as they are.
 
     Entity and name rows are made and written a slice of entities at a time, so they never all sit in memory.
+    `meanwhile` (database work on the same connection) runs in another thread while the first slices are made.
     """
     conn = session.connection()
     pg = conn.dialect.name == "postgresql"
@@ -868,16 +888,20 @@ def _write(
     del name_del, ent_del
     new_max = 0
     keys = sorted(accs)
+    made: list[tuple[dict[str, dict[str, Any]], dict[tuple[int, str], dict[str, Any]]]] = []
+    if meanwhile is not None:
+        job = _background(meanwhile)
+        try:
+            # Only so many slices ahead: rows made early are held until the database is free again.
+            while len(made) * WRITE_CHUNK < min(len(keys), AHEAD) and not job.done():
+                start = len(made) * WRITE_CHUNK
+                made.append(_slice_rows(keys[start : start + WRITE_CHUNK], accs, ids, forms))
+        finally:
+            wait([job])
+        job.result()
+    made.reverse()
     for start in range(0, len(keys), WRITE_CHUNK):
-        want_ents: dict[str, dict[str, Any]] = {}
-        want_names: dict[tuple[int, str], dict[str, Any]] = {}
-        for key in keys[start : start + WRITE_CHUNK]:
-            # Popped: each entity's accumulator is freed as its rows are made, so the two never peak together.
-            entity, names = _rows_for(key, accs.pop(key), forms)
-            entity_id = ids[key]
-            want_ents[key] = {"id": entity_id, **entity}
-            for n in names:
-                want_names[(entity_id, n["name"])] = {"entity_id": entity_id, **n}
+        want_ents, want_names = made.pop() if made else _slice_rows(keys[start : start + WRITE_CHUNK], accs, ids, forms)
         ent_ins, ent_upd, _ = diff_rows(want_ents, {k: have_ents[k] for k in want_ents if k in have_ents})
         have_part = {nk: have_names.pop(nk) for nk in want_names if nk in have_names}
         name_ins, name_upd, _ = diff_rows(want_names, have_part)
