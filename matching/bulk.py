@@ -16,8 +16,8 @@ from sqlalchemy import Connection, Table
 BATCH = 10_000
 
 
-def _executemany(conn: Connection, table: Table, sql: str, names: list[str], rows: list[dict[str, Any]]) -> None:
-    """Run `sql` once per row, binding the row's values for `names` in order, converted by the column types."""
+def _converted(conn: Connection, table: Table, names: list[str], rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
+    """Each row's values for `names`, in order, converted by the column types for the connection's driver."""
     dialect = conn.dialect
     procs: list[Callable[[Any], Any] | None] = []
     for name in names:
@@ -25,21 +25,28 @@ def _executemany(conn: Connection, table: Table, sql: str, names: list[str], row
         procs.append(col_type.dialect_impl(dialect).bind_processor(dialect))
     getter = itemgetter(*names)
     converted = [(i, p) for i, p in enumerate(procs) if p is not None]
+    # The last value each converter was given and what it made: a value shared by every row (a time stamp) is
+    # converted once.
+    last: list[tuple[Any, Any]] = [(None, None)] * len(converted)
+    for r in rows:
+        values = list(getter(r)) if len(names) > 1 else [getter(r)]
+        for j, (i, proc) in enumerate(converted):
+            value = values[i]
+            if value is not None:
+                seen, made = last[j]
+                if value is not seen:
+                    made = proc(value)
+                    last[j] = (value, made)
+                values[i] = made
+        yield values
+
+
+def _executemany(conn: Connection, table: Table, sql: str, names: list[str], rows: list[dict[str, Any]]) -> None:
+    """Run `sql` once per row, binding the row's values for `names` in order, converted by the column types."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, len(rows), BATCH):
-            chunk = rows[start : start + BATCH]
-            if converted:
-                params: list[Any] = []
-                for r in chunk:
-                    values = list(getter(r)) if len(names) > 1 else [getter(r)]
-                    for i, proc in converted:
-                        if values[i] is not None:
-                            values[i] = proc(values[i])
-                    params.append(values)
-            else:
-                params = [getter(r) if len(names) > 1 else (getter(r),) for r in chunk]
-            cursor.executemany(sql, params)
+            cursor.executemany(sql, list(_converted(conn, table, names, rows[start : start + BATCH])))
     finally:
         cursor.close()
 
@@ -76,19 +83,8 @@ def copy_tuples(conn: Connection, table_name: str, names: Sequence[str], rows: I
 
 
 def _copy_dicts(conn: Connection, table: Table, names: list[str], rows: Sequence[dict[str, Any]]) -> None:
-    dialect = conn.dialect
-    procs = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
-    getter = itemgetter(*names)
-
-    def converted() -> Iterable[list[Any]]:
-        for r in rows:
-            values = list(getter(r)) if len(names) > 1 else [getter(r)]
-            for i, proc in enumerate(procs):
-                if proc is not None and values[i] is not None:
-                    values[i] = proc(values[i])
-            yield values
-
-    copy_tuples(conn, conn.dialect.identifier_preparer.format_table(table), names, converted())
+    table_name = conn.dialect.identifier_preparer.format_table(table)
+    copy_tuples(conn, table_name, names, _converted(conn, table, names, rows))
 
 
 def _mark(conn: Connection) -> str:

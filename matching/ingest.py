@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import multiprocessing
-import signal
 import time
-import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +24,20 @@ from matching.bulk import insert_rows, sqlite_cache, update_rows
 from matching.entities import Pending, build_entities, keep_latest
 from matching.layouts import Layout, detect_layout
 from matching.matchindex import no_gc
-from matching.normalize import NameForms, normalize_fein
+from matching.normalize import NameForms
 from matching.readers import IngestError, Table, is_blank, open_table, read_header
-
-BATCH = 5000
-MAX_NOTES = 20
+from matching.reading import (
+    BATCH,
+    CASE_COLS,
+    MAX_NOTES,
+    STAGED,
+    Batches,
+    CaseReader,
+    ReadStats,
+    file_sha256,
+    position,
+    read_cases,
+)
 
 __all__ = ["FileSummary", "IngestError", "ingest_paths"]
 
@@ -65,200 +69,16 @@ def _cell(row: list[Any], idx: int | None) -> Any:
     return row[idx]
 
 
-# Column order of a staged case; `_case_record` returns a tuple in this order.
-CASE_COLS = (
-    "kind",
-    "case_number",
-    "status",
-    "received_date",
-    "decision_date",
-    "fiscal_year",
-    "visa_class",
-    "employer_name",
-    "trade_name",
-    "fein",
-    "city",
-    "state",
-    "naics",
-    "job_title",
-    "soc_code",
-    "is_ml",
-    "wage_from",
-    "wage_to",
-    "wage_unit",
-    "wage_level",
-    "secondary_entity",
-    "secondary_entity_name",
-    "layout",
-    "source_file",
+# Where a staged tuple holds what the build counts by.
+_CASE, _DECISION, _NAME, _TRADE, _FEIN, _STATE = (
+    STAGED.index(c) for c in ("case_number", "decision_date", "employer_name", "trade_name", "fein", "state")
 )
 # Where a row came from, not what it says: a case repeated unchanged in a later release keeps its row as is.
 PROVENANCE = ("layout", "source_file")
 CONTENT_COLS = tuple(c for c in CASE_COLS if c not in (*PROVENANCE, "kind", "case_number"))
-# A staged tuple is `seq`, `fid` (the filer's number), then CASE_COLS: where it holds what is counted by.
-_CASE, _DECISION, _NAME, _TRADE, _FEIN, _STATE = (
-    2 + CASE_COLS.index(c) for c in ("case_number", "decision_date", "employer_name", "trade_name", "fein", "state")
-)
-_R_NAME, _R_FEIN, _R_STATE = _NAME - 2, _FEIN - 2, _STATE - 2
 STAGE = "jobagg_stage_cases"
 WINNERS = "jobagg_stage_winners"
 CHANGED = "jobagg_stage_changed"
-
-
-_FIELDS = (
-    "case_number",
-    "employer_name",
-    "status",
-    "received_date",
-    "decision_date",
-    "visa_class",
-    "trade_name",
-    "fein",
-    "city",
-    "state",
-    "naics",
-    "job_title",
-    "soc_code",
-    "wage_from",
-    "wage_to",
-    "wage_unit",
-    "wage_level",
-    "secondary_entity",
-    "secondary_entity_name",
-)
-_CACHE_MAX = 200_000
-
-
-def _short(value: Any, n: int) -> str | None:
-    s = v.text(value)
-    return s[:n] if s else None
-
-
-class _Memo(dict[Any, Any]):
-    """A cell parser memoised over the raw cell: cells repeat (dates, statuses, FEINs), so most reads are hits.
-
-    A hit is a plain dict lookup with no Python call; only a miss runs the parser. Every cell our readers yield
-    (text, numbers, dates, None) is hashable.
-    """
-
-    __slots__ = ("fn",)
-
-    def __init__(self, fn: Any) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def __missing__(self, value: Any) -> Any:
-        if len(self) >= _CACHE_MAX:
-            self.clear()
-        out = self[value] = self.fn(value)
-        return out
-
-
-def _date_iso(value: Any) -> tuple[str | None, int | None]:
-    d = v.parse_date(value)
-    return (d.isoformat(), v.fiscal_year(d)) if d else (None, None)
-
-
-def _number(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    return v.parse_number(value)
-
-
-class _RowParser:
-    """Pulls the loader's fields out of a row (all of `_FIELDS`, in order) with one C-level itemgetter."""
-
-    def __init__(self, cols: dict[str, int]) -> None:
-        present = [f for f in _FIELDS if f in cols]
-        self.width = max(cols[f] for f in present) + 1
-        # A field the layout lacks reads the None appended to the row.
-        self.pad = len(present) < len(_FIELDS)
-        self.get = itemgetter(*(cols.get(f, -1) for f in _FIELDS))
-        self.date = _Memo(_date_iso)
-        self.status = _Memo(v.normalize_status)
-        self.unit = _Memo(v.normalize_unit)
-        self.soc = _Memo(v.normalize_soc)
-        self.fein = _Memo(normalize_fein)
-        self.yes = _Memo(v.yes)
-        self.ml = _Memo(lambda key: v.is_ml_case(*key))
-        self.short = {n: _Memo(lambda value, n=n: _short(value, n)) for n in (10, 20, 100, 300)}
-        # Filers, states and wages repeat too: memoised, each repeat is one look-up and shares one string. (A bool
-        # wage is parsed as such: as a key it would find the number 1's entry.)
-        self.name = _Memo(lambda value: _short(value, 300))
-        self.state = _Memo(lambda value: s.upper() if (s := _short(value, 40)) else None)
-        self.visa = _Memo(lambda value: _short(value, 30))
-        self.number = _Memo(_number)
-
-    def __call__(self, row: list[Any]) -> tuple[Any, ...]:
-        missing = self.width - len(row) + self.pad
-        if missing > 0 or self.pad:
-            row = [*row, *([None] * max(missing, 1))]
-        return self.get(row)
-
-
-def _case_record(row: list[Any], cols: _RowParser, layout: Layout, source: str) -> tuple[Any, ...] | None:
-    """One file row as a staged case (CASE_COLS order; dates as ISO text), or None when it is unusable."""
-    (
-        case_number,
-        name,
-        status,
-        received,
-        decision,
-        visa_class,
-        trade_name,
-        fein,
-        city,
-        state,
-        naics,
-        title,
-        soc,
-        wage_from,
-        wage_to,
-        wage_unit,
-        wage_level,
-        secondary,
-        secondary_name,
-    ) = cols(row)
-    case_number = case_number.strip() if type(case_number) is str else v.text(case_number)
-    name = cols.name[name]
-    if not case_number or not name:
-        return None
-    decision, fy = cols.date[decision]
-    received, fy_received = cols.date[received]
-    short = cols.short
-    title = short[300][title]
-    soc = cols.soc[soc]
-    return (
-        layout.kind,
-        case_number[:40],
-        cols.status[status],
-        received,
-        decision,
-        fy or fy_received,
-        cols.visa[visa_class],
-        name,
-        short[300][trade_name],
-        cols.fein[fein],
-        short[100][city],
-        cols.state[state],
-        short[10][naics],
-        title,
-        soc,
-        cols.ml[(soc, title)],
-        _number(wage_from) if type(wage_from) is bool else cols.number[wage_from],
-        _number(wage_to) if type(wage_to) is bool else cols.number[wage_to],
-        cols.unit[wage_unit],
-        short[20][wage_level],
-        cols.yes[secondary],
-        short[300][secondary_name],
-        layout.name,
-        source[:300],
-    )
 
 
 def _newer(a: dict[str, Any], b_decision: Any) -> bool:
@@ -274,12 +94,13 @@ def _same(rec: dict[str, Any], row: Any, natural: tuple[str, ...]) -> bool:
     return all(rec[k] == row[k] for k in rec if k not in PROVENANCE and k not in natural)
 
 
-def _stage_table(sqlite: bool) -> SaTable:
-    """A temporary table shaped like dol_cases (without ids) plus the row's position in the file."""
+def _stage_table(sqlite: bool, fixed: dict[str, str]) -> SaTable:
+    """A temporary table shaped like dol_cases (without ids) plus the row's position in the file and its filer's
+    number; the `fixed` columns (FIXED) are the defaults, never written."""
     cases = DolCase.__table__
     # On SQLite the position is the rowid: rows arrive in order, so reading them in file order needs no sort.
     cols = [Column("seq", Integer, primary_key=sqlite, autoincrement=False), Column("fid", Integer)]
-    cols += [Column(c, cases.c[c].type) for c in CASE_COLS]
+    cols += [Column(c, cases.c[c].type, server_default=fixed.get(c)) for c in CASE_COLS]
     return SaTable(STAGE, MetaData(), *cols, prefixes=["TEMPORARY"])
 
 
@@ -290,11 +111,11 @@ class _StageWriter:
         self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
         self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        names = ", ".join(("seq", "fid", *CASE_COLS))
+        names = ", ".join(STAGED)
         if self.pg:
             self.sql = f"COPY {STAGE} ({names}) FROM STDIN"
         else:
-            self.sql = f"INSERT INTO {STAGE} ({names}) VALUES ({', '.join(['?'] * (len(CASE_COLS) + 2))})"
+            self.sql = f"INSERT INTO {STAGE} ({names}) VALUES ({', '.join(['?'] * len(STAGED))})"
         self.rows = 0
 
     def write(self, batch: list[tuple[Any, ...]]) -> None:
@@ -407,161 +228,11 @@ def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]
     return sorted(years)
 
 
-@dataclass
-class _ReadStats:
-    """What reading a file's rows found besides the cases themselves."""
-
-    rows: int = 0  # usable and unusable rows, blank ones aside
-    blank: int = 0
-    skipped: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
-Batches = Iterator[tuple[list[tuple[Any, ...]], int]]
-
-
-def _read_cases(table: Table, layout: Layout, stats: _ReadStats) -> Batches:
-    """The file's usable rows as staged tuples, in batches, each with the read position; `stats` says the rest.
-
-    A staged tuple is `seq`, `fid` (its filer's number: filers are numbered in the order they first appear),
-    then the case record.
-    """
-    resolved = layout.resolve(table.header, str(table.path))
-    if table.want is not None:
-        table.want(set(resolved.values()))
-    cols = _RowParser(resolved)
-    source = table.path.name
-    batch: list[tuple[Any, ...]] = []
-    seq = 0
-    blank = 0
-    fids: dict[tuple[str, str | None, str | None], int] = {}
-    for row in table.rows:
-        rec = _case_record(row, cols, layout, source)
-        if rec is None:
-            # Only an unusable row can be blank (a usable one has a case number), so only these are checked.
-            if is_blank(row):
-                blank += 1
-                continue
-            seq += 1
-            stats.skipped += 1
-            if len(stats.notes) < MAX_NOTES:
-                stats.notes.append(f"row {seq + blank + 1}: no case number or employer")
-            continue
-        seq += 1
-        filer = (rec[_R_NAME], rec[_R_FEIN], rec[_R_STATE])
-        fid = fids.get(filer)
-        if fid is None:
-            fid = fids[filer] = len(fids)
-        batch.append((seq, fid, *rec))
-        if len(batch) >= BATCH:
-            yield batch, _position(table)
-            batch = []
-    stats.rows, stats.blank = seq, blank
-    if batch:
-        yield batch, _position(table)
-
-
-def _position(table: Table) -> int:
-    try:
-        return table.position()
-    except ValueError:  # the reader closed its file: everything was read
-        return table.total
-
-
-def _serve_reads(requests: Any, out: Any, stop: Any) -> None:
-    """The reader process: reads each file it is sent and sends back its case batches, then its stats."""
-    # Ctrl-C is the loader's to handle: it ends this process.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    while (path := requests.recv()) is not None:
-        stats = _ReadStats()
-        try:
-            table = open_table(Path(path))
-            try:
-                layout = detect_layout(table.header, path)
-                for batch, position in _read_cases(table, layout, stats):
-                    if stop.is_set():
-                        break
-                    out.send(("rows", batch, position))
-            finally:
-                table.close()
-        except Exception as exc:  # every failure goes back to the loader, which raises it
-            error = IngestError(str(exc)) if isinstance(exc, IngestError) else RuntimeError(traceback.format_exc())
-            out.send(("error", error))
-        else:
-            out.send(("end", stats))
-
-
-class CaseReader:
-    """Reads and parses case files in a child process while this one writes: the load uses both cores.
-
-    Forked before any database connection or progress thread exists, so the child inherits neither. Files go
-    one at a time: `start` one, then take all of `batches`, or `cancel` it.
-    """
-
-    def __init__(self) -> None:
-        ctx = multiprocessing.get_context("fork")
-        self._requests, requests = ctx.Pipe()
-        self._out, out = ctx.Pipe(duplex=False)
-        self._stop = ctx.Event()
-        self._proc = ctx.Process(target=_serve_reads, args=(requests, out, self._stop), daemon=True)
-        self._proc.start()
-        requests.close()
-        out.close()
-        self.stats = _ReadStats()
-        self._busy = False
-
-    @staticmethod
-    def available() -> bool:
-        return "fork" in multiprocessing.get_all_start_methods()
-
-    def start(self, path: Path) -> None:
-        self._stop.clear()
-        self._requests.send(str(path))
-        self._busy = True
-
-    def batches(self, idle: Callable[[], bool] | None = None) -> Batches:
-        """The started file's batches; `idle` is called while none has arrived, until it says it has no more to do."""
-        while True:
-            if idle is not None:
-                while not self._out.poll() and idle():
-                    pass
-            msg = self._out.recv()
-            if msg[0] == "rows":
-                yield msg[1], msg[2]
-            elif msg[0] == "end":
-                self._busy = False
-                self.stats = msg[1]
-                return
-            else:
-                self._busy = False
-                raise msg[1]
-
-    def cancel(self) -> None:
-        """Stop reading the started file and drop what it sent."""
-        self._stop.set()
-        try:
-            for _ in self.batches():
-                pass
-        except (IngestError, RuntimeError):
-            pass
-
-    def close(self) -> None:
-        if self._proc.is_alive() and not self._busy:
-            with suppress(OSError):
-                self._requests.send(None)
-            self._proc.join(timeout=5)
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join()
-        self._requests.close()
-        self._out.close()
-
-
 def _load_cases(
     conn: Connection,
     batches: Batches,
     stats: Any,
-    kind: str,
+    fixed: dict[str, str],
     summary: FileSummary,
     tick: Any,
     defer: bool,
@@ -575,7 +246,8 @@ def _load_cases(
     file repeat a case, that insert fails and the caller merges it after all.) The filer and trade names met
     are queued in `forms`, for the build.
     """
-    stage = _stage_table(conn.dialect.name == "sqlite")
+    kind = fixed["kind"]
+    stage = _stage_table(conn.dialect.name == "sqlite", fixed)
     stage.create(conn)
     writer = _StageWriter(conn)
     tally = _Tally(kind)
@@ -590,7 +262,7 @@ def _load_cases(
             tick(position)
     finally:
         writer.close()
-    read: _ReadStats = stats()
+    read: ReadStats = stats()
     summary.rows += read.rows
     summary.blank_rows += read.blank
     summary.skipped += read.skipped
@@ -622,8 +294,12 @@ class _Tally:
                 filers.append((row[_NAME], row[_FEIN], row[_STATE]))
             group = (fid, row[_TRADE])
             groups[group] = groups.get(group, 0) + 1
-            if row[_DECISION] is not None:
-                keep_latest(samples, fid, row[_DECISION], row[_CASE])
+            decided = row[_DECISION]
+            if decided is not None:
+                if fid in samples:
+                    keep_latest(samples, fid, decided, row[_CASE])
+                else:  # a filer's first case: most filers have one
+                    samples[fid] = [(decided, row[_CASE])]
 
     def pending(self) -> Pending:
         return Pending(STAGE, CASE_COLS, self.kind, self.filers, self.groups, self.samples)
@@ -738,18 +414,13 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
         yield prog
 
 
-HASH_CHUNK = 1 << 20
-
-
-def file_sha256(path: Path, progress: Progress | None = None) -> str:
-    digest = hashlib.sha256()
-    task = progress.add_task(f"hashing {path.name}", total=path.stat().st_size) if progress else None
-    with path.open("rb") as f:
-        while chunk := f.read(HASH_CHUNK):
-            digest.update(chunk)
-            if progress is not None and task is not None:
-                progress.advance(task, len(chunk))
-    return digest.hexdigest()
+def _hashed(reader: CaseReader, path: Path, progress: Progress | None) -> str:
+    """The SHA-256 the reader works out for the file it started, shown as a step on the way."""
+    task = progress.add_task(f"hashing {path.name}", total=None) if progress else None
+    sha = reader.sha()
+    if progress is not None and task is not None:
+        progress.update(task, total=1, completed=1)
+    return sha
 
 
 def _already_loaded(conn: Connection, path: Path, sha: str) -> FileSummary | None:
@@ -802,46 +473,51 @@ def _ingest_file(
     table = open_table(path)
     try:
         layout = detect_layout(table.header, str(path))
-        if reader is not None and layout.kind != "uscis":
-            # The child reads while this process hashes the file; if it was loaded before, the read is dropped.
-            reader.start(path)
-            table.close()
+        if reader is not None:
+            # The child hashes the file, then reads on while this process looks the hash up: if the file was
+            # loaded before, what it read is dropped (a few batches at most).
+            if reader.path != path:
+                reader.start(path)
+            try:
+                sha = sha256 or _hashed(reader, path, progress)
+                done = None if force else _already_loaded(conn, path, sha)
+            except BaseException:
+                reader.cancel()
+                raise
+            if done is not None or layout.kind == "uscis":
+                reader.cancel()  # a hub file is read here, and small
+            if layout.kind == "uscis":
+                reader = None
+            else:
+                table.close()
         else:
-            reader = None
-        try:
             sha = sha256 or file_sha256(path, progress)
             done = None if force else _already_loaded(conn, path, sha)
-        except BaseException:
-            if reader is not None:
-                reader.cancel()
-            raise
         if done is not None:
-            if reader is not None:
-                reader.cancel()
             done.seconds = round(time.perf_counter() - started, 2)
             return done
         summary = FileSummary(str(path), layout.name, layout.kind, blank_rows=table.blank_rows_before_header)
         summary.sha256 = sha
         task = progress.add_task(f"{path.name} ({layout.name})", total=table.total) if progress else None
 
-        def tick(position: int | None = None, step: str | None = None) -> None:
+        def tick(at: int | None = None, step: str | None = None) -> None:
             if progress is not None and task is not None:
-                progress.update(task, completed=_position(table) if position is None else position)
+                progress.update(task, completed=position(table) if at is None else at)
                 if step:
                     progress.update(task, description=f"{path.name}: {step}")
 
+        # What _case_record gives every case of this file.
+        fixed = {"kind": layout.kind, "layout": layout.name, "source_file": path.name[:300]}
         if layout.kind == "uscis":
             years = _load_uscis(conn, table, layout, summary, tick)
         elif reader is not None:
             idle = (lambda: forms.work(64)) if forms is not None else None
             batches = reader.batches(idle)
-            years, summary.staged = _load_cases(
-                conn, batches, lambda: reader.stats, layout.kind, summary, tick, defer, forms
-            )
+            years, summary.staged = _load_cases(conn, batches, lambda: reader.stats, fixed, summary, tick, defer, forms)
         else:
-            stats = _ReadStats()
+            stats = ReadStats()
             years, summary.staged = _load_cases(
-                conn, _read_cases(table, layout, stats), lambda: stats, layout.kind, summary, tick, defer, forms
+                conn, read_cases(table, layout, stats), lambda: stats, fixed, summary, tick, defer, forms
             )
     finally:
         table.close()
@@ -888,15 +564,20 @@ def _return_freed_memory() -> None:
         trim(0)
 
 
-def ingest_paths(db_url: str, paths: list[Path], progress: bool = True, force: bool = False) -> list[FileSummary]:
+def ingest_paths(
+    db_url: str, paths: list[Path], progress: bool = True, force: bool = False, reader: CaseReader | None = None
+) -> list[FileSummary]:
     """Load each file in its own transaction, then rebuild employer entities and (if postings exist) the tags.
 
     When every file was loaded before (same content hash), nothing is rebuilt: the database already says it.
+    A caller may pass its own `reader` (and close it after), started early, perhaps on the first file already.
     """
     paths = [Path(p) for p in paths]
     check_headers(paths)
+    if reader is not None:
+        return _ingest_paths(db_url, paths, progress, force, reader)
     # Started first, so the forked reader holds no database connection and no progress thread.
-    reader = CaseReader() if CaseReader.available() else None
+    reader = CaseReader.fork()
     try:
         return _ingest_paths(db_url, paths, progress, force, reader)
     finally:

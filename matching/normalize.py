@@ -332,7 +332,11 @@ def normalize_fein(value: object) -> str | None:
         return None
     if isinstance(value, float):
         value = int(value)
-    digits = re.sub(r"\D", "", str(value))
+    text = str(value)
+    # Most arrive as "12-3456789": the dash dropped, what is left is already all digits.
+    digits = text.replace("-", "")
+    if not digits.isdecimal():
+        digits = re.sub(r"\D", "", text)
     if len(digits) == 8:  # Excel dropped the leading zero
         digits = "0" + digits
     if len(digits) != 9 or digits == "000000000":

@@ -24,13 +24,23 @@ def dol_group() -> None:
 @pass_app
 def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool = False) -> None:
     """Load PERM/LCA/USCIS files (xlsx or csv; layout detected from the header), then rebuild entities."""
-    from matching.ingest import IngestError, ingest_paths
+    from matching.reading import CaseReader
 
     started = time.perf_counter()
+    # The reader starts on the first file before the loader and the database layer are even imported.
+    reader = CaseReader.fork()
+    if reader is not None:
+        reader.start(paths[0])
     try:
-        summaries = ingest_paths(app.db_url, list(paths), progress=progress, force=force)
-    except IngestError as exc:
-        raise click.ClickException(f"{exc} (nothing from this file was stored)") from exc
+        from matching.ingest import IngestError, ingest_paths
+
+        try:
+            summaries = ingest_paths(app.db_url, list(paths), progress=progress, force=force, reader=reader)
+        except IngestError as exc:
+            raise click.ClickException(f"{exc} (nothing from this file was stored)") from exc
+    finally:
+        if reader is not None:
+            reader.close()
     table = Table(title="DOL ingest")
     cols = ("file", "layout", "rows", "blank", "new", "updated", "unchanged", "kept older", "dupes in file", "seconds")
     for col in cols:

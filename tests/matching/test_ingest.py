@@ -72,12 +72,12 @@ def test_bad_file_leaves_database_untouched(db_url: str, tmp_path: Path) -> None
 
 
 def test_failure_mid_file_rolls_that_file_back(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import matching.ingest as ingest_mod
+    import matching.reading as reading_mod
 
     ingest_paths(db_url, [DOL / "perm_fy2022.csv"], progress=False)
     before = counts(db_url)
-    monkeypatch.setattr(ingest_mod, "BATCH", 1)  # flush row by row, so some rows are written before the failure
-    real = ingest_mod._case_record
+    monkeypatch.setattr(reading_mod, "BATCH", 1)  # flush row by row, so some rows are written before the failure
+    real = reading_mod._case_record
     seen = []
 
     def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -86,7 +86,7 @@ def test_failure_mid_file_rolls_that_file_back(db_url: str, monkeypatch: pytest.
             raise IngestError("lca_fy2024_q4.csv: simulated failure on row 3")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ingest_mod, "_case_record", explode)
+    monkeypatch.setattr(reading_mod, "_case_record", explode)
     with pytest.raises(IngestError, match=r"lca_fy2024_q4\.csv"):
         ingest_paths(db_url, [DOL / "lca_fy2024_q4.csv"], progress=False)
     assert counts(db_url) == before
