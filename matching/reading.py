@@ -27,7 +27,7 @@ from matching.readers import IngestError, Table, is_blank, open_table
 BATCH = 5000
 MAX_NOTES = 20
 # Batches the child reads ahead of the loader (a few MB): the loader may still be starting, or hashing the file.
-AHEAD = 8
+AHEAD = 3
 
 
 # Column order of a staged case; `_case_record` returns a tuple in this order.
@@ -305,12 +305,15 @@ def _serve_reads(requests: Any, out: Any, stop: Any) -> None:
 
 
 def _serve_one(path: Path, out: Any, stop: Any) -> None:
-    # A second thread sends, so reading runs ahead (up to AHEAD batches) while the loader is not taking any.
+    # Hashing runs in a thread of its own (hashlib lets go of the GIL), so it costs the reading no time; sending
+    # in another lets reading run ahead (up to AHEAD batches) while the loader is not taking any.
+    hashed: list[bytes] = []
+    hasher = threading.Thread(target=_hash_into, args=(path, hashed))
+    hasher.start()
     pending: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
-    sender = threading.Thread(target=_send_all, args=(pending, out))
+    sender = threading.Thread(target=_send_all, args=(hasher, hashed, pending, out))
     sender.start()
     try:
-        pending.put(b"h" + file_sha256(path).encode())
         stats = ReadStats()
         table = open_table(path)
         try:
@@ -326,16 +329,32 @@ def _serve_one(path: Path, out: Any, stop: Any) -> None:
             table.close()
         pending.put(b"e" + pickle.dumps(stats))
     except Exception as exc:  # every failure goes back to the loader, which raises it
-        error = IngestError(str(exc)) if isinstance(exc, IngestError) else RuntimeError(traceback.format_exc())
-        pending.put(b"x" + pickle.dumps(error))
+        pending.put(_failure(exc))
     finally:
         pending.put(None)
         sender.join()
 
 
-def _send_all(pending: queue.Queue[bytes | None], out: Any) -> None:
+def _failure(exc: Exception) -> bytes:
+    error = IngestError(str(exc)) if isinstance(exc, IngestError) else RuntimeError(traceback.format_exc())
+    return b"x" + pickle.dumps(error)
+
+
+def _hash_into(path: Path, hashed: list[bytes]) -> None:
+    try:
+        hashed.append(b"h" + file_sha256(path).encode())
+    except Exception as exc:  # sent as the failure it is
+        hashed.append(_failure(exc))
+
+
+def _send_all(hasher: threading.Thread, hashed: list[bytes], pending: queue.Queue[bytes | None], out: Any) -> None:
+    """The hash first, then the batches and the end; after a failed hash, nothing more."""
+    hasher.join()
+    out.send_bytes(hashed[0])
+    failed = hashed[0][:1] == b"x"
     while (message := pending.get()) is not None:
-        out.send_bytes(message)
+        if not failed:
+            out.send_bytes(message)
 
 
 class CaseReader:
