@@ -305,13 +305,15 @@ def _serve_reads(requests: Any, out: Any, stop: Any) -> None:
 
 
 def _serve_one(path: Path, out: Any, stop: Any) -> None:
-    # Hashing runs in a thread of its own (hashlib lets go of the GIL), so it costs the reading no time; sending
-    # in another lets reading run ahead (up to AHEAD batches) while the loader is not taking any.
-    hashed: list[bytes] = []
-    hasher = threading.Thread(target=_hash_into, args=(path, hashed))
-    hasher.start()
+    # The hash first: hashing beside a busy reading thread is starved of the GIL, and alone it is quick. Then a
+    # second thread sends, so reading runs ahead (up to AHEAD batches) while the loader is not taking any.
+    try:
+        out.send_bytes(b"h" + file_sha256(path).encode())
+    except Exception as exc:  # every failure goes back to the loader, which raises it
+        out.send_bytes(_failure(exc))
+        return
     pending: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
-    sender = threading.Thread(target=_send_all, args=(hasher, hashed, pending, out))
+    sender = threading.Thread(target=_send_all, args=(pending, out))
     sender.start()
     try:
         stats = ReadStats()
@@ -328,7 +330,7 @@ def _serve_one(path: Path, out: Any, stop: Any) -> None:
         finally:
             table.close()
         pending.put(b"e" + pickle.dumps(stats))
-    except Exception as exc:  # every failure goes back to the loader, which raises it
+    except Exception as exc:
         pending.put(_failure(exc))
     finally:
         pending.put(None)
@@ -340,21 +342,9 @@ def _failure(exc: Exception) -> bytes:
     return b"x" + pickle.dumps(error)
 
 
-def _hash_into(path: Path, hashed: list[bytes]) -> None:
-    try:
-        hashed.append(b"h" + file_sha256(path).encode())
-    except Exception as exc:  # sent as the failure it is
-        hashed.append(_failure(exc))
-
-
-def _send_all(hasher: threading.Thread, hashed: list[bytes], pending: queue.Queue[bytes | None], out: Any) -> None:
-    """The hash first, then the batches and the end; after a failed hash, nothing more."""
-    hasher.join()
-    out.send_bytes(hashed[0])
-    failed = hashed[0][:1] == b"x"
+def _send_all(pending: queue.Queue[bytes | None], out: Any) -> None:
     while (message := pending.get()) is not None:
-        if not failed:
-            out.send_bytes(message)
+        out.send_bytes(message)
 
 
 class CaseReader:
