@@ -6,8 +6,11 @@ keeps SQLAlchemy's own type conversion (dates, JSON, UTC timestamps) but skips t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -107,6 +110,86 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]] |
     )
     _executemany(conn, table, sql, names, rows)
     return len(rows)
+
+
+@dataclass
+class PreparedInsert:
+    """An insert worked out ahead, to run once the connection is free: the statement and its rows' values, or
+    (PostgreSQL) the COPY and its text."""
+
+    table: Table
+    names: list[str]
+    rows: list[list[Any]]
+    copy_text: bytes | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def prepare_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> PreparedInsert:
+    """Everything of `insert_rows` that needs no database, done now; `conn` only tells the dialect."""
+    names = list(rows[0].keys()) if rows else []
+    values = list(_converted(conn, table, names, rows)) if rows else []
+    prepared = PreparedInsert(table, names, values)
+    if values and conn.dialect.name == "postgresql":
+        prepared.copy_text = _copy_text(values)
+    return prepared
+
+
+def run_insert(conn: Connection, prepared: PreparedInsert) -> int:
+    """Run a prepared insert; returns the number of rows."""
+    if not prepared.rows:
+        return 0
+    preparer = conn.dialect.identifier_preparer
+    table, names = preparer.format_table(prepared.table), prepared.names
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table} ({', '.join(preparer.quote(n) for n in names)}) FROM STDIN") as copy:
+                if prepared.copy_text is not None:
+                    copy.write(prepared.copy_text)
+                else:
+                    for row in prepared.rows:
+                        copy.write_row(row)
+        else:
+            marks = ", ".join([_mark(conn)] * len(names))
+            sql = f"INSERT INTO {table} ({', '.join(preparer.quote(n) for n in names)}) VALUES ({marks})"
+            for start in range(0, len(prepared.rows), BATCH):
+                cursor.executemany(sql, prepared.rows[start : start + BATCH])
+    finally:
+        cursor.close()
+    return len(prepared.rows)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(rows: list[list[Any]]) -> bytes | None:
+    """Rows in COPY's text format, for the values psycopg would send as text the same way (None: some other)."""
+    from psycopg.types.json import Json  # only PostgreSQL comes here
+
+    lines = []
+    for row in rows:
+        cells = []
+        for value in row:
+            kind = type(value)
+            if value is None:
+                cells.append("\\N")
+            elif kind is str:
+                cells.append(value.translate(_COPY_ESCAPES))
+            elif kind is bool:
+                cells.append("t" if value else "f")
+            elif kind is int:
+                cells.append(str(value))
+            elif kind is datetime:
+                cells.append(value.isoformat(" "))
+            elif kind is Json:
+                cells.append((value.dumps or json.dumps)(value.obj).translate(_COPY_ESCAPES))
+            else:
+                return None
+        lines.append("\t".join(cells))
+    lines.append("")
+    return "\n".join(lines).encode()
 
 
 def update_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]]) -> int:

@@ -31,7 +31,16 @@ from crawler.models import (
     utcnow,
 )
 from matching import values as v
-from matching.bulk import copy_tuples, delete_ids, diff_rows, insert_rows, sqlite_cache, update_rows
+from matching.bulk import (
+    PreparedInsert,
+    copy_tuples,
+    delete_ids,
+    diff_rows,
+    prepare_insert,
+    run_insert,
+    sqlite_cache,
+    update_rows,
+)
 from matching.normalize import NameForms, blocking_tokens, clear_caches, spelled
 
 OWNER_SHARE = 0.9
@@ -804,6 +813,18 @@ def _ids(conn: Connection, sql: str) -> set[int]:
     return {r[0] for r in conn.execute(text(sql))}
 
 
+@dataclass
+class _Slice:
+    """A slice of entities' writes, ready to run."""
+
+    new_max: int  # the highest new entity id (0: none)
+    ent_ins: PreparedInsert
+    ent_upd: list[dict[str, Any]]
+    stamp_only: list[int]
+    name_ins: PreparedInsert
+    name_upd: list[dict[str, Any]]
+
+
 def _slice_rows(
     keys: list[str], accs: dict[str, _Acc], ids: dict[str, int], forms: NameForms
 ) -> tuple[dict[str, dict[str, Any]], dict[tuple[int, str], dict[str, Any]]]:
@@ -886,43 +907,54 @@ def _write(
     # built_at moves only for an entity whose own row, names or yearly figures changed.
     children = {r["entity_id"] for r in name_del} | year_changed
     del name_del, ent_del
-    new_max = 0
     keys = sorted(accs)
-    made: list[tuple[dict[str, dict[str, Any]], dict[tuple[int, str], dict[str, Any]]]] = []
-    if meanwhile is not None:
-        job = _background(meanwhile)
-        try:
-            # Only so many slices ahead: rows made early are held until the database is free again.
-            while len(made) * WRITE_CHUNK < min(len(keys), AHEAD) and not job.done():
-                start = len(made) * WRITE_CHUNK
-                made.append(_slice_rows(keys[start : start + WRITE_CHUNK], accs, ids, forms))
-        finally:
-            wait([job])
-        job.result()
-    made.reverse()
-    for start in range(0, len(keys), WRITE_CHUNK):
-        want_ents, want_names = made.pop() if made else _slice_rows(keys[start : start + WRITE_CHUNK], accs, ids, forms)
+    slices = [keys[i : i + WRITE_CHUNK] for i in range(0, len(keys), WRITE_CHUNK)]
+    del keys
+
+    def prepare(keys: list[str]) -> _Slice:
+        """A slice of entities' writes, worked out without the database."""
+        want_ents, want_names = _slice_rows(keys, accs, ids, forms)
         ent_ins, ent_upd, _ = diff_rows(want_ents, {k: have_ents[k] for k in want_ents if k in have_ents})
         have_part = {nk: have_names.pop(nk) for nk in want_names if nk in have_names}
         name_ins, name_upd, _ = diff_rows(want_names, have_part)
         del want_ents, want_names, have_part
         new_ids = {r["id"] for r in ent_ins}
-        new_max = max(new_max, *new_ids) if new_ids else new_max
         changed = {r["entity_id"] for rows in (name_ins, name_upd) for r in rows} | children
         written = new_ids | {r["id"] for r in ent_upd}
-        stamp_only = sorted(
-            ids[k] for k in keys[start : start + WRITE_CHUNK] if ids[k] in changed and ids[k] not in written
-        )
+        stamp_only = sorted(ids[k] for k in keys if ids[k] in changed and ids[k] not in written)
         for r in (*ent_ins, *ent_upd):
             r["built_at"] = now
-        insert_rows(conn, ent_t, ent_ins)
-        update_rows(conn, ent_t, ent_upd)
-        update_rows(conn, ent_t, [{"id": i, "built_at": now} for i in stamp_only])
-        insert_rows(conn, name_t, name_ins)
-        update_rows(conn, name_t, name_upd)
         # Each name is normalised once here; keeping its forms would grow with every slice.
         clear_caches()
-    del keys
+        return _Slice(
+            max(new_ids, default=0),
+            prepare_insert(conn, ent_t, ent_ins),
+            ent_upd,
+            stamp_only,
+            prepare_insert(conn, name_t, name_ins),
+            name_upd,
+        )
+
+    made: list[_Slice] = []
+    if meanwhile is not None:
+        job = _background(meanwhile)
+        try:
+            # Only so many slices ahead: what is made early is held until the database is free again.
+            while len(made) < len(slices) and len(made) * WRITE_CHUNK < AHEAD and not job.done():
+                made.append(prepare(slices[len(made)]))
+        finally:
+            wait([job])
+        job.result()
+    made.reverse()
+    new_max = 0
+    for keys in slices:
+        part = made.pop() if made else prepare(keys)
+        new_max = max(new_max, part.new_max)
+        run_insert(conn, part.ent_ins)
+        update_rows(conn, ent_t, part.ent_upd)
+        update_rows(conn, ent_t, [{"id": i, "built_at": now} for i in part.stamp_only])
+        run_insert(conn, part.name_ins)
+        update_rows(conn, name_t, part.name_upd)
 
     levels_in = "CAST(n.perm_wage_levels AS JSON)" if pg else "n.perm_wage_levels"
     sets = ", ".join(f"{col} = {levels_in if col == 'perm_wage_levels' else 'n.' + col}" for col in YEAR_COLS)
