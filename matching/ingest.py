@@ -6,13 +6,12 @@ import ctypes
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from sqlalchemy import Column, Connection, Integer, MetaData, func, select, text
+from sqlalchemy import Column, Connection, Integer, MetaData, select, text
 from sqlalchemy import Table as SaTable
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from matching import values as v
 from matching.bulk import insert_rows, sqlite_cache, update_rows
 from matching.entities import Pending, build_entities, keep_latest
 from matching.layouts import Layout, detect_layout
+from matching.loaded import FileSummary, summary_if_loaded
 from matching.matchindex import no_gc
 from matching.normalize import NameForms
 from matching.readers import IngestError, Table, is_blank, open_table, read_header
@@ -40,27 +40,6 @@ from matching.reading import (
 )
 
 __all__ = ["FileSummary", "IngestError", "ingest_paths"]
-
-
-@dataclass
-class FileSummary:
-    path: str
-    layout: str
-    kind: str
-    rows: int = 0
-    blank_rows: int = 0
-    inserted: int = 0
-    replaced: int = 0  # stored rows updated in place with a later or changed version
-    kept_existing: int = 0
-    unchanged: int = 0  # already stored with the same values: left as is
-    duplicates_in_file: int = 0
-    skipped: int = 0  # rows without a case number / employer (or fiscal year): unusable
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-    already_loaded: bool = False  # same content hash as a file loaded before: not read again
-    sha256: str = ""
-    # Its new cases, left in the stage table for the entity build to insert.
-    staged: Pending | None = field(default=None, repr=False)
 
 
 def _cell(row: list[Any], idx: int | None) -> Any:
@@ -418,6 +397,7 @@ def _hashed(reader: CaseReader, path: Path, progress: Progress | None) -> str:
     """The SHA-256 the reader works out for the file it started, shown as a step on the way."""
     task = progress.add_task(f"hashing {path.name}", total=None) if progress else None
     sha = reader.sha()
+    assert sha is not None  # without a timeout it waits
     if progress is not None and task is not None:
         progress.update(task, total=1, completed=1)
     return sha
@@ -425,17 +405,8 @@ def _hashed(reader: CaseReader, path: Path, progress: Progress | None) -> str:
 
 def _already_loaded(conn: Connection, path: Path, sha: str) -> FileSummary | None:
     """The summary of a file whose exact content was loaded before, or None."""
-    f = DolFile.__table__.c
-    row = conn.execute(select(f.name, f.kind, f.layout).where(f.sha256 == sha)).first()
-    if row is None:
-        return None
-    summary = FileSummary(str(path), row.layout, row.kind, already_loaded=True)
-    # What is still stored as loaded from that file: later releases may since have replaced some of its cases.
-    t = UscisEmployerYear.__table__ if row.kind == "uscis" else DolCase.__table__
-    summary.unchanged = (
-        conn.execute(select(func.count()).select_from(t).where(t.c.source_file == row.name)).scalar() or 0
-    )
-    return summary
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return summary_if_loaded(conn.connection.driver_connection, mark, path, sha)
 
 
 def ingest_file(

@@ -366,6 +366,7 @@ class CaseReader:
         self.path: Path | None = None
         self.stats = ReadStats()
         self._sha: str | None = None
+        self._failed: BaseException | None = None
         self._busy = False
 
     @classmethod
@@ -376,19 +377,24 @@ class CaseReader:
     def start(self, path: Path) -> None:
         self._stop.clear()
         self._requests.send(str(path))
-        self.path, self._sha, self._busy = path, None, True
+        self.path, self._sha, self._failed, self._busy = path, None, None, True
 
-    def sha(self) -> str:
-        """The started file's SHA-256 (hex), waiting for it."""
+    def sha(self, timeout: float | None = None) -> str | None:
+        """The started file's SHA-256 (hex), waiting for it (with a `timeout` in seconds, None if it is not ready)."""
         if self._sha is None:
+            if timeout is not None and self._failed is None and not self._out.poll(timeout):
+                return None
             self._sha = self._next()[1:].decode()
         return self._sha
 
     def _next(self) -> bytes:
+        if self._failed is not None:
+            raise self._failed  # the file's read already failed: the child sends nothing more for it
         message: bytes = self._out.recv_bytes()
         if message[:1] == b"x":
             self._busy = False
-            raise pickle.loads(message[1:])
+            self._failed = pickle.loads(message[1:])
+            raise self._failed
         return message
 
     def batches(self, idle: Callable[[], bool] | None = None) -> Batches:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -11,10 +12,18 @@ from rich.table import Table
 
 from crawler.cli import AppContext, main, pass_app
 
+if TYPE_CHECKING:
+    from matching.loaded import FileSummary
+    from matching.reading import CaseReader
+
 
 @main.group("dol")
 def dol_group() -> None:
     """DOL and USCIS disclosure data."""
+
+
+# Seconds to wait for the first file's hash before starting the loader anyway.
+QUICK_HASH = 0.2
 
 
 @dol_group.command("ingest")
@@ -32,12 +41,14 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool
     if reader is not None:
         reader.start(paths[0])
     try:
-        from matching.ingest import IngestError, ingest_paths
+        summaries = None if force else _loaded_before(app.db_url, list(paths), reader)
+        if summaries is None:
+            from matching.ingest import IngestError, ingest_paths
 
-        try:
-            summaries = ingest_paths(app.db_url, list(paths), progress=progress, force=force, reader=reader)
-        except IngestError as exc:
-            raise click.ClickException(f"{exc} (nothing from this file was stored)") from exc
+            try:
+                summaries = ingest_paths(app.db_url, list(paths), progress=progress, force=force, reader=reader)
+            except IngestError as exc:
+                raise click.ClickException(f"{exc} (nothing from this file was stored)") from exc
     finally:
         if reader is not None:
             reader.close()
@@ -72,6 +83,25 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool
         "Employer entities rebuilt and every stored posting re-tagged (what `jobagg match` does);"
         " after your next crawl, `jobagg match` (or `jobagg run`) tags the new postings."
     )
+
+
+def _loaded_before(db_url: str, paths: list[Path], reader: CaseReader | None) -> list[FileSummary] | None:
+    """Summaries of files all loaded before, found without the loader (most of the start-up of a run that has
+    nothing to do); None when any file is new or this cannot tell, and the loader takes over."""
+    from matching.loaded import loaded_before
+    from matching.readers import IngestError
+    from matching.reading import file_sha256
+
+    try:
+        # A big file takes a while to hash: rather than wait, the loader starts (its start-up is small beside it).
+        first = reader.sha(timeout=QUICK_HASH) if reader is not None else file_sha256(paths[0])
+        if first is None or loaded_before(db_url, [(paths[0], first)]) is None:
+            return None  # the usual case: a new file, hashed once only
+        if reader is not None:
+            reader.cancel()
+        return loaded_before(db_url, [(paths[0], first), *((p, file_sha256(p)) for p in paths[1:])])
+    except (IngestError, RuntimeError, OSError):
+        return None  # the loader reports it
 
 
 @dol_group.command("download")
