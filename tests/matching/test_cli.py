@@ -16,6 +16,7 @@ import crawler.cli.matching  # noqa: F401  (registers the commands on `main`)
 from crawler.cli import main
 from tests.conftest import free_port
 from tests.matching.conftest import DOL, csv_to_xlsx
+from tests.matching.test_idempotent import changes, snapshot
 
 
 def run(db_url: str, *args: str) -> tuple[int, str]:
@@ -41,6 +42,25 @@ def test_employers_match_json_shape(db_url: str, all_fixture_files: list[Path], 
     assert code == 0 and "ACME" in out
     code, out = run(db_url, "match")
     assert code == 0 and "recomputed" in out
+
+
+def test_ingest_again_reports_files_loaded_before_and_changes_nothing(db_url: str) -> None:
+    lca, perm = DOL / "lca_fy2024_q4.csv", DOL / "perm_fy2022.csv"
+
+    def ingest(*args: str) -> str:
+        code, out = run(db_url, "dol", "ingest", "--no-progress", *args)
+        assert code == 0, out
+        return " ".join(out.split())  # the console wraps lines
+
+    ingest(str(lca))
+    before = snapshot(db_url)
+    out = ingest(str(lca))
+    assert "0 new, 0 updated" in out and "1 already loaded (same content), not read again" in out
+    assert changes(before, snapshot(db_url)) == {}
+    # One file loaded before and one new: the new one is read, the other still reported as loaded.
+    out = ingest(str(lca), str(perm))
+    assert "7 new" in out and "1 already loaded" in out
+    assert "already loaded" not in ingest("--force", str(lca))
 
 
 def test_ingest_bad_file_exits_with_message(db_url: str) -> None:
