@@ -13,7 +13,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -129,9 +128,8 @@ class Pending:
     so a new case is written once rather than inserted and then linked.
 
     The table has `columns` plus `seq` (their order) and `fid`, the filer: an index into `filers`, each an
-    (employer_name, fein, state) as stored. What the build would otherwise ask the database was counted while
-    the cases were read: cases per (fid, trade name) in `groups`, each filer's latest (decision date as ISO
-    text, case number) pairs, latest first, in `samples`.
+    (employer_name, fein, state) as stored. The cases per (fid, trade name), which the build would otherwise ask
+    the database for first, were counted while they were read, in `groups`.
     """
 
     table: str
@@ -139,7 +137,6 @@ class Pending:
     kind: str
     filers: list[tuple[str, str | None, str | None]]
     groups: dict[tuple[int, str | None], int]
-    samples: dict[int, list[tuple[str, str]]]
     inserted: int = 0
 
 
@@ -394,7 +391,7 @@ def build_entities(
         else:
             ids[key], next_id = next_id, next_id + 1
 
-    pending_levels = counting.result() if counting is not None else []
+    pending_levels, pending_latest = counting.result() if counting is not None else ([], [])
     emap_t, years_t, hub_t, fmap_t = _temp_tables()
     for t in (years_t, hub_t):
         t.create(conn)
@@ -496,12 +493,9 @@ def build_entities(
         ):
             keep_latest(top, (eid, kind), decided, cn)
     if pending is not None:
-        # The reader kept each pending filer's latest; stored dates are dates on PostgreSQL, text on SQLite.
-        as_date = date.fromisoformat if pg else str
-        while pending.samples:
-            fid, latest = pending.samples.popitem()
-            for decided, cn in latest:
-                keep_latest(top, (fids[fid], pending.kind), as_date(decided), cn)
+        for fid, decided, cn in pending_latest:  # each pending filer's latest, found by the database
+            keep_latest(top, (fids[fid], pending.kind), decided, cn)
+    del pending_latest
     # Popped, so each entity's lists go as its samples are kept (and no sorted copy of them all is made).
     while top:
         (eid, kind), got = top.popitem()
@@ -637,10 +631,13 @@ def _background(fn: Callable[[], Any]) -> Future[Any]:
         pool.shutdown(wait=False)
 
 
-def _count_pending(conn: Connection, pending: Pending) -> list[tuple[int, int, str, int]]:
-    """Per pending filer, the yearly counts (into PENDING_YEARS) and PERM wage levels (returned)."""
+def _count_pending(
+    conn: Connection, pending: Pending
+) -> tuple[list[tuple[int, int, str, int]], list[tuple[int, Any, str]]]:
+    """Per pending filer: the yearly counts (into PENDING_YEARS), and returned, the PERM wage levels and the
+    SAMPLES latest cases (fid, decision date, case number)."""
     conn.execute(text(f"CREATE TEMPORARY TABLE {PENDING_YEARS} AS {_year_inner(pending.table, 'fid')}"))
-    return [
+    levels = [
         (fid, fy, level, n)
         for fid, fy, level, n in conn.execute(
             text(
@@ -650,6 +647,18 @@ def _count_pending(conn: Connection, pending: Pending) -> list[tuple[int, int, s
             )
         )
     ]
+    # Case numbers in code point order, as Python compares them (PostgreSQL's default collation may not).
+    cn = 'case_number COLLATE "C"' if conn.dialect.name == "postgresql" else "case_number"
+    latest = [
+        (fid, decided, number)
+        for fid, decided, number in _stream(
+            conn,
+            f"SELECT fid, decision_date, case_number FROM (SELECT fid, decision_date, case_number, ROW_NUMBER() "
+            f"OVER (PARTITION BY fid ORDER BY decision_date DESC, {cn} DESC) AS rn FROM {pending.table} "
+            f"WHERE decision_date IS NOT NULL) w WHERE rn <= {SAMPLES}",
+        )
+    ]
+    return levels, latest
 
 
 def _insert_pending(conn: Connection, pending: Pending) -> None:

@@ -20,7 +20,7 @@ from crawler import db as dbmod
 from crawler.models import DolCase, DolFile, Posting, UscisEmployerYear, utcnow
 from matching import values as v
 from matching.bulk import insert_rows, sqlite_cache, update_rows
-from matching.entities import Pending, build_entities, keep_latest
+from matching.entities import Pending, build_entities
 from matching.layouts import Layout, detect_layout
 from matching.loaded import FileSummary, summary_if_loaded
 from matching.matchindex import no_gc
@@ -49,9 +49,7 @@ def _cell(row: list[Any], idx: int | None) -> Any:
 
 
 # Where a staged tuple holds what the build counts by.
-_CASE, _DECISION, _NAME, _TRADE, _FEIN, _STATE = (
-    STAGED.index(c) for c in ("case_number", "decision_date", "employer_name", "trade_name", "fein", "state")
-)
+_NAME, _TRADE, _FEIN, _STATE = (STAGED.index(c) for c in ("employer_name", "trade_name", "fein", "state"))
 # Where a row came from, not what it says: a case repeated unchanged in a later release keeps its row as is.
 PROVENANCE = ("layout", "source_file")
 CONTENT_COLS = tuple(c for c in CASE_COLS if c not in (*PROVENANCE, "kind", "case_number"))
@@ -256,32 +254,33 @@ def _load_cases(
 
 
 class _Tally:
-    """Counts staged cases as the build would count them in the database: per filer and trade name, with each
-    filer's latest cases (see entities.Pending)."""
+    """Counts staged cases as the build would count them in the database: per filer and trade name (see
+    entities.Pending)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.filers: list[tuple[str, str | None, str | None]] = []
-        self.groups: dict[tuple[int, str | None], int] = {}
-        self.samples: dict[int, list[tuple[str, str]]] = {}
+        # Cases per filer without a trade name (by far the most), and per (filer, trade name) with one.
+        self.plain: list[int] = []
+        self.traded: dict[tuple[int, str], int] = {}
 
     def add(self, batch: list[tuple[Any, ...]]) -> None:
-        filers, groups, samples = self.filers, self.groups, self.samples
+        filers, plain, traded = self.filers, self.plain, self.traded
         for row in batch:
             fid = row[1]
             if fid == len(filers):  # filers are numbered as they first appear
                 filers.append((row[_NAME], row[_FEIN], row[_STATE]))
-            group = (fid, row[_TRADE])
-            groups[group] = groups.get(group, 0) + 1
-            decided = row[_DECISION]
-            if decided is not None:
-                if fid in samples:
-                    keep_latest(samples, fid, decided, row[_CASE])
-                else:  # a filer's first case: most filers have one
-                    samples[fid] = [(decided, row[_CASE])]
+                plain.append(0)
+            trade = row[_TRADE]
+            if trade is None:
+                plain[fid] += 1
+            else:
+                traded[(fid, trade)] = traded.get((fid, trade), 0) + 1
 
     def pending(self) -> Pending:
-        return Pending(STAGE, CASE_COLS, self.kind, self.filers, self.groups, self.samples)
+        groups: dict[tuple[int, str | None], int] = {(fid, None): n for fid, n in enumerate(self.plain) if n}
+        groups.update(self.traded)
+        return Pending(STAGE, CASE_COLS, self.kind, self.filers, groups)
 
 
 def drop_stage(conn: Connection) -> None:
