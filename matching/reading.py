@@ -10,6 +10,7 @@ import multiprocessing
 import pickle
 import queue
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -300,6 +301,9 @@ def _serve_reads(requests: Any, out: Any, stop: Any) -> None:
     """The reader process: for each file it is sent, its SHA-256, then (for a case file) its batches and stats."""
     # Ctrl-C is the loader's to handle: it ends this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The sending thread needs the GIL after each write to the pipe; by default the reading thread would keep it
+    # for up to 5 ms each time, and the loader would wait for batches already made.
+    sys.setswitchinterval(0.0005)
     while (path := requests.recv()) is not None:
         _serve_one(Path(path), out, stop)
 
