@@ -49,7 +49,7 @@ BATCH = 5000
 # Entities whose rows are made and written together: bounds the memory of writing them.
 WRITE_CHUNK = 5000
 # Entities whose rows may be made ahead, while the database is busy with something else (some tens of MB).
-AHEAD = 30_000
+ROWS_AHEAD = 30_000
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 SAMPLES = 3
@@ -949,7 +949,7 @@ def _write(
         job = _background(meanwhile)
         try:
             # Only so many slices ahead: what is made early is held until the database is free again.
-            while len(made) < len(slices) and len(made) * WRITE_CHUNK < AHEAD and not job.done():
+            while len(made) < len(slices) and len(made) * WRITE_CHUNK < ROWS_AHEAD and not job.done():
                 made.append(prepare(slices[len(made)]))
         finally:
             wait([job])
