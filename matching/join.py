@@ -54,6 +54,7 @@ MIN_FUZZY_LEN = 5  # short names ("SAP", "IBM") only ever match exactly
 SMALL_BLOCK = 3_000  # a word this rare is the whole block
 MAX_BLOCK = 20_000  # never score more candidates than this for one name
 MIN_LEAD_LEN = 4  # leading words shorter than this ("ARC", "GE") never name a filer on their own
+PLACE_MIN_LEN = 3  # with the posting's state to back them, three letters may ("Hex" in CA)
 LEAD_SCAN = 20_000  # names starting with (or containing) the brand's words beyond this: the words are not rare
 LEAD_MAX_FILERS = 8  # a one-word brand that more filers than this use is a namesake unless filings settle it
 DOMINANT_MIN = 50  # a filer with this many filings ...
@@ -77,7 +78,7 @@ class Candidate:
     name: str
     fein: str | None
     score: float
-    method: str  # fein | alias | ad_name | ad_site | exact | trade | leading | acronym | fuzzy (<= 8 chars: stored)
+    method: str  # fein|alias|ad_name|ad_site|ad_place|exact|trade|leading|acronym|fuzzy (<= 8 chars: stored)
     variant: str = ""
 
     def as_json(self) -> dict[str, Any]:
@@ -136,9 +137,10 @@ class JoinHints:
 
     stated_entity: str | None = None
     domain: str | None = None  # registrable domain of the employer's own career site, e.g. "acme.com"
+    states: frozenset[str] = frozenset()  # US states the employer's postings are in ("CA", "NY")
 
     def __bool__(self) -> bool:
-        return bool(self.stated_entity or self.domain)
+        return bool(self.stated_entity or self.domain or self.states)
 
 
 _LEGAL_FORM = (
@@ -222,9 +224,16 @@ def site_domain(url: str | None) -> str | None:
     return ".".join(labels[-n:])
 
 
-def posting_hints(description: str | None, url: str | None = None, apply_url: str | None = None) -> JoinHints:
-    """Join hints read from one posting: its EEO sentence and the first of its URLs on the employer's own site."""
-    return JoinHints(stated_entity(description), site_domain(apply_url) or site_domain(url))
+US_STATE = re.compile(r"[A-Z]{2}")
+
+
+def posting_hints(
+    description: str | None, url: str | None = None, apply_url: str | None = None, states: Iterable[str] = ()
+) -> JoinHints:
+    """Join hints read from one posting: its EEO sentence, the first of its URLs on the employer's own site, and
+    the US states (two-letter codes) the employer's postings are in."""
+    places = frozenset(s.strip().upper() for s in states if s and US_STATE.fullmatch(s.strip().upper()))
+    return JoinHints(stated_entity(description), site_domain(apply_url) or site_domain(url), places)
 
 
 def _append_once(ids: list[int], eid: int) -> None:
@@ -312,12 +321,14 @@ class Lists:
 class Entities:
     """Entity id -> (name, FEIN), packed like `Lists`: sorted ids, names and FEINs in the same order."""
 
-    __slots__ = ("_pos", "feins", "ids", "names")
+    __slots__ = ("_pos", "feins", "ids", "names", "states")
 
-    def __init__(self, entity: dict[int, tuple[str, str | None]]) -> None:
+    def __init__(self, entity: dict[int, tuple[str, str | None]], states: dict[int, str] | None = None) -> None:
         self.ids: list[int] = sorted(entity)
         self.names: list[str] = [entity[e][0] for e in self.ids]
         self.feins: list[str | None] = [entity[e][1] for e in self.ids]
+        # The entity's US state ("" unknown): where its filings put it, beside where a posting is.
+        self.states: list[str] = [(states or {}).get(e, "") for e in self.ids]
         self._pos: dict[int, int] | None = None
 
     def _positions(self) -> dict[int, int]:
@@ -339,6 +350,10 @@ class Entities:
     def __contains__(self, eid: object) -> bool:
         return self._find(eid) >= 0  # type: ignore[arg-type]
 
+    def state(self, eid: int) -> str:
+        i = self._find(eid)
+        return self.states[i] if i >= 0 else ""
+
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -350,13 +365,14 @@ class Entities:
         if all(f is None or (type(f) is str and f) for f in feins):
             packed = _pack_strings([f or "" for f in feins])  # None saved as "", which no FEIN is
             feins = packed if isinstance(packed, str) else feins
-        return (array("q", self.ids), _pack_strings(self.names), feins)
+        return (array("q", self.ids), _pack_strings(self.names), feins, _pack_strings(self.states))
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        ids, names, feins = state
+        ids, names, feins, states = state
         self.ids = ids.tolist()
         self.names = _unpack_strings(names, len(self.ids))
         self.feins = feins if isinstance(feins, list) else [f or None for f in _unpack_strings(feins, len(self.ids))]
+        self.states = _unpack_strings(states, len(self.ids))
         self._pos = None
 
 
@@ -371,9 +387,10 @@ class EntityIndex:
         variants: Iterable[tuple[Any, ...]],
         aliases: dict[str, list[str]] | None = None,
     ) -> None:
-        """`variants`: (entity id, entity name, fein, clean name, core key, legal key, tokens[, source, filings]),
-        grouped by entity; `source` is the dol_entity_names source (`trade` for d/b/a and trade names)."""
+        """`variants`: (entity id, entity name, fein, clean name, core key, legal key, tokens[, source, filings[,
+        state]]), grouped by entity; `source` is the dol_entity_names source (`trade` for d/b/a and trade names)."""
         entity: dict[int, tuple[str, str | None]] = {}
+        states: dict[int, str] = {}
         by_fein: dict[str, list[int]] = defaultdict(list)
         by_core: dict[str, list[int]] = defaultdict(list)
         by_legal: dict[str, list[int]] = defaultdict(list)
@@ -401,6 +418,8 @@ class EntityIndex:
             filings = (row[8] or 0) if len(row) > 8 else 0
             if entity_id not in entity:
                 entity[entity_id] = (name, fein)
+                if len(row) > 9 and row[9]:
+                    states[entity_id] = row[9]
                 if fein:
                     by_fein[fein].append(entity_id)
             _append_once(by_core[ckey], entity_id)
@@ -433,7 +452,7 @@ class EntityIndex:
                 # Sorted words: a repeated word is adjacent, and listing a name twice is harmless anyway.
                 postings[t].append(vid)
         # Packed, read-only maps: a lookup never grows the index, and a saved index loads in a few objects.
-        self.entity = Entities(entity)
+        self.entity = Entities(entity, states)
         self.by_fein = Lists(by_fein)
         self.by_core = Lists(by_core)
         self.by_legal = Lists(by_legal)  # legal names only, not trade names
@@ -472,7 +491,8 @@ class EntityIndex:
 
     @classmethod
     def from_names(cls, names: Iterable[tuple[Any, ...]], aliases: dict[str, list[str]] | None = None) -> EntityIndex:
-        """An index over (entity id, legal name, fein[, source[, filings]]) rows, normalised here (tests, ad-hoc use).
+        """An index over (entity id, legal name, fein[, source[, filings[, state]]]) rows, normalised here (tests,
+        ad-hoc use).
 
         As at ingest, a "D/B/A <trade>" clause also files the entity under <trade> as a trade name; a row whose
         source is `trade` (LCA TRADE_NAME_DBA, PERM trade name) is a trade name itself.
@@ -482,14 +502,15 @@ class EntityIndex:
             eid, name, fein = row[:3]
             source = row[3] if len(row) > 3 else "lca"
             filings = row[4] if len(row) > 4 else 0
+            state = row[5] if len(row) > 5 else None
             clean = clean_name(name)
             tokens = " ".join(sorted(blocking_tokens(clean)))
-            rows.append((eid, name, fein, clean, core_key(name), legal_key(name), tokens, source, filings))
+            rows.append((eid, name, fein, clean, core_key(name), legal_key(name), tokens, source, filings, state))
             _legal, trade = split_dba(name)
             if trade and source != "trade" and clean_name(trade) and legal_key(trade) != legal_key(name):
                 tclean = clean_name(trade)
                 tokens = " ".join(sorted(blocking_tokens(tclean)))
-                rows.append((eid, name, fein, tclean, core_key(trade), legal_key(trade), tokens, "trade", 0))
+                rows.append((eid, name, fein, tclean, core_key(trade), legal_key(trade), tokens, "trade", 0, state))
         return cls(rows, aliases)
 
     @classmethod
@@ -501,7 +522,7 @@ class EntityIndex:
 
         e, n = DolEntity.__table__.c, DolEntityName.__table__.c
         stmt = (
-            select(e.id, e.name, e.fein, n.clean, n.core_key, n.legal_key, n.tokens, n.source, n.filings)
+            select(e.id, e.name, e.fein, n.clean, n.core_key, n.legal_key, n.tokens, n.source, n.filings, e.state)
             .join_from(DolEntityName.__table__, DolEntity.__table__, n.entity_id == e.id)
             # Name ids follow insertion order on both backends, unlike name collation: same ties, same winner.
             .order_by(n.entity_id, n.id)
@@ -696,6 +717,34 @@ class EntityIndex:
         # Or one company's entities, the biggest of which is not the bare name ("Amazon": AMAZON COM SERVICES INC).
         return self._family([exact, *others], elsewhere, words)
 
+    def _placed(
+        self,
+        groups: list[list[int]],
+        elsewhere: Callable[[], list[int] | None],
+        states: frozenset[str],
+        words: tuple[str, ...],
+    ) -> list[int]:
+        """Namesakes told apart by where the posting is: the one filer leading with the brand's words in the
+        posting's state(s) ("Glean" in CA is GLEAN TECHNOLOGIES INC, CA, not GLEAN ANALYTICS INC, NY). Every
+        namesake's state must be known; a filer using the words later in its name ("VINCENT CLAY LLC") and in the
+        same state is a rival only when it files at least as much."""
+        if not groups or len("".join(words)) < PLACE_MIN_LEN:
+            return []
+        others = elsewhere()
+        if others is None:
+            return []
+        state = self.entity.state
+        if any(not state(e) for g in groups for e in g) or any(not state(e) for e in others):
+            return []
+        inside = [g for g in groups if any(state(e) in states for e in g)]
+        if len(inside) != 1:
+            return []
+        chosen = [e for e in inside[0] if state(e) in states]
+        near = [e for e in others if state(e) in states]
+        if near and self._filed(near) >= self._filed(chosen):
+            return []
+        return chosen
+
     def _acronym(self, query: str, groups: list[list[int]]) -> int | None:
         """The filer whose initials a capitals-only brand is, when it dwarfs every other filer with those initials
         and every filer leading with the brand ("TCS" -> TATA CONSULTANCY SERVICES LIMITED)."""
@@ -835,7 +884,8 @@ class EntityIndex:
         legal entity the ad states (`ad_name`) → the same legal name, unless a filer using the brand's words
         dwarfs it by filings (`exact`) → the career site's domain (`ad_site`; before `exact` when the domain is
         longer than the brand) → a trade / d/b/a name (`trade`)
-        → the leading words of one filer, or of the filer that dwarfs all others using them (`leading`) → a near
+        → the leading words of one filer, or of the filer that dwarfs all others using them (`leading`) → a
+        capitals-only brand's initials (`acronym`) → the one namesake in the posting's state (`ad_place`) → a near
         spelling (`fuzzy`). Namesakes that no path settles come back `unsure`, with the nearest for a person.
         """
         key = core_key(query)
@@ -907,6 +957,9 @@ class EntityIndex:
         acronym = self._acronym(query, groups)
         if acronym:
             return self._with_runner_up(query, [self._cand(acronym, 100.0, "acronym")])
+        placed = self._placed(groups, elsewhere, hints.states, lead_words) if hints and hints.states else []
+        if placed:
+            return self._with_runner_up(query, [self._cand(e, 100.0, "ad_place") for e in placed])
         winners, others = self._fuzzy(query)
         alts = [c for c in others if c.score >= UNSURE][:3]
         # Spelling slips only: a name that some filers' legal names contain as it is was weighed above.

@@ -440,6 +440,38 @@ def test_hints_from_the_posting_settle_a_namesake() -> None:
     assert idx.match_many(["Delta", "Delta"], {"Delta": hints})[1].best.name == "DELTA AIR LINES INC"  # type: ignore[union-attr]
 
 
+def test_the_postings_state_settles_namesakes_only_when_one_is_there() -> None:
+    rows = [
+        (1, "GLEAN TECHNOLOGIES INC", None, "lca", 6, "CA"),
+        (2, "GLEAN ANALYTICS INC", None, "lca", 1, "NY"),
+        (3, "HEXA LABS INC", None, "lca", 2, "MN"),
+        (4, "HEXA TECHNOLOGIES INC", None, "lca", 1, "CA"),
+        (5, "HEXA SYSTEMS LLC", None, "lca", 1, "CA"),
+        (6, "ORBIT LABS INC", None, "lca", 2, "NY"),
+        (7, "ORBIT HEALTH LLC", None, "lca", 1, "TX"),
+        (8, "VINCENT ORBIT LLC", None, "lca", 5, "NY"),
+        (9, "NOVA SOFT INC", None, "lca", 3, "CA"),
+        (10, "NOVA HEALTH INC", None, "lca", 3, None),
+    ]
+    idx = index_of(rows)
+    assert idx.match("Glean").outcome == "unsure"
+    r = idx.match("Glean", posting_hints(None, states=["CA"]))
+    assert names(r) == ["GLEAN TECHNOLOGIES INC"] and r.best.method == "ad_place"  # type: ignore[union-attr]
+    assert names(idx.match("Glean", posting_hints(None, states=["ny", "WA"]))) == ["GLEAN ANALYTICS INC"]
+    # Both namesakes where the employer posts, or none of them there: still a person's call.
+    assert idx.match("Glean", posting_hints(None, states=["CA", "NY"])).outcome == "unsure"
+    assert idx.match("Glean", posting_hints(None, states=["TX"])).outcome == "unsure"
+    # Two namesakes in the one state stay namesakes.
+    assert idx.match("Hexa", posting_hints(None, states=["CA"])).outcome == "unsure"
+    # A filer there that uses the brand later in its name and files more is a rival; one that files less is not.
+    assert idx.match("Orbit", posting_hints(None, states=["NY"])).outcome == "unsure"
+    assert names(idx.match("Orbit", posting_hints(None, states=["TX"]))) == ["ORBIT HEALTH LLC"]
+    # A namesake of unknown place could be the brand.
+    assert idx.match("Nova", posting_hints(None, states=["CA"])).outcome == "unsure"
+    # Only two-letter codes count as states.
+    assert posting_hints(None, states=["California", "", " ca "]).states == frozenset({"CA"})
+
+
 def test_alias_line_can_rule_out_a_namesake(tmp_path: Path) -> None:
     table = tmp_path / "aliases.csv"
     table.write_text('brand,filer\nCognition,!Cognition LLC\nNimbus,"Nimbus Robotics Corp."\n', encoding="utf-8")

@@ -293,3 +293,43 @@ def test_join_reads_the_legal_entity_a_posting_states(db_url: str, all_fixture_f
             select(DolEntity.name, EmployerMatch.method).join(EmployerMatch, EmployerMatch.entity_id == DolEntity.id)
         ).all()
         assert ("NIMBUS ROBOTICS CORPORATION", "ad_name") in rows
+
+
+def test_join_reads_the_state_an_employers_postings_are_in(db_url: str, tmp_path: Path) -> None:
+    header = (Path(__file__).parent.parent / "fixtures" / "dol" / "lca_fy2024_q4.csv").read_text().splitlines()[0]
+    cols = header.split(",")
+
+    def case(n: int, employer: str, state: str) -> str:
+        row = dict.fromkeys(cols, "")
+        row.update(
+            CASE_NUMBER=f"I-200-24100-{n:06d}",
+            CASE_STATUS="Certified",
+            DECISION_DATE="2024-08-08",
+            VISA_CLASS="H-1B",
+            JOB_TITLE="ML Engineer",
+            SOC_CODE="15-1252",
+            EMPLOYER_NAME=employer,
+            EMPLOYER_STATE=state,
+        )
+        return ",".join(row[c] for c in cols)
+
+    lca = tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv"
+    lca.write_text("\n".join([header, case(1, "ORBIT LABS INC", "CA"), case(2, "ORBIT HEALTH LLC", "TX")]) + "\n")
+    ingest_paths(db_url, [lca], progress=False)
+    with dbmod.session_scope(db_url) as s:
+        add_posting(s, "Orbit", "not_mentioned", 1)
+        add_posting(s, "Orbit", "not_mentioned", 2)
+    with dbmod.session_scope(db_url) as s:
+        match_and_tag(s)
+        # Two namesakes, and the postings say nothing of where they are: a person's call.
+        assert s.scalars(select(EmployerMatch.method).where(EmployerMatch.role == "match")).all() == []
+        for p in s.scalars(select(Posting)):
+            p.region = "CA"
+    with dbmod.session_scope(db_url) as s:
+        match_and_tag(s)
+        rows = s.execute(
+            select(DolEntity.name, EmployerMatch.method)
+            .join(EmployerMatch, EmployerMatch.entity_id == DolEntity.id)
+            .where(EmployerMatch.role == "match")
+        ).all()
+        assert rows == [("ORBIT LABS INC", "ad_place")]
