@@ -2,7 +2,9 @@
 
 The whole `EntityIndex` object is pickled, keyed by a fingerprint of the entity tables and of the code that
 builds it: any change to either gives a new fingerprint, and the next caller rebuilds and saves. SQLite keeps
-it in a file beside the database; other databases in a table row (`dol_match_index`).
+it in a file beside the database; other databases in a table row (`dol_match_index`), plus a copy in a local
+cache file per server, database and schema (`cache_dir()`), so a look-up does not pull the row over the socket
+each time. The fingerprint decides which copy is current: a cache file is only ever a copy of that row.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import pickle
 import sqlite3
 import sys
 import tempfile
+import time
+import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +32,14 @@ if TYPE_CHECKING:
     from matching.join import EntityIndex
 
 MAGIC = b"JOBAGG-MATCH-INDEX 1\n"
+# A local copy of a server's index: this line, the fingerprint, then the pickle's length and CRC-32.
+CACHE_MAGIC = b"JOBAGG-MATCH-INDEX-CACHE 1\n"
+CACHE_ENV = "JOBAGG_CACHE_DIR"
+CACHE_OFF = "off"
+# A cache file nobody has read for this long is dropped when another is written (a schema that is gone).
+CACHE_UNUSED_DAYS = 30
+# A temporary file this old is left over from a writer that died.
+_ORPHAN_SECONDS = 600
 # The modules whose code shapes the index; a change to any of them invalidates every saved index.
 _CODE = ("join.py", "normalize.py", "data/aliases.csv")
 # Plain SQL, run on the driver's own connection: a look-up with a current SQLite index runs it through the
@@ -95,6 +107,10 @@ def _read(engine: Engine, conn: Connection, fp: str) -> EntityIndex | None:
     path = index_file(engine)
     if path is not None:
         return _read_file(path, fp)
+    cached = _server_cache_file(conn)
+    index = _read_cache(cached, fp)
+    if index is not None:
+        return index
     from sqlalchemy import select
 
     from crawler.models import DolMatchIndex
@@ -102,8 +118,10 @@ def _read(engine: Engine, conn: Connection, fp: str) -> EntityIndex | None:
     data = conn.execute(select(DolMatchIndex.data).where(DolMatchIndex.fingerprint == fp)).scalar()
     if data is None:
         return None
-    with no_gc():
-        return pickle.loads(data)
+    index = _unpickle(data)
+    if index is not None:
+        _write_cache(cached, fp, data)
+    return index
 
 
 def _save(engine: Engine, conn: Connection, fp: str, index: EntityIndex) -> None:
@@ -123,6 +141,7 @@ def _save(engine: Engine, conn: Connection, fp: str, index: EntityIndex) -> None
 
     conn.execute(delete(DolMatchIndex))
     conn.execute(DolMatchIndex.__table__.insert().values(fingerprint=fp, data=blob, built_at=utcnow()))
+    _write_cache(_server_cache_file(conn), fp, blob)
 
 
 def load_index(session: Session, rebuild: bool = False) -> tuple[EntityIndex, bool]:
@@ -167,17 +186,20 @@ def read_current_postgresql(db_url: str) -> EntityIndex | None:
             if [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")] != [head]:
                 return None
             fp = _fingerprint(conn.execute)
+            cached = _cache_file(conn.info, conn.execute("SELECT current_schema()").fetchone()[0])  # type: ignore[index]
+            index = _read_cache(cached, fp)
+            if index is not None:
+                return index
             sql = "SELECT data FROM dol_match_index WHERE fingerprint = %s"
             row = conn.execute(sql, (fp,), binary=True).fetchone()
     except (psycopg.Error, ValueError):
         return None
     if row is None:
         return None
-    try:
-        with no_gc():
-            return pickle.loads(row[0])
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        return None
+    index = _unpickle(row[0])
+    if index is not None:
+        _write_cache(cached, fp, row[0])
+    return index
 
 
 def read_current_sqlite(db_url: str) -> EntityIndex | None:
@@ -204,3 +226,107 @@ def read_current_sqlite(db_url: str) -> EntityIndex | None:
     finally:
         conn.close()
     return _read_file(path, fp)
+
+
+def _unpickle(data: bytes | memoryview) -> EntityIndex | None:
+    try:
+        with no_gc():
+            return pickle.loads(data)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+        return None
+
+
+def cache_dir() -> Path | None:
+    """Where look-ups keep local copies of a server's index: $JOBAGG_CACHE_DIR, else $XDG_CACHE_HOME/jobagg,
+    else ~/.cache/jobagg; None when JOBAGG_CACHE_DIR is `off` (or there is no home directory)."""
+    env = os.environ.get(CACHE_ENV, "").strip()
+    if env:
+        return None if env.lower() == CACHE_OFF else Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    # The XDG spec says a relative path there is invalid: ignored.
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "jobagg"
+    try:
+        return Path.home() / ".cache" / "jobagg"
+    except (RuntimeError, KeyError):
+        return None
+
+
+def _cache_file(info: Any, schema: str | None) -> Path | None:
+    """The cache file of one server, database and schema (`info`: psycopg's ConnectionInfo)."""
+    base = cache_dir()
+    if base is None:
+        return None
+    where = f"{info.host}|{info.port}|{info.dbname}|{schema}"
+    return base / "match-index" / (hashlib.sha256(where.encode()).hexdigest()[:32] + ".match-index")
+
+
+def _server_cache_file(conn: Connection) -> Path | None:
+    driver = conn.connection.driver_connection
+    info = getattr(driver, "info", None)
+    if info is None or not hasattr(info, "dbname"):
+        return None  # not psycopg: no cache
+    return _cache_file(info, conn.exec_driver_sql("SELECT current_schema()").scalar())
+
+
+def _read_cache(path: Path | None, fp: str) -> EntityIndex | None:
+    """The cached index when the file is whole (length and CRC-32 check) and holds `fp`; else None."""
+    if path is None:
+        return None
+    try:
+        with path.open("rb") as f:
+            if f.readline() != CACHE_MAGIC or f.readline().strip().decode("ascii", "replace") != fp:
+                return None
+            size, crc = (int(v, 16) for v in f.readline().split())
+            data = f.read()
+    except (OSError, ValueError):
+        return None
+    if len(data) != size or zlib.crc32(data) != crc:
+        return None
+    index = _unpickle(data)
+    if index is not None:
+        # Marks the file as used: files of schemas nobody reads any more are dropped after a while.
+        with suppress(OSError):
+            os.utime(path)
+    return index
+
+
+def _write_cache(path: Path | None, fp: str, blob: bytes) -> None:
+    """Save a copy of the index (best effort: a cache that cannot be written is only slower). Written aside and
+    renamed, so a reader never sees half a file and two writers at once leave one whole file."""
+    if path is None:
+        return
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(CACHE_MAGIC + fp.encode() + b"\n" + f"{len(blob):x} {zlib.crc32(blob):x}\n".encode())
+            f.write(blob)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        return
+    finally:
+        if tmp is not None:
+            with suppress(OSError):
+                os.unlink(tmp)
+    _prune(path)
+
+
+def _prune(keep: Path) -> None:
+    """Drop cache files nobody has read for CACHE_UNUSED_DAYS and temporary files of writers that died."""
+    now = time.time()
+    try:
+        entries = list(os.scandir(keep.parent))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.path == str(keep):
+            continue
+        with suppress(OSError):
+            age = now - entry.stat().st_mtime
+            if (entry.name.endswith(".match-index") and age > CACHE_UNUSED_DAYS * 86400) or (
+                entry.name.endswith(".tmp") and age > _ORPHAN_SECONDS
+            ):
+                os.unlink(entry.path)
