@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
@@ -72,8 +72,9 @@ _ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 ALIASES_FILE = "aliases.csv"
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """One DOL entity a name may join to. A named tuple: a look-up makes tens of thousands of them."""
+
     entity_id: int
     name: str
     fein: str | None
@@ -287,6 +288,11 @@ class Lists:
         i = (self._pos or self._positions()).get(key)
         return (0, 0) if i is None else (self.starts[i], self.starts[i + 1])
 
+    def count(self, key: str) -> int:
+        """How many ints `key` has (0 for an unknown key; a known key has at least one): no copy of them."""
+        i = (self._pos or self._positions()).get(key)
+        return 0 if i is None else self.starts[i + 1] - self.starts[i]
+
     def get(self, key: str, default: Any = None) -> Any:
         i = (self._pos or self._positions()).get(key)
         if i is None:
@@ -472,9 +478,10 @@ class EntityIndex:
                 self.by_acronym[key] = (-filed[0][1], rest)
         self.aliases = load_aliases() if aliases is None else aliases
         self.vocab: list[str] = self.postings.keys  # the sorted words
+        self._posting_cores: list[str] | None = None  # built on first use, never saved
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in vars(self).items() if k != "vocab"}
+        state = {k: v for k, v in vars(self).items() if k not in ("vocab", "_posting_cores")}
         state["owner"] = array("q", self.owner)
         state["_sizes"] = {}
         for name in ("cores", "cleans", "group", "lclean", "rvocab"):
@@ -488,6 +495,7 @@ class EntityIndex:
         state["owner"] = state["owner"].tolist()
         vars(self).update(state)
         self.vocab = self.postings.keys
+        self._posting_cores = None
 
     @classmethod
     def from_names(cls, names: Iterable[tuple[Any, ...]], aliases: dict[str, list[str]] | None = None) -> EntityIndex:
@@ -599,12 +607,14 @@ class EntityIndex:
                 key = group[vid]
                 if eid not in lead or len(key) > len(lead[eid]):
                     lead[eid] = key
-        known = [t for t in words if t in self.postings]
+        count = self.postings.count
+        sizes = {t: count(t) for t in words}
+        known = [t for t in words if sizes[t]]
         if not known:
             # Only generic words ("Global Services") are never rare; a word no filer has is.
             return ([], _none) if all(t in GENERIC_TAIL or t in LEGAL_SUFFIXES for t in words) else ([], list)
-        rarest = min(known, key=lambda t: len(self.postings[t]))
-        if len(self.postings[rarest]) > LEAD_SCAN:
+        rarest = min(known, key=sizes.__getitem__)
+        if sizes[rarest] > LEAD_SCAN:
             return [], _none  # common words: never rare
         memo: list[list[int]] = []
 
@@ -798,7 +808,7 @@ class EntityIndex:
                     spans.append([span(k) for k in near])
         if not groups:
             return [], []
-        sizes = [sum(b - a for a, b in g) for g in spans]
+        sizes = [g[0][1] - g[0][0] if len(g) == 1 else sum(b - a for a, b in g) for g in spans]
         order = sorted(range(len(groups)), key=sizes.__getitem__)
         first = groups[order[0]]
         if len(first) == 1 and (sizes[order[0]] <= SMALL_BLOCK or len(groups) == 1):
@@ -806,7 +816,7 @@ class EntityIndex:
             a, b = spans[order[0]][0]
             b = min(b, a + MAX_BLOCK)
             vids = self.postings.values[a:b]
-            choices = list(map(self.cores.__getitem__, vids))
+            choices = (self._posting_cores or self._cores_by_posting())[a:b]
         else:
             values = self.postings.values
             block: set[int] = set()
@@ -859,6 +869,12 @@ class EntityIndex:
         if winners and top.score - runner >= MARGIN:
             return winners, rest
         return [], cands
+
+    def _cores_by_posting(self) -> list[str]:
+        """Each posting's variant's core, in postings order: a rare word's block is one slice of it."""
+        if self._posting_cores is None:
+            self._posting_cores = list(map(self.cores.__getitem__, self.postings.values))
+        return self._posting_cores
 
     def _near_words(self, word: str, limit: int = 50) -> list[str]:
         """Known words that start with the first four or end with the last four letters of an unknown word."""

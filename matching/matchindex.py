@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import mmap
 import os
 import pickle
 import sqlite3
@@ -44,9 +45,10 @@ _ORPHAN_SECONDS = 600
 _CODE = ("join.py", "normalize.py", "data/aliases.csv")
 # Plain SQL, run on the driver's own connection: a look-up with a current SQLite index runs it through the
 # sqlite3 module alone, without importing SQLAlchemy or the models (most of its start-up otherwise).
+# One statement, one round trip (its scans are most of a PostgreSQL look-up's wait).
 _FINGERPRINT_SQL = (
-    "SELECT count(*), max(id), max(built_at) FROM dol_entities",
-    "SELECT count(*), max(id), sum(filings) FROM dol_entity_names",
+    "SELECT * FROM (SELECT count(*), max(id), max(built_at) FROM dol_entities) AS e,"
+    " (SELECT count(*), max(id), sum(filings) FROM dol_entity_names) AS n"
 )
 
 
@@ -72,8 +74,8 @@ def code_version() -> str:
 
 
 def _fingerprint(run: Callable[[str], Any]) -> str:
-    ents, names = (tuple(run(sql).fetchone()) for sql in _FINGERPRINT_SQL)
-    text = f"{code_version()}|{ents[0]}|{ents[1]}|{ents[2]}|{names[0]}|{names[1]}|{names[2]}"
+    counts = run(_FINGERPRINT_SQL).fetchone()
+    text = "|".join([code_version(), *(str(v) for v in counts)])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -177,19 +179,40 @@ def read_current_postgresql(db_url: str) -> EntityIndex | None:
     head = script_head()
     if head is None:
         return None
+    import threading
+
     import psycopg
 
     # The same URL as libpq reads it: user, password, host, database and options (search_path) alike.
     uri = "postgresql://" + db_url.removeprefix("postgresql+psycopg://")
+    fps: list[str | Exception] = []
+
+    def fingerprint_into(conn: psycopg.Connection[Any]) -> None:
+        try:
+            fps.append(_fingerprint(conn.execute))
+        except Exception as exc:  # raised again in the caller's thread
+            fps.append(exc)
+
     try:
         with psycopg.connect(uri, connect_timeout=10) as conn:
             if [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")] != [head]:
                 return None
-            fp = _fingerprint(conn.execute)
             cached = _cache_file(conn.info, conn.execute("SELECT current_schema()").fetchone()[0])  # type: ignore[index]
-            index = _read_cache(cached, fp)
-            if index is not None:
-                return index
+            # The server scans the entity tables for the fingerprint while the cached copy loads here; the copy
+            # is used only if it holds that fingerprint.
+            worker = threading.Thread(target=fingerprint_into, args=(conn,), daemon=True)
+            worker.start()
+            found = _read_cache_any(cached)
+            worker.join()
+            if not fps:
+                return None
+            if isinstance(fps[0], Exception):
+                raise fps[0]
+            fp = fps[0]
+            if found is not None and found[0] == fp:
+                _touch(cached)
+                return found[1]
+            found = None
             sql = "SELECT data FROM dol_match_index WHERE fingerprint = %s"
             row = conn.execute(sql, (fp,), binary=True).fetchone()
     except (psycopg.Error, ValueError):
@@ -270,25 +293,51 @@ def _server_cache_file(conn: Connection) -> Path | None:
 
 
 def _read_cache(path: Path | None, fp: str) -> EntityIndex | None:
-    """The cached index when the file is whole (length and CRC-32 check) and holds `fp`; else None."""
+    """The cached index when the file is whole and holds `fp`; else None."""
+    found = _read_cache_any(path, fp)
+    if found is None or found[0] != fp:
+        return None
+    _touch(path)
+    return found[1]
+
+
+def _read_cache_any(path: Path | None, fp: str | None = None) -> tuple[str, EntityIndex] | None:
+    """(fingerprint, index) of a whole cache file (length and CRC-32 check), or None; with `fp`, None as soon as
+    the file holds another fingerprint."""
     if path is None:
         return None
     try:
         with path.open("rb") as f:
-            if f.readline() != CACHE_MAGIC or f.readline().strip().decode("ascii", "replace") != fp:
+            # Mapped, not read: no 40 MB copy before the pickle is checked and loaded (a writer never rewrites
+            # a cache file in place, it renames a new one over it, so the mapped file stays whole).
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
+        return None
+    with mapped:
+        try:
+            first = mapped.find(b"\n") + 1
+            second = mapped.find(b"\n", first) + 1
+            third = mapped.find(b"\n", second) + 1
+            if mapped[:first] != CACHE_MAGIC or not 0 < first < second < third:
                 return None
-            size, crc = (int(v, 16) for v in f.readline().split())
-            data = f.read()
-    except (OSError, ValueError):
-        return None
-    if len(data) != size or zlib.crc32(data) != crc:
-        return None
-    index = _unpickle(data)
-    if index is not None:
-        # Marks the file as used: files of schemas nobody reads any more are dropped after a while.
+            found = mapped[first : second - 1].decode("ascii")
+            if fp is not None and found != fp:
+                return None
+            size, crc = (int(v, 16) for v in mapped[second : third - 1].split())
+        except ValueError:
+            return None
+        with memoryview(mapped) as view, view[third:] as data:
+            if len(data) != size or zlib.crc32(data) != crc:
+                return None
+            index = _unpickle(data)
+    return None if index is None else (found, index)
+
+
+def _touch(path: Path | None) -> None:
+    """Marks a cache file as used: files of schemas nobody reads any more are dropped after a while."""
+    if path is not None:
         with suppress(OSError):
             os.utime(path)
-    return index
 
 
 def _write_cache(path: Path | None, fp: str, blob: bytes) -> None:

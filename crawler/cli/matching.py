@@ -46,8 +46,10 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
     if not queries:
         raise click.UsageError("give NAME arguments or --file FILE")
     started = time.perf_counter()
-    # What this builds (the index, the answers) all lives until the command ends: cyclic GC passes over it
-    # only cost time, so none runs meanwhile, and it is frozen before collection resumes (nor at exit).
+    # What this builds (the index, the answers) all lives until the process ends: cyclic GC passes over it
+    # only cost time, so none runs meanwhile; and freeing its millions of objects one by one when the command
+    # returns or the interpreter exits would too, so it is kept in a reference cycle that is frozen before
+    # collection resumes: frozen objects are never collected, not even at exit.
     with no_gc():
         # A current saved index is read through the driver alone; anything else takes the usual path.
         index = None if rebuild_index else read_current(app.db_url)
@@ -59,6 +61,8 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
                 index, _rebuilt = load_index(session, rebuild=rebuild_index)
         results = index.match_many(queries)
         answers = [r.as_json() for r in results] if as_json else []
+        kept: list[object] = [index, results, answers]
+        kept.append(kept)
         gc.freeze()
     if as_json:
         click.echo(json.dumps(answers, ensure_ascii=False))
