@@ -107,11 +107,11 @@ class MatchResult:
         return self.alternatives[0] if self.alternatives else None
 
     def as_json(self) -> dict[str, Any]:
-        best = self.best
+        matches = [m.as_json() for m in self.matches]
         return {
             "query": self.query,
-            "match": best.as_json() if best else None,
-            "matches": [m.as_json() for m in self.matches],
+            "match": matches[0] if matches else None,
+            "matches": matches,
             "outcome": self.outcome,
             "alternatives": [a.as_json() for a in self.alternatives],
         }
@@ -288,6 +288,12 @@ class Lists:
         i = (self._pos or self._positions()).get(key)
         return (0, 0) if i is None else (self.starts[i], self.starts[i + 1])
 
+    def spans(self, keys: Iterable[str]) -> list[tuple[int, int]]:
+        """`span` of each of `keys`, all known."""
+        pos = self._pos or self._positions()
+        starts = self.starts
+        return [(starts[i], starts[i + 1]) for i in map(pos.__getitem__, keys)]
+
     def count(self, key: str) -> int:
         """How many ints `key` has (0 for an unknown key; a known key has at least one): no copy of them."""
         i = (self._pos or self._positions()).get(key)
@@ -348,6 +354,16 @@ class Entities:
     def __getitem__(self, eid: int) -> tuple[str, str | None]:
         i = (self._pos or self._positions())[eid]
         return self.names[i], self.feins[i]
+
+    def candidates(self, found: Iterable[tuple[int, float, str]], method: str) -> list[Candidate]:
+        """A Candidate per (entity id, score, variant): a fuzzy look-up names a dozen entities."""
+        pos = self._pos or self._positions()
+        names, feins = self.names, self.feins
+        out = []
+        for eid, score, variant in found:
+            i = pos[eid]
+            out.append(Candidate(eid, names[i], feins[i], score, method, variant))
+        return out
 
     def get(self, eid: int, default: Any = None) -> Any:
         i = self._find(eid)
@@ -805,7 +821,7 @@ class EntityIndex:
                 near = self._near_words(t)
                 if near:
                     groups.append(near)
-                    spans.append([span(k) for k in near])
+                    spans.append(self.postings.spans(near))
         if not groups:
             return [], []
         sizes = [g[0][1] - g[0][0] if len(g) == 1 else sum(b - a for a, b in g) for g in spans]
@@ -833,13 +849,14 @@ class EntityIndex:
             choices = list(map(self.cores.__getitem__, vids))
         hits = process.extract(qcore, choices, scorer=fuzz.ratio, limit=12, score_cutoff=cutoff)
         best_by_entity: dict[int, tuple[float, str, int]] = {}
+        owner, cleans = self.owner, self.cleans
         for _choice, score, pos in hits:
             vid = vids[pos]
-            eid = self.owner[vid]
+            eid = owner[vid]
             if eid not in best_by_entity or score > best_by_entity[eid][0]:
-                best_by_entity[eid] = (score, self.cleans[vid], vid)
+                best_by_entity[eid] = (score, cleans[vid], vid)
         ranked = sorted(best_by_entity.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        cands = [self._cand(eid, sc, "fuzzy", var) for eid, (sc, var, _v) in ranked]
+        cands = self.entity.candidates(((eid, sc, var) for eid, (sc, var, _v) in ranked), "fuzzy")
         if not cands:
             return [], []
         top = cands[0]
