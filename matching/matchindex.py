@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,9 +45,10 @@ _ORPHAN_SECONDS = 600
 _CODE = ("join.py", "normalize.py", "data/aliases.csv")
 # Plain SQL, run on the driver's own connection: a look-up with a current SQLite index runs it through the
 # sqlite3 module alone, without importing SQLAlchemy or the models (most of its start-up otherwise).
-# One statement, one round trip (its scans are most of a PostgreSQL look-up's wait).
+# One statement, one round trip (its scans are most of a PostgreSQL look-up's wait); the time as the database
+# writes it, so every driver (psycopg's types, libpq's text) sees the same values.
 _FINGERPRINT_SQL = (
-    "SELECT * FROM (SELECT count(*), max(id), max(built_at) FROM dol_entities) AS e,"
+    "SELECT * FROM (SELECT count(*), max(id), CAST(max(built_at) AS TEXT) FROM dol_entities) AS e,"
     " (SELECT count(*), max(id), sum(filings) FROM dol_entity_names) AS n"
 )
 
@@ -74,7 +75,10 @@ def code_version() -> str:
 
 
 def _fingerprint(run: Callable[[str], Any]) -> str:
-    counts = run(_FINGERPRINT_SQL).fetchone()
+    return _fingerprint_of(run(_FINGERPRINT_SQL).fetchone())
+
+
+def _fingerprint_of(counts: Iterable[Any]) -> str:
     text = "|".join([code_version(), *(str(v) for v in counts)])
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -179,40 +183,23 @@ def read_current_postgresql(db_url: str) -> EntityIndex | None:
     head = script_head()
     if head is None:
         return None
-    import threading
-
-    import psycopg
-
     # The same URL as libpq reads it: user, password, host, database and options (search_path) alike.
     uri = "postgresql://" + db_url.removeprefix("postgresql+psycopg://")
-    fps: list[str | Exception] = []
-
-    def fingerprint_into(conn: psycopg.Connection[Any]) -> None:
-        try:
-            fps.append(_fingerprint(conn.execute))
-        except Exception as exc:  # raised again in the caller's thread
-            fps.append(exc)
+    index = _read_cached_via_libpq(uri, head)
+    if index is not None:
+        return index
+    import psycopg
 
     try:
         with psycopg.connect(uri, connect_timeout=10) as conn:
             if [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")] != [head]:
                 return None
-            cached = _cache_file(conn.info, conn.execute("SELECT current_schema()").fetchone()[0])  # type: ignore[index]
-            # The server scans the entity tables for the fingerprint while the cached copy loads here; the copy
-            # is used only if it holds that fingerprint.
-            worker = threading.Thread(target=fingerprint_into, args=(conn,), daemon=True)
-            worker.start()
-            found = _read_cache_any(cached)
-            worker.join()
-            if not fps:
-                return None
-            if isinstance(fps[0], Exception):
-                raise fps[0]
-            fp = fps[0]
-            if found is not None and found[0] == fp:
-                _touch(cached)
-                return found[1]
-            found = None
+            fp = _fingerprint(conn.execute)
+            schema = conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
+            cached = _cache_file(conn.info.host, conn.info.port, conn.info.dbname, schema)
+            index = _read_cache(cached, fp)
+            if index is not None:
+                return index
             sql = "SELECT data FROM dol_match_index WHERE fingerprint = %s"
             row = conn.execute(sql, (fp,), binary=True).fetchone()
     except (psycopg.Error, ValueError):
@@ -223,6 +210,30 @@ def read_current_postgresql(db_url: str) -> EntityIndex | None:
     if index is not None:
         _write_cache(cached, fp, row[0])
     return index
+
+
+def _read_cached_via_libpq(uri: str, head: str) -> EntityIndex | None:
+    """The cached copy of the index when it is current, asked through libpq alone (no psycopg import); the
+    server computes the fingerprint while the copy loads. None for anything else: psycopg takes over."""
+    from crawler import libpq
+
+    conn = libpq.connect(uri)
+    if conn is None:
+        return None
+    with conn:
+        versions = conn.query("SELECT version_num FROM alembic_version")
+        schema = conn.query("SELECT current_schema()")
+        if versions is None or [r[0] for r in versions] != [head] or not schema:
+            return None
+        cached = _cache_file(*conn.server(), schema[0][0])
+        if cached is None or not cached.is_file() or not conn.send(_FINGERPRINT_SQL):
+            return None
+        found = _read_cache_any(cached)
+        counts = conn.rows()
+    if found is None or not counts or found[0] != _fingerprint_of(counts[0]):
+        return None
+    _touch(cached)
+    return found[1]
 
 
 def read_current_sqlite(db_url: str) -> EntityIndex | None:
@@ -275,12 +286,12 @@ def cache_dir() -> Path | None:
         return None
 
 
-def _cache_file(info: Any, schema: str | None) -> Path | None:
-    """The cache file of one server, database and schema (`info`: psycopg's ConnectionInfo)."""
+def _cache_file(host: Any, port: Any, dbname: Any, schema: str | None) -> Path | None:
+    """The cache file of one server, database and schema."""
     base = cache_dir()
     if base is None:
         return None
-    where = f"{info.host}|{info.port}|{info.dbname}|{schema}"
+    where = f"{host}|{port}|{dbname}|{schema}"
     return base / "match-index" / (hashlib.sha256(where.encode()).hexdigest()[:32] + ".match-index")
 
 
@@ -289,7 +300,7 @@ def _server_cache_file(conn: Connection) -> Path | None:
     info = getattr(driver, "info", None)
     if info is None or not hasattr(info, "dbname"):
         return None  # not psycopg: no cache
-    return _cache_file(info, conn.exec_driver_sql("SELECT current_schema()").scalar())
+    return _cache_file(info.host, info.port, info.dbname, conn.exec_driver_sql("SELECT current_schema()").scalar())
 
 
 def _read_cache(path: Path | None, fp: str) -> EntityIndex | None:
@@ -308,6 +319,8 @@ def _read_cache_any(path: Path | None, fp: str | None = None) -> tuple[str, Enti
         return None
     try:
         with path.open("rb") as f:
+            if not _own_file(os.fstat(f.fileno())):
+                return None
             # Mapped, not read: no 40 MB copy before the pickle is checked and loaded (a writer never rewrites
             # a cache file in place, it renames a new one over it, so the mapped file stays whole).
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
@@ -331,6 +344,13 @@ def _read_cache_any(path: Path | None, fp: str | None = None) -> tuple[str, Enti
                 return None
             index = _unpickle(data)
     return None if index is None else (found, index)
+
+
+def _own_file(st: os.stat_result) -> bool:
+    """Whether a cache file is this user's and nobody else may write it: unpickling runs code, so a file someone
+    else could have planted (a shared JOBAGG_CACHE_DIR) is not loaded."""
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or (st.st_uid == getuid() and not st.st_mode & 0o022)
 
 
 def _touch(path: Path | None) -> None:

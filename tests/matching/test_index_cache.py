@@ -76,6 +76,24 @@ def test_a_warm_cache_answers_as_the_database_row_does(pg: str, monkeypatch: pyt
     assert '"outcome": "matched"' in out.stdout and '"outcome": "none"' in out.stdout
 
 
+def test_a_warm_look_up_asks_the_server_through_libpq_without_importing_psycopg(pg: str) -> None:
+    probe = (
+        "import sys; from matching.matchindex import read_current; index = read_current(sys.argv[1]);"
+        "print(index.match('Nimbus Robotics').outcome if index else None, 'psycopg' in sys.modules)"
+    )
+
+    def look_up() -> list[str]:
+        out = subprocess.run([sys.executable, "-c", probe, pg], cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return out.stdout.split()
+
+    assert look_up() == ["matched", "False"]
+    # Stale: the fingerprint the server computes no longer matches the copy; psycopg takes over (no current row).
+    with dbmod.session_scope(pg) as s:
+        s.execute(update(DolEntityName).where(DolEntityName.name == "NIMBUS ROBOTICS CORPORATION").values(filings=3))
+    assert look_up() == ["None", "True"]
+
+
 def test_the_cache_is_filled_from_the_row_and_kept_per_schema(pg: str) -> None:
     [path] = cache_files()
     path.unlink()
@@ -130,6 +148,17 @@ def test_a_damaged_cache_file_is_ignored_and_replaced(pg: str, monkeypatch: pyte
     with dbmod.session_scope(pg) as s:
         index, rebuilt = load_index(s)
     assert rebuilt and answers(index) == expected
+
+
+def test_a_cache_file_others_could_write_is_not_loaded(pg: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    [path] = cache_files()
+    expected = answers(from_the_row(pg, monkeypatch))
+    drop_the_row(pg)
+    assert answers(read_current(pg)) == expected  # the copy, while it is the user's alone
+    path.chmod(0o666)  # unpickling runs code: a file someone else could have written is never loaded
+    assert read_current(pg) is None
+    path.chmod(0o600)
+    assert answers(read_current(pg)) == expected
 
 
 def test_no_cache_when_turned_off(pg: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
