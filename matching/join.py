@@ -22,6 +22,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _json_str
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
@@ -90,6 +91,14 @@ class Candidate(NamedTuple):
             "method": self.method,
         }
 
+    def json_text(self) -> str:
+        """`json.dumps(self.as_json(), ensure_ascii=False)`, written directly: a batch prints tens of thousands."""
+        fein = format_fein(self.fein)
+        return (
+            f'{{"name": {_json_str(self.name)}, "fein": {"null" if fein is None else _json_str(fein)}, '
+            f'"score": {round(self.score, 1)!r}, "method": {_json_str(self.method)}}}'
+        )
+
 
 @dataclass
 class MatchResult:
@@ -115,6 +124,16 @@ class MatchResult:
             "outcome": self.outcome,
             "alternatives": [a.as_json() for a in self.alternatives],
         }
+
+    def json_text(self) -> str:
+        """`json.dumps(self.as_json(), ensure_ascii=False)`, written directly (twice as fast for a batch)."""
+        matches = [m.json_text() for m in self.matches]
+        alternatives = ", ".join([a.json_text() for a in self.alternatives])
+        return (
+            f'{{"query": {_json_str(self.query)}, "match": {matches[0] if matches else "null"}, '
+            f'"matches": [{", ".join(matches)}], "outcome": {_json_str(self.outcome)}, '
+            f'"alternatives": [{alternatives}]}}'
+        )
 
 
 def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
@@ -257,15 +276,20 @@ def _unpack_strings(packed: str | list[str], n: int) -> list[str]:
     return packed.split(_SEP) if n else []
 
 
+# A map looked up this often gets a hash table; until then (or for good, for a map a batch barely reads: the alias
+# path's by_core) a look-up bisects its sorted keys, and the saved index never pays for the table.
+_HASH_AFTER = 512
+
+
 class Lists:
     """A read-only map from a string to a list of ints, packed: sorted keys, one array of all the ints and the
     offset of each key's run. A saved index loads it as three objects instead of a list per key; the keys are
-    hashed on the first look-up, not on load."""
+    split on first use and hashed once the map is used often (a map no look-up uses costs nothing)."""
 
-    __slots__ = ("_pos", "as_arrays", "keys", "starts", "values")
+    __slots__ = ("_keys", "_lookups", "_pos", "as_arrays", "starts", "values")
 
     def __init__(self, lists: dict[str, list[int]], as_arrays: bool = False) -> None:
-        self.keys: list[str] = sorted(lists)
+        self._keys: list[str] | str = sorted(lists)
         self.starts = array("q", [0])
         self.values = array("q")
         for key in self.keys:
@@ -274,33 +298,53 @@ class Lists:
         # Arrays instead of lists: for long lists (the words' postings) that are only counted, sliced and read.
         self.as_arrays = as_arrays
         self._pos: dict[str, int] | None = None
+        self._lookups = 0
+
+    @property
+    def keys(self) -> list[str]:
+        """The sorted keys."""
+        if isinstance(self._keys, str):
+            self._keys = _unpack_strings(self._keys, len(self.starts) - 1)
+        return self._keys
 
     def _positions(self) -> dict[str, int]:
         if self._pos is None:
-            self._pos = dict(zip(self.keys, range(len(self.keys)), strict=True))
+            keys = self.keys
+            self._pos = dict(zip(keys, range(len(keys)), strict=True))
         return self._pos
 
+    def _at(self, key: str) -> int | None:
+        """Where `key` is among the sorted keys, or None; the hot methods look in the hash table themselves."""
+        if self._pos is None:
+            self._lookups += 1
+            if self._lookups <= _HASH_AFTER:
+                keys = self.keys
+                i = bisect_left(keys, key)
+                return i if i < len(keys) and keys[i] == key else None
+        return self._positions().get(key)
+
     def _find(self, key: str) -> int:
-        return (self._pos or self._positions()).get(key, -1)
+        i = self._pos.get(key) if self._pos is not None else self._at(key)
+        return -1 if i is None else i
 
     def span(self, key: str) -> tuple[int, int]:
         """Where `key`'s ints are in `values` ((0, 0) for an unknown key)."""
-        i = (self._pos or self._positions()).get(key)
+        i = self._pos.get(key) if self._pos is not None else self._at(key)
         return (0, 0) if i is None else (self.starts[i], self.starts[i + 1])
 
     def spans(self, keys: Iterable[str]) -> list[tuple[int, int]]:
         """`span` of each of `keys`, all known."""
-        pos = self._pos or self._positions()
+        pos = self._positions()
         starts = self.starts
         return [(starts[i], starts[i + 1]) for i in map(pos.__getitem__, keys)]
 
     def count(self, key: str) -> int:
         """How many ints `key` has (0 for an unknown key; a known key has at least one): no copy of them."""
-        i = (self._pos or self._positions()).get(key)
+        i = self._pos.get(key) if self._pos is not None else self._at(key)
         return 0 if i is None else self.starts[i + 1] - self.starts[i]
 
     def get(self, key: str, default: Any = None) -> Any:
-        i = (self._pos or self._positions()).get(key)
+        i = self._pos.get(key) if self._pos is not None else self._at(key)
         if i is None:
             return default
         run = self.values[self.starts[i] : self.starts[i + 1]]
@@ -316,31 +360,33 @@ class Lists:
         return self._find(key) >= 0  # type: ignore[arg-type]
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.starts) - 1
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys)
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (_pack_strings(self.keys), len(self.keys), self.starts, self.values, self.as_arrays)
+        return (_pack_strings(self.keys), len(self), self.starts, self.values, self.as_arrays)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         keys, n, self.starts, self.values, self.as_arrays = state
-        self.keys = _unpack_strings(keys, n)
+        # Kept joined until first used; a list already when a key holds the separator.
+        self._keys = keys if n else []
         self._pos = None
+        self._lookups = 0
 
 
 class Entities:
     """Entity id -> (name, FEIN), packed like `Lists`: sorted ids, names and FEINs in the same order."""
 
-    __slots__ = ("_pos", "feins", "ids", "names", "states")
+    __slots__ = ("_pos", "_states", "feins", "ids", "names")
 
     def __init__(self, entity: dict[int, tuple[str, str | None]], states: dict[int, str] | None = None) -> None:
         self.ids: list[int] = sorted(entity)
         self.names: list[str] = [entity[e][0] for e in self.ids]
         self.feins: list[str | None] = [entity[e][1] for e in self.ids]
         # The entity's US state ("" unknown): where its filings put it, beside where a posting is.
-        self.states: list[str] = [(states or {}).get(e, "") for e in self.ids]
+        self._states: list[str] | str = [(states or {}).get(e, "") for e in self.ids]
         self._pos: dict[int, int] | None = None
 
     def _positions(self) -> dict[int, int]:
@@ -372,6 +418,14 @@ class Entities:
     def __contains__(self, eid: object) -> bool:
         return self._find(eid) >= 0  # type: ignore[arg-type]
 
+    @property
+    def states(self) -> list[str]:
+        """Each entity's US state ("" unknown); only look-ups with a posting's states read them, so a saved index
+        splits them on first use."""
+        if isinstance(self._states, str):
+            self._states = _unpack_strings(self._states, len(self.ids))
+        return self._states
+
     def state(self, eid: int) -> str:
         i = self._find(eid)
         return self.states[i] if i >= 0 else ""
@@ -394,7 +448,7 @@ class Entities:
         self.ids = ids.tolist()
         self.names = _unpack_strings(names, len(self.ids))
         self.feins = feins if isinstance(feins, list) else [f or None for f in _unpack_strings(feins, len(self.ids))]
-        self.states = _unpack_strings(states, len(self.ids))
+        self._states = states if self.ids else []
         self._pos = None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,12 +59,12 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
             with dbmod.session_scope(app.db_url) as session:
                 index, _rebuilt = load_index(session, rebuild=rebuild_index)
         results = index.match_many(queries)
-        answers = [r.as_json() for r in results] if as_json else []
+        answers = "[" + ", ".join([r.json_text() for r in results]) + "]" if as_json else ""
         kept: list[object] = [index, results, answers]
         kept.append(kept)
         gc.freeze()
     if as_json:
-        click.echo(json.dumps(answers, ensure_ascii=False))
+        click.echo(answers)
         return
     # Imported here: a --json look-up (a script's) prints no table, and rich is a tenth of its start-up.
     from rich.console import Console

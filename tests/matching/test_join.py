@@ -3,6 +3,7 @@ says, fuzzy with blocking, subset traps, unsure, multi-filer brands."""
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -499,3 +500,32 @@ def test_a_saved_index_answers_as_the_fresh_one() -> None:
         assert again.match(q).as_json() == idx.match(q).as_json(), q
     assert again.entity[40] == ("NUL\x00BYTE HOLDINGS LLC", None) and again.entity[1][1] == "930835214"
     assert len(again) == len(idx) == len(FILERS) + 2
+
+
+def test_a_saved_index_looks_up_rarely_used_maps_without_hashing_them() -> None:
+    idx = pickle.loads(pickle.dumps(make_index()))
+    assert idx.by_fein.get("930835214") == [1] and idx.by_core.get("NOSUCHKEY") is None
+    assert "330000001" in idx.by_fein and "000000000" not in idx.by_fein
+    assert idx.by_fein._pos is None  # a few look-ups bisect the sorted keys
+    for _ in range(600):
+        assert idx.by_fein.get("201665019") == [5]
+    assert idx.by_fein._pos is not None and idx.by_fein.get("201665019") == [5]  # then a hash table
+    assert idx.entity.states == [""] * len(idx) and idx.entity.state(1) == ""
+
+
+def test_json_text_is_what_json_dumps_writes() -> None:
+    # Names that need escaping, FEIN-less and unicode filers, every outcome, runner-ups.
+    rows = [
+        *FILERS,
+        (50, 'QUOTE "Q" \\ BACKSLASH LLC', None),
+        (51, "TAB\tAND\nNEWLINE LLC", "123456789"),
+        (52, "ÉCOLE FRANÇAISE 学校 LLC", None),
+    ]
+    idx = EntityIndex.from_names(rows, load_aliases())
+    queries = ["Lattice", "Quote Q Backslash", "Tab And Newline", "Ecole Francaise", "Amazon", "Northwind", "Nobody"]
+    results = idx.match_many([*queries, 'Nobody "quoted" \\ é'])
+    assert {r.outcome for r in results} == {"matched", "unsure", "none"}
+    assert any(r.alternatives for r in results) and any(m.fein is None for r in results for m in r.matches)
+    for r in results:
+        assert r.json_text() == json.dumps(r.as_json(), ensure_ascii=False), r.query
+        assert json.loads(r.json_text()) == r.as_json()
