@@ -949,12 +949,12 @@ class EntityIndex:
 
     def _near_words(self, word: str, limit: int = 50) -> list[str]:
         """Known words that start with the first four or end with the last four letters of an unknown word."""
-        out = []
+        out: list[str] = []
         for vocab, key, flip in ((self.vocab, word[:4], False), (self.rvocab, word[::-1][:4], True)):
-            i = bisect_left(vocab, key)
-            while i < len(vocab) and vocab[i].startswith(key) and len(out) < limit:
-                out.append(vocab[i][::-1] if flip else vocab[i])
-                i += 1
+            # The words starting with `key` sort between it and it followed by the highest character.
+            lo = bisect_left(vocab, key)
+            hi = min(bisect_left(vocab, key + "\U0010ffff", lo), lo + limit - len(out))
+            out += [w[::-1] for w in vocab[lo:hi]] if flip else vocab[lo:hi]
         return out
 
     def _with_runner_up(self, query: str, chosen: list[Candidate]) -> MatchResult:
