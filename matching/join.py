@@ -67,6 +67,7 @@ SAME_FILER = 90.0  # leading filers whose names after the brand's words are this
 FAMILY_SHARE = 0.5
 FAMILY_SHARE_ONE_WORD = 0.75
 FAMILY_STRAY = 0.01  # ... and filers using the words elsewhere in their names file almost nothing beside it
+CUT_MIN, CUT_MAX = 6, 3  # a d/b/a cut short keeps at least 6 letters and loses at most 3 of the brand's
 TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "0956588 BC LTD" and "0965688 BC LTD"
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
 _ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
@@ -657,7 +658,16 @@ class EntityIndex:
 
     def _trade(self, query: str) -> list[int]:
         words = legal_words(query)
-        return list(self.by_trade.get("".join(words)) or self.by_trade.get(core_key(query), ()))
+        joined = "".join(words)
+        hit = self.by_trade.get(joined) or self.by_trade.get(core_key(query), ())
+        if hit or len(words) != 1:
+            return list(hit)
+        # The hub cuts names at 34 characters, often inside a d/b/a's last word: "... DBA MAILCHIM" is Mailchimp.
+        for n in range(len(joined) - 1, max(len(joined) - CUT_MAX, CUT_MIN - 1), -1):
+            hit = self.by_trade.get(joined[:n])
+            if hit:
+                return list(hit)
+        return []
 
     def _leading(self, words: tuple[str, ...]) -> tuple[list[list[int]], Callable[[], list[int] | None]]:
         """Filers whose legal name starts with all of `words`, grouped by filer (core key), most filings first;

@@ -441,6 +441,15 @@ def test_hints_from_the_posting_settle_a_namesake() -> None:
     assert idx.match_many(["Delta", "Delta"], {"Delta": hints})[1].best.name == "DELTA AIR LINES INC"  # type: ignore[union-attr]
 
 
+def test_a_dba_the_hub_cut_short_still_names_the_brand() -> None:
+    idx = index_of([(1, "THE ROCKET SCI GR LLC DBA MAILCHIM", None), (2, "MAIL CHIMERA LLC", None)])
+    r = idx.match("Mailchimp")
+    assert names(r) == ["THE ROCKET SCI GR LLC DBA MAILCHIM"] and r.best.method == "trade"  # type: ignore[union-attr]
+    # More than three letters lost, or a brand of several words, is no cut d/b/a.
+    assert idx.match("Mailchimpster").outcome != "matched"
+    assert idx.match("Mailchimp Labs").outcome != "matched"
+
+
 def test_the_postings_state_settles_namesakes_only_when_one_is_there() -> None:
     rows = [
         (1, "GLEAN TECHNOLOGIES INC", None, "lca", 6, "CA"),
