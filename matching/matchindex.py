@@ -168,10 +168,11 @@ def load_index(session: Session, rebuild: bool = False) -> tuple[EntityIndex, bo
 
 
 def read_current(db_url: str) -> EntityIndex | None:
-    """The saved index when it is current, read through the database driver alone (SQLite's sqlite3, PostgreSQL's
-    psycopg), without SQLAlchemy, whose start-up is a large part of a look-up; None when anything is off (the
-    database is behind, the index stale or missing, the URL unusual), and the caller takes the usual path, which
-    also reports any problem. Same checks, same fingerprint, same saved index as `load_index`."""
+    """The saved index when it is current, read through the database's client library alone (SQLite's sqlite3;
+    PostgreSQL's libpq for a current cached copy, else psycopg), without SQLAlchemy, whose start-up is a large
+    part of a look-up; None when anything is off (the database is behind, the index stale or missing, the URL
+    unusual), and the caller takes the usual path, which also reports any problem. Same checks, same
+    fingerprint, same saved index as `load_index`."""
     if db_url.startswith("sqlite:"):
         return read_current_sqlite(db_url)
     if db_url.startswith("postgresql+psycopg://"):

@@ -50,7 +50,7 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
     # returns or the interpreter exits would too, so it is kept in a reference cycle that is frozen before
     # collection resumes: frozen objects are never collected, not even at exit.
     with no_gc():
-        # A current saved index is read through the driver alone; anything else takes the usual path.
+        # A current saved index is read through the database's client library alone; else the usual path.
         index = None if rebuild_index else read_current(app.db_url)
         if index is None:
             from crawler import db as dbmod
