@@ -15,7 +15,7 @@ import crawler.cli.dol
 import crawler.cli.matching  # noqa: F401  (registers the commands on `main`)
 from crawler.cli import main
 from tests.conftest import free_port
-from tests.matching.conftest import DOL, csv_to_xlsx
+from tests.matching.conftest import DOL, csv_to_xlsx, lca_of
 
 
 def run(db_url: str, *args: str) -> tuple[int, str]:
@@ -41,6 +41,20 @@ def test_employers_match_json_shape(db_url: str, all_fixture_files: list[Path], 
     assert code == 0 and "ACME" in out
     code, out = run(db_url, "match")
     assert code == 0 and "recomputed" in out
+
+
+def test_employers_match_takes_the_postings_state(db_url: str, tmp_path: Path) -> None:
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
+    code, out = run(db_url, "dol", "ingest", "--no-progress", str(lca))
+    assert code == 0, out
+    code, out = run(db_url, "employers", "match", "--json", "Orbit")
+    assert json.loads(out)[0]["outcome"] == "unsure"
+    code, out = run(db_url, "employers", "match", "--json", "--state", "tx", "Orbit")
+    assert code == 0, out
+    match = json.loads(out)[0]["match"]
+    assert (match["name"], match["method"]) == ("ORBIT HEALTH LLC", "ad_place")
+    result = CliRunner().invoke(main, ["--db", db_url, "employers", "match", "--state", "Texas", "Orbit"])
+    assert result.exit_code == 2 and "--state" in result.output and "Texas" in result.output
 
 
 def test_ingest_bad_file_exits_with_message(db_url: str) -> None:

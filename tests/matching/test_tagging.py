@@ -16,6 +16,7 @@ from matching.evidence import CaseGroup, EntityFilings, PostingFacts
 from matching.ingest import ingest_paths
 from matching.join import Candidate, MatchResult
 from matching.tagging import DataCoverage, match_and_tag, score_posting
+from tests.matching.conftest import lca_of
 
 TODAY = date(2026, 11, 29)  # fiscal year 2027: the window is FY2025-27
 COV = DataCoverage(perm=2026, lca=2026, uscis=2026, perm_latest=date(2026, 9, 30), lca_latest=date(2026, 9, 30))
@@ -296,25 +297,7 @@ def test_join_reads_the_legal_entity_a_posting_states(db_url: str, all_fixture_f
 
 
 def test_join_reads_the_state_an_employers_postings_are_in(db_url: str, tmp_path: Path) -> None:
-    header = (Path(__file__).parent.parent / "fixtures" / "dol" / "lca_fy2024_q4.csv").read_text().splitlines()[0]
-    cols = header.split(",")
-
-    def case(n: int, employer: str, state: str) -> str:
-        row = dict.fromkeys(cols, "")
-        row.update(
-            CASE_NUMBER=f"I-200-24100-{n:06d}",
-            CASE_STATUS="Certified",
-            DECISION_DATE="2024-08-08",
-            VISA_CLASS="H-1B",
-            JOB_TITLE="ML Engineer",
-            SOC_CODE="15-1252",
-            EMPLOYER_NAME=employer,
-            EMPLOYER_STATE=state,
-        )
-        return ",".join(row[c] for c in cols)
-
-    lca = tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv"
-    lca.write_text("\n".join([header, case(1, "ORBIT LABS INC", "CA"), case(2, "ORBIT HEALTH LLC", "TX")]) + "\n")
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
     ingest_paths(db_url, [lca], progress=False)
     with dbmod.session_scope(db_url) as s:
         add_posting(s, "Orbit", "not_mentioned", 1)
