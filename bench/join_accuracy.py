@@ -4,14 +4,16 @@ The universe is a file of real filer names (`--filers`, a CSV with a `name` colu
 names as they appear in USCIS hub exports and DOL LCA files), so a brand must be told apart from thousands of
 real look-alikes (DELTA ..., ORACLE ..., AMAZON ...). The names are loaded straight into an index built with
 `EntityIndex.from_names`, not through the full ingest: names with the same legal key (legal form aside:
-"GOOGLE LLC", "Google LLC", "GOOGLE INC") form one entity, as ingest groups one filer's spellings; a
-"... D/B/A <trade>" name also files its entity under the trade name, as ingest does. With `--uscis DIR`, the
+"GOOGLE LLC", "Google LLC", "GOOGLE INC") form one entity, as ingest groups one filer's spellings, in the
+state most of those names give (the file's `state` column); a "... D/B/A <trade>" name also files its entity under
+the trade name, as ingest does. With `--uscis DIR`, the
 USCIS hub exports there (h1b_datahubexport-*.csv[.gz]) give each name its number of petitions, the filing counts
 ingest stores; without it every count is zero.
 
 Labelled brands (bench/data/join_labels.csv): `gold` lists the true filers (names exactly as in the universe;
 the benchmark stops if one is missing), `accept` filers that are not wrong (a brand's other entities), `ad` and
-`url` what a posting of that brand says (its EEO sentence, its career site), read with `posting_hints`. A brand
+`url` what a posting of that brand says (its EEO sentence, its career site), and `place` the US state its postings
+are in, read with `posting_hints`. A brand
 with no gold is a hard negative: no filing of its own, look-alikes in the universe; the right answer is no join.
 Split `tune` is what the rules were developed on; `holdout` was set aside (by a hash of the brand) before any
 rule was written and is only reported: its totals, never its errors (`--errors` lists the tune split's).
@@ -45,7 +47,7 @@ from matching.join import EntityIndex, MatchResult, load_aliases, posting_hints
 from matching.normalize import legal_key
 
 DATA = Path(__file__).parent / "data"
-PATHS = ("alias", "fein", "ad_name", "ad_site", "exact", "trade", "leading", "acronym", "fuzzy")
+PATHS = ("alias", "fein", "ad_name", "ad_site", "exact", "trade", "leading", "acronym", "ad_place", "fuzzy")
 PRECISION, RECALL, RECALL_NO_ALIAS = 0.99, 0.97, 0.90
 
 
@@ -58,12 +60,13 @@ def read_labels(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(ln for ln in fh if not ln.startswith("#")))
 
 
-def read_filers(path: Path) -> list[str]:
+def read_filers(path: Path) -> list[tuple[str, str]]:
+    """(name, state) per row; the state is "" where the file has none (or no `state` column)."""
     with _open(path) as fh:
         reader = csv.DictReader(fh)
         if "name" not in (reader.fieldnames or []):
             sys.exit(f"{path}: no `name` column")
-        return [row["name"] for row in reader if row["name"].strip()]
+        return [(row["name"], (row.get("state") or "").strip().upper()) for row in reader if row["name"].strip()]
 
 
 def read_petitions(folder: Path) -> Counter[str]:
@@ -82,13 +85,22 @@ def read_petitions(folder: Path) -> Counter[str]:
     return counts
 
 
-def build_universe(names: list[str], petitions: Counter[str]) -> tuple[list[tuple[int, str, None, str, int]], dict]:
-    """Rows for EntityIndex.from_names (one entity per legal key) and legal key -> entity id."""
+def build_universe(
+    names: list[tuple[str, str]], petitions: Counter[str]
+) -> tuple[list[tuple[int, str, None, str, int, str]], dict]:
+    """Rows for EntityIndex.from_names (one entity per legal key, in its names' commonest state) and legal key ->
+    entity id."""
     ids: dict[str, int] = {}
-    rows = []
-    for name in names:
+    states: dict[int, Counter[str]] = defaultdict(Counter)
+    for name, state in names:
         eid = ids.setdefault(legal_key(name), len(ids) + 1)
-        rows.append((eid, name, None, "lca", petitions.get(name, 0)))
+        if state:
+            states[eid][state] += 1
+    where = {eid: c.most_common(1)[0][0] for eid, c in states.items()}
+    rows = []
+    for name, _state in names:
+        eid = ids[legal_key(name)]
+        rows.append((eid, name, None, "lca", petitions.get(name, 0), where.get(eid, "")))
     rows.sort(key=lambda r: r[0])
     return rows, ids
 
@@ -103,7 +115,8 @@ def score(
     for row in labels:
         gold = {ids[legal_key(n)] for n in row["gold"].split("|") if n}
         ok = gold | {ids[legal_key(n)] for n in row["accept"].split("|") if n}
-        hints = posting_hints(row["ad"], row["url"]) if use_hints and (row["ad"] or row["url"]) else None
+        places = [row["place"]] if row.get("place") else []
+        hints = posting_hints(row["ad"], row["url"], states=places) if use_hints else None
         res: MatchResult = index.match(row["brand"], hints)
         got = {m.entity_id for m in res.matches}
         if not got:

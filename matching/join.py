@@ -22,8 +22,9 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _json_str
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
@@ -54,6 +55,7 @@ MIN_FUZZY_LEN = 5  # short names ("SAP", "IBM") only ever match exactly
 SMALL_BLOCK = 3_000  # a word this rare is the whole block
 MAX_BLOCK = 20_000  # never score more candidates than this for one name
 MIN_LEAD_LEN = 4  # leading words shorter than this ("ARC", "GE") never name a filer on their own
+PLACE_MIN_LEN = 3  # with the posting's state to back them, three letters may ("Hex" in CA)
 LEAD_SCAN = 20_000  # names starting with (or containing) the brand's words beyond this: the words are not rare
 LEAD_MAX_FILERS = 8  # a one-word brand that more filers than this use is a namesake unless filings settle it
 DOMINANT_MIN = 50  # a filer with this many filings ...
@@ -65,19 +67,21 @@ SAME_FILER = 90.0  # leading filers whose names after the brand's words are this
 FAMILY_SHARE = 0.5
 FAMILY_SHARE_ONE_WORD = 0.75
 FAMILY_STRAY = 0.01  # ... and filers using the words elsewhere in their names file almost nothing beside it
+CUT_MIN, CUT_MAX = 6, 3  # a d/b/a cut short keeps at least 6 letters and loses at most 3 of the brand's
 TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "0956588 BC LTD" and "0965688 BC LTD"
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
 _ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 ALIASES_FILE = "aliases.csv"
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """One DOL entity a name may join to. A named tuple: a look-up makes tens of thousands of them."""
+
     entity_id: int
     name: str
     fein: str | None
     score: float
-    method: str  # fein | alias | ad_name | ad_site | exact | trade | leading | acronym | fuzzy (<= 8 chars: stored)
+    method: str  # fein|alias|ad_name|ad_site|ad_place|exact|trade|leading|acronym|fuzzy (<= 8 chars: stored)
     variant: str = ""
 
     def as_json(self) -> dict[str, Any]:
@@ -87,6 +91,14 @@ class Candidate:
             "score": round(self.score, 1),
             "method": self.method,
         }
+
+    def json_text(self) -> str:
+        """`json.dumps(self.as_json(), ensure_ascii=False)`, written directly: a batch prints tens of thousands."""
+        fein = format_fein(self.fein)
+        return (
+            f'{{"name": {_json_str(self.name)}, "fein": {"null" if fein is None else _json_str(fein)}, '
+            f'"score": {round(self.score, 1)!r}, "method": {_json_str(self.method)}}}'
+        )
 
 
 @dataclass
@@ -105,14 +117,24 @@ class MatchResult:
         return self.alternatives[0] if self.alternatives else None
 
     def as_json(self) -> dict[str, Any]:
-        best = self.best
+        matches = [m.as_json() for m in self.matches]
         return {
             "query": self.query,
-            "match": best.as_json() if best else None,
-            "matches": [m.as_json() for m in self.matches],
+            "match": matches[0] if matches else None,
+            "matches": matches,
             "outcome": self.outcome,
             "alternatives": [a.as_json() for a in self.alternatives],
         }
+
+    def json_text(self) -> str:
+        """`json.dumps(self.as_json(), ensure_ascii=False)`, written directly (twice as fast for a batch)."""
+        matches = [m.json_text() for m in self.matches]
+        alternatives = ", ".join([a.json_text() for a in self.alternatives])
+        return (
+            f'{{"query": {_json_str(self.query)}, "match": {matches[0] if matches else "null"}, '
+            f'"matches": [{", ".join(matches)}], "outcome": {_json_str(self.outcome)}, '
+            f'"alternatives": [{alternatives}]}}'
+        )
 
 
 def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
@@ -136,9 +158,10 @@ class JoinHints:
 
     stated_entity: str | None = None
     domain: str | None = None  # registrable domain of the employer's own career site, e.g. "acme.com"
+    states: frozenset[str] = frozenset()  # US states the employer's postings are in ("CA", "NY")
 
     def __bool__(self) -> bool:
-        return bool(self.stated_entity or self.domain)
+        return bool(self.stated_entity or self.domain or self.states)
 
 
 _LEGAL_FORM = (
@@ -222,9 +245,16 @@ def site_domain(url: str | None) -> str | None:
     return ".".join(labels[-n:])
 
 
-def posting_hints(description: str | None, url: str | None = None, apply_url: str | None = None) -> JoinHints:
-    """Join hints read from one posting: its EEO sentence and the first of its URLs on the employer's own site."""
-    return JoinHints(stated_entity(description), site_domain(apply_url) or site_domain(url))
+US_STATE = re.compile(r"[A-Z]{2}")
+
+
+def posting_hints(
+    description: str | None, url: str | None = None, apply_url: str | None = None, states: Iterable[str] = ()
+) -> JoinHints:
+    """Join hints read from one posting: its EEO sentence, the first of its URLs on the employer's own site, and
+    the US states (two-letter codes) the employer's postings are in."""
+    places = frozenset(s.strip().upper() for s in states if s and US_STATE.fullmatch(s.strip().upper()))
+    return JoinHints(stated_entity(description), site_domain(apply_url) or site_domain(url), places)
 
 
 def _append_once(ids: list[int], eid: int) -> None:
@@ -247,15 +277,20 @@ def _unpack_strings(packed: str | list[str], n: int) -> list[str]:
     return packed.split(_SEP) if n else []
 
 
+# A map looked up this often gets a hash table; until then (or for good, for a map a batch barely reads: the alias
+# path's by_core) a look-up bisects its sorted keys, and the saved index never pays for the table.
+_HASH_AFTER = 512
+
+
 class Lists:
     """A read-only map from a string to a list of ints, packed: sorted keys, one array of all the ints and the
     offset of each key's run. A saved index loads it as three objects instead of a list per key; the keys are
-    hashed on the first look-up, not on load."""
+    split on first use and hashed once the map is used often (a map no look-up uses costs nothing)."""
 
-    __slots__ = ("_pos", "as_arrays", "keys", "starts", "values")
+    __slots__ = ("_keys", "_lookups", "_pos", "as_arrays", "starts", "values")
 
     def __init__(self, lists: dict[str, list[int]], as_arrays: bool = False) -> None:
-        self.keys: list[str] = sorted(lists)
+        self._keys: list[str] | str = sorted(lists)
         self.starts = array("q", [0])
         self.values = array("q")
         for key in self.keys:
@@ -264,22 +299,53 @@ class Lists:
         # Arrays instead of lists: for long lists (the words' postings) that are only counted, sliced and read.
         self.as_arrays = as_arrays
         self._pos: dict[str, int] | None = None
+        self._lookups = 0
+
+    @property
+    def keys(self) -> list[str]:
+        """The sorted keys."""
+        if isinstance(self._keys, str):
+            self._keys = _unpack_strings(self._keys, len(self.starts) - 1)
+        return self._keys
 
     def _positions(self) -> dict[str, int]:
         if self._pos is None:
-            self._pos = dict(zip(self.keys, range(len(self.keys)), strict=True))
+            keys = self.keys
+            self._pos = dict(zip(keys, range(len(keys)), strict=True))
         return self._pos
 
+    def _at(self, key: str) -> int | None:
+        """Where `key` is among the sorted keys, or None; the hot methods look in the hash table themselves."""
+        if self._pos is None:
+            self._lookups += 1
+            if self._lookups <= _HASH_AFTER:
+                keys = self.keys
+                i = bisect_left(keys, key)
+                return i if i < len(keys) and keys[i] == key else None
+        return self._positions().get(key)
+
     def _find(self, key: str) -> int:
-        return (self._pos or self._positions()).get(key, -1)
+        i = self._pos.get(key) if self._pos is not None else self._at(key)
+        return -1 if i is None else i
 
     def span(self, key: str) -> tuple[int, int]:
         """Where `key`'s ints are in `values` ((0, 0) for an unknown key)."""
-        i = (self._pos or self._positions()).get(key)
+        i = self._pos.get(key) if self._pos is not None else self._at(key)
         return (0, 0) if i is None else (self.starts[i], self.starts[i + 1])
 
+    def spans(self, keys: Iterable[str]) -> list[tuple[int, int]]:
+        """`span` of each of `keys`, all known."""
+        pos = self._positions()
+        starts = self.starts
+        return [(starts[i], starts[i + 1]) for i in map(pos.__getitem__, keys)]
+
+    def count(self, key: str) -> int:
+        """How many ints `key` has (0 for an unknown key; a known key has at least one): no copy of them."""
+        i = self._pos.get(key) if self._pos is not None else self._at(key)
+        return 0 if i is None else self.starts[i + 1] - self.starts[i]
+
     def get(self, key: str, default: Any = None) -> Any:
-        i = (self._pos or self._positions()).get(key)
+        i = self._pos.get(key) if self._pos is not None else self._at(key)
         if i is None:
             return default
         run = self.values[self.starts[i] : self.starts[i + 1]]
@@ -295,29 +361,33 @@ class Lists:
         return self._find(key) >= 0  # type: ignore[arg-type]
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.starts) - 1
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys)
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (_pack_strings(self.keys), len(self.keys), self.starts, self.values, self.as_arrays)
+        return (_pack_strings(self.keys), len(self), self.starts, self.values, self.as_arrays)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         keys, n, self.starts, self.values, self.as_arrays = state
-        self.keys = _unpack_strings(keys, n)
+        # Kept joined until first used; a list already when a key holds the separator.
+        self._keys = keys if n else []
         self._pos = None
+        self._lookups = 0
 
 
 class Entities:
     """Entity id -> (name, FEIN), packed like `Lists`: sorted ids, names and FEINs in the same order."""
 
-    __slots__ = ("_pos", "feins", "ids", "names")
+    __slots__ = ("_pos", "_states", "feins", "ids", "names")
 
-    def __init__(self, entity: dict[int, tuple[str, str | None]]) -> None:
+    def __init__(self, entity: dict[int, tuple[str, str | None]], states: dict[int, str] | None = None) -> None:
         self.ids: list[int] = sorted(entity)
         self.names: list[str] = [entity[e][0] for e in self.ids]
         self.feins: list[str | None] = [entity[e][1] for e in self.ids]
+        # The entity's US state ("" unknown): where its filings put it, beside where a posting is.
+        self._states: list[str] | str = [(states or {}).get(e, "") for e in self.ids]
         self._pos: dict[int, int] | None = None
 
     def _positions(self) -> dict[int, int]:
@@ -332,12 +402,34 @@ class Entities:
         i = (self._pos or self._positions())[eid]
         return self.names[i], self.feins[i]
 
+    def candidates(self, found: Iterable[tuple[int, float, str]], method: str) -> list[Candidate]:
+        """A Candidate per (entity id, score, variant): a fuzzy look-up names a dozen entities."""
+        pos = self._pos or self._positions()
+        names, feins = self.names, self.feins
+        out = []
+        for eid, score, variant in found:
+            i = pos[eid]
+            out.append(Candidate(eid, names[i], feins[i], score, method, variant))
+        return out
+
     def get(self, eid: int, default: Any = None) -> Any:
         i = self._find(eid)
         return (self.names[i], self.feins[i]) if i >= 0 else default
 
     def __contains__(self, eid: object) -> bool:
         return self._find(eid) >= 0  # type: ignore[arg-type]
+
+    @property
+    def states(self) -> list[str]:
+        """Each entity's US state ("" unknown); only look-ups with a posting's states read them, so a saved index
+        splits them on first use."""
+        if isinstance(self._states, str):
+            self._states = _unpack_strings(self._states, len(self.ids))
+        return self._states
+
+    def state(self, eid: int) -> str:
+        i = self._find(eid)
+        return self.states[i] if i >= 0 else ""
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -350,13 +442,14 @@ class Entities:
         if all(f is None or (type(f) is str and f) for f in feins):
             packed = _pack_strings([f or "" for f in feins])  # None saved as "", which no FEIN is
             feins = packed if isinstance(packed, str) else feins
-        return (array("q", self.ids), _pack_strings(self.names), feins)
+        return (array("q", self.ids), _pack_strings(self.names), feins, _pack_strings(self.states))
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        ids, names, feins = state
+        ids, names, feins, states = state
         self.ids = ids.tolist()
         self.names = _unpack_strings(names, len(self.ids))
         self.feins = feins if isinstance(feins, list) else [f or None for f in _unpack_strings(feins, len(self.ids))]
+        self._states = states if self.ids else []
         self._pos = None
 
 
@@ -371,9 +464,10 @@ class EntityIndex:
         variants: Iterable[tuple[Any, ...]],
         aliases: dict[str, list[str]] | None = None,
     ) -> None:
-        """`variants`: (entity id, entity name, fein, clean name, core key, legal key, tokens[, source, filings]),
-        grouped by entity; `source` is the dol_entity_names source (`trade` for d/b/a and trade names)."""
+        """`variants`: (entity id, entity name, fein, clean name, core key, legal key, tokens[, source, filings[,
+        state]]), grouped by entity; `source` is the dol_entity_names source (`trade` for d/b/a and trade names)."""
         entity: dict[int, tuple[str, str | None]] = {}
+        states: dict[int, str] = {}
         by_fein: dict[str, list[int]] = defaultdict(list)
         by_core: dict[str, list[int]] = defaultdict(list)
         by_legal: dict[str, list[int]] = defaultdict(list)
@@ -401,6 +495,8 @@ class EntityIndex:
             filings = (row[8] or 0) if len(row) > 8 else 0
             if entity_id not in entity:
                 entity[entity_id] = (name, fein)
+                if len(row) > 9 and row[9]:
+                    states[entity_id] = row[9]
                 if fein:
                     by_fein[fein].append(entity_id)
             _append_once(by_core[ckey], entity_id)
@@ -433,7 +529,7 @@ class EntityIndex:
                 # Sorted words: a repeated word is adjacent, and listing a name twice is harmless anyway.
                 postings[t].append(vid)
         # Packed, read-only maps: a lookup never grows the index, and a saved index loads in a few objects.
-        self.entity = Entities(entity)
+        self.entity = Entities(entity, states)
         self.by_fein = Lists(by_fein)
         self.by_core = Lists(by_core)
         self.by_legal = Lists(by_legal)  # legal names only, not trade names
@@ -453,9 +549,10 @@ class EntityIndex:
                 self.by_acronym[key] = (-filed[0][1], rest)
         self.aliases = load_aliases() if aliases is None else aliases
         self.vocab: list[str] = self.postings.keys  # the sorted words
+        self._posting_cores: list[str] | None = None  # built on first use, never saved
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in vars(self).items() if k != "vocab"}
+        state = {k: v for k, v in vars(self).items() if k not in ("vocab", "_posting_cores")}
         state["owner"] = array("q", self.owner)
         state["_sizes"] = {}
         for name in ("cores", "cleans", "group", "lclean", "rvocab"):
@@ -469,10 +566,12 @@ class EntityIndex:
         state["owner"] = state["owner"].tolist()
         vars(self).update(state)
         self.vocab = self.postings.keys
+        self._posting_cores = None
 
     @classmethod
     def from_names(cls, names: Iterable[tuple[Any, ...]], aliases: dict[str, list[str]] | None = None) -> EntityIndex:
-        """An index over (entity id, legal name, fein[, source[, filings]]) rows, normalised here (tests, ad-hoc use).
+        """An index over (entity id, legal name, fein[, source[, filings[, state]]]) rows, normalised here (tests,
+        ad-hoc use).
 
         As at ingest, a "D/B/A <trade>" clause also files the entity under <trade> as a trade name; a row whose
         source is `trade` (LCA TRADE_NAME_DBA, PERM trade name) is a trade name itself.
@@ -482,14 +581,15 @@ class EntityIndex:
             eid, name, fein = row[:3]
             source = row[3] if len(row) > 3 else "lca"
             filings = row[4] if len(row) > 4 else 0
+            state = row[5] if len(row) > 5 else None
             clean = clean_name(name)
             tokens = " ".join(sorted(blocking_tokens(clean)))
-            rows.append((eid, name, fein, clean, core_key(name), legal_key(name), tokens, source, filings))
+            rows.append((eid, name, fein, clean, core_key(name), legal_key(name), tokens, source, filings, state))
             _legal, trade = split_dba(name)
             if trade and source != "trade" and clean_name(trade) and legal_key(trade) != legal_key(name):
                 tclean = clean_name(trade)
                 tokens = " ".join(sorted(blocking_tokens(tclean)))
-                rows.append((eid, name, fein, tclean, core_key(trade), legal_key(trade), tokens, "trade", 0))
+                rows.append((eid, name, fein, tclean, core_key(trade), legal_key(trade), tokens, "trade", 0, state))
         return cls(rows, aliases)
 
     @classmethod
@@ -501,7 +601,7 @@ class EntityIndex:
 
         e, n = DolEntity.__table__.c, DolEntityName.__table__.c
         stmt = (
-            select(e.id, e.name, e.fein, n.clean, n.core_key, n.legal_key, n.tokens, n.source, n.filings)
+            select(e.id, e.name, e.fein, n.clean, n.core_key, n.legal_key, n.tokens, n.source, n.filings, e.state)
             .join_from(DolEntityName.__table__, DolEntity.__table__, n.entity_id == e.id)
             # Name ids follow insertion order on both backends, unlike name collation: same ties, same winner.
             .order_by(n.entity_id, n.id)
@@ -558,7 +658,16 @@ class EntityIndex:
 
     def _trade(self, query: str) -> list[int]:
         words = legal_words(query)
-        return list(self.by_trade.get("".join(words)) or self.by_trade.get(core_key(query), ()))
+        joined = "".join(words)
+        hit = self.by_trade.get(joined) or self.by_trade.get(core_key(query), ())
+        if hit or len(words) != 1:
+            return list(hit)
+        # The hub cuts names at 34 characters, often inside a d/b/a's last word: "... DBA MAILCHIM" is Mailchimp.
+        for n in range(len(joined) - 1, max(len(joined) - CUT_MAX, CUT_MIN - 1), -1):
+            hit = self.by_trade.get(joined[:n])
+            if hit:
+                return list(hit)
+        return []
 
     def _leading(self, words: tuple[str, ...]) -> tuple[list[list[int]], Callable[[], list[int] | None]]:
         """Filers whose legal name starts with all of `words`, grouped by filer (core key), most filings first;
@@ -578,12 +687,14 @@ class EntityIndex:
                 key = group[vid]
                 if eid not in lead or len(key) > len(lead[eid]):
                     lead[eid] = key
-        known = [t for t in words if t in self.postings]
+        count = self.postings.count
+        sizes = {t: count(t) for t in words}
+        known = [t for t in words if sizes[t]]
         if not known:
             # Only generic words ("Global Services") are never rare; a word no filer has is.
             return ([], _none) if all(t in GENERIC_TAIL or t in LEGAL_SUFFIXES for t in words) else ([], list)
-        rarest = min(known, key=lambda t: len(self.postings[t]))
-        if len(self.postings[rarest]) > LEAD_SCAN:
+        rarest = min(known, key=sizes.__getitem__)
+        if sizes[rarest] > LEAD_SCAN:
             return [], _none  # common words: never rare
         memo: list[list[int]] = []
 
@@ -696,6 +807,34 @@ class EntityIndex:
         # Or one company's entities, the biggest of which is not the bare name ("Amazon": AMAZON COM SERVICES INC).
         return self._family([exact, *others], elsewhere, words)
 
+    def _placed(
+        self,
+        groups: list[list[int]],
+        elsewhere: Callable[[], list[int] | None],
+        states: frozenset[str],
+        words: tuple[str, ...],
+    ) -> list[int]:
+        """Namesakes told apart by where the posting is: the one filer leading with the brand's words in the
+        posting's state(s) ("Glean" in CA is GLEAN TECHNOLOGIES INC, CA, not GLEAN ANALYTICS INC, NY). Every
+        namesake's state must be known; a filer using the words later in its name ("VINCENT CLAY LLC") and in the
+        same state is a rival only when it files at least as much."""
+        if not groups or len("".join(words)) < PLACE_MIN_LEN:
+            return []
+        others = elsewhere()
+        if others is None:
+            return []
+        state = self.entity.state
+        if any(not state(e) for g in groups for e in g) or any(not state(e) for e in others):
+            return []
+        inside = [g for g in groups if any(state(e) in states for e in g)]
+        if len(inside) != 1:
+            return []
+        chosen = [e for e in inside[0] if state(e) in states]
+        near = [e for e in others if state(e) in states]
+        if near and self._filed(near) >= self._filed(chosen):
+            return []
+        return chosen
+
     def _acronym(self, query: str, groups: list[list[int]]) -> int | None:
         """The filer whose initials a capitals-only brand is, when it dwarfs every other filer with those initials
         and every filer leading with the brand ("TCS" -> TATA CONSULTANCY SERVICES LIMITED)."""
@@ -746,10 +885,10 @@ class EntityIndex:
                 near = self._near_words(t)
                 if near:
                     groups.append(near)
-                    spans.append([span(k) for k in near])
+                    spans.append(self.postings.spans(near))
         if not groups:
             return [], []
-        sizes = [sum(b - a for a, b in g) for g in spans]
+        sizes = [g[0][1] - g[0][0] if len(g) == 1 else sum(b - a for a, b in g) for g in spans]
         order = sorted(range(len(groups)), key=sizes.__getitem__)
         first = groups[order[0]]
         if len(first) == 1 and (sizes[order[0]] <= SMALL_BLOCK or len(groups) == 1):
@@ -757,7 +896,7 @@ class EntityIndex:
             a, b = spans[order[0]][0]
             b = min(b, a + MAX_BLOCK)
             vids = self.postings.values[a:b]
-            choices = list(map(self.cores.__getitem__, vids))
+            choices = (self._posting_cores or self._cores_by_posting())[a:b]
         else:
             values = self.postings.values
             block: set[int] = set()
@@ -774,13 +913,14 @@ class EntityIndex:
             choices = list(map(self.cores.__getitem__, vids))
         hits = process.extract(qcore, choices, scorer=fuzz.ratio, limit=12, score_cutoff=cutoff)
         best_by_entity: dict[int, tuple[float, str, int]] = {}
+        owner, cleans = self.owner, self.cleans
         for _choice, score, pos in hits:
             vid = vids[pos]
-            eid = self.owner[vid]
+            eid = owner[vid]
             if eid not in best_by_entity or score > best_by_entity[eid][0]:
-                best_by_entity[eid] = (score, self.cleans[vid], vid)
+                best_by_entity[eid] = (score, cleans[vid], vid)
         ranked = sorted(best_by_entity.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        cands = [self._cand(eid, sc, "fuzzy", var) for eid, (sc, var, _v) in ranked]
+        cands = self.entity.candidates(((eid, sc, var) for eid, (sc, var, _v) in ranked), "fuzzy")
         if not cands:
             return [], []
         top = cands[0]
@@ -811,14 +951,20 @@ class EntityIndex:
             return winners, rest
         return [], cands
 
+    def _cores_by_posting(self) -> list[str]:
+        """Each posting's variant's core, in postings order: a rare word's block is one slice of it."""
+        if self._posting_cores is None:
+            self._posting_cores = list(map(self.cores.__getitem__, self.postings.values))
+        return self._posting_cores
+
     def _near_words(self, word: str, limit: int = 50) -> list[str]:
         """Known words that start with the first four or end with the last four letters of an unknown word."""
-        out = []
+        out: list[str] = []
         for vocab, key, flip in ((self.vocab, word[:4], False), (self.rvocab, word[::-1][:4], True)):
-            i = bisect_left(vocab, key)
-            while i < len(vocab) and vocab[i].startswith(key) and len(out) < limit:
-                out.append(vocab[i][::-1] if flip else vocab[i])
-                i += 1
+            # The words starting with `key` sort between it and it followed by the highest character.
+            lo = bisect_left(vocab, key)
+            hi = min(bisect_left(vocab, key + "\U0010ffff", lo), lo + limit - len(out))
+            out += [w[::-1] for w in vocab[lo:hi]] if flip else vocab[lo:hi]
         return out
 
     def _with_runner_up(self, query: str, chosen: list[Candidate]) -> MatchResult:
@@ -835,7 +981,8 @@ class EntityIndex:
         legal entity the ad states (`ad_name`) → the same legal name, unless a filer using the brand's words
         dwarfs it by filings (`exact`) → the career site's domain (`ad_site`; before `exact` when the domain is
         longer than the brand) → a trade / d/b/a name (`trade`)
-        → the leading words of one filer, or of the filer that dwarfs all others using them (`leading`) → a near
+        → the leading words of one filer, or of the filer that dwarfs all others using them (`leading`) → a
+        capitals-only brand's initials (`acronym`) → the one namesake in the posting's state (`ad_place`) → a near
         spelling (`fuzzy`). Namesakes that no path settles come back `unsure`, with the nearest for a person.
         """
         key = core_key(query)
@@ -907,6 +1054,9 @@ class EntityIndex:
         acronym = self._acronym(query, groups)
         if acronym:
             return self._with_runner_up(query, [self._cand(acronym, 100.0, "acronym")])
+        placed = self._placed(groups, elsewhere, hints.states, lead_words) if hints and hints.states else []
+        if placed:
+            return self._with_runner_up(query, [self._cand(e, 100.0, "ad_place") for e in placed])
         winners, others = self._fuzzy(query)
         alts = [c for c in others if c.score >= UNSURE][:3]
         # Spelling slips only: a name that some filers' legal names contain as it is was weighed above.

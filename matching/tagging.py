@@ -436,14 +436,24 @@ def _upsert(
 
 
 def _employer_hints(session: Session) -> dict[int, JoinHints]:
-    """Per employer, what its first stored posting says of its legal name: EEO sentence, career-site domain."""
+    """Per employer, what its postings say of it: the first stored posting's EEO sentence and career-site domain,
+    and the US states all its postings are in."""
     first = select(func.min(Posting.id)).where(Posting.employer_id.is_not(None)).group_by(Posting.employer_id)
     rows = session.execute(
         select(Posting.employer_id, Posting.description_text, Posting.url, Posting.apply_url).where(
             Posting.id.in_(first.scalar_subquery())
         )
     )
-    return {eid: h for eid, text, url, apply_url in rows if (h := posting_hints(text, url, apply_url))}
+    places: dict[int, set[str]] = defaultdict(set)
+    for eid, region in session.execute(
+        select(Posting.employer_id, Posting.region)
+        .where(Posting.employer_id.is_not(None), Posting.country == "US", Posting.region.is_not(None))
+        .distinct()
+    ):
+        places[eid].add(region)
+    return {
+        eid: h for eid, text, url, apply_url in rows if (h := posting_hints(text, url, apply_url, places.get(eid, ())))
+    }
 
 
 def facts_of(p: Any) -> PostingFacts:

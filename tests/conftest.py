@@ -57,6 +57,19 @@ def pg_schema(prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Local caches (the match index copied from PostgreSQL) go under the session's temporary folder, never the
+    user's own cache directory; commands run in subprocesses inherit it."""
+    old = os.environ.get("JOBAGG_CACHE_DIR")
+    os.environ["JOBAGG_CACHE_DIR"] = str(tmp_path_factory.mktemp("jobagg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("JOBAGG_CACHE_DIR", None)
+    else:
+        os.environ["JOBAGG_CACHE_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a schema private to this test session (parallel runs don't clash)."""

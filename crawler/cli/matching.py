@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,19 +36,38 @@ def _read_names(file: Path | None, names: tuple[str, ...]) -> list[str]:
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="One name a line.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per name, in input order.")
 @click.option("--rebuild-index", is_flag=True, help="Rebuild the saved match index even if it is current.")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    metavar="ST",
+    help="A US state the employer's postings are in (two letters, repeatable): settles namesakes there.",
+)
 @pass_app
-def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_json: bool, rebuild_index: bool) -> None:
+def match_names(
+    app: AppContext,
+    names: tuple[str, ...],
+    file: Path | None,
+    as_json: bool,
+    rebuild_index: bool,
+    states: tuple[str, ...],
+) -> None:
     """Show which DOL employer each NAME joins to, with score, method and the runner-up."""
     from matching.matchindex import load_index, no_gc, read_current
 
     queries = _read_names(file, names)
     if not queries:
         raise click.UsageError("give NAME arguments or --file FILE")
+    bad = [s for s in states if not (len(s.strip()) == 2 and s.strip().isalpha())]
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r} is not a two-letter US state code", param_hint="--state")
     started = time.perf_counter()
-    # What this builds (the index, the answers) all lives until the command ends: cyclic GC passes over it
-    # only cost time, so none runs meanwhile, and it is frozen before collection resumes (nor at exit).
+    # What this builds (the index, the answers) all lives until the process ends: cyclic GC passes over it
+    # only cost time, so none runs meanwhile; and freeing its millions of objects one by one when the command
+    # returns or the interpreter exits would too, so it is kept in a reference cycle that is frozen before
+    # collection resumes: frozen objects are never collected, not even at exit.
     with no_gc():
-        # A current saved index is read through the driver alone; anything else takes the usual path.
+        # A current saved index is read through the database's client library alone; else the usual path.
         index = None if rebuild_index else read_current(app.db_url)
         if index is None:
             from crawler import db as dbmod
@@ -57,11 +75,19 @@ def match_names(app: AppContext, names: tuple[str, ...], file: Path | None, as_j
             app.engine(create=False)
             with dbmod.session_scope(app.db_url) as session:
                 index, _rebuilt = load_index(session, rebuild=rebuild_index)
-        results = index.match_many(queries)
-        answers = [r.as_json() for r in results] if as_json else []
+        if states:
+            from matching.join import posting_hints
+
+            hints = posting_hints(None, states=states)
+            results = index.match_many(queries, dict.fromkeys(queries, hints))
+        else:
+            results = index.match_many(queries)
+        answers = "[" + ", ".join([r.json_text() for r in results]) + "]" if as_json else ""
+        kept: list[object] = [index, results, answers]
+        kept.append(kept)
         gc.freeze()
     if as_json:
-        click.echo(json.dumps(answers, ensure_ascii=False))
+        click.echo(answers)
         return
     # Imported here: a --json look-up (a script's) prints no table, and rich is a tenth of its start-up.
     from rich.console import Console

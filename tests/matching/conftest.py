@@ -26,6 +26,29 @@ def csv_to_xlsx(src: Path, dest: Path, blank_rows_at_end: int = 0) -> Path:
     return dest
 
 
+def lca_of(path: Path, filers: list[tuple[str, str]]) -> Path:
+    """An LCA file in the FY2020+ layout with one certified ML-engineer case per (employer, state)."""
+    with (DOL / "lca_fy2024_q4.csv").open(newline="", encoding="utf-8") as f:
+        cols = next(csv.reader(f))
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.DictWriter(f, fieldnames=cols, restval="")
+        out.writeheader()
+        for n, (employer, state) in enumerate(filers, 1):
+            out.writerow(
+                {
+                    "CASE_NUMBER": f"I-200-24100-{n:06d}",
+                    "CASE_STATUS": "Certified",
+                    "DECISION_DATE": "2024-08-08",
+                    "VISA_CLASS": "H-1B",
+                    "JOB_TITLE": "ML Engineer",
+                    "SOC_CODE": "15-1252",
+                    "EMPLOYER_NAME": employer,
+                    "EMPLOYER_STATE": state,
+                }
+            )
+    return path
+
+
 @pytest.fixture
 def dol_dir() -> Path:
     return DOL

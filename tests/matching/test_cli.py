@@ -15,7 +15,7 @@ import crawler.cli.dol
 import crawler.cli.matching  # noqa: F401  (registers the commands on `main`)
 from crawler.cli import main
 from tests.conftest import free_port
-from tests.matching.conftest import DOL, csv_to_xlsx
+from tests.matching.conftest import DOL, csv_to_xlsx, lca_of
 from tests.matching.test_idempotent import changes, snapshot
 
 
@@ -61,6 +61,20 @@ def test_ingest_again_reports_files_loaded_before_and_changes_nothing(db_url: st
     out = ingest(str(lca), str(perm))
     assert "7 new" in out and "1 already loaded" in out
     assert "already loaded" not in ingest("--force", str(lca))
+
+
+def test_employers_match_takes_the_postings_state(db_url: str, tmp_path: Path) -> None:
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
+    code, out = run(db_url, "dol", "ingest", "--no-progress", str(lca))
+    assert code == 0, out
+    code, out = run(db_url, "employers", "match", "--json", "Orbit")
+    assert json.loads(out)[0]["outcome"] == "unsure"
+    code, out = run(db_url, "employers", "match", "--json", "--state", "tx", "Orbit")
+    assert code == 0, out
+    match = json.loads(out)[0]["match"]
+    assert (match["name"], match["method"]) == ("ORBIT HEALTH LLC", "ad_place")
+    result = CliRunner().invoke(main, ["--db", db_url, "employers", "match", "--state", "Texas", "Orbit"])
+    assert result.exit_code == 2 and "--state" in result.output and "Texas" in result.output
 
 
 def test_ingest_bad_file_exits_with_message(db_url: str) -> None:

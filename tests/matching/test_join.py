@@ -3,6 +3,7 @@ says, fuzzy with blocking, subset traps, unsure, multi-filer brands."""
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -440,6 +441,47 @@ def test_hints_from_the_posting_settle_a_namesake() -> None:
     assert idx.match_many(["Delta", "Delta"], {"Delta": hints})[1].best.name == "DELTA AIR LINES INC"  # type: ignore[union-attr]
 
 
+def test_a_dba_the_hub_cut_short_still_names_the_brand() -> None:
+    idx = index_of([(1, "THE ROCKET SCI GR LLC DBA MAILCHIM", None), (2, "MAIL CHIMERA LLC", None)])
+    r = idx.match("Mailchimp")
+    assert names(r) == ["THE ROCKET SCI GR LLC DBA MAILCHIM"] and r.best.method == "trade"  # type: ignore[union-attr]
+    # More than three letters lost, or a brand of several words, is no cut d/b/a.
+    assert idx.match("Mailchimpster").outcome != "matched"
+    assert idx.match("Mailchimp Labs").outcome != "matched"
+
+
+def test_the_postings_state_settles_namesakes_only_when_one_is_there() -> None:
+    rows = [
+        (1, "GLEAN TECHNOLOGIES INC", None, "lca", 6, "CA"),
+        (2, "GLEAN ANALYTICS INC", None, "lca", 1, "NY"),
+        (3, "HEXA LABS INC", None, "lca", 2, "MN"),
+        (4, "HEXA TECHNOLOGIES INC", None, "lca", 1, "CA"),
+        (5, "HEXA SYSTEMS LLC", None, "lca", 1, "CA"),
+        (6, "ORBIT LABS INC", None, "lca", 2, "NY"),
+        (7, "ORBIT HEALTH LLC", None, "lca", 1, "TX"),
+        (8, "VINCENT ORBIT LLC", None, "lca", 5, "NY"),
+        (9, "NOVA SOFT INC", None, "lca", 3, "CA"),
+        (10, "NOVA HEALTH INC", None, "lca", 3, None),
+    ]
+    idx = index_of(rows)
+    assert idx.match("Glean").outcome == "unsure"
+    r = idx.match("Glean", posting_hints(None, states=["CA"]))
+    assert names(r) == ["GLEAN TECHNOLOGIES INC"] and r.best.method == "ad_place"  # type: ignore[union-attr]
+    assert names(idx.match("Glean", posting_hints(None, states=["ny", "WA"]))) == ["GLEAN ANALYTICS INC"]
+    # Both namesakes where the employer posts, or none of them there: still a person's call.
+    assert idx.match("Glean", posting_hints(None, states=["CA", "NY"])).outcome == "unsure"
+    assert idx.match("Glean", posting_hints(None, states=["TX"])).outcome == "unsure"
+    # Two namesakes in the one state stay namesakes.
+    assert idx.match("Hexa", posting_hints(None, states=["CA"])).outcome == "unsure"
+    # A filer there that uses the brand later in its name and files more is a rival; one that files less is not.
+    assert idx.match("Orbit", posting_hints(None, states=["NY"])).outcome == "unsure"
+    assert names(idx.match("Orbit", posting_hints(None, states=["TX"]))) == ["ORBIT HEALTH LLC"]
+    # A namesake of unknown place could be the brand.
+    assert idx.match("Nova", posting_hints(None, states=["CA"])).outcome == "unsure"
+    # Only two-letter codes count as states.
+    assert posting_hints(None, states=["California", "", " ca "]).states == frozenset({"CA"})
+
+
 def test_alias_line_can_rule_out_a_namesake(tmp_path: Path) -> None:
     table = tmp_path / "aliases.csv"
     table.write_text('brand,filer\nCognition,!Cognition LLC\nNimbus,"Nimbus Robotics Corp."\n', encoding="utf-8")
@@ -467,3 +509,32 @@ def test_a_saved_index_answers_as_the_fresh_one() -> None:
         assert again.match(q).as_json() == idx.match(q).as_json(), q
     assert again.entity[40] == ("NUL\x00BYTE HOLDINGS LLC", None) and again.entity[1][1] == "930835214"
     assert len(again) == len(idx) == len(FILERS) + 2
+
+
+def test_a_saved_index_looks_up_rarely_used_maps_without_hashing_them() -> None:
+    idx = pickle.loads(pickle.dumps(make_index()))
+    assert idx.by_fein.get("930835214") == [1] and idx.by_core.get("NOSUCHKEY") is None
+    assert "330000001" in idx.by_fein and "000000000" not in idx.by_fein
+    assert idx.by_fein._pos is None  # a few look-ups bisect the sorted keys
+    for _ in range(600):
+        assert idx.by_fein.get("201665019") == [5]
+    assert idx.by_fein._pos is not None and idx.by_fein.get("201665019") == [5]  # then a hash table
+    assert idx.entity.states == [""] * len(idx) and idx.entity.state(1) == ""
+
+
+def test_json_text_is_what_json_dumps_writes() -> None:
+    # Names that need escaping, FEIN-less and unicode filers, every outcome, runner-ups.
+    rows = [
+        *FILERS,
+        (50, 'QUOTE "Q" \\ BACKSLASH LLC', None),
+        (51, "TAB\tAND\nNEWLINE LLC", "123456789"),
+        (52, "ÉCOLE FRANÇAISE 学校 LLC", None),
+    ]
+    idx = EntityIndex.from_names(rows, load_aliases())
+    queries = ["Lattice", "Quote Q Backslash", "Tab And Newline", "Ecole Francaise", "Amazon", "Northwind", "Nobody"]
+    results = idx.match_many([*queries, 'Nobody "quoted" \\ é'])
+    assert {r.outcome for r in results} == {"matched", "unsure", "none"}
+    assert any(r.alternatives for r in results) and any(m.fein is None for r in results for m in r.matches)
+    for r in results:
+        assert r.json_text() == json.dumps(r.as_json(), ensure_ascii=False), r.query
+        assert json.loads(r.json_text()) == r.as_json()

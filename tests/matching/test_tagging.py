@@ -16,6 +16,7 @@ from matching.evidence import CaseGroup, EntityFilings, PostingFacts
 from matching.ingest import ingest_paths
 from matching.join import Candidate, MatchResult
 from matching.tagging import DataCoverage, match_and_tag, score_posting
+from tests.matching.conftest import lca_of
 
 TODAY = date(2026, 11, 29)  # fiscal year 2027: the window is FY2025-27
 COV = DataCoverage(perm=2026, lca=2026, uscis=2026, perm_latest=date(2026, 9, 30), lca_latest=date(2026, 9, 30))
@@ -293,3 +294,25 @@ def test_join_reads_the_legal_entity_a_posting_states(db_url: str, all_fixture_f
             select(DolEntity.name, EmployerMatch.method).join(EmployerMatch, EmployerMatch.entity_id == DolEntity.id)
         ).all()
         assert ("NIMBUS ROBOTICS CORPORATION", "ad_name") in rows
+
+
+def test_join_reads_the_state_an_employers_postings_are_in(db_url: str, tmp_path: Path) -> None:
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
+    ingest_paths(db_url, [lca], progress=False)
+    with dbmod.session_scope(db_url) as s:
+        add_posting(s, "Orbit", "not_mentioned", 1)
+        add_posting(s, "Orbit", "not_mentioned", 2)
+    with dbmod.session_scope(db_url) as s:
+        match_and_tag(s)
+        # Two namesakes, and the postings say nothing of where they are: a person's call.
+        assert s.scalars(select(EmployerMatch.method).where(EmployerMatch.role == "match")).all() == []
+        for p in s.scalars(select(Posting)):
+            p.region = "CA"
+    with dbmod.session_scope(db_url) as s:
+        match_and_tag(s)
+        rows = s.execute(
+            select(DolEntity.name, EmployerMatch.method)
+            .join(EmployerMatch, EmployerMatch.entity_id == DolEntity.id)
+            .where(EmployerMatch.role == "match")
+        ).all()
+        assert rows == [("ORBIT LABS INC", "ad_place")]
