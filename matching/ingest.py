@@ -22,7 +22,7 @@ from matching import values as v
 from matching.bulk import insert_rows, sqlite_cache, update_rows
 from matching.entities import Pending, build_entities
 from matching.layouts import Layout, detect_layout
-from matching.loaded import FileSummary, summary_if_loaded
+from matching.loaded import LOADED_SQL, FileSummary, loaded_summary
 from matching.matchindex import no_gc
 from matching.normalize import NameForms
 from matching.readers import IngestError, Table, is_blank, open_table, read_header
@@ -404,8 +404,8 @@ def _hashed(reader: CaseReader, path: Path, progress: Progress | None) -> str:
 
 def _already_loaded(conn: Connection, path: Path, sha: str) -> FileSummary | None:
     """The summary of a file whose exact content was loaded before, or None."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return summary_if_loaded(conn.connection.driver_connection, mark, path, sha)
+    row = conn.execute(text(LOADED_SQL.format(sha=":sha")), {"sha": sha}).first()
+    return None if row is None else loaded_summary(path, row)
 
 
 def ingest_file(

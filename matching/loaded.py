@@ -3,8 +3,10 @@ alone: re-running an ingest over files it has already loaded then costs little m
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,50 +43,79 @@ def loaded_before(db_url: str, files: list[tuple[Path, str]]) -> list[FileSummar
     them; None when any was not, or when this cannot tell (a database at another schema, an unusual URL, any
     error): the caller then takes the usual path, which also reports any problem."""
     head = script_head()
-    if head is None:
+    if head is None or not all(_SHA.fullmatch(sha) for _, sha in files):
         return None
     if db_url.startswith("postgresql+psycopg://"):
-        import psycopg
-
-        # The same URL as libpq reads it: user, password, host, database and options (search_path) alike.
-        uri = "postgresql://" + db_url.removeprefix("postgresql+psycopg://")
-        try:
-            with psycopg.connect(uri, connect_timeout=10) as conn:
-                return _summaries(conn, "%s", head, files)
-        except (psycopg.Error, ValueError):
-            return None
+        return _loaded_postgresql(db_url, head, files)
     db = plain_sqlite_file(db_url)
     if db is None or not db.is_file():
         return None
     try:
         with sqlite3.connect(db, timeout=30) as conn:
-            return _summaries(conn, "?", head, files)
+
+            def query(sql: str, sha: str | None) -> list[Any]:
+                return conn.execute(sql.format(sha="?"), (sha,) if sha else ()).fetchall()
+
+            return _summaries(query, head, files)
     except sqlite3.Error:
         return None
 
 
-def _summaries(conn: Any, mark: str, head: str, files: list[tuple[Path, str]]) -> list[FileSummary] | None:
-    if [r[0] for r in conn.execute("SELECT version_num FROM alembic_version").fetchall()] != [head]:
+def _loaded_postgresql(db_url: str, head: str, files: list[tuple[Path, str]]) -> list[FileSummary] | None:
+    from crawler import libpq
+
+    # The same URL as libpq reads it: user, password, host, database and options (search_path) alike.
+    uri = "postgresql://" + db_url.removeprefix("postgresql+psycopg://")
+    quick = libpq.connect(uri)
+    if quick is not None:
+        with quick:
+
+            def text_query(sql: str, sha: str | None) -> list[Any]:
+                # Text queries only: a hash is hex digits (checked above), so it is written into the query.
+                return quick.query(sql.format(sha=f"'{sha}'")) or []
+
+            return _summaries(text_query, head, files)
+    import psycopg
+
+    try:
+        with psycopg.connect(uri, connect_timeout=10) as conn:
+
+            def query(sql: str, sha: str | None) -> list[Any]:
+                return conn.execute(sql.format(sha="%s"), (sha,) if sha else ()).fetchall()  # type: ignore[arg-type]
+
+            return _summaries(query, head, files)
+    except (psycopg.Error, ValueError):
+        return None
+
+
+_SHA = re.compile("[0-9a-f]{64}")
+# A loaded file by its hash, with what is still stored as loaded from it: later releases may since have replaced
+# some of its cases.
+LOADED_SQL = (
+    "SELECT f.kind, f.layout, CASE WHEN f.kind = 'uscis' THEN (SELECT COUNT(*) FROM uscis_employer_years u "
+    "WHERE u.source_file = f.name) ELSE (SELECT COUNT(*) FROM dol_cases c WHERE c.source_file = f.name) END "
+    "FROM dol_files f WHERE f.sha256 = {sha}"
+)
+
+
+def _summaries(query: Callable[[str, str | None], list[Any]], head: str, files: list[tuple[Path, str]]) -> Any:
+    """The files' summaries when the schema is at `head` and each was loaded before, else None; `query(sql, sha)`
+    runs `sql` with its `{sha}` (if any) standing for `sha`."""
+    if [r[0] for r in query("SELECT version_num FROM alembic_version", None)] != [head]:
         return None
     out = []
     for path, sha in files:
         started = time.perf_counter()
-        summary = summary_if_loaded(conn, mark, path, sha)
-        if summary is None:
+        rows = query(LOADED_SQL, sha)
+        if not rows:
             return None
+        summary = loaded_summary(path, rows[0])
         summary.seconds = round(time.perf_counter() - started, 2)
         out.append(summary)
     return out
 
 
-def summary_if_loaded(conn: Any, mark: str, path: Path, sha: str) -> FileSummary | None:
-    """The summary of a file whose exact content was loaded before, or None; `conn` is a driver connection
-    (sqlite3 or psycopg) and `mark` its parameter marker."""
-    row = conn.execute(f"SELECT name, kind, layout FROM dol_files WHERE sha256 = {mark}", (sha,)).fetchone()
-    if row is None:
-        return None
-    name, kind, layout = row
-    # What is still stored as loaded from that file: later releases may since have replaced some of its cases.
-    table = "uscis_employer_years" if kind == "uscis" else "dol_cases"
-    (unchanged,) = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE source_file = {mark}", (name,)).fetchone()
-    return FileSummary(str(path), layout, kind, unchanged=unchanged or 0, already_loaded=True)
+def loaded_summary(path: Path, row: Any) -> FileSummary:
+    """The summary of a file found loaded before, from its LOADED_SQL row."""
+    kind, layout, unchanged = row
+    return FileSummary(str(path), layout, kind, unchanged=int(unchanged or 0), already_loaded=True)
