@@ -483,7 +483,8 @@ def build_entities(
         acc = accs[by_id[eid]]
         acc.lca_h1b, acc.lca_secondary = int(h1b or 0), int(secondary or 0)
     # A few recent case numbers per entity and kind, so a person can look the filings up: kept while streaming
-    # the cases once, which is far cheaper than sorting every case by entity and date in the database.
+    # the stored cases once, which is far cheaper than sorting every case by entity and date in the database.
+    # The pending cases' were found per filer beside the entity passes.
     top: dict[tuple[int, str], list[tuple[Any, str]]] = {}
     if stored:
         for eid, kind, decided, cn in _stream(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -208,7 +208,7 @@ def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]
 def _load_cases(
     conn: Connection,
     batches: Batches,
-    stats: Any,
+    stats: Callable[[], ReadStats],
     fixed: dict[str, str],
     summary: FileSummary,
     tick: Any,
@@ -239,7 +239,7 @@ def _load_cases(
             tick(position)
     finally:
         writer.close()
-    read: ReadStats = stats()
+    read = stats()
     summary.rows += read.rows
     summary.blank_rows += read.blank
     summary.skipped += read.skipped
@@ -570,6 +570,8 @@ def _ingest_paths(
                 summary = ingest_file(conn, path, prog, force=force, defer=last, reader=reader, forms=forms)
                 summaries.append(summary)
                 if summary.staged is not None:
+                    # The load's page cache is back at its usual size: what it freed goes back to the system.
+                    _return_freed_memory()
                     with Session(bind=conn) as session:
                         _build_staged(session, prog, forms, summary)
                         _tag(session, prog)
