@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -128,8 +129,9 @@ class Pending:
     so a new case is written once rather than inserted and then linked.
 
     The table has `columns` plus `seq` (their order) and `fid`, the filer: an index into `filers`, each an
-    (employer_name, fein, state) as stored. The cases per (fid, trade name), which the build would otherwise ask
-    the database for first, were counted while they were read, in `groups`.
+    (employer_name, fein, state) as stored. What the build would otherwise ask the database was counted while
+    the cases were read: cases per (fid, trade name) in `groups`, each filer's SAMPLES latest (decision date,
+    case number) pairs, latest first, in `latest`.
     """
 
     table: str
@@ -137,6 +139,7 @@ class Pending:
     kind: str
     filers: list[tuple[str, str | None, str | None]]
     groups: dict[tuple[int, str | None], int]
+    latest: dict[int, list[tuple[Any, str]]]
     inserted: int = 0
 
 
@@ -391,7 +394,7 @@ def build_entities(
         else:
             ids[key], next_id = next_id, next_id + 1
 
-    pending_levels, pending_latest = counting.result() if counting is not None else ([], [])
+    pending_levels = counting.result() if counting is not None else []
     emap_t, years_t, hub_t, fmap_t = _temp_tables()
     for t in (years_t, hub_t):
         t.create(conn)
@@ -484,7 +487,7 @@ def build_entities(
         acc.lca_h1b, acc.lca_secondary = int(h1b or 0), int(secondary or 0)
     # A few recent case numbers per entity and kind, so a person can look the filings up: kept while streaming
     # the stored cases once, which is far cheaper than sorting every case by entity and date in the database.
-    # The pending cases' were found per filer beside the entity passes.
+    # The pending cases' were kept per filer while the file was read.
     top: dict[tuple[int, str], list[tuple[Any, str]]] = {}
     if stored:
         for eid, kind, decided, cn in _stream(
@@ -494,9 +497,12 @@ def build_entities(
         ):
             keep_latest(top, (eid, kind), decided, cn)
     if pending is not None:
-        for fid, decided, cn in pending_latest:  # each pending filer's latest, found by the database
-            keep_latest(top, (fids[fid], pending.kind), decided, cn)
-    del pending_latest
+        # Each pending filer's latest, kept while the file was read (dates as the database would give them).
+        as_date = date.fromisoformat if pg else str
+        while pending.latest:
+            fid, latest = pending.latest.popitem()
+            for decided, cn in latest:
+                keep_latest(top, (fids[fid], pending.kind), as_date(decided), cn)
     # Popped, so each entity's lists go as its samples are kept (and no sorted copy of them all is made).
     while top:
         (eid, kind), got = top.popitem()
@@ -632,34 +638,21 @@ def _background(fn: Callable[[], Any]) -> Future[Any]:
         pool.shutdown(wait=False)
 
 
-def _count_pending(
-    conn: Connection, pending: Pending
-) -> tuple[list[tuple[int, int, str, int]], list[tuple[int, Any, str]]]:
-    """Per pending filer: the yearly counts (into PENDING_YEARS), and returned, the PERM wage levels and the
-    SAMPLES latest cases (fid, decision date, case number)."""
-    conn.execute(text(f"CREATE TEMPORARY TABLE {PENDING_YEARS} AS {_year_inner(pending.table, 'fid')}"))
-    levels = [
-        (fid, fy, level, n)
-        for fid, fy, level, n in conn.execute(
-            text(
-                f"SELECT fid, fiscal_year, wage_level, COUNT(*) FROM {pending.table} WHERE kind = 'perm' "
-                "AND wage_level IS NOT NULL AND wage_level != '' AND fiscal_year IS NOT NULL "
-                "GROUP BY fid, fiscal_year, wage_level"
+def _count_pending(conn: Connection, pending: Pending) -> list[tuple[int, int, str, int]]:
+    """Per pending filer, the yearly counts (into PENDING_YEARS) and PERM wage levels (returned)."""
+    # SQLite sorts in its page cache: sized for the stage, the sort does not spill to a temporary file.
+    with sqlite_cache(conn):
+        conn.execute(text(f"CREATE TEMPORARY TABLE {PENDING_YEARS} AS {_year_inner(pending.table, 'fid')}"))
+        return [
+            (fid, fy, level, n)
+            for fid, fy, level, n in conn.execute(
+                text(
+                    f"SELECT fid, fiscal_year, wage_level, COUNT(*) FROM {pending.table} WHERE kind = 'perm' "
+                    "AND wage_level IS NOT NULL AND wage_level != '' AND fiscal_year IS NOT NULL "
+                    "GROUP BY fid, fiscal_year, wage_level"
+                )
             )
-        )
-    ]
-    # Case numbers in code point order, as Python compares them (PostgreSQL's default collation may not).
-    cn = 'case_number COLLATE "C"' if conn.dialect.name == "postgresql" else "case_number"
-    latest = [
-        (fid, decided, number)
-        for fid, decided, number in _stream(
-            conn,
-            f"SELECT fid, decision_date, case_number FROM (SELECT fid, decision_date, case_number, ROW_NUMBER() "
-            f"OVER (PARTITION BY fid ORDER BY decision_date DESC, {cn} DESC) AS rn FROM {pending.table} "
-            f"WHERE decision_date IS NOT NULL) w WHERE rn <= {SAMPLES}",
-        )
-    ]
-    return levels, latest
+        ]
 
 
 def _insert_pending(conn: Connection, pending: Pending) -> None:

@@ -20,7 +20,7 @@ from crawler import db as dbmod
 from crawler.models import DolCase, DolFile, Posting, UscisEmployerYear, utcnow
 from matching import values as v
 from matching.bulk import insert_rows, sqlite_cache, update_rows
-from matching.entities import Pending, build_entities
+from matching.entities import SAMPLES, Pending, build_entities
 from matching.layouts import Layout, detect_layout
 from matching.loaded import LOADED_SQL, FileSummary, loaded_summary
 from matching.matchindex import no_gc
@@ -49,7 +49,9 @@ def _cell(row: list[Any], idx: int | None) -> Any:
 
 
 # Where a staged tuple holds what the build counts by.
-_NAME, _TRADE, _FEIN, _STATE = (STAGED.index(c) for c in ("employer_name", "trade_name", "fein", "state"))
+_CASE, _DECISION, _NAME, _TRADE, _FEIN, _STATE = (
+    STAGED.index(c) for c in ("case_number", "decision_date", "employer_name", "trade_name", "fein", "state")
+)
 # Where a row came from, not what it says: a case repeated unchanged in a later release keeps its row as is.
 PROVENANCE = ("layout", "source_file")
 CONTENT_COLS = tuple(c for c in CASE_COLS if c not in (*PROVENANCE, "kind", "case_number"))
@@ -254,8 +256,8 @@ def _load_cases(
 
 
 class _Tally:
-    """Counts staged cases as the build would count them in the database: per filer and trade name (see
-    entities.Pending)."""
+    """Counts staged cases as the build would count them in the database: per filer and trade name, and each
+    filer's latest cases (see entities.Pending)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -263,9 +265,10 @@ class _Tally:
         # Cases per filer without a trade name (by far the most), and per (filer, trade name) with one.
         self.plain: list[int] = []
         self.traded: dict[tuple[int, str], int] = {}
+        self.latest: dict[int, list[tuple[Any, str]]] = {}
 
     def add(self, batch: list[tuple[Any, ...]]) -> None:
-        filers, plain, traded = self.filers, self.plain, self.traded
+        filers, plain, traded, latest = self.filers, self.plain, self.traded, self.latest
         for row in batch:
             fid = row[1]
             if fid == len(filers):  # filers are numbered as they first appear
@@ -276,11 +279,22 @@ class _Tally:
                 plain[fid] += 1
             else:
                 traded[(fid, trade)] = traded.get((fid, trade), 0) + 1
+            if row[_DECISION] is not None:
+                case = (row[_DECISION], row[_CASE])
+                cases = latest.get(fid)
+                if cases is None:
+                    latest[fid] = [case]
+                elif len(cases) < SAMPLES:
+                    cases.append(case)
+                    cases.sort(reverse=True)
+                elif case > cases[-1]:
+                    cases[-1] = case
+                    cases.sort(reverse=True)
 
     def pending(self) -> Pending:
         groups: dict[tuple[int, str | None], int] = {(fid, None): n for fid, n in enumerate(self.plain) if n}
         groups.update(self.traded)
-        return Pending(STAGE, CASE_COLS, self.kind, self.filers, groups)
+        return Pending(STAGE, CASE_COLS, self.kind, self.filers, groups, self.latest)
 
 
 def drop_stage(conn: Connection) -> None:
