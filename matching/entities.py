@@ -640,19 +640,17 @@ def _background(fn: Callable[[], Any]) -> Future[Any]:
 
 def _count_pending(conn: Connection, pending: Pending) -> list[tuple[int, int, str, int]]:
     """Per pending filer, the yearly counts (into PENDING_YEARS) and PERM wage levels (returned)."""
-    # SQLite sorts in its page cache: sized for the stage, the sort does not spill to a temporary file.
-    with sqlite_cache(conn):
-        conn.execute(text(f"CREATE TEMPORARY TABLE {PENDING_YEARS} AS {_year_inner(pending.table, 'fid')}"))
-        return [
-            (fid, fy, level, n)
-            for fid, fy, level, n in conn.execute(
-                text(
-                    f"SELECT fid, fiscal_year, wage_level, COUNT(*) FROM {pending.table} WHERE kind = 'perm' "
-                    "AND wage_level IS NOT NULL AND wage_level != '' AND fiscal_year IS NOT NULL "
-                    "GROUP BY fid, fiscal_year, wage_level"
-                )
+    conn.execute(text(f"CREATE TEMPORARY TABLE {PENDING_YEARS} AS {_year_inner(pending.table, 'fid')}"))
+    return [
+        (fid, fy, level, n)
+        for fid, fy, level, n in conn.execute(
+            text(
+                f"SELECT fid, fiscal_year, wage_level, COUNT(*) FROM {pending.table} WHERE kind = 'perm' "
+                "AND wage_level IS NOT NULL AND wage_level != '' AND fiscal_year IS NOT NULL "
+                "GROUP BY fid, fiscal_year, wage_level"
             )
-        ]
+        )
+    ]
 
 
 def _insert_pending(conn: Connection, pending: Pending) -> None:
