@@ -78,6 +78,10 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool
         f"{sum(s.unchanged for s in summaries):,} unchanged"
         + (f"; {skipped} already loaded (same content), not read again" if skipped else "")
     )
+    if skipped == len(summaries):
+        # ingest_paths rebuilds nothing when every file was loaded before: the database already says it.
+        console.print("Nothing new: entities and tags left as they were.")
+        return
     # ingest_paths already rebuilt entities and, when postings exist, recomputed the join and tags.
     console.print(
         "Employer entities rebuilt and every stored posting re-tagged (what `jobagg match` does);"

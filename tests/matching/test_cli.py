@@ -56,10 +56,11 @@ def test_ingest_again_reports_files_loaded_before_and_changes_nothing(db_url: st
     before = snapshot(db_url)
     out = ingest(str(lca))
     assert "0 new, 0 updated" in out and "1 already loaded (same content), not read again" in out
+    assert "Nothing new" in out and "rebuilt" not in out
     assert changes(before, snapshot(db_url)) == {}
     # One file loaded before and one new: the new one is read, the other still reported as loaded.
     out = ingest(str(lca), str(perm))
-    assert "7 new" in out and "1 already loaded" in out
+    assert "7 new" in out and "1 already loaded" in out and "rebuilt" in out
     assert "already loaded" not in ingest("--force", str(lca))
 
 
