@@ -38,6 +38,14 @@ def plain_sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
+def libpq_uri(url: str) -> str | None:
+    """A `postgresql+psycopg://` URL as libpq and psycopg read it (user, password, host, database and options
+    alike); None for any other database."""
+    if not url.startswith("postgresql+psycopg://"):
+        return None
+    return "postgresql://" + url.removeprefix("postgresql+psycopg://")
+
+
 @cache
 def migrations_dir() -> Path:
     """The migration scripts on disk; unpacked once per process when running from a zipped egg (scrapyd)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.dburl import plain_sqlite_file, script_head
+from crawler.dburl import libpq_uri, plain_sqlite_file, script_head
 
 if TYPE_CHECKING:
     from matching.entities import Pending
@@ -45,8 +45,9 @@ def loaded_before(db_url: str, files: list[tuple[Path, str]]) -> list[FileSummar
     head = script_head()
     if head is None or not all(_SHA.fullmatch(sha) for _, sha in files):
         return None
-    if db_url.startswith("postgresql+psycopg://"):
-        return _loaded_postgresql(db_url, head, files)
+    uri = libpq_uri(db_url)
+    if uri is not None:
+        return _loaded_postgresql(uri, head, files)
     db = plain_sqlite_file(db_url)
     if db is None or not db.is_file():
         return None
@@ -61,11 +62,9 @@ def loaded_before(db_url: str, files: list[tuple[Path, str]]) -> list[FileSummar
         return None
 
 
-def _loaded_postgresql(db_url: str, head: str, files: list[tuple[Path, str]]) -> list[FileSummary] | None:
+def _loaded_postgresql(uri: str, head: str, files: list[tuple[Path, str]]) -> list[FileSummary] | None:
     from crawler import libpq
 
-    # The same URL as libpq reads it: user, password, host, database and options (search_path) alike.
-    uri = "postgresql://" + db_url.removeprefix("postgresql+psycopg://")
     quick = libpq.connect(uri)
     if quick is not None:
         with quick:

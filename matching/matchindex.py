@@ -24,7 +24,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.dburl import plain_sqlite_file, script_head
+from crawler.dburl import libpq_uri, plain_sqlite_file, script_head
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -175,17 +175,15 @@ def read_current(db_url: str) -> EntityIndex | None:
     fingerprint, same saved index as `load_index`."""
     if db_url.startswith("sqlite:"):
         return read_current_sqlite(db_url)
-    if db_url.startswith("postgresql+psycopg://"):
-        return read_current_postgresql(db_url)
-    return None
+    uri = libpq_uri(db_url)
+    return read_current_postgresql(uri) if uri is not None else None
 
 
-def read_current_postgresql(db_url: str) -> EntityIndex | None:
+def read_current_postgresql(uri: str) -> EntityIndex | None:
+    """`read_current` for a libpq URI (`crawler.dburl.libpq_uri`)."""
     head = script_head()
     if head is None:
         return None
-    # The same URL as libpq reads it: user, password, host, database and options (search_path) alike.
-    uri = "postgresql://" + db_url.removeprefix("postgresql+psycopg://")
     index = _read_cached_via_libpq(uri, head)
     if index is not None:
         return index

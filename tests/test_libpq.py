@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from crawler import libpq
+from crawler.dburl import libpq_uri
 
 
 @pytest.fixture
 def uri(pg_url: str) -> str:
-    return "postgresql://" + pg_url.removeprefix("postgresql+psycopg://")
+    found = libpq_uri(pg_url)
+    assert found is not None
+    return found
 
 
 def test_text_values_and_nulls_as_psycopg_would_read_them(uri: str) -> None:

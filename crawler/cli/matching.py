@@ -58,9 +58,12 @@ def match_names(
     queries = _read_names(file, names)
     if not queries:
         raise click.UsageError("give NAME arguments or --file FILE")
-    bad = [s for s in states if not (len(s.strip()) == 2 and s.strip().isalpha())]
-    if bad:
-        raise click.BadParameter(f"{bad[0]!r} is not a two-letter US state code", param_hint="--state")
+    if states:
+        from matching.join import US_STATE
+
+        bad = [s for s in states if not US_STATE.fullmatch(s.strip().upper())]
+        if bad:
+            raise click.BadParameter(f"{bad[0]!r} is not a two-letter US state code", param_hint="--state")
     started = time.perf_counter()
     # What this builds (the index, the answers) all lives until the process ends: cyclic GC passes over it
     # only cost time, so none runs meanwhile; and freeing its millions of objects one by one when the command
