@@ -14,7 +14,9 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, ForeignKeyConstraint, Table, UniqueConstraint
+from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
+from sqlalchemy.sql.ddl import ExecutableDDLElement
 
 BATCH = 10_000
 
@@ -71,6 +73,34 @@ def sqlite_cache(conn: Connection, kib: int = 65536, temp: bool = True) -> Itera
     finally:
         for p, size in zip(pragmas, before, strict=True):
             conn.exec_driver_sql(f"PRAGMA {p} = {int(size)}")
+
+
+@contextmanager
+def keys_built_after(conn: Connection, tables: Sequence[Table]) -> Iterator[None]:
+    """For a bulk insert into empty `tables`: their secondary indexes (on PostgreSQL also their unique and
+    foreign-key constraints) are dropped, then built once over all the rows, which is far cheaper than a random
+    B-tree insert and a key check per row. Primary keys stay. A violation shows when a key is built, as the same
+    IntegrityError an insert would raise; inside a transaction, a failure puts every key back.
+
+    SQLite cannot drop a constraint declared with its table: there those stay, checked row by row.
+    """
+    pg = conn.dialect.name == "postgresql"
+    keys: list[tuple[ExecutableDDLElement, ExecutableDDLElement]] = []
+    for table in tables:
+        if pg:
+            named = [c for c in table.constraints if isinstance(c, (UniqueConstraint, ForeignKeyConstraint))]
+            keys += [(DropConstraint(c), AddConstraint(c)) for c in sorted(named, key=lambda c: str(c.name))]
+        keys += [(DropIndex(i), CreateIndex(i)) for i in sorted(table.indexes, key=lambda i: str(i.name))]
+    for drop, _create in keys:
+        conn.execute(drop)
+    yield
+    # Foreign keys last: each checks its rows against a table whose own keys are back by then.
+    for _drop, create in sorted(keys, key=lambda k: isinstance(k[1], AddConstraint) and _is_fk(k[1])):
+        conn.execute(create)
+
+
+def _is_fk(ddl: AddConstraint) -> bool:
+    return isinstance(ddl.element, ForeignKeyConstraint)
 
 
 def copy_tuples(conn: Connection, table_name: str, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

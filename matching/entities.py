@@ -12,6 +12,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -36,6 +37,7 @@ from matching.bulk import (
     copy_tuples,
     delete_ids,
     diff_rows,
+    keys_built_after,
     prepare_insert,
     run_insert,
     sqlite_cache,
@@ -520,7 +522,7 @@ def build_entities(
         seconds=0.0,
     )
     # The pending cases go in while the entities' first rows are made.
-    insert = (lambda: _insert_pending(conn, pending)) if pending is not None else None
+    insert = (lambda: _insert_pending(conn, pending, first=not stored)) if pending is not None else None
     _write(session, accs, ids, have_ents, distinct, forms, insert)  # empties accs as it goes
     for t in (emap_t, years_t, hub_t, fmap_t):
         t.drop(conn, checkfirst=True)
@@ -653,12 +655,17 @@ def _count_pending(conn: Connection, pending: Pending) -> list[tuple[int, int, s
     ]
 
 
-def _insert_pending(conn: Connection, pending: Pending) -> None:
-    """Insert the staged cases with their entity ids, in their staged order (so ids follow the file)."""
+def _insert_pending(conn: Connection, pending: Pending, first: bool = False) -> None:
+    """Insert the staged cases with their entity ids, in their staged order (so ids follow the file). Into an
+    empty table (`first`) the keys are built after the rows: a case the file repeats then fails the unique key's
+    creation instead of the insert, the same IntegrityError with the same fallback."""
     cols = ", ".join(pending.columns)
     picks = ", ".join(f"s.{col}" for col in pending.columns)
     # 32 MB holds the indexes' hot pages: a bigger cache is no faster, a smaller one much slower (at 1M cases).
-    with sqlite_cache(conn, 32768, temp=False):
+    with (
+        sqlite_cache(conn, 32768, temp=False),
+        keys_built_after(conn, [DolCase.__table__]) if first else nullcontext(),
+    ):
         res = conn.execute(
             text(
                 f"INSERT INTO dol_cases ({cols}, entity_id) SELECT {picks}, m.entity_id FROM {pending.table} s "
@@ -860,6 +867,7 @@ def _write(
     pg = conn.dialect.name == "postgresql"
     ent_t, name_t = DolEntity.__table__, DolEntityName.__table__
     have_names = {(r["entity_id"], r["name"]): dict(r) for r in conn.execute(select(name_t)).mappings()}
+    first = not have_ents and not have_names
     for r in have_ents.values():
         # built_at is not an input: it follows from whether anything else changed.
         del r["built_at"]
@@ -948,31 +956,33 @@ def _write(
         job.result()
     made.reverse()
     new_max = 0
-    for keys in slices:
-        part = made.pop() if made else prepare(keys)
-        new_max = max(new_max, part.new_max)
-        run_insert(conn, part.ent_ins)
-        update_rows(conn, ent_t, part.ent_upd)
-        update_rows(conn, ent_t, [{"id": i, "built_at": now} for i in part.stamp_only])
-        run_insert(conn, part.name_ins)
-        update_rows(conn, name_t, part.name_upd)
+    # A first build writes into empty tables: their keys are built once, after the rows.
+    with keys_built_after(conn, [ent_t, name_t, DolEntityYear.__table__]) if first else nullcontext():
+        for keys in slices:
+            part = made.pop() if made else prepare(keys)
+            new_max = max(new_max, part.new_max)
+            run_insert(conn, part.ent_ins)
+            update_rows(conn, ent_t, part.ent_upd)
+            update_rows(conn, ent_t, [{"id": i, "built_at": now} for i in part.stamp_only])
+            run_insert(conn, part.name_ins)
+            update_rows(conn, name_t, part.name_upd)
 
-    levels_in = "CAST(n.perm_wage_levels AS JSON)" if pg else "n.perm_wage_levels"
-    sets = ", ".join(f"{col} = {levels_in if col == 'perm_wage_levels' else 'n.' + col}" for col in YEAR_COLS)
-    conn.execute(
-        text(
-            f"UPDATE dol_entity_years SET {sets} FROM {YEARS} n WHERE n.entity_id = dol_entity_years.entity_id "
-            f"AND n.fiscal_year = dol_entity_years.fiscal_year AND ({differs.replace('y.', 'dol_entity_years.')})"
+        levels_in = "CAST(n.perm_wage_levels AS JSON)" if pg else "n.perm_wage_levels"
+        sets = ", ".join(f"{col} = {levels_in if col == 'perm_wage_levels' else 'n.' + col}" for col in YEAR_COLS)
+        conn.execute(
+            text(
+                f"UPDATE dol_entity_years SET {sets} FROM {YEARS} n WHERE n.entity_id = dol_entity_years.entity_id "
+                f"AND n.fiscal_year = dol_entity_years.fiscal_year AND ({differs.replace('y.', 'dol_entity_years.')})"
+            )
         )
-    )
-    ycols = ", ".join(YEAR_COLS)
-    picks = ", ".join(levels_in if col == "perm_wage_levels" else f"n.{col}" for col in YEAR_COLS)
-    conn.execute(
-        text(
-            f"INSERT INTO dol_entity_years (entity_id, fiscal_year, {ycols}) SELECT n.entity_id, n.fiscal_year, "
-            f"{picks} FROM {YEARS} n WHERE {new_years} ORDER BY n.entity_id, n.fiscal_year"
+        ycols = ", ".join(YEAR_COLS)
+        picks = ", ".join(levels_in if col == "perm_wage_levels" else f"n.{col}" for col in YEAR_COLS)
+        conn.execute(
+            text(
+                f"INSERT INTO dol_entity_years (entity_id, fiscal_year, {ycols}) SELECT n.entity_id, n.fiscal_year, "
+                f"{picks} FROM {YEARS} n WHERE {new_years} ORDER BY n.entity_id, n.fiscal_year"
+            )
         )
-    )
     if pg and new_max:
         # Ids were assigned here, so move the sequence past them for any later plain insert.
         stmt = text("SELECT setval(pg_get_serial_sequence('dol_entities', 'id'), :n)")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -44,6 +45,14 @@ def load_commands(names: Iterable[str] | None = None) -> None:
 class JobaggGroup(click.Group):
     """Commands imported on first use; database errors become one clear line naming the database, not a traceback."""
 
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        if args is not None:  # called from code (tests, CliRunner): the process lives on
+            return super().main(args, *rest, **kwargs)
+        try:
+            return super().main(args, *rest, **kwargs)
+        finally:
+            _leave_quickly()
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(COMMAND_MODULES))
 
@@ -66,6 +75,18 @@ class JobaggGroup(click.Group):
             if sa is not None and isinstance(exc, sa.OperationalError):
                 raise click.ClickException(f"database {_shown(ctx)} failed: {str(exc.orig).strip()}") from None
             raise
+
+
+def _leave_quickly() -> None:
+    """This process is about to exit: close pooled connections cleanly, then keep the collector off every object.
+
+    A load or look-up leaves millions of objects alive; the collections at shutdown would walk them all (about
+    0.4 s after a 100k-row ingest) only to free memory the exit returns anyway.
+    """
+    db = sys.modules.get("crawler.db")
+    if db is not None:
+        db.dispose_all()
+    gc.freeze()
 
 
 def _shown(ctx: click.Context) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from crawler import db as dbmod
 from crawler.models import DolCase, DolEntity, DolEntityName, DolEntityYear, UscisEmployerYear
@@ -167,3 +168,57 @@ def test_case_ids_follow_the_files_without_gaps_when_a_release_overlaps(db_url: 
     numbers = [cn for _, cn in ids]
     assert numbers[:2] == ["I-200-24001-000001", "I-200-24001-000002"]  # Q3's, the shared one kept its id
     assert numbers[2:] == sorted(numbers[2:])  # Q4's new cases in file order
+
+
+KEYED = ("dol_cases", "dol_entities", "dol_entity_names", "dol_entity_years")
+
+
+def keys_of(url: str) -> dict[str, object]:
+    """Every index, unique and foreign key of the tables a first load fills, as the database reports them."""
+    from sqlalchemy import inspect
+
+    engine = dbmod.get_engine(url)
+    with engine.connect() as conn:
+        insp = inspect(conn)
+        return {
+            t: (
+                sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(t)),
+                sorted((u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(t)),
+                sorted(
+                    (f["name"], tuple(f["constrained_columns"]), f["referred_table"]) for f in insp.get_foreign_keys(t)
+                ),
+                insp.get_pk_constraint(t)["constrained_columns"],
+            )
+            for t in KEYED
+        }
+
+
+def test_first_load_builds_its_keys_after_the_rows_and_keeps_every_one(db_url: str, tmp_path: Path) -> None:
+    migrated = keys_of(db_url)
+    assert any(migrated["dol_cases"][0]) and migrated["dol_entity_names"][2]  # indexes and a foreign key to keep
+    ingest_paths(db_url, [DOL / "lca_fy2024_q3.csv"], progress=False)
+    assert keys_of(db_url) == migrated
+    # The unique key still refuses a repeated case once it is built again.
+    with pytest.raises(IntegrityError), dbmod.session_scope(db_url) as s:
+        first = s.scalars(select(DolCase).limit(1)).one()
+        s.execute(
+            DolCase.__table__.insert().values(
+                kind=first.kind,
+                case_number=first.case_number,
+                status="certified",
+                employer_name="X",
+                is_ml=False,
+                layout=first.layout,
+                source_file="x.csv",
+            )
+        )
+
+
+def test_a_first_load_that_repeats_a_case_falls_back_with_every_key_in_place(db_url: str, tmp_path: Path) -> None:
+    migrated = keys_of(db_url)
+    lines = (DOL / "lca_fy2024_q3.csv").read_text().splitlines()
+    path = tmp_path / "lca_twice.csv"
+    path.write_text("\n".join([lines[0], lines[1], *lines[1:]]) + "\n")
+    summary = ingest_paths(db_url, [path], progress=False)[0]
+    assert summary.duplicates_in_file == 1 and summary.inserted == counts(db_url)[0] > 0
+    assert keys_of(db_url) == migrated
