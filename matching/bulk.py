@@ -14,7 +14,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, ForeignKeyConstraint, Table, UniqueConstraint
+from sqlalchemy import Connection, ForeignKeyConstraint, Table, UniqueConstraint, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 from sqlalchemy.sql.ddl import ExecutableDDLElement
 
@@ -85,6 +85,10 @@ def keys_built_after(conn: Connection, tables: Sequence[Table]) -> Iterator[None
     SQLite cannot drop a constraint declared with its table: there those stay, checked row by row.
     """
     pg = conn.dialect.name == "postgresql"
+    if pg and not _owns(conn, tables):
+        # Only a table's owner may change its keys: a role that may merely write inserts row by row.
+        yield
+        return
     keys: list[tuple[ExecutableDDLElement, ExecutableDDLElement]] = []
     for table in tables:
         if pg:
@@ -97,6 +101,18 @@ def keys_built_after(conn: Connection, tables: Sequence[Table]) -> Iterator[None
     # Foreign keys last: each checks its rows against a table whose own keys are back by then.
     for _drop, create in sorted(keys, key=lambda k: isinstance(k[1], AddConstraint) and _is_fk(k[1])):
         conn.execute(create)
+
+
+def _owns(conn: Connection, tables: Sequence[Table]) -> bool:
+    """Whether this PostgreSQL role owns every one of `tables` (directly or through a role it belongs to)."""
+    owned = conn.execute(
+        text(
+            "SELECT bool_and(pg_has_role(c.relowner, 'MEMBER')) FROM pg_class c "
+            "WHERE c.oid = ANY(CAST(:names AS regclass[]))"
+        ),
+        {"names": [t.name for t in tables]},
+    ).scalar()
+    return bool(owned)
 
 
 def _is_fk(ddl: AddConstraint) -> bool:

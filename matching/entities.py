@@ -52,7 +52,7 @@ BATCH = 5000
 # Entities whose rows are made and written together: bounds the memory of writing them.
 WRITE_CHUNK = 5000
 # Entities whose rows may be made ahead, while the database is busy with something else (some tens of MB).
-ROWS_AHEAD = 30_000
+ROWS_AHEAD = 200_000
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 SAMPLES = 3
@@ -143,6 +143,8 @@ class Pending:
     groups: dict[tuple[int, str | None], int]
     latest: dict[int, list[tuple[Any, str]]]
     inserted: int = 0
+    # The staged cases up to this seq are already counted in PENDING_YEARS (see count_ahead); None: none are.
+    counted: int | None = None
 
 
 @dataclass
@@ -208,16 +210,17 @@ def _annual_sql(wage: str) -> str:
     return f"CAST(ROUND(CAST({wage} * {factor} AS NUMERIC), 2) AS DOUBLE PRECISION)"
 
 
-def _year_inner(source: str, key: str) -> str:
+def _year_inner(source: str, key: str, where: str = "") -> str:
     """Cases counted per `key` (an entity or a filer), fiscal year and combination of the columns the yearly
-    figures depend on, with their wage bounds and latest decision: the inner half of `_year_select`."""
+    figures depend on, with their wage bounds and latest decision: the inner half of `_year_select`. `where`
+    narrows the cases further."""
     h1b = "CASE WHEN UPPER(REPLACE(COALESCE(visa_class, 'H-1B'), ' ', '')) IN ('H-1B', 'H1B') THEN 1 ELSE 0 END"
     keys = f"{key}, fiscal_year, kind, status, is_ml, secondary_entity, wage_unit"
     positive = "CASE WHEN wage_from > 0 THEN wage_from END"
     return (
         f"SELECT {keys}, {h1b} AS h1b, COUNT(*) AS n, MIN({positive}) AS wage_min, MAX({positive}) AS wage_max, "
         f"MAX(decision_date) AS latest FROM {source} WHERE {key} IS NOT NULL AND fiscal_year IS NOT NULL "
-        f"GROUP BY {keys}, {h1b}"
+        f"{'AND ' + where + ' ' if where else ''}GROUP BY {keys}, {h1b}"
     )
 
 
@@ -642,7 +645,13 @@ def _background(fn: Callable[[], Any]) -> Future[Any]:
 
 def _count_pending(conn: Connection, pending: Pending) -> list[tuple[int, int, str, int]]:
     """Per pending filer, the yearly counts (into PENDING_YEARS) and PERM wage levels (returned)."""
-    conn.execute(text(f"CREATE TEMPORARY TABLE {PENDING_YEARS} AS {_year_inner(pending.table, 'fid')}"))
+    if pending.counted is None:
+        conn.execute(text(f"CREATE TEMPORARY TABLE {PENDING_YEARS} AS {_year_inner(pending.table, 'fid')}"))
+    else:
+        rest = _year_inner(pending.table, "fid", f"seq > {int(pending.counted)}")
+        conn.execute(text(f"INSERT INTO {PENDING_YEARS} {rest}"))
+    if pending.kind != "perm":
+        return []  # every staged case is of the file's kind: only PERM cases have wage levels
     return [
         (fid, fy, level, n)
         for fid, fy, level, n in conn.execute(
@@ -653,6 +662,18 @@ def _count_pending(conn: Connection, pending: Pending) -> list[tuple[int, int, s
             )
         )
     ]
+
+
+def count_ahead(conn: Connection, table: str, counted: int | None, upto: int) -> int:
+    """Count the staged cases with seq in (`counted`, `upto`] into PENDING_YEARS, made on the first call; returns
+    `upto`. Done while a file is still being read, it leaves the build only the last few cases to count: every
+    yearly figure is a sum, minimum or maximum, so the chunks' rows add up in `_year_select` like one count."""
+    if counted is None:
+        conn.execute(text(f"CREATE TEMPORARY TABLE {PENDING_YEARS} AS {_year_inner(table, 'fid', f'seq <= {upto}')}"))
+    else:
+        chunk = _year_inner(table, "fid", f"seq > {int(counted)} AND seq <= {int(upto)}")
+        conn.execute(text(f"INSERT INTO {PENDING_YEARS} {chunk}"))
+    return upto
 
 
 def _insert_pending(conn: Connection, pending: Pending, first: bool = False) -> None:

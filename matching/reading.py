@@ -27,8 +27,9 @@ from matching.readers import IngestError, Table, is_blank, open_table
 
 BATCH = 5000
 MAX_NOTES = 20
-# Batches the child reads ahead of the loader (a few MB): the loader may still be starting, or hashing the file.
-AHEAD = 3
+# Batches the child may read ahead of the loader (about 0.5 MB each, pickled): enough to read on through the
+# second or so the loader spends importing its modules and opening the database, which it would otherwise wait.
+AHEAD = 32
 
 
 # Column order of a staged case; `_case_record` returns a tuple in this order.

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from crawler import db as dbmod
 from crawler.models import DolCase, DolEntity, DolEntityName, DolEntityYear, UscisEmployerYear
 from matching.ingest import ingest_paths
 from matching.readers import IngestError
+from tests.conftest import pg_schema
 from tests.matching.conftest import DOL, csv_to_xlsx
 
 
@@ -222,3 +225,104 @@ def test_a_first_load_that_repeats_a_case_falls_back_with_every_key_in_place(db_
     summary = ingest_paths(db_url, [path], progress=False)[0]
     assert summary.duplicates_in_file == 1 and summary.inserted == counts(db_url)[0] > 0
     assert keys_of(db_url) == migrated
+
+
+def test_a_role_that_may_write_but_does_not_own_the_tables_loads_row_by_row() -> None:
+    """Only an owner may drop and build keys: a writer role's first load takes the plain path, keys untouched."""
+    with pg_schema("jobagg_rw") as owner_url:
+        schema = re.search(r"search_path%3D([A-Za-z0-9_]+)", owner_url).group(1)  # type: ignore[union-attr]
+        role = f"jobagg_rw_{uuid.uuid4().hex[:8]}"
+        admin = dbmod.get_engine(owner_url)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+            conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+            conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'))
+            conn.execute(text(f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"'))
+        url = owner_url.replace("postgres@", f"{role}@")
+        try:
+            migrated = keys_of(owner_url)
+            ingest_paths(url, [DOL / "lca_fy2024_q3.csv"], progress=False)
+            cases, _, entities = counts(owner_url)
+            assert cases > 0 and entities > 0
+            assert keys_of(owner_url) == migrated
+        finally:
+            for gone in (url, owner_url):
+                engine = dbmod._engines.pop(dbmod.resolve_url(gone), None)
+                if engine is not None:
+                    engine.dispose()
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP OWNED BY "{role}"'))
+                conn.execute(text(f'DROP ROLE "{role}"'))
+            admin.dispose()
+
+
+def _many_cases(src: Path, dest: Path, copies: int) -> Path:
+    """`src`'s cases `copies` times over, each copy with its own case numbers, fiscal year, status and wage."""
+    import csv
+
+    with src.open(newline="", encoding="utf-8") as f:
+        header, *rows = list(csv.reader(f))
+    rows = [r for r in rows if r and r[0]]
+    col = {name: header.index(name) for name in header}
+    statuses = ["Certified", "Denied", "Withdrawn", "Certified - Withdrawn"]
+    with dest.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(header)
+        for i in range(copies):
+            for j, row in enumerate(rows):
+                row = list(row)
+                row[0] = f"{row[0][:-6]}{i * 100 + j:06d}"
+                row[col["CASE_STATUS"]] = statuses[(i + j) % len(statuses)]
+                row[col["DECISION_DATE"]] = f"{2021 + i % 4}-0{1 + j % 9}-15"
+                wage = "WAGE_RATE_OF_PAY_FROM" if "WAGE_RATE_OF_PAY_FROM" in col else "WAGE_OFFER_FROM"
+                row[col[wage]] = str(90_000 + 1_000 * ((i * 7 + j) % 50))
+                out.writerow(row)
+    return dest
+
+
+@pytest.mark.parametrize("fixture", ["lca_fy2024_q4.csv", "perm_fy2022.csv"])
+def test_counting_ahead_while_reading_gives_the_same_yearly_figures(
+    fixture: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staged cases counted a chunk at a time while the reader is behind add up to the build's own count."""
+    from matching import entities, ingest
+    from matching import reading as reading_mod
+
+    path = _many_cases(DOL / fixture, tmp_path / fixture, copies=40)
+
+    def figures(url: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        with dbmod.session_scope(url) as s:
+            years = s.execute(select(DolEntityYear.__table__).order_by(DolEntityYear.id)).all()
+            ents = s.execute(
+                select(*(c for c in DolEntity.__table__.c if c.name != "built_at")).order_by(DolEntity.id)
+            ).all()
+        return [tuple(r) for r in years], [tuple(r) for r in ents]
+
+    plain = f"sqlite:///{tmp_path / 'plain.db'}"
+    ingest_paths(plain, [path], progress=False)
+
+    # The reader sends small batches and the loader is idle before each one, so it counts ahead every time.
+    monkeypatch.setattr(reading_mod, "BATCH", 7)
+    monkeypatch.setattr(ingest, "COUNT_CHUNK", 10)
+    original = reading_mod.CaseReader.batches
+
+    def idle_first(self: reading_mod.CaseReader, idle: object = None) -> reading_mod.Batches:
+        for item in original(self, None):
+            while callable(idle) and idle():
+                pass
+            yield item
+
+    chunks: list[int] = []
+    counted = entities.count_ahead
+
+    def spy(conn: object, table: str, done: int | None, upto: int) -> int:
+        chunks.append(upto)
+        return counted(conn, table, done, upto)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reading_mod.CaseReader, "batches", idle_first)
+    monkeypatch.setattr(ingest, "count_ahead", spy)
+    ahead = f"sqlite:///{tmp_path / 'ahead.db'}"
+    ingest_paths(ahead, [path], progress=False)
+    assert len(chunks) >= 5 and chunks == sorted(chunks)
+    assert figures(ahead) == figures(plain)
+    assert figures(plain)[0]  # there are yearly figures to compare
