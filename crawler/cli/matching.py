@@ -43,6 +43,11 @@ def _read_names(file: Path | None, names: tuple[str, ...]) -> list[str]:
     metavar="ST",
     help="A US state the employer's postings are in (two letters, repeatable): settles namesakes there.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Processes answering a large batch (default: one per core; a batch under 1,000 names per process uses fewer).",
+)
 @pass_app
 def match_names(
     app: AppContext,
@@ -51,6 +56,7 @@ def match_names(
     as_json: bool,
     rebuild_index: bool,
     states: tuple[str, ...],
+    jobs: int | None = None,
 ) -> None:
     """Show which DOL employer each NAME joins to, with score, method and the runner-up."""
     from matching.matchindex import load_index, no_gc, read_current
@@ -78,13 +84,15 @@ def match_names(
             app.engine(create=False)
             with dbmod.session_scope(app.db_url) as session:
                 index, _rebuilt = load_index(session, rebuild=rebuild_index)
+        from matching.batch import match_batch
+
         if states:
             from matching.join import posting_hints
 
             hints = posting_hints(None, states=states)
-            results = index.match_many(queries, dict.fromkeys(queries, hints))
+            results = match_batch(index, queries, dict.fromkeys(queries, hints), jobs)
         else:
-            results = index.match_many(queries)
+            results = match_batch(index, queries, jobs=jobs)
         answers = "[" + ", ".join([r.json_text() for r in results]) + "]" if as_json else ""
         kept: list[object] = [index, results, answers]
         kept.append(kept)

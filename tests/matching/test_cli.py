@@ -78,6 +78,27 @@ def test_employers_match_takes_the_postings_state(db_url: str, tmp_path: Path) -
     assert result.exit_code == 2 and "--state" in result.output and "Texas" in result.output
 
 
+def test_employers_match_answers_alike_in_one_process_or_several(
+    db_url: str, all_fixture_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matching import batch
+
+    code, out = run(db_url, "dol", "ingest", "--no-progress", *map(str, all_fixture_files))
+    assert code == 0, out
+    monkeypatch.setattr(batch, "PER_PROCESS_MIN", 5)
+    names = tmp_path / "names.txt"
+    brands = ["Acme AI", "Nimbus Robotics", "Quill Health", "Zyxwv Quantum"] + [f"Unknown Firm {i}" for i in range(20)]
+    names.write_text("\n".join(brands * 2) + "\n", encoding="utf-8")
+    code, one = run(db_url, "employers", "match", "--json", "--jobs", "1", "--file", str(names))
+    assert code == 0, one
+    code, two = run(db_url, "employers", "match", "--json", "--jobs", "2", "--file", str(names))
+    assert code == 0, two
+    assert two == one and [d["query"] for d in json.loads(two)] == brands * 2
+    assert json.loads(one)[0]["match"]["method"] == "exact"
+    result = CliRunner().invoke(main, ["--db", db_url, "employers", "match", "--jobs", "0", "Acme AI"])
+    assert result.exit_code == 2 and "--jobs" in result.output
+
+
 def test_ingest_bad_file_exits_with_message(db_url: str) -> None:
     result = CliRunner().invoke(
         main, ["--db", db_url, "dol", "ingest", "--no-progress", str(DOL / "not_a_dol_file.csv")]
