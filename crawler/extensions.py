@@ -113,8 +113,10 @@ class CrawlRunRecorder:
         now = utcnow()
         run_id = self.ensure_run()
         with dbmod.session_scope(self.db_url) as session:
+            # Every board's row in a few queries: a run over the whole registry has thousands of boards.
+            boards = _boards(session, spider.name, list(board_states))
             for token, state in board_states.items():
-                board = get_or_create_board(session, spider.name, token)
+                board = boards[token]
                 if state.status == "pending":
                     state.status, state.reason = "error", f"listing not read (run ended: {reason})"
                 if state.status != "skipped":  # a skipped board was not crawled: it stays due
@@ -127,12 +129,20 @@ class CrawlRunRecorder:
                     closed_total += closed_here
                     board.last_ok_at = now
                 closed_by_board[token] = closed_here
-                board.open_postings = session.scalar(
-                    select(func.count())
-                    .select_from(Posting)
-                    .where(Posting.ats == spider.name, Posting.board == token, Posting.closed_at.is_(None))
+            # Counted once the vanished postings are closed, for all boards at once.
+            open_counts: dict[str, int] = {}
+            tokens = list(boards)
+            for start in range(0, len(tokens), CLOSE_CHUNK):
+                counted = session.execute(
+                    select(Posting.board, func.count())
+                    .where(Posting.ats == spider.name, Posting.board.in_(tokens[start : start + CLOSE_CHUNK]))
+                    .where(Posting.closed_at.is_(None))
+                    .group_by(Posting.board)
                 )
-            self._attach_employers(session, spider)
+                open_counts.update((board, n) for board, n in counted)
+            for token, board in boards.items():
+                board.open_postings = open_counts.get(token, 0)
+            self._attach_employers(session, spider, boards)
             run = session.get(CrawlRun, run_id) if run_id else None
             if run is not None:
                 bad = [s for s in board_states.values() if s.status == "error"]
@@ -166,10 +176,10 @@ class CrawlRunRecorder:
         return len(gone)
 
     @staticmethod
-    def _attach_employers(session: Any, spider: Spider) -> None:
+    def _attach_employers(session: Any, spider: Spider, boards: dict[str, Board]) -> None:
         # Registry boards without an employer row get the name the crawl saw, so matching can reach them.
         for token in getattr(spider, "board_states", {}):
-            board = session.scalar(select(Board).where(Board.ats == spider.name, Board.token == token))
+            board = boards.get(token)
             if board is None or board.employer_id is not None:
                 continue
             name = session.scalar(
@@ -178,3 +188,17 @@ class CrawlRunRecorder:
             if name:
                 employer = session.scalar(select(Employer).where(Employer.name == name))
                 board.employer_id = employer.id if employer else None
+
+
+def _boards(session: Any, ats: str, tokens: list[str]) -> dict[str, Board]:
+    """The registry rows of these boards, by token; a board crawled ad hoc is added (and flushed) to join it."""
+    found: dict[str, Board] = {}
+    for start in range(0, len(tokens), CLOSE_CHUNK):
+        chunk = tokens[start : start + CLOSE_CHUNK]
+        found.update(
+            (b.token, b) for b in session.scalars(select(Board).where(Board.ats == ats, Board.token.in_(chunk)))
+        )
+    for token in tokens:
+        if token not in found:
+            found[token] = get_or_create_board(session, ats, token)
+    return found
