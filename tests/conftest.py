@@ -57,6 +57,32 @@ def pg_schema(prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def pg_role(owner_url: str, prefix: str, grants: list[str]) -> Iterator[str]:
+    """A login role on the schema of `owner_url` with USAGE on it and `grants` (each "PRIVILEGES ON ALL ... IN
+    SCHEMA" gets the schema and role appended); its URL, and the role dropped after the block."""
+    import re
+
+    schema = re.search(r"search_path%3D([A-Za-z0-9_]+)", owner_url).group(1)  # type: ignore[union-attr]
+    role = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = dbmod.get_engine(owner_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+        for grant in grants:
+            conn.execute(text(f'GRANT {grant} IN SCHEMA "{schema}" TO "{role}"'))
+    url = owner_url.replace("postgres@", f"{role}@")
+    try:
+        yield url
+    finally:
+        engine = dbmod._engines.pop(dbmod.resolve_url(url), None)
+        if engine is not None:
+            engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Local caches (the match index copied from PostgreSQL) go under the session's temporary folder, never the

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from crawler import db as dbmod
 from crawler.models import DolCase, DolEntity, DolEntityName, DolEntityYear, UscisEmployerYear
 from matching.ingest import ingest_paths
 from matching.readers import IngestError
-from tests.conftest import pg_schema
+from tests.conftest import pg_role, pg_schema
 from tests.matching.conftest import DOL, csv_to_xlsx
 
 
@@ -229,31 +227,13 @@ def test_a_first_load_that_repeats_a_case_falls_back_with_every_key_in_place(db_
 
 def test_a_role_that_may_write_but_does_not_own_the_tables_loads_row_by_row() -> None:
     """Only an owner may drop and build keys: a writer role's first load takes the plain path, keys untouched."""
-    with pg_schema("jobagg_rw") as owner_url:
-        schema = re.search(r"search_path%3D([A-Za-z0-9_]+)", owner_url).group(1)  # type: ignore[union-attr]
-        role = f"jobagg_rw_{uuid.uuid4().hex[:8]}"
-        admin = dbmod.get_engine(owner_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
-            conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
-            conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'))
-            conn.execute(text(f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"'))
-        url = owner_url.replace("postgres@", f"{role}@")
-        try:
-            migrated = keys_of(owner_url)
-            ingest_paths(url, [DOL / "lca_fy2024_q3.csv"], progress=False)
-            cases, _, entities = counts(owner_url)
-            assert cases > 0 and entities > 0
-            assert keys_of(owner_url) == migrated
-        finally:
-            for gone in (url, owner_url):
-                engine = dbmod._engines.pop(dbmod.resolve_url(gone), None)
-                if engine is not None:
-                    engine.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP OWNED BY "{role}"'))
-                conn.execute(text(f'DROP ROLE "{role}"'))
-            admin.dispose()
+    writes = ["SELECT, INSERT, UPDATE, DELETE ON ALL TABLES", "USAGE, SELECT, UPDATE ON ALL SEQUENCES"]
+    with pg_schema("jobagg_rw") as owner_url, pg_role(owner_url, "jobagg_rw", writes) as url:
+        migrated = keys_of(owner_url)
+        ingest_paths(url, [DOL / "lca_fy2024_q3.csv"], progress=False)
+        cases, _, entities = counts(owner_url)
+        assert cases > 0 and entities > 0
+        assert keys_of(owner_url) == migrated
 
 
 def _many_cases(src: Path, dest: Path, copies: int) -> Path:

@@ -4,10 +4,8 @@ show and send a strict Content-Security-Policy."""
 from __future__ import annotations
 
 import json
-import re
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +14,7 @@ from sqlalchemy import exc, select, text
 from crawler import db as dbmod
 from crawler.models import Posting
 from pipelines.store import PostingWriter, row_from_item
+from tests.conftest import pg_role
 from tests.web.conftest import LiveServer
 
 TITLE = "ML Engineer <script>alert('t')</script><img src=x onerror=alert(1)>"
@@ -25,23 +24,8 @@ EMPLOYER = "Evil \"Corp\" <b onmouseover='x'>"
 @pytest.fixture
 def readonly_url(pg_url: str) -> Iterator[str]:
     """A login role with USAGE on the test schema and SELECT on its tables, nothing else."""
-    schema = re.search(r"search_path%3D([A-Za-z0-9_]+)", pg_url).group(1)  # type: ignore[union-attr]
-    role = f"jobagg_ro_{uuid.uuid4().hex[:8]}"
-    admin = dbmod.get_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
-        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
-        conn.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'))
-    url = pg_url.replace("postgres@", f"{role}@")
-    try:
+    with pg_role(pg_url, "jobagg_ro", ["SELECT ON ALL TABLES"]) as url:
         yield url
-    finally:
-        engine = dbmod._engines.pop(dbmod.resolve_url(url), None)
-        if engine is not None:
-            engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP OWNED BY "{role}"'))
-            conn.execute(text(f'DROP ROLE "{role}"'))
 
 
 def test_the_api_and_pages_need_only_select(pg_clean: str, readonly_url: str) -> None:
