@@ -99,7 +99,7 @@ def keys_built_after(conn: Connection, tables: Sequence[Table]) -> Iterator[None
         conn.execute(drop)
     yield
     # Foreign keys last: each checks its rows against a table whose own keys are back by then.
-    for _drop, create in sorted(keys, key=lambda k: isinstance(k[1], AddConstraint) and _is_fk(k[1])):
+    for _drop, create in sorted(keys, key=lambda k: isinstance(getattr(k[1], "element", None), ForeignKeyConstraint)):
         conn.execute(create)
 
 
@@ -113,10 +113,6 @@ def _owns(conn: Connection, tables: Sequence[Table]) -> bool:
         {"names": [t.name for t in tables]},
     ).scalar()
     return bool(owned)
-
-
-def _is_fk(ddl: AddConstraint) -> bool:
-    return isinstance(ddl.element, ForeignKeyConstraint)
 
 
 def copy_tuples(conn: Connection, table_name: str, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

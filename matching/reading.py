@@ -67,27 +67,8 @@ assert CASE_COLS[:1] + CASE_COLS[-2:] == FIXED
 STAGED = ("seq", "fid", *CASE_COLS[1:-2])
 _R_NAME, _R_FEIN, _R_STATE = (CASE_COLS.index(c) for c in ("employer_name", "fein", "state"))
 
-_FIELDS = (
-    "case_number",
-    "employer_name",
-    "status",
-    "received_date",
-    "decision_date",
-    "visa_class",
-    "trade_name",
-    "fein",
-    "city",
-    "state",
-    "naics",
-    "job_title",
-    "soc_code",
-    "wage_from",
-    "wage_to",
-    "wage_unit",
-    "wage_level",
-    "secondary_entity",
-    "secondary_entity_name",
-)
+# The file fields a case is read from, in CASE_COLS order: the rest are the file's own or worked out from these.
+_FIELDS = tuple(c for c in CASE_COLS if c not in (*FIXED, "fiscal_year", "is_ml"))
 _CACHE_MAX = 200_000
 
 
@@ -167,11 +148,11 @@ def _case_record(row: list[Any], cols: _RowParser, layout: Layout, source: str) 
     """One file row as a staged case (CASE_COLS order; dates as ISO text), or None when it is unusable."""
     (
         case_number,
-        name,
         status,
         received,
         decision,
         visa_class,
+        name,
         trade_name,
         fein,
         city,
