@@ -502,32 +502,43 @@ def build_entities(
             "WHERE decision_date IS NOT NULL AND entity_id IS NOT NULL",
         ):
             keep_latest(top, (eid, kind), decided, cn)
-    if pending is not None:
-        # Each pending filer's latest, kept while the file was read (dates as the database would give them).
-        as_date = date.fromisoformat if pg else str
-        while pending.latest:
-            fid, latest = pending.latest.popitem()
-            for decided, cn in latest:
-                keep_latest(top, (fids[fid], pending.kind), as_date(decided), cn)
-    # Popped, so each entity's lists go as its samples are kept (and no sorted copy of them all is made).
-    while top:
-        (eid, kind), got = top.popitem()
-        acc = accs[by_id[eid]]
-        acc.samples = (*acc.samples, (kind, tuple(cn for _, cn in got)))
-    del top, fids
+    built: list[BuildSummary] = []
 
-    summary = BuildSummary(
-        cases=cases,
-        uscis_rows=hub_rows,
-        entities=len(accs),
-        fein_entities=sum(1 for a in accs.values() if a.fein),
-        backfilled=backfilled,
-        names=sum(len(_counts(a.names)) for a in accs.values()),
-        seconds=0.0,
-    )
-    # The pending cases go in while the entities' first rows are made.
+    def samples_and_summary() -> None:
+        """Python only, so it may run while the pending cases go in."""
+        if pending is not None:
+            # Each pending filer's latest, kept while the file was read (dates as the database would give them).
+            as_date = date.fromisoformat if pg else str
+            kind = pending.kind
+            while pending.latest:
+                fid, latest = pending.latest.popitem()
+                key = (fids[fid], kind)
+                if key not in top:  # most entities have one filer, whose list is already latest first
+                    top[key] = [(as_date(decided), cn) for decided, cn in latest]
+                    continue
+                for decided, cn in latest:
+                    keep_latest(top, key, as_date(decided), cn)
+        # Popped, so each entity's lists go as its samples are kept (and no sorted copy of them all is made).
+        while top:
+            (eid, kind), got = top.popitem()
+            acc = accs[by_id[eid]]
+            acc.samples = (*acc.samples, (kind, tuple(cn for _, cn in got)))
+        built.append(
+            BuildSummary(
+                cases=cases,
+                uscis_rows=hub_rows,
+                entities=len(accs),
+                fein_entities=sum(1 for a in accs.values() if a.fein),
+                backfilled=backfilled,
+                names=sum(len(_counts(a.names)) for a in accs.values()),
+                seconds=0.0,
+            )
+        )
+
+    # The pending cases go in while their samples are kept and the entities' first rows are made.
     insert = (lambda: _insert_pending(conn, pending, first=not stored)) if pending is not None else None
-    _write(session, accs, ids, have_ents, distinct, forms, insert)  # empties accs as it goes
+    _write(session, accs, ids, have_ents, distinct, forms, insert, samples_and_summary)  # empties accs as it goes
+    summary = built[0]
     for t in (emap_t, years_t, hub_t, fmap_t):
         t.drop(conn, checkfirst=True)
     step("written")
@@ -879,11 +890,13 @@ def _write(
     distinct: str,
     forms: NameForms,
     meanwhile: Callable[[], Any] | None = None,
+    first_of_all: Callable[[], None] | None = None,
 ) -> None:
     """Reconcile stored entities, names and years with the build: unchanged rows (and their ids) stay as they are.
 
     Entity and name rows are made and written a slice of entities at a time, so they never all sit in memory.
-    `meanwhile` (database work on the same connection) runs in another thread while the first slices are made.
+    `meanwhile` (database work on the same connection) runs in another thread while `first_of_all` (work without
+    the database that the rows need) runs and the first slices are made.
     """
     conn = session.connection()
     pg = conn.dialect.name == "postgresql"
@@ -970,12 +983,16 @@ def _write(
     if meanwhile is not None:
         job = _background(meanwhile)
         try:
+            if first_of_all is not None:
+                first_of_all()
             # Only so many slices ahead: what is made early is held until the database is free again.
             while len(made) < len(slices) and len(made) * WRITE_CHUNK < ROWS_AHEAD and not job.done():
                 made.append(prepare(slices[len(made)]))
         finally:
             wait([job])
         job.result()
+    elif first_of_all is not None:
+        first_of_all()
     made.reverse()
     new_max = 0
     # A first build writes into empty tables: their keys are built once, after the rows.
