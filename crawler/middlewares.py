@@ -190,6 +190,7 @@ class HostFailFastMiddleware:
             host.down = True
             request.meta["dont_retry"] = True
             self.crawler.stats.set_value(f"jobagg/fail_fast/host/{name}", kind)
+            self._no_delay(request)
             logger.warning(
                 "%s: %s unreachable (%s) for the first %d URLs; skipping the rest of its boards",
                 self.crawler.spider.name if self.crawler.spider else "crawl",
@@ -197,3 +198,11 @@ class HostFailFastMiddleware:
                 kind,
                 len(host.failed),
             )
+
+    def _no_delay(self, request: Request) -> None:
+        """The requests already queued for a host given up only have to fail: politeness delays (half a second
+        each under AutoThrottle) would make a crawl wait seconds for nothing."""
+        downloader = self.crawler.engine.downloader if self.crawler.engine else None
+        slot = downloader.slots.get(downloader.get_slot_key(request)) if downloader is not None else None
+        if slot is not None:
+            slot.delay = 0.0

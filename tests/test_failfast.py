@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 
-from scrapy import Spider
+import pytest
+from scrapy import Request, Spider
+from scrapy.core.downloader import Slot
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
+from twisted.internet.error import ConnectionRefusedError
 
 from crawler import db as dbmod
 from crawler.extensions import CrawlRunRecorder
+from crawler.middlewares import HostFailFastMiddleware, HostUnreachable
 from crawler.models import Board
 from tests.conftest import free_port
 from tests.crawling import jobagg
@@ -70,3 +76,35 @@ def test_each_crawler_counts_only_its_own_errors(tmp_path: Path) -> None:
     finally:
         for r in recorders:
             logging.getLogger().removeHandler(r.errors)
+
+
+class _Downloader:
+    """The two things of Scrapy's downloader the middleware reads: its slots and how a request picks one."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, Slot] = {}
+
+    def get_slot_key(self, request: Request) -> str:
+        return urlparse_cached(request).hostname or ""
+
+
+def test_a_host_given_up_stops_waiting_out_politeness_delays() -> None:
+    crawler = get_crawler(Spider, {"JOBAGG_FAIL_FAST_AFTER": 3})
+    downloader = _Downloader()
+    crawler.engine = SimpleNamespace(downloader=downloader)  # type: ignore[assignment]
+    mw = HostFailFastMiddleware.from_crawler(crawler)
+    down = [Request(f"http://down.example/boards/{i}") for i in range(5)]
+    up = Request("http://up.example/boards/1")
+    for host in ("down.example", "up.example"):
+        downloader.slots[host] = Slot(concurrency=4, delay=0.5, jitter=0)
+    for request in down[:2]:
+        mw.process_exception(request, ConnectionRefusedError())
+    assert downloader.slots["down.example"].delay == 0.5  # two failures are not yet an outage
+    mw.process_exception(down[2], ConnectionRefusedError())
+    # Given up: what is queued for it fails at once, and the host that answers keeps its pace.
+    assert downloader.slots["down.example"].delay == 0.0
+    assert downloader.slots["up.example"].delay == 0.5
+    with pytest.raises(HostUnreachable) as dropped:
+        mw.process_request(down[3])
+    assert not dropped.value.tried
+    mw.process_request(up)  # not given up: let through
