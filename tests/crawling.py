@@ -43,3 +43,14 @@ def jobagg(*args: str, cwd: Path | None = None, timeout: float = 300, env: dict[
     cmd = [sys.executable, "-m", "crawler", *args]
     return subprocess.run(cmd, cwd=cwd or REPO, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "COLUMNS": "200", **(env or {})})  # fmt: skip
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command that crawls nothing in this process, without an interpreter's start-up (most of such a
+    command's cost): for set-up steps, whose own behaviour other tests check through `jobagg`."""
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    result = CliRunner().invoke(main, list(args), env={"COLUMNS": "200", **(env or {})}, catch_exceptions=False)
+    return subprocess.CompletedProcess(["jobagg", *args], result.exit_code, result.stdout, result.stderr)

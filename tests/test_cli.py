@@ -17,7 +17,7 @@ from sqlalchemy import select
 from crawler import db as dbmod
 from crawler.cli.boards import BUNDLED_REGISTRY
 from crawler.models import Board, DolCase, Posting, UscisEmployerYear
-from tests.crawling import jobagg
+from tests.crawling import cli, jobagg
 
 VOLATILE = {"last_seen_at", "last_run_id"}
 
@@ -170,7 +170,7 @@ def test_run_crawls_due_boards_then_matches_and_tags(db_url: str, tmp_path: Path
     from crawler.offline.server import BUNDLED_CORPUS, serve
     from matching.demo import sample_files
 
-    assert jobagg("--db", db_url, "boards", "import", str(BUNDLED_CORPUS / "boards.csv")).returncode == 0
+    assert cli("--db", db_url, "boards", "import", str(BUNDLED_CORPUS / "boards.csv")).returncode == 0
     ingest = jobagg("--db", db_url, "dol", "ingest", *map(str, sample_files()))
     assert ingest.returncode == 0, ingest.stderr[-2000:]
     assert "`jobagg match`" in ingest.stdout  # says what comes next
@@ -275,7 +275,7 @@ def test_ashby_board_names_with_spaces_are_percent_encoded(sqlite_url: str, tmp_
     corpus = tmp_path / "corpus"
     (corpus / "ashby").mkdir(parents=True)
     shutil.copy(BUNDLED_CORPUS / "ashby" / "orbitalbio.json", corpus / "ashby" / "Flock Safety.json")
-    assert jobagg("--db", sqlite_url, "boards", "add", "ashby", "Flock Safety", "--employer", "Flock").returncode == 0
+    assert cli("--db", sqlite_url, "boards", "add", "ashby", "Flock Safety", "--employer", "Flock").returncode == 0
     with serve(corpus) as server:
         out = jobagg("--db", sqlite_url, "crawl", "--ats", "ashby", "--roles", "all", "--api-base", server.base_url)
         requested = [path for _, path in server.requests]
@@ -319,8 +319,8 @@ def test_crawl_typos_fail(sqlite_url: str) -> None:
 
 
 def test_boards_remove_disable_enable(sqlite_url: str) -> None:
-    assert jobagg("--db", sqlite_url, "boards", "add", "greenhouse", "acme", "--employer", "Acme").returncode == 0
-    assert jobagg("--db", sqlite_url, "boards", "add", "lever", "beta", "--employer", "Beta").returncode == 0
+    assert cli("--db", sqlite_url, "boards", "add", "greenhouse", "acme", "--employer", "Acme").returncode == 0
+    assert cli("--db", sqlite_url, "boards", "add", "lever", "beta", "--employer", "Beta").returncode == 0
     out = jobagg("--db", sqlite_url, "boards", "disable", "greenhouse", "acme")
     assert out.returncode == 0 and "disabled" in out.stdout
     listed = jobagg("--db", sqlite_url, "boards", "list", "--status", "disabled")
@@ -339,7 +339,7 @@ def test_boards_remove_disable_enable(sqlite_url: str) -> None:
 
 
 def test_boards_list_shows_the_whole_error(sqlite_url: str) -> None:
-    assert jobagg("--db", sqlite_url, "boards", "add", "greenhouse", "acme", "--employer", "Acme").returncode == 0
+    assert cli("--db", sqlite_url, "boards", "add", "greenhouse", "acme", "--employer", "Acme").returncode == 0
     error = "DNS lookup failed: no results for hostname lookup at https://boards-api.greenhouse.io/v1/boards/acme/jobs"
     with dbmod.session_scope(sqlite_url) as session:
         session.scalar(select(Board)).last_error = error

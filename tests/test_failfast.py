@@ -19,12 +19,12 @@ from crawler.extensions import CrawlRunRecorder
 from crawler.middlewares import HostFailFastMiddleware, HostUnreachable
 from crawler.models import Board
 from tests.conftest import free_port
-from tests.crawling import jobagg
+from tests.crawling import cli, jobagg
 
 
 def _add(db: str, *tokens: str) -> None:
     for token in tokens:
-        out = jobagg("--db", db, "boards", "add", "greenhouse", token, "--employer", token.title())
+        out = cli("--db", db, "boards", "add", "greenhouse", token, "--employer", token.title())
         assert out.returncode == 0, out.stderr
 
 

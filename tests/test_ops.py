@@ -20,7 +20,7 @@ from crawler.monitors import BoardCounts, Thresholds, assess
 from crawler.offline.server import serve
 from crawler.runlock import EXIT_LOCKED
 from spiders.base import BoardState
-from tests.crawling import REPO, jobagg
+from tests.crawling import REPO, cli, jobagg
 from tests.opsboards import greenhouse_board, write_boards
 
 HOLDER = """
@@ -74,8 +74,8 @@ def test_run_summary_counts_what_changed_and_exit_status(db_url: str, tmp_path: 
     corpus = tmp_path / "corpus"
     registry = write_boards(corpus, [("greenhouse", "alpha", 12), ("greenhouse", "beta", 5)])
     (corpus / "greenhouse" / "gone.json").unlink(missing_ok=True)
-    assert jobagg("--db", db_url, "boards", "import", str(registry)).returncode == 0
-    assert jobagg("--db", db_url, "boards", "add", "greenhouse", "gone", "--employer", "Gone").returncode == 0
+    assert cli("--db", db_url, "boards", "import", str(registry)).returncode == 0
+    assert cli("--db", db_url, "boards", "add", "greenhouse", "gone", "--employer", "Gone").returncode == 0
     with serve(corpus) as srv:
         first = jobagg("--db", db_url, "run", "--roles", "all", "--api-base", srv.base_url, cwd=tmp_path)
         assert first.returncode == 0, first.stderr[-3000:]
@@ -107,7 +107,7 @@ def _make_due(db_url: str) -> None:
 def test_progress_is_log_lines_when_not_a_terminal(sqlite_url: str, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     registry = write_boards(corpus, [("greenhouse", f"b{i}", 3) for i in range(4)])
-    assert jobagg("--db", sqlite_url, "boards", "import", str(registry)).returncode == 0
+    assert cli("--db", sqlite_url, "boards", "import", str(registry)).returncode == 0
     with serve(corpus) as srv:
         out = jobagg("--db", sqlite_url, "crawl", "--roles", "all", "--api-base", srv.base_url, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -124,7 +124,7 @@ def test_progress_is_log_lines_when_not_a_terminal(sqlite_url: str, tmp_path: Pa
 def test_progress_is_a_bar_on_a_terminal(sqlite_url: str, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     registry = write_boards(corpus, [("greenhouse", f"b{i}", 2) for i in range(3)])
-    assert jobagg("--db", sqlite_url, "boards", "import", str(registry)).returncode == 0
+    assert cli("--db", sqlite_url, "boards", "import", str(registry)).returncode == 0
     with serve(corpus) as srv:
         out = jobagg("--db", sqlite_url, "crawl", "--roles", "all", "--api-base", srv.base_url, cwd=tmp_path,
                      env={"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"})  # fmt: skip
@@ -176,7 +176,7 @@ def test_assess_flags_collapse_failures_rates_and_coverage() -> None:
 def test_monitors_are_stored_with_the_run_and_status_flags_a_collapse(db_url: str, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     registry = write_boards(corpus, [("greenhouse", "steady", 20), ("greenhouse", "shrinking", 30)])
-    assert jobagg("--db", db_url, "boards", "import", str(registry)).returncode == 0
+    assert cli("--db", db_url, "boards", "import", str(registry)).returncode == 0
     with serve(corpus) as srv:
         for _ in range(2):
             out = jobagg("--db", db_url, "crawl", "--roles", "all", "--api-base", srv.base_url)
@@ -204,7 +204,7 @@ def test_monitors_are_stored_with_the_run_and_status_flags_a_collapse(db_url: st
 def test_status_flags_failing_and_stale_boards_with_last_success(sqlite_url: str, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     registry = write_boards(corpus, [("greenhouse", "fine", 3), ("greenhouse", "flaky", 3)])
-    assert jobagg("--db", sqlite_url, "boards", "import", str(registry)).returncode == 0
+    assert cli("--db", sqlite_url, "boards", "import", str(registry)).returncode == 0
     with serve(corpus) as srv:
         assert jobagg("--db", sqlite_url, "crawl", "--roles", "all", "--api-base", srv.base_url).returncode == 0
     from datetime import timedelta

@@ -21,7 +21,7 @@ from crawler import db as dbmod
 from crawler.models import CrawlRun, Posting
 from crawler.offline.server import CorpusServer
 from tests.conftest import IN_CI, _truncate_all
-from tests.crawling import REPO, jobagg
+from tests.crawling import REPO, cli
 from tests.opsboards import listing_ids, write_boards
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -136,7 +136,7 @@ def test_two_workers_share_the_boards_each_read_and_closed_by_one(
     pg: str, redis_prefix: str, corpus: tuple[Path, list[tuple[str, str, int]]], tmp_path: Path
 ) -> None:
     root, boards = corpus
-    assert jobagg("--db", pg, "boards", "import", str(root / "boards.csv")).returncode == 0
+    assert cli("--db", pg, "boards", "import", str(root / "boards.csv")).returncode == 0
     _seed_stale_postings(pg, boards)
     server = _serve(root, delay=0.01)
     try:
@@ -168,7 +168,7 @@ def test_a_killed_worker_loses_nothing(
     pg: str, redis_prefix: str, corpus: tuple[Path, list[tuple[str, str, int]]], tmp_path: Path
 ) -> None:
     root, boards = corpus
-    assert jobagg("--db", pg, "boards", "import", str(root / "boards.csv")).returncode == 0
+    assert cli("--db", pg, "boards", "import", str(root / "boards.csv")).returncode == 0
     _seed_stale_postings(pg, boards)
     total = sum(n for _, _, n in boards)
     server = _serve(root, delay=0.05)

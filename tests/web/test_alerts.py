@@ -15,7 +15,7 @@ from sqlalchemy import select
 from crawler import db as dbmod
 from crawler.models import AlertDelivery, Employer, Posting, PostingSponsorship
 from crawler.web.alerts import add_search, deliver_new_matches, list_searches, mask_url
-from tests.crawling import jobagg
+from tests.crawling import cli, jobagg
 
 SECRET = "T0ps3cr3tT0k3n"
 
@@ -162,7 +162,7 @@ def test_jobagg_run_posts_new_matches(sqlite_url: str, hook: Hook) -> None:
     from crawler.offline.server import BUNDLED_CORPUS, serve
     from matching.demo import sample_files
 
-    assert jobagg("--db", sqlite_url, "boards", "import", str(BUNDLED_CORPUS / "boards.csv")).returncode == 0
+    assert cli("--db", sqlite_url, "boards", "import", str(BUNDLED_CORPUS / "boards.csv")).returncode == 0
     assert jobagg("--db", sqlite_url, "dol", "ingest", *map(str, sample_files())).returncode == 0
     add = jobagg("--db", sqlite_url, "alerts", "add", "--name", "gc", "--webhook", hook.url, "--visa", "green_card")
     assert add.returncode == 0 and "0 posting(s) already match" in add.stdout
