@@ -18,6 +18,7 @@ from crawler import db as dbmod
 from crawler.cli.boards import BUNDLED_REGISTRY
 from crawler.models import Board, DolCase, Posting, UscisEmployerYear
 from tests.crawling import cli, jobagg
+from tests.matching.test_idempotent import changes, snapshot
 
 VOLATILE = {"last_seen_at", "last_run_id"}
 
@@ -40,6 +41,7 @@ def _snapshot(db_url: str) -> tuple[list[dict], list[dict]]:
 
 
 def test_demo_twice_changes_nothing_but_last_seen(db_url: str, tmp_path: Path) -> None:
+    """Postings and boards (their crawl times aside) and every DOL, join and tag table come out the same."""
     first = jobagg("--db", db_url, "demo", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "Crawl summary" in first.stdout and "Open ML postings" in first.stdout
@@ -47,14 +49,18 @@ def test_demo_twice_changes_nothing_but_last_seen(db_url: str, tmp_path: Path) -
     assert len(before[0]) >= 30
     assert {p["ats"] for p in before[0]} >= {"greenhouse"}
     assert any(p["is_ml"] for p in before[0]) and not all(p["is_ml"] for p in before[0])
+    dol_before = snapshot(db_url)
+    assert len(dol_before["posting_sponsorship"]) >= 60 and dol_before["employer_matches"]
 
     second = jobagg("--db", db_url, "demo", cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
     assert _snapshot(db_url) == before
+    assert changes(dol_before, snapshot(db_url)) == {}
 
 
-def test_demo_keeps_to_its_own_database_and_marks_its_samples(tmp_path: Path) -> None:
-    """$JOBAGG_DATABASE_URL is for real work: the demo never writes sample data there."""
+def test_demo_keeps_to_its_own_database_marks_its_samples_and_reads_at_80_columns(tmp_path: Path) -> None:
+    """$JOBAGG_DATABASE_URL is for real work: the demo never writes sample data there. Its tables fit 80 columns
+    without a broken word."""
     real = tmp_path / "real.db"
     env = {"JOBAGG_DATABASE_URL": f"sqlite:///{real}", "COLUMNS": "80"}
     out = jobagg("demo", cwd=tmp_path, env=env)
@@ -70,6 +76,23 @@ def test_demo_keeps_to_its_own_database_and_marks_its_samples(tmp_path: Path) ->
             session.scalars(select(UscisEmployerYear.source_file))
         )
     assert sources and all(s.startswith("sample:") for s in sources)
+
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    from crawler.offline.demo import compact_salary
+
+    with dbmod.session_scope(demo_url) as session:
+        postings = session.scalars(select(Posting).where(Posting.is_ml.is_(True), Posting.closed_at.is_(None))).all()
+        words = {w for p in postings for w in (p.title + " " + (p.employer_name or "")).split()}
+        salaries = {compact_salary(p) for p in postings} - {""}
+    cells = {c.strip() for line in lines for c in line.split("│")}
+    assert salaries <= cells  # every pay cell whole, on one line
+    shown = {w for line in lines for c in line.split("│") for w in c.split()}
+    assert words <= shown  # no title or employer word split across lines
+    assert len(lines) < 200
+    wide = jobagg("--db", demo_url, "demo", "--wide", env={"COLUMNS": "300"})
+    assert wide.returncode == 0
+    assert any(p.apply_url and p.apply_url in wide.stdout for p in postings)
 
     exported = jobagg("--db", demo_url, "export", "--ml-only", "--format", "csv", "--out", str(tmp_path / "ml.csv"))
     assert exported.returncode == 0, exported.stderr
@@ -87,27 +110,6 @@ def test_demo_keeps_to_its_own_database_and_marks_its_samples(tmp_path: Path) ->
     named = jobagg("--db", f"sqlite:///{real}", "demo", cwd=tmp_path, env=env)
     assert named.returncode == 0, named.stderr[-3000:]
     assert real.exists()
-
-
-def test_demo_tables_read_at_80_columns_without_broken_words(tmp_path: Path) -> None:
-    out = jobagg("demo", cwd=tmp_path, env={"COLUMNS": "80"})
-    assert out.returncode == 0, out.stderr[-3000:]
-    lines = out.stdout.splitlines()
-    assert max(len(line) for line in lines) <= 80
-    from crawler.offline.demo import compact_salary
-
-    with dbmod.session_scope(f"sqlite:///{tmp_path / 'jobagg-demo.db'}") as session:
-        postings = session.scalars(select(Posting).where(Posting.is_ml.is_(True), Posting.closed_at.is_(None))).all()
-        words = {w for p in postings for w in (p.title + " " + (p.employer_name or "")).split()}
-        salaries = {compact_salary(p) for p in postings} - {""}
-    cells = {c.strip() for line in lines for c in line.split("│")}
-    assert salaries <= cells  # every pay cell whole, on one line
-    shown = {w for line in lines for c in line.split("│") for w in c.split()}
-    assert words <= shown  # no title or employer word split across lines
-    assert len(lines) < 200
-    wide = jobagg("--db", f"sqlite:///{tmp_path / 'jobagg-demo.db'}", "demo", "--wide", env={"COLUMNS": "300"})
-    assert wide.returncode == 0
-    assert any(p.apply_url and p.apply_url in wide.stdout for p in postings)
 
 
 def test_boards_import_is_all_or_nothing_and_names_the_problem(sqlite_url: str, tmp_path: Path) -> None:

@@ -22,7 +22,6 @@ from crawler.models import (
 )
 from matching.ingest import ingest_paths
 from matching.tagging import match_and_tag
-from tests.crawling import jobagg
 from tests.matching.conftest import DOL
 from tests.matching.test_tagging import add_posting
 
@@ -83,17 +82,6 @@ def test_ingest_and_tag_twice_changes_no_row(db_url: str, all_fixture_files: lis
     assert [(s.inserted, s.replaced) for s in again] == [(0, 0)] * len(again)
     assert sum(s.unchanged for s in again) == len(before["dol_cases"]) + len(before["uscis_employer_years"])
     assert snapshot(db_url) == before
-
-
-def test_demo_twice_leaves_every_dol_table_identical(db_url: str, tmp_path: Path) -> None:
-    first = jobagg("--db", db_url, "demo", cwd=tmp_path)
-    assert first.returncode == 0, first.stderr[-3000:]
-    before = snapshot(db_url)
-    assert len(before["posting_sponsorship"]) >= 60 and before["employer_matches"]
-
-    second = jobagg("--db", db_url, "demo", cwd=tmp_path)
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert changes(before, snapshot(db_url)) == {}
 
 
 def test_a_changed_case_changes_just_what_follows_from_it(db_url: str, tmp_path: Path) -> None:
