@@ -8,9 +8,13 @@ the tag an immigration-savvy reader gives each visa, with the reason. Every scen
 - name match: "this employer has ever filed" (any certified PERM → green card likely; any certified LCA or USCIS
   approval → H-1B likely; joined without one → unlikely; no join → unknown).
 
-Target: jobagg agrees on ≥ 0.90 of (posting, visa) pairs and beats both baselines; exits 1 otherwise.
+bench/data/holdout/tags.jsonl holds more such postings, labelled before the rules were ever run on them; they are
+scored the same way but only their totals are printed (never which pairs disagree), so no rule is fixed from them.
 
-    python bench/tag_agreement.py [--labels bench/data/tag_labels.jsonl] [--errors]
+Target, on each set: jobagg agrees on ≥ 0.90 of (posting, visa) pairs and beats both baselines; exits 1 otherwise.
+
+    python bench/tag_agreement.py [--labels bench/data/tag_labels.jsonl] [--holdout bench/data/holdout/tags.jsonl]
+        [--errors]
 """
 
 from __future__ import annotations
@@ -84,15 +88,11 @@ def name_match_tags(s: dict[str, Any]) -> dict[str, str | None]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--labels", type=Path, default=Path(__file__).parent / "data" / "tag_labels.jsonl")
-    parser.add_argument("--errors", action="store_true", help="List every disagreement of the real rules.")
-    args = parser.parse_args()
-    scenarios = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line.strip()]
+def score(scenarios: list[dict[str, Any]]) -> tuple[dict[str, int], int, list[tuple[str, str, Any, Any, str]]]:
+    """Agreeing pairs per system, the number of pairs, and jobagg's disagreements."""
     systems = {"jobagg": jobagg_tags, "keyword list": keyword_tags, "name match": name_match_tags}
     agree = dict.fromkeys(systems, 0)
-    errors: list[tuple[str, str, str | None, str | None, str]] = []
+    errors: list[tuple[str, str, Any, Any, str]] = []
     pairs = 0
     for s in scenarios:
         got = {name: fn(s) for name, fn in systems.items()}
@@ -103,26 +103,53 @@ def main() -> int:
                 agree[name] += got[name][visa] == expected
             if got["jobagg"][visa] != expected:
                 errors.append((s["id"], visa, expected, got["jobagg"][visa], s["why"]))
+    return agree, pairs, errors
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    here = Path(__file__).parent / "data"
+    parser.add_argument("--labels", type=Path, default=here / "tag_labels.jsonl")
+    parser.add_argument("--holdout", type=Path, default=here / "holdout" / "tags.jsonl")
+    parser.add_argument("--errors", action="store_true", help="List every disagreement on the development labels.")
+    args = parser.parse_args()
     console = Console()
-    table = Table(
-        title=f"Tag agreement with a careful reader: {len(scenarios)} postings, {pairs} (posting, visa) pairs"
-    )
-    for col in ("system", "agree", "share"):
-        table.add_column(col, justify="left" if col == "system" else "right")
-    for name, n in agree.items():
-        table.add_row(name, f"{n}/{pairs}", f"{n / pairs:.3f}")
-    console.print(table)
-    if args.errors or errors:
-        for sid, visa, expected, got_tag, why in errors:
-            console.print(f"  {sid} {visa}: reader {expected}, jobagg {got_tag} ({why})")
-    share = agree["jobagg"] / pairs
-    best_baseline = max(n for name, n in agree.items() if name != "jobagg")
-    ok = share >= TARGET and agree["jobagg"] > best_baseline
+    missed = []
+    for label, path in (("development labels", args.labels), ("holdout", args.holdout)):
+        scenarios = read(path)
+        agree, pairs, errors = score(scenarios)
+        table = Table(
+            title=f"Tag agreement with a careful reader, {label}: {len(scenarios)} postings, {pairs} (posting, visa) "
+            "pairs"
+        )
+        for col in ("system", "agree", "share"):
+            table.add_column(col, justify="left" if col == "system" else "right")
+        for name, n in agree.items():
+            table.add_row(name, f"{n}/{pairs}", f"{n / pairs:.3f}")
+        console.print(table)
+        if label == "holdout":
+            # Its disagreements are never listed: a rule fixed from them would no longer be measured by them.
+            console.print(f"  ({len(errors)} holdout pairs disagree, not listed)")
+        elif args.errors or errors:
+            for sid, visa, expected, got_tag, why in errors:
+                console.print(f"  {sid} {visa}: reader {expected}, jobagg {got_tag} ({why})")
+        share = agree["jobagg"] / pairs
+        best_baseline = max(n for name, n in agree.items() if name != "jobagg")
+        ok = share >= TARGET and agree["jobagg"] > best_baseline
+        console.print(
+            f"{label}: target >= {TARGET:.2f} and above both baselines -> {'met' if ok else 'MISSED'} ({share:.3f})"
+        )
+        if not ok:
+            missed.append(label)
     console.print(
-        f"target: >= {TARGET:.2f} and above both baselines -> {'met' if ok else 'MISSED'} ({share:.3f}); "
-        "the labels were written alongside the rules, so this is a development figure, not a holdout"
+        "The development labels were written alongside the rules (a development figure); the holdout's before the "
+        "rules were run on it."
     )
-    return 0 if ok else 1
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
