@@ -21,6 +21,9 @@ ROBOTSTXT_USER_AGENT = "jobagg"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Items of one response in flight at once. Scrapy starts this many tasks for every response and errback, items or
+# not; the pipelines only wait on a board's stored rows and a batch write, which 16 keep busy.
+CONCURRENT_ITEMS = 16
 DOWNLOAD_DELAY = 0.25
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
