@@ -428,73 +428,102 @@ def build_entities(
 
     # Yearly aggregates, computed by the database into a temporary table, then reconciled in place. The pending
     # cases are not in dol_cases yet: their counts come per filer, through the filer's entity.
-    ycols = ", ".join(YEAR_COLS)
-    inners = []
-    if stored:
-        # SQLite is told to read the table in order: through the entity index it would fetch every case at random.
-        inners.append(_year_inner("dol_cases" if pg else "dol_cases NOT INDEXED", "entity_id"))
-    if pending is not None:
-        inners.append(
-            f"SELECT m.entity_id, {', '.join('y.' + col for col in _INNER_COLS)} "
-            f"FROM {PENDING_YEARS} y JOIN {FMAP} m ON m.fid = y.fid"
-        )
-    inner = " UNION ALL ".join(inners)
-    conn.execute(text(f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) {_year_select(inner)}"))
-    if pending is not None:
-        conn.execute(text(f"DROP TABLE {PENDING_YEARS}"))
-    _executemany(conn, hub_t, [(ids[key], fy, *vals) for (key, fy), vals in sorted(hub_years.items())])
-    hub_sets = ", ".join(f"{col} = h.{col}" for col in HUB_COLS)
-    hub_match = f"h.entity_id = {YEARS}.entity_id AND h.fiscal_year = {YEARS}.fiscal_year"
-    conn.execute(text(f"UPDATE {YEARS} SET {hub_sets} FROM {HUB} h WHERE {hub_match}"))
-    zeros = ", ".join(
-        "NULL" if col.endswith(("_min", "_max", "_levels", "_decision")) else "0" for col in YEAR_COLS[:-4]
-    )
-    conn.execute(
-        text(
-            f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) "
-            f"SELECT h.entity_id, h.fiscal_year, {zeros}, {', '.join('h.' + col for col in HUB_COLS)}, 0 "
-            f"FROM {HUB} h WHERE NOT EXISTS (SELECT 1 FROM {YEARS} y "
-            "WHERE y.entity_id = h.entity_id AND y.fiscal_year = h.fiscal_year)"
-        )
-    )
-    levels: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
-    if stored:
-        lv = conn.execute(
-            select(c.entity_id, c.fiscal_year, c.wage_level, func.count())
-            .where(c.kind == "perm", c.wage_level.is_not(None), c.wage_level != "", c.fiscal_year.is_not(None))
-            .where(c.entity_id.is_not(None))
-            .group_by(c.entity_id, c.fiscal_year, c.wage_level)
-        )
-        for eid, fy, level, n in lv:
-            levels[(eid, fy)][level] = n
-    for fid, fy, level, n in pending_levels:
-        got = levels[(fids[fid], fy)]
-        got[level] = got.get(level, 0) + n
-    if levels:
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            # Sorted keys, so the stored JSON text is the same whatever order the cases came in.
-            cursor.executemany(
-                f"UPDATE {YEARS} SET perm_wage_levels = {mark} WHERE entity_id = {mark} AND fiscal_year = {mark}",
-                [(json.dumps(dict(sorted(lv.items()))), eid, fy) for (eid, fy), lv in sorted(levels.items())],
+    def aggregate_years() -> list[Any]:
+        """The database's half: every entity's yearly figures into YEARS; returns each entity's H-1B LCAs and
+        secondary-entity LCAs."""
+        ycols = ", ".join(YEAR_COLS)
+        inners = []
+        if stored:
+            # SQLite is told to read the table in order: through the entity index it would fetch every case at random.
+            inners.append(_year_inner("dol_cases" if pg else "dol_cases NOT INDEXED", "entity_id"))
+        if pending is not None:
+            inners.append(
+                f"SELECT m.entity_id, {', '.join('y.' + col for col in _INNER_COLS)} "
+                f"FROM {PENDING_YEARS} y JOIN {FMAP} m ON m.fid = y.fid"
             )
-        finally:
-            cursor.close()
-    del levels, pending_levels
-    conn.execute(text(f"CREATE INDEX {YEARS}_k ON {YEARS} (entity_id, fiscal_year)"))
+        inner = " UNION ALL ".join(inners)
+        conn.execute(text(f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) {_year_select(inner)}"))
+        if pending is not None:
+            conn.execute(text(f"DROP TABLE {PENDING_YEARS}"))
+        _executemany(conn, hub_t, [(ids[key], fy, *vals) for (key, fy), vals in sorted(hub_years.items())])
+        hub_sets = ", ".join(f"{col} = h.{col}" for col in HUB_COLS)
+        hub_match = f"h.entity_id = {YEARS}.entity_id AND h.fiscal_year = {YEARS}.fiscal_year"
+        conn.execute(text(f"UPDATE {YEARS} SET {hub_sets} FROM {HUB} h WHERE {hub_match}"))
+        zeros = ", ".join(
+            "NULL" if col.endswith(("_min", "_max", "_levels", "_decision")) else "0" for col in YEAR_COLS[:-4]
+        )
+        conn.execute(
+            text(
+                f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) "
+                f"SELECT h.entity_id, h.fiscal_year, {zeros}, {', '.join('h.' + col for col in HUB_COLS)}, 0 "
+                f"FROM {HUB} h WHERE NOT EXISTS (SELECT 1 FROM {YEARS} y "
+                "WHERE y.entity_id = h.entity_id AND y.fiscal_year = h.fiscal_year)"
+            )
+        )
+        levels: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+        if stored:
+            lv = conn.execute(
+                select(c.entity_id, c.fiscal_year, c.wage_level, func.count())
+                .where(c.kind == "perm", c.wage_level.is_not(None), c.wage_level != "", c.fiscal_year.is_not(None))
+                .where(c.entity_id.is_not(None))
+                .group_by(c.entity_id, c.fiscal_year, c.wage_level)
+            )
+            for eid, fy, level, n in lv:
+                levels[(eid, fy)][level] = n
+        for fid, fy, level, n in pending_levels:
+            got = levels[(fids[fid], fy)]
+            got[level] = got.get(level, 0) + n
+        if levels:
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                # Sorted keys, so the stored JSON text is the same whatever order the cases came in.
+                cursor.executemany(
+                    f"UPDATE {YEARS} SET perm_wage_levels = {mark} WHERE entity_id = {mark} AND fiscal_year = {mark}",
+                    [(json.dumps(dict(sorted(lv.items()))), eid, fy) for (eid, fy), lv in sorted(levels.items())],
+                )
+            finally:
+                cursor.close()
+        del levels
+        conn.execute(text(f"CREATE INDEX {YEARS}_k ON {YEARS} (entity_id, fiscal_year)"))
+        return list(
+            conn.execute(text(f"SELECT entity_id, SUM(lca_h1b), SUM(lca_secondary) FROM {YEARS} GROUP BY entity_id"))
+        )
+
+    # A few recent case numbers per entity and kind, so a person can look the filings up. The pending cases'
+    # were kept per filer while the file was read; the stored ones are kept while streaming them once below,
+    # which is far cheaper than sorting every case by entity and date in the database.
+    top: dict[tuple[int, str], list[tuple[Any, str]]] = {}
+
+    def pending_samples() -> None:
+        """Python only, so it runs while the database aggregates the years."""
+        if pending is None:
+            return
+        # Dates as the database would give them.
+        as_date = date.fromisoformat if pg else str
+        kind = pending.kind
+        while pending.latest:
+            fid, latest = pending.latest.popitem()
+            key = (fids[fid], kind)
+            if key not in top:  # most entities have one filer, whose list is already latest first
+                top[key] = [(as_date(decided), cn) for decided, cn in latest]
+                continue
+            for decided, cn in latest:
+                keep_latest(top, key, as_date(decided), cn)
+
+    job = _background(aggregate_years)
+    try:
+        pending_samples()
+    finally:
+        wait([job])  # the connection is not to be used while the other thread has it
+    sums = job.result()
     step("aggregated fiscal years")
 
     by_id = {i: key for key, i in ids.items()}
-    for eid, h1b, secondary in conn.execute(
-        text(f"SELECT entity_id, SUM(lca_h1b), SUM(lca_secondary) FROM {YEARS} GROUP BY entity_id")
-    ):
+    for eid, h1b, secondary in sums:
         acc = accs[by_id[eid]]
         acc.lca_h1b, acc.lca_secondary = int(h1b or 0), int(secondary or 0)
-    # A few recent case numbers per entity and kind, so a person can look the filings up: kept while streaming
-    # the stored cases once, which is far cheaper than sorting every case by entity and date in the database.
-    # The pending cases' were kept per filer while the file was read.
-    top: dict[tuple[int, str], list[tuple[Any, str]]] = {}
+    del sums
     if stored:
         for eid, kind, decided, cn in _stream(
             conn,
@@ -502,43 +531,24 @@ def build_entities(
             "WHERE decision_date IS NOT NULL AND entity_id IS NOT NULL",
         ):
             keep_latest(top, (eid, kind), decided, cn)
-    built: list[BuildSummary] = []
+    # Popped, so each entity's lists go as its samples are kept (and no sorted copy of them all is made).
+    while top:
+        (eid, kind), got = top.popitem()
+        acc = accs[by_id[eid]]
+        acc.samples = (*acc.samples, (kind, tuple(cn for _, cn in got)))
 
-    def samples_and_summary() -> None:
-        """Python only, so it may run while the pending cases go in."""
-        if pending is not None:
-            # Each pending filer's latest, kept while the file was read (dates as the database would give them).
-            as_date = date.fromisoformat if pg else str
-            kind = pending.kind
-            while pending.latest:
-                fid, latest = pending.latest.popitem()
-                key = (fids[fid], kind)
-                if key not in top:  # most entities have one filer, whose list is already latest first
-                    top[key] = [(as_date(decided), cn) for decided, cn in latest]
-                    continue
-                for decided, cn in latest:
-                    keep_latest(top, key, as_date(decided), cn)
-        # Popped, so each entity's lists go as its samples are kept (and no sorted copy of them all is made).
-        while top:
-            (eid, kind), got = top.popitem()
-            acc = accs[by_id[eid]]
-            acc.samples = (*acc.samples, (kind, tuple(cn for _, cn in got)))
-        built.append(
-            BuildSummary(
-                cases=cases,
-                uscis_rows=hub_rows,
-                entities=len(accs),
-                fein_entities=sum(1 for a in accs.values() if a.fein),
-                backfilled=backfilled,
-                names=sum(len(_counts(a.names)) for a in accs.values()),
-                seconds=0.0,
-            )
-        )
-
-    # The pending cases go in while their samples are kept and the entities' first rows are made.
+    summary = BuildSummary(
+        cases=cases,
+        uscis_rows=hub_rows,
+        entities=len(accs),
+        fein_entities=sum(1 for a in accs.values() if a.fein),
+        backfilled=backfilled,
+        names=sum(len(_counts(a.names)) for a in accs.values()),
+        seconds=0.0,
+    )
+    # The pending cases go in while the entities' first rows are made.
     insert = (lambda: _insert_pending(conn, pending, first=not stored)) if pending is not None else None
-    _write(session, accs, ids, have_ents, distinct, forms, insert, samples_and_summary)  # empties accs as it goes
-    summary = built[0]
+    _write(session, accs, ids, have_ents, distinct, forms, insert)  # empties accs as it goes
     for t in (emap_t, years_t, hub_t, fmap_t):
         t.drop(conn, checkfirst=True)
     step("written")
@@ -890,13 +900,11 @@ def _write(
     distinct: str,
     forms: NameForms,
     meanwhile: Callable[[], Any] | None = None,
-    first_of_all: Callable[[], None] | None = None,
 ) -> None:
     """Reconcile stored entities, names and years with the build: unchanged rows (and their ids) stay as they are.
 
     Entity and name rows are made and written a slice of entities at a time, so they never all sit in memory.
-    `meanwhile` (database work on the same connection) runs in another thread while `first_of_all` (work without
-    the database that the rows need) runs and the first slices are made.
+    `meanwhile` (database work on the same connection) runs in another thread while the first slices are made.
     """
     conn = session.connection()
     pg = conn.dialect.name == "postgresql"
@@ -983,16 +991,12 @@ def _write(
     if meanwhile is not None:
         job = _background(meanwhile)
         try:
-            if first_of_all is not None:
-                first_of_all()
             # Only so many slices ahead: what is made early is held until the database is free again.
             while len(made) < len(slices) and len(made) * WRITE_CHUNK < ROWS_AHEAD and not job.done():
                 made.append(prepare(slices[len(made)]))
         finally:
             wait([job])
         job.result()
-    elif first_of_all is not None:
-        first_of_all()
     made.reverse()
     new_max = 0
     # A first build writes into empty tables: their keys are built once, after the rows.
