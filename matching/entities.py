@@ -428,9 +428,11 @@ def build_entities(
 
     # Yearly aggregates, computed by the database into a temporary table, then reconciled in place. The pending
     # cases are not in dol_cases yet: their counts come per filer, through the filer's entity.
-    def aggregate_years() -> list[Any]:
-        """The database's half: every entity's yearly figures into YEARS; returns each entity's H-1B LCAs and
-        secondary-entity LCAs."""
+    by_id = {i: key for key, i in ids.items()}
+
+    def aggregate_years() -> None:
+        """The database's half: every entity's yearly figures into YEARS, and each entity's H-1B and
+        secondary-entity LCAs onto its accumulator (which nothing else touches meanwhile)."""
         ycols = ", ".join(YEAR_COLS)
         inners = []
         if stored:
@@ -486,9 +488,11 @@ def build_entities(
                 cursor.close()
         del levels
         conn.execute(text(f"CREATE INDEX {YEARS}_k ON {YEARS} (entity_id, fiscal_year)"))
-        return list(
-            conn.execute(text(f"SELECT entity_id, SUM(lca_h1b), SUM(lca_secondary) FROM {YEARS} GROUP BY entity_id"))
-        )
+        for eid, h1b, secondary in conn.execute(
+            text(f"SELECT entity_id, SUM(lca_h1b), SUM(lca_secondary) FROM {YEARS} GROUP BY entity_id")
+        ):
+            acc = accs[by_id[eid]]
+            acc.lca_h1b, acc.lca_secondary = int(h1b or 0), int(secondary or 0)
 
     # A few recent case numbers per entity and kind, so a person can look the filings up. The pending cases'
     # were kept per filer while the file was read; the stored ones are kept while streaming them once below,
@@ -516,14 +520,9 @@ def build_entities(
         pending_samples()
     finally:
         wait([job])  # the connection is not to be used while the other thread has it
-    sums = job.result()
+    job.result()
     step("aggregated fiscal years")
 
-    by_id = {i: key for key, i in ids.items()}
-    for eid, h1b, secondary in sums:
-        acc = accs[by_id[eid]]
-        acc.lca_h1b, acc.lca_secondary = int(h1b or 0), int(secondary or 0)
-    del sums
     if stored:
         for eid, kind, decided, cn in _stream(
             conn,
