@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any, Self, TypeVar
 
@@ -17,7 +17,8 @@ from crawler import db as dbmod
 from crawler.models import Board, CrawlRun, Employer, Posting, get_or_create_board, utcnow
 
 logger = logging.getLogger(__name__)
-CLOSE_CHUNK = 500
+# Values in one IN list (postings to close, boards to read or count): under every backend's parameter limit.
+IN_CHUNK = 500
 T = TypeVar("T")
 
 
@@ -130,19 +131,10 @@ class CrawlRunRecorder:
                     board.last_ok_at = now
                 closed_by_board[token] = closed_here
             # Counted once the vanished postings are closed, for all boards at once.
-            open_counts: dict[str, int] = {}
-            tokens = list(boards)
-            for start in range(0, len(tokens), CLOSE_CHUNK):
-                counted = session.execute(
-                    select(Posting.board, func.count())
-                    .where(Posting.ats == spider.name, Posting.board.in_(tokens[start : start + CLOSE_CHUNK]))
-                    .where(Posting.closed_at.is_(None))
-                    .group_by(Posting.board)
-                )
-                open_counts.update((board, n) for board, n in counted)
+            open_counts = _open_counts(session, spider.name, list(boards))
             for token, board in boards.items():
                 board.open_postings = open_counts.get(token, 0)
-            self._attach_employers(session, spider, boards)
+            self._attach_employers(session, spider.name, boards)
             run = session.get(CrawlRun, run_id) if run_id else None
             if run is not None:
                 bad = [s for s in board_states.values() if s.status == "error"]
@@ -170,31 +162,47 @@ class CrawlRunRecorder:
             )
         ).all()
         gone = [pid for pid, source_id in open_rows if source_id not in listed]
-        for start in range(0, len(gone), CLOSE_CHUNK):
-            chunk = gone[start : start + CLOSE_CHUNK]
+        for chunk in _chunks(gone):
             session.execute(update(Posting).where(Posting.id.in_(chunk)).values(closed_at=now))
         return len(gone)
 
     @staticmethod
-    def _attach_employers(session: Any, spider: Spider, boards: dict[str, Board]) -> None:
+    def _attach_employers(session: Any, ats: str, boards: dict[str, Board]) -> None:
         # Registry boards without an employer row get the name the crawl saw, so matching can reach them.
-        for token in getattr(spider, "board_states", {}):
-            board = boards.get(token)
-            if board is None or board.employer_id is not None:
+        for token, board in boards.items():
+            if board.employer_id is not None:
                 continue
             name = session.scalar(
-                select(Posting.employer_name).where(Posting.ats == spider.name, Posting.board == token).limit(1)
+                select(Posting.employer_name).where(Posting.ats == ats, Posting.board == token).limit(1)
             )
             if name:
                 employer = session.scalar(select(Employer).where(Employer.name == name))
                 board.employer_id = employer.id if employer else None
 
 
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    """`items` in slices small enough for one IN list."""
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start : start + IN_CHUNK]
+
+
+def _open_counts(session: Any, ats: str, tokens: list[str]) -> dict[str, int]:
+    """Open postings per board, for the boards that have any."""
+    counts: dict[str, int] = {}
+    for chunk in _chunks(tokens):
+        counted = session.execute(
+            select(Posting.board, func.count())
+            .where(Posting.ats == ats, Posting.board.in_(chunk), Posting.closed_at.is_(None))
+            .group_by(Posting.board)
+        )
+        counts.update((board, n) for board, n in counted)
+    return counts
+
+
 def _boards(session: Any, ats: str, tokens: list[str]) -> dict[str, Board]:
     """The registry rows of these boards, by token; a board crawled ad hoc is added (and flushed) to join it."""
     found: dict[str, Board] = {}
-    for start in range(0, len(tokens), CLOSE_CHUNK):
-        chunk = tokens[start : start + CLOSE_CHUNK]
+    for chunk in _chunks(tokens):
         found.update(
             (b.token, b) for b in session.scalars(select(Board).where(Board.ats == ats, Board.token.in_(chunk)))
         )

@@ -337,6 +337,76 @@ def _stream(conn: Connection, sql: str) -> Iterator[tuple[Any, ...]]:
         cursor.close()
 
 
+def _fill_years(
+    conn: Connection,
+    hub_t: Table,
+    stored: bool,
+    pending: bool,
+    hub_rows: list[tuple[Any, ...]],
+    pending_levels: list[tuple[int, int, str, int]],
+) -> None:
+    """Every entity's yearly figures into YEARS (indexed), from the stored cases and (`pending`) the staged ones'
+    counts in PENDING_YEARS, the USCIS hub's rows and the PERM wage levels; the levels of the staged cases come
+    by entity id."""
+    pg = conn.dialect.name == "postgresql"
+    c = DolCase.__table__.c
+    ycols = ", ".join(YEAR_COLS)
+    inners = []
+    if stored:
+        # SQLite is told to read the table in order: through the entity index it would fetch every case at random.
+        inners.append(_year_inner("dol_cases" if pg else "dol_cases NOT INDEXED", "entity_id"))
+    if pending:
+        inners.append(
+            f"SELECT m.entity_id, {', '.join('y.' + col for col in _INNER_COLS)} "
+            f"FROM {PENDING_YEARS} y JOIN {FMAP} m ON m.fid = y.fid"
+        )
+    inner = " UNION ALL ".join(inners)
+    conn.execute(text(f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) {_year_select(inner)}"))
+    if pending:
+        conn.execute(text(f"DROP TABLE {PENDING_YEARS}"))
+    _executemany(conn, hub_t, hub_rows)
+    hub_sets = ", ".join(f"{col} = h.{col}" for col in HUB_COLS)
+    hub_match = f"h.entity_id = {YEARS}.entity_id AND h.fiscal_year = {YEARS}.fiscal_year"
+    conn.execute(text(f"UPDATE {YEARS} SET {hub_sets} FROM {HUB} h WHERE {hub_match}"))
+    zeros = ", ".join(
+        "NULL" if col.endswith(("_min", "_max", "_levels", "_decision")) else "0" for col in YEAR_COLS[:-4]
+    )
+    conn.execute(
+        text(
+            f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) "
+            f"SELECT h.entity_id, h.fiscal_year, {zeros}, {', '.join('h.' + col for col in HUB_COLS)}, 0 "
+            f"FROM {HUB} h WHERE NOT EXISTS (SELECT 1 FROM {YEARS} y "
+            "WHERE y.entity_id = h.entity_id AND y.fiscal_year = h.fiscal_year)"
+        )
+    )
+    levels: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    if stored:
+        lv = conn.execute(
+            select(c.entity_id, c.fiscal_year, c.wage_level, func.count())
+            .where(c.kind == "perm", c.wage_level.is_not(None), c.wage_level != "", c.fiscal_year.is_not(None))
+            .where(c.entity_id.is_not(None))
+            .group_by(c.entity_id, c.fiscal_year, c.wage_level)
+        )
+        for eid, fy, level, n in lv:
+            levels[(eid, fy)][level] = n
+    for eid, fy, level, n in pending_levels:
+        got = levels[(eid, fy)]
+        got[level] = got.get(level, 0) + n
+    if levels:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            # Sorted keys, so the stored JSON text is the same whatever order the cases came in.
+            cursor.executemany(
+                f"UPDATE {YEARS} SET perm_wage_levels = {mark} WHERE entity_id = {mark} AND fiscal_year = {mark}",
+                [(json.dumps(dict(sorted(lv.items()))), eid, fy) for (eid, fy), lv in sorted(levels.items())],
+            )
+        finally:
+            cursor.close()
+    del levels
+    conn.execute(text(f"CREATE INDEX {YEARS}_k ON {YEARS} (entity_id, fiscal_year)"))
+
+
 def build_entities(
     session: Session,
     progress: Progress | None = None,
@@ -363,7 +433,6 @@ def build_entities(
     conn = session.connection()
     pg = conn.dialect.name == "postgresql"
     distinct = "IS DISTINCT FROM" if pg else "IS NOT"
-    c = DolCase.__table__.c
     # Without stored cases (a first load), every figure comes from the pending ones and no case is relinked.
     stored = pending is None or conn.execute(text("SELECT 1 FROM dol_cases LIMIT 1")).first() is not None
     # Pass 1: every distinct filer spelling with its FEIN, state, kind and trade name, counted by the database.
@@ -426,68 +495,17 @@ def build_entities(
     del emap
     step("linked filings to entities")
 
-    # Yearly aggregates, computed by the database into a temporary table, then reconciled in place. The pending
-    # cases are not in dol_cases yet: their counts come per filer, through the filer's entity.
     by_id = {i: key for key, i in ids.items()}
+    # Yearly aggregates, computed by the database into a temporary table, then reconciled in place. The pending
+    # cases are not in dol_cases yet: their counts come per filer, through the filer's entity id given here.
+    hub_year_rows = [(ids[key], fy, *vals) for (key, fy), vals in sorted(hub_years.items())]
+    entity_levels = [(fids[fid], fy, level, n) for fid, fy, level, n in pending_levels]
+    del hub_years, pending_levels
 
     def aggregate_years() -> None:
-        """The database's half: every entity's yearly figures into YEARS, and each entity's H-1B and
-        secondary-entity LCAs onto its accumulator (which nothing else touches meanwhile)."""
-        ycols = ", ".join(YEAR_COLS)
-        inners = []
-        if stored:
-            # SQLite is told to read the table in order: through the entity index it would fetch every case at random.
-            inners.append(_year_inner("dol_cases" if pg else "dol_cases NOT INDEXED", "entity_id"))
-        if pending is not None:
-            inners.append(
-                f"SELECT m.entity_id, {', '.join('y.' + col for col in _INNER_COLS)} "
-                f"FROM {PENDING_YEARS} y JOIN {FMAP} m ON m.fid = y.fid"
-            )
-        inner = " UNION ALL ".join(inners)
-        conn.execute(text(f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) {_year_select(inner)}"))
-        if pending is not None:
-            conn.execute(text(f"DROP TABLE {PENDING_YEARS}"))
-        _executemany(conn, hub_t, [(ids[key], fy, *vals) for (key, fy), vals in sorted(hub_years.items())])
-        hub_sets = ", ".join(f"{col} = h.{col}" for col in HUB_COLS)
-        hub_match = f"h.entity_id = {YEARS}.entity_id AND h.fiscal_year = {YEARS}.fiscal_year"
-        conn.execute(text(f"UPDATE {YEARS} SET {hub_sets} FROM {HUB} h WHERE {hub_match}"))
-        zeros = ", ".join(
-            "NULL" if col.endswith(("_min", "_max", "_levels", "_decision")) else "0" for col in YEAR_COLS[:-4]
-        )
-        conn.execute(
-            text(
-                f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) "
-                f"SELECT h.entity_id, h.fiscal_year, {zeros}, {', '.join('h.' + col for col in HUB_COLS)}, 0 "
-                f"FROM {HUB} h WHERE NOT EXISTS (SELECT 1 FROM {YEARS} y "
-                "WHERE y.entity_id = h.entity_id AND y.fiscal_year = h.fiscal_year)"
-            )
-        )
-        levels: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
-        if stored:
-            lv = conn.execute(
-                select(c.entity_id, c.fiscal_year, c.wage_level, func.count())
-                .where(c.kind == "perm", c.wage_level.is_not(None), c.wage_level != "", c.fiscal_year.is_not(None))
-                .where(c.entity_id.is_not(None))
-                .group_by(c.entity_id, c.fiscal_year, c.wage_level)
-            )
-            for eid, fy, level, n in lv:
-                levels[(eid, fy)][level] = n
-        for fid, fy, level, n in pending_levels:
-            got = levels[(fids[fid], fy)]
-            got[level] = got.get(level, 0) + n
-        if levels:
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                # Sorted keys, so the stored JSON text is the same whatever order the cases came in.
-                cursor.executemany(
-                    f"UPDATE {YEARS} SET perm_wage_levels = {mark} WHERE entity_id = {mark} AND fiscal_year = {mark}",
-                    [(json.dumps(dict(sorted(lv.items()))), eid, fy) for (eid, fy), lv in sorted(levels.items())],
-                )
-            finally:
-                cursor.close()
-        del levels
-        conn.execute(text(f"CREATE INDEX {YEARS}_k ON {YEARS} (entity_id, fiscal_year)"))
+        """The database's half, then each entity's H-1B and secondary-entity LCAs onto its accumulator (which
+        nothing else touches meanwhile)."""
+        _fill_years(conn, hub_t, stored, pending is not None, hub_year_rows, entity_levels)
         for eid, h1b, secondary in conn.execute(
             text(f"SELECT entity_id, SUM(lca_h1b), SUM(lca_secondary) FROM {YEARS} GROUP BY entity_id")
         ):

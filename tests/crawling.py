@@ -13,6 +13,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 ATS_FIXTURES = FIXTURES / "ats"
+# A local server needs no politeness delay (tests/spiders/test_politeness.py checks the settings themselves).
+NO_DELAY = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False")
 
 
 @dataclass
@@ -30,10 +32,8 @@ def scrapy_crawl(
     out = out_dir / f"{spider}-items.jsonl"
     out.unlink(missing_ok=True)
     command = ["runspider", str(runspider)] if runspider else ["crawl", spider]
-    # A local server needs no politeness delay (tests/spiders/test_politeness.py checks the settings themselves);
-    # an argument of the test's own comes later and wins.
-    fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
-    cmd = [sys.executable, "-m", "scrapy", *command, *fast, *args, "-O", str(out)]
+    # An argument of the test's own comes later and wins.
+    cmd = [sys.executable, "-m", "scrapy", *command, *NO_DELAY, *args, "-O", str(out)]
     cmd += ["-s", f"JOBAGG_DATABASE_URL={db_url}"]
     env = {**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning:scrapy"}
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)

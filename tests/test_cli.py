@@ -18,7 +18,7 @@ from crawler import db as dbmod
 from crawler.cli.boards import BUNDLED_REGISTRY
 from crawler.models import Board, DolCase, Posting, UscisEmployerYear
 from tests.crawling import cli, jobagg
-from tests.matching.test_idempotent import changes, snapshot
+from tests.tables import changes, snapshot
 
 VOLATILE = {"last_seen_at", "last_run_id"}
 

@@ -21,11 +21,11 @@ from crawler import db as dbmod
 from crawler.models import CrawlRun, Posting
 from crawler.offline.server import CorpusServer
 from tests.conftest import IN_CI, _truncate_all
-from tests.crawling import REPO, cli
+from tests.crawling import NO_DELAY, REPO, cli
 from tests.opsboards import listing_ids, write_boards
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "JOBAGG_STORE_BATCH_SIZE=20"]
+FAST = [*NO_DELAY, "-s", "JOBAGG_STORE_BATCH_SIZE=20"]
 
 
 def _require_redis() -> None:

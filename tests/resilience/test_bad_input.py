@@ -141,8 +141,7 @@ def bad(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BadCrawl]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         out = scrapy_crawl("jsonld", tmp, db_url, "-a", "roles=all", "-a", f"api_base={server.base_url}",
-                           "-s", f"DOWNLOAD_MAXSIZE={MAX_BYTES}", "-s", "DOWNLOAD_DELAY=0",
-                           "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO")  # fmt: skip
+                           "-s", f"DOWNLOAD_MAXSIZE={MAX_BYTES}", "-s", "LOG_LEVEL=INFO")  # fmt: skip
     finally:
         server.shutdown()
         server.server_close()

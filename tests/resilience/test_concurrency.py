@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from crawler import db as dbmod
 from crawler.models import CrawlRun, Employer, Posting
 from crawler.offline.server import running
-from tests.crawling import REPO, jobagg
+from tests.crawling import NO_DELAY, REPO, jobagg
 from tests.resilience.boards import duplicate_keys, greenhouse_job, register, write_board
 from tests.resilience.faults import FaultServer
 
@@ -25,8 +25,8 @@ JOBS = 3
 
 def crawl_cmd(server: FaultServer, db_url: str, *extra: str) -> list[str]:
     return [sys.executable, "-m", "scrapy", "crawl", "greenhouse", "-a", "roles=all", "-a",
-            f"api_base={server.base_url}", "-s", f"JOBAGG_DATABASE_URL={db_url}", "-s", "DOWNLOAD_DELAY=0",
-            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO", *extra]  # fmt: skip
+            f"api_base={server.base_url}", "-s", f"JOBAGG_DATABASE_URL={db_url}", *NO_DELAY, "-s", "LOG_LEVEL=INFO",
+            *extra]  # fmt: skip
 
 
 def run_together(*cmds: list[str]) -> list[subprocess.CompletedProcess[str]]:

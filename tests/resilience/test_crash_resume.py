@@ -18,12 +18,12 @@ from sqlalchemy import func, select, text
 from crawler import db as dbmod
 from crawler.models import Board, DolCase, DolFile, Posting
 from crawler.offline.server import running
-from tests.crawling import REPO, jobagg, scrapy_crawl
+from tests.crawling import NO_DELAY, REPO, jobagg, scrapy_crawl
 from tests.resilience.boards import greenhouse_job, register, write_board
 from tests.resilience.faults import FaultServer
 
 BOARDS = [f"resume{i:02d}" for i in range(10)]
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-a", "roles=all"]
+FAST = [*NO_DELAY, "-a", "roles=all"]
 
 
 def snapshot(db_url: str) -> dict[str, object]:

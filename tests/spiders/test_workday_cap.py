@@ -12,10 +12,9 @@ from crawler.offline.server import serve
 from tests.crawling import scrapy_crawl
 from tests.spiders.conftest import board_row, last_run
 
-# The local server is ours: no politeness delay for a few hundred requests, and no retries, so that the
-# requests it counts are the spider's plan.
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-        "-s", "RETRY_ENABLED=False"]  # fmt: skip
+# The local server is ours (scrapy_crawl asks no politeness delay of it): no retries, so that the requests it
+# counts are the spider's plan.
+FAST = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "RETRY_ENABLED=False"]
 
 
 def tenant(postings: list[dict[str, Any]], descriptors: dict[str, dict[str, str]], cap: int = 2000) -> dict[str, Any]:
