@@ -138,8 +138,8 @@ class MatchResult:
 
 
 def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
-    """brand core key -> filer names, 'FEIN:..' entries or '!filer' (never this filer); `path` defaults to the
-    shipped table."""
+    """brand legal key (legal form dropped, descriptors kept) -> filer names, 'FEIN:..' entries or '!filer' (never
+    this filer); `path` defaults to the shipped table. A name is looked up by its legal key, else by its core."""
     if path is None:
         path = Path(__file__).parent / "data" / ALIASES_FILE
     text = path.read_text(encoding="utf-8")
@@ -148,7 +148,7 @@ def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
     for row in csv.DictReader(lines):
         brand, filer = (row.get("brand") or "").strip(), (row.get("filer") or "").strip()
         if brand and filer:
-            aliases[core_key(brand)].append(filer)
+            aliases[legal_key(brand) or core_key(brand)].append(filer)
     return dict(aliases)
 
 
@@ -648,20 +648,32 @@ class EntityIndex:
         ids = self.by_legal.get(lkey)
         if ids:
             return list(ids)
-        ckey = core_key(query)
+        core = core_words(query)
+        ckey = "".join(core)
         dkey = domain_key(words)
         for key in (ckey, dkey):
             if key and key != lkey and self.by_legal.get(key):
+                if key == ckey and len(core) == 1 and self._shared(core):
+                    continue  # "Block Labs" is not BLOCK INC: a word other filers also lead with names no one
                 return list(self.by_legal[key])
         # The brand's site as the filer's name: "Figure" -> FIGURE AI INC, "Gong" -> GONG IO INC.
         return list(self.by_domain.get(lkey, ())) if site_form else []
 
+    def _shared(self, words: tuple[str, ...]) -> bool:
+        """Whether other filers lead with `words` or use them later in their legal names (or too many to list)."""
+        groups, elsewhere = self._leading(words)
+        return bool(groups) or elsewhere() != []
+
     def _trade(self, query: str) -> list[int]:
         words = legal_words(query)
         joined = "".join(words)
-        hit = self.by_trade.get(joined) or self.by_trade.get(core_key(query), ())
+        hit = self.by_trade.get(joined)
+        core = core_words(query)
+        if not hit and core != words and not (len(core) == 1 and self._shared(core)):
+            # "Sand Tech Holdings" is not any "D/B/A SAND ...": its words are dropped only down to a rare name.
+            hit = self.by_trade.get("".join(core))
         if hit or len(words) != 1:
-            return list(hit)
+            return list(hit or ())
         # The hub cuts names at 34 characters, often inside a d/b/a's last word: "... DBA MAILCHIM" is Mailchimp.
         for n in range(len(joined) - 1, max(len(joined) - CUT_MAX, CUT_MIN - 1), -1):
             hit = self.by_trade.get(joined[:n])
@@ -789,7 +801,9 @@ class EntityIndex:
         brand shared by many filers when the bare-name filer does not dwarf them all."""
         ids = set(exact)
         others = [g for g in groups if not ids.intersection(g)]
-        if others and self._dominant(others[0], [exact, *others[1:]], elsewhere):
+        # Not for a short brand: "GSK" is GSK LLP, not GSK SOLUTIONS INC however much more that firm files.
+        long_enough = len("".join(words)) >= MIN_LEAD_LEN
+        if others and long_enough and self._dominant(others[0], [exact, *others[1:]], elsewhere):
             return others[0]
         if len(words) > 1:
             return exact
@@ -936,7 +950,12 @@ class EntityIndex:
             vid = best_by_entity[c.entity_id][2]
             if one_word and vid in self.is_trade:
                 return False
-            return fuzz.ratio(qlegal, " ".join(_legal_words_of(c.variant))) >= ACCEPT
+            legal = " ".join(_legal_words_of(c.variant))
+            # One word a letter apart is another word more often than a slip ("Parity" is not SPARITY INC, nor
+            # "Vectara" VECTRA LLC): only a cut or a plural is forgiven ("Walgreens" is WALGREEN CO).
+            if one_word and not (legal.startswith(qlegal) or qlegal.startswith(legal)):
+                return False
+            return fuzz.ratio(qlegal, legal) >= ACCEPT
 
         # Several entities may tie on the very same core name (one brand, several filers): keep them all.
         winners = [c for c in cands if c.score == top.score]
@@ -990,8 +1009,16 @@ class EntityIndex:
             if hints and (hinted := self._hinted(hints)):
                 return MatchResult(query, "matched", hinted, [])
             return MatchResult(query, "none")
-        chosen = self._alias(key)
-        blocked = self._blocked(key)
+        words = legal_words(query)
+        lkey = "".join(words)
+        akey = lkey if lkey in self.aliases else key
+        chosen = self._alias(akey)
+        if chosen and akey != lkey:
+            # Found under the brand's core: "Unity Technologies" may be Unity's UNITY TECHNOLOGIES SF, but "Block
+            # Labs" is not Block's BLOCK INC. The words the core drops must be in the filer's own name.
+            dropped = set(words[len(core_words(query)) :])
+            chosen = [c for c in chosen if dropped <= set(legal_words(c.name))]
+        blocked = self._blocked(akey)
         if blocked:
             # A curated "not this filer" line: drop that namesake wherever it would have been chosen.
             result = self._match(query, key, hints, chosen)

@@ -90,10 +90,21 @@ def test_alias_renamed_company(index: EntityIndex) -> None:
 
 
 def test_alias_by_fein_and_one_line_extension() -> None:
-    idx = make_index({core_key("Acme Labs"): ["FEIN:81-2345678"], core_key("Nimbus"): ["Nimbus Robotics Corp."]})
+    idx = make_index({legal_key("Acme Labs"): ["FEIN:81-2345678"], legal_key("Nimbus"): ["Nimbus Robotics Corp."]})
     r = idx.match("Acme Labs")
     assert r.best and r.best.method == "fein" and r.best.name == "ACME ARTIFICIAL INTELLIGENCE, INC."
     assert idx.match("Nimbus").best.name == "NIMBUS ROBOTICS CORPORATION"  # type: ignore[union-attr]
+
+
+def test_an_alias_line_answers_a_longer_brand_only_when_the_filer_has_the_extra_words() -> None:
+    rows = [(1, "BLOCK INC", None), (2, "UNITY TECHNOLOGIES SF", None), (3, "UNITY HEALTH CARE INC", None)]
+    rows.append((4, "BLOCK ONE LLC", None))  # so that BLOCK INC is no bare-name answer for "Block Labs" either
+    idx = index_of(rows)
+    idx.aliases = {legal_key("Block"): ["Block, Inc."], legal_key("Unity"): ["Unity Technologies SF"]}
+    assert idx.match("Block").best.method == "alias"  # type: ignore[union-attr]
+    assert idx.match("Block Labs").matches == []
+    assert names(idx.match("Unity Technologies")) == ["UNITY TECHNOLOGIES SF"]
+    assert idx.match("Unity Technologies").best.method == "alias"  # type: ignore[union-attr]
 
 
 def test_multi_filer_brand(index: EntityIndex) -> None:
@@ -123,12 +134,17 @@ def test_same_name_different_feins_both_returned_not_merged(index: EntityIndex) 
         ("1WaySolutions", "1WAY SOLUTIONS, INC.", "exact"),
         ("Quill Health", "QUILL HEALTH TECHNOLOGIES, INC.", "leading"),
         ("Nimbus Robotics", "NIMBUS ROBOTICS CORPORATION", "exact"),
-        ("Databriks", "DATABRICKS, INC.", "fuzzy"),
+        ("Wave Computng", "WAVE COMPUTING, INC.", "fuzzy"),
     ],
 )
 def test_normalised_exact_and_fuzzy(index: EntityIndex, query: str, expected: str, method: str) -> None:
     r = index.match(query)
     assert r.best is not None and r.best.name == expected and r.best.method == method
+
+
+def test_a_one_word_name_a_letter_off_is_shown_not_chosen(index: EntityIndex) -> None:
+    r = index.match("Databriks")
+    assert r.outcome == "unsure" and r.runner_up is not None and r.runner_up.name == "DATABRICKS, INC."
 
 
 def test_unsure_says_so_instead_of_guessing(index: EntityIndex) -> None:
@@ -239,6 +255,37 @@ def test_bare_name_namesake_with_few_filings_loses_to_the_filer_that_dwarfs_it()
     assert names(r) == ["PELOTON INTERACTIVE INC"] and r.best.method == "leading"  # type: ignore[union-attr]
     # Without filing counts the same legal name is the answer.
     assert names(index_of([row[:3] for row in rows]).match("Peloton")) == ["PELOTON INCORPORATED"]
+
+
+def test_a_short_brand_keeps_its_own_legal_name_however_much_a_longer_namesake_files() -> None:
+    rows = [(1, "GSK LLP", None, "uscis", 1), (2, "GSK SOLUTIONS INC", None, "uscis", 79)]
+    assert names(index_of(rows).match("GSK")) == ["GSK LLP"]
+    # Four letters or more, the filer that dwarfs the bare name still takes it ("Peloton" above).
+    longer = [(1, "ORBIX LLP", None, "uscis", 1), (2, "ORBIX SOLUTIONS INC", None, "uscis", 79)]
+    assert names(index_of(longer).match("Orbix")) == ["ORBIX SOLUTIONS INC"]
+
+
+def test_a_brands_generic_words_are_dropped_only_down_to_a_name_no_one_else_uses() -> None:
+    # "Block Labs" is not BLOCK INC when other filers lead with BLOCK too ...
+    shared = [(1, "BLOCK INC", None), (2, "BLOCK ONE LLC", None), (3, "BLOCK BOND HOLDINGS INC", None)]
+    assert index_of(shared).match("Block Labs").matches == []
+    # ... but "Quill Health Systems" is QUILL HEALTH INC, the one filer with those words.
+    assert names(index_of([(1, "QUILL HEALTH INC", None)]).match("Quill Health Systems")) == ["QUILL HEALTH INC"]
+    # The same for a d/b/a: "Sand Tech Holdings" is no "D/B/A SAND" of a firm among many SAND filers.
+    sand = [(1, "RISING STAR HOLDINGS LLC D/B/A SAND", None), (2, "SAND 9 INC", None), (3, "SAND CAPITAL LLC", None)]
+    assert index_of(sand).match("Sand Tech Holdings").matches == []
+    assert names(index_of(sand[:1]).match("Sand Tech Holdings")) == ["RISING STAR HOLDINGS LLC D/B/A SAND"]
+
+
+def test_a_one_word_brand_is_not_a_filer_whose_word_is_a_letter_apart() -> None:
+    assert index_of([(1, "SPARITY INC", None, "uscis", 44)]).match("Parity").matches == []
+    assert index_of([(1, "VECTRA LLC", None, "uscis", 1)]).match("Vectara").matches == []
+    # A cut or a plural is forgiven ("WALGREEN CO" for Walgreens).
+    assert names(index_of([(1, "WALGREEN CO", None, "uscis", 74)]).match("Walgreens")) == ["WALGREEN CO"]
+    # Several words keep the usual tolerance for a slip.
+    assert names(index_of([(1, "RENAISSANCE LEARING INC", None)]).match("Renaissance Learning")) == [
+        "RENAISSANCE LEARING INC"
+    ]
 
 
 def test_domain_forms() -> None:
