@@ -669,9 +669,11 @@ class EntityIndex:
         joined = "".join(words)
         hit = self.by_trade.get(joined)
         core = core_words(query)
-        if not hit and core != words and not (len(core) == 1 and self._shared(core)):
-            # "Sand Tech Holdings" is not any "D/B/A SAND ...": its words are dropped only down to a rare name.
+        if not hit and core != words:
             hit = self.by_trade.get("".join(core))
+            if hit and len(core) == 1 and self._shared(core):
+                # "Sand Tech Holdings" is not any "D/B/A SAND ...": its words are dropped only down to a rare name.
+                hit = None
         if hit or len(words) != 1:
             return list(hit or ())
         # The hub cuts names at 34 characters, often inside a d/b/a's last word: "... DBA MAILCHIM" is Mailchimp.
