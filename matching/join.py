@@ -72,6 +72,11 @@ TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "09565
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
 _ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 ALIASES_FILE = "aliases.csv"
+# Generic words that say where or how a company is organised, not what it does: "Bluevine - US" is still Bluevine.
+ORGANISED_AS = frozenset(
+    ["THE", "HOLDINGS", "HOLDING", "GROUP", "USA", "US", "AMERICA", "AMERICAS", "NORTH", "INTERNATIONAL", "GLOBAL"]
+    + ["WORLDWIDE", "INCORPORATED", "OPCO"]
+)
 
 
 class Candidate(NamedTuple):
@@ -1018,7 +1023,7 @@ class EntityIndex:
         if chosen and akey != lkey:
             # Found under the brand's core: "Unity Technologies" may be Unity's UNITY TECHNOLOGIES SF, but "Block
             # Labs" is not Block's BLOCK INC. The words the core drops must be in the filer's own name.
-            dropped = set(words[len(core_words(query)) :])
+            dropped = set(words[len(core_words(query)) :]) - ORGANISED_AS
             chosen = [c for c in chosen if dropped <= set(legal_words(c.name))]
         blocked = self._blocked(akey)
         if blocked:

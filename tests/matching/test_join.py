@@ -104,6 +104,8 @@ def test_an_alias_line_answers_a_longer_brand_only_when_the_filer_has_the_extra_
     assert idx.match("Block").best.method == "alias"  # type: ignore[union-attr]
     assert idx.match("Block Labs").matches == []
     assert names(idx.match("Unity Technologies")) == ["UNITY TECHNOLOGIES SF"]
+    # Words saying where or how the firm is organised are no such extra words.
+    assert names(idx.match("Unity Group - US")) == ["UNITY TECHNOLOGIES SF"]
     assert idx.match("Unity Technologies").best.method == "alias"  # type: ignore[union-attr]
 
 
