@@ -74,8 +74,22 @@ _ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 ALIASES_FILE = "aliases.csv"
 # Generic words that say where or how a company is organised, not what it does: "Bluevine - US" is still Bluevine.
 ORGANISED_AS = frozenset(
-    ["THE", "HOLDINGS", "HOLDING", "GROUP", "USA", "US", "AMERICA", "AMERICAS", "NORTH", "INTERNATIONAL", "GLOBAL"]
-    + ["WORLDWIDE", "INCORPORATED", "OPCO"]
+    [
+        "THE",
+        "HOLDINGS",
+        "HOLDING",
+        "GROUP",
+        "USA",
+        "US",
+        "AMERICA",
+        "AMERICAS",
+        "NORTH",
+        "INTERNATIONAL",
+        "GLOBAL",
+        "WORLDWIDE",
+        "INCORPORATED",
+        "OPCO",
+    ]
 )
 
 
