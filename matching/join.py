@@ -72,25 +72,10 @@ TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "09565
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
 _ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 ALIASES_FILE = "aliases.csv"
-# Generic words that say where or how a company is organised, not what it does: "Bluevine - US" is still Bluevine.
-ORGANISED_AS = frozenset(
-    [
-        "THE",
-        "HOLDINGS",
-        "HOLDING",
-        "GROUP",
-        "USA",
-        "US",
-        "AMERICA",
-        "AMERICAS",
-        "NORTH",
-        "INTERNATIONAL",
-        "GLOBAL",
-        "WORLDWIDE",
-        "INCORPORATED",
-        "OPCO",
-    ]
-)
+# Generic words saying what a firm does ("Block Labs" is not Block) ...
+_DOES = {"TECHNOLOGIES", "TECHNOLOGY", "TECH", "SYSTEMS", "LABS", "ENTERPRISES", "OPERATIONS", "SERVICES", "SOLUTIONS"}
+# ... and the rest, saying where or how it is organised: "Bluevine - US" is still Bluevine.
+ORGANISED_AS = GENERIC_TAIL - _DOES
 
 
 class Candidate(NamedTuple):
