@@ -199,6 +199,11 @@ def _levels(wage_levels: dict[str, int]) -> str:
     return f"Level {present[0]}" if len(present) == 1 else f"Level {present[0]}-{present[-1]}"
 
 
+def _n(count: int, noun: str) -> str:
+    """ "1 certified PERM case", "3 certified PERM cases": `noun` is written in the singular."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _denied(level: dict[str, Any]) -> str:
     return "none denied" if not level["denied"] else f"{level['denied']} denied"
 
@@ -217,9 +222,12 @@ def _green_card(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int]
     span = _span(window)
     what = f"{GROUP_WORDS[facts.group]} titles" if facts.group else "this title"
     if anyl["denied"] >= DENIALS_DOMINATE_MIN and anyl["denied"] > anyl["certified"]:
-        return "unlikely", f"denials dominate: {anyl['denied']} PERM cases denied, {anyl['certified']} certified {span}"
+        return (
+            "unlikely",
+            f"denials dominate: {_n(anyl['denied'], 'PERM case')} denied, {anyl['certified']} certified {span}",
+        )
     if sim["certified"] >= LIKELY_SIMILAR or (sim["certified"] >= 1 and offered):
-        parts = [f"{sim['certified']} certified PERM cases for {what} {span}"]
+        parts = [f"{_n(sim['certified'], 'certified PERM case')} for {what} {span}"]
         if levels := _levels(sim["wage_levels"]):
             parts.append(levels)
         parts.append(_denied(sim))
@@ -227,8 +235,8 @@ def _green_card(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int]
         return "likely", reason + ("; this ad offers sponsorship" if offered else "")
     if anyl["certified"]:
         basis = (
-            f"{ml['certified']} certified PERM cases in ML occupations" if ml["certified"] else
-            f"{anyl['certified']} certified PERM cases"
+            f"{_n(ml['certified'], 'certified PERM case')} in ML occupations" if ml["certified"] else
+            _n(anyl['certified'], 'certified PERM case')
         )  # fmt: skip
         reason = f"{basis} {span}, {sim['certified']} for {what}"
         return "possible", reason + ("; this ad offers sponsorship" if offered else "")
@@ -237,17 +245,17 @@ def _green_card(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int]
         if offered:
             # The ad's own word keeps it open, but the filings say nothing for green cards.
             return "possible", (
-                f"the ad offers sponsorship, but the filings show H-1B only: {h1b_recent} H-1B filings {span}, "
+                f"the ad offers sponsorship, but the filings show H-1B only: {_n(h1b_recent, 'H-1B filing')} {span}, "
                 f"no certified PERM in {LOOKBACK_YEARS} fiscal years"
             )
         return "unlikely", (
-            f"sponsors H-1B, not green cards: {h1b_recent} H-1B filings {span} but no certified PERM in "
+            f"sponsors H-1B, not green cards: {_n(h1b_recent, 'H-1B filing')} {span} but no certified PERM in "
             f"{LOOKBACK_YEARS} fiscal years"
         )
     if ev["perm_certified_lookback"]:
         return (
             "possible",
-            f"{ev['perm_certified_lookback']} certified PERM cases in {LOOKBACK_YEARS} years, none {span}",
+            f"{_n(ev['perm_certified_lookback'], 'certified PERM case')} in {LOOKBACK_YEARS} years, none {span}",
         )
     if offered:
         return "possible", f"no certified PERM in {LOOKBACK_YEARS} fiscal years, but the ad offers sponsorship"
@@ -260,22 +268,27 @@ def _h1b(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int], cov: 
     span = _span(window)
     what = f"{GROUP_WORDS[facts.group]} titles" if facts.group else "this title"
     if anyl["denied"] >= DENIALS_DOMINATE_MIN and anyl["denied"] > anyl["certified"]:
-        return "unlikely", f"denials dominate: {anyl['denied']} H-1B LCAs denied, {anyl['certified']} certified {span}"
+        return (
+            "unlikely",
+            f"denials dominate: {_n(anyl['denied'], 'H-1B LCA')} denied, {anyl['certified']} certified {span}",
+        )
     hub_recent = cov.uscis is not None and cov.uscis >= window[0]
     enough = sim["certified"] >= (1 if offered else LIKELY_SIMILAR)
     if enough and (hub["approvals"] >= 1 if hub_recent else sim["certified"] >= LIKELY_LCA_ALONE):
-        reason = f"{sim['certified']} certified H-1B LCAs for {what} {span}"
+        reason = f"{_n(sim['certified'], 'certified H-1B LCA')} for {what} {span}"
         if levels := _levels(sim["wage_levels"]):
             reason += f", {levels}"
         if hub["approvals"]:
-            reason += f"; {hub['approvals']} USCIS H-1B approvals"
+            reason += f"; {_n(hub['approvals'], 'USCIS H-1B approval')}"
         return "likely", reason + ("; this ad offers sponsorship" if offered else "")
     if anyl["certified"] or hub["approvals"]:
-        reason = f"{anyl['certified']} certified H-1B LCAs ({sim['certified']} for {what})"
-        reason += f", {hub['approvals']} USCIS approvals {span}" if hub_recent else f" {span}; no recent USCIS hub data"
+        reason = f"{_n(anyl['certified'], 'certified H-1B LCA')} ({sim['certified']} for {what})"
+        reason += (
+            f", {_n(hub['approvals'], 'USCIS approval')} {span}" if hub_recent else f" {span}; no recent USCIS hub data"
+        )
         return "possible", reason + ("; this ad offers sponsorship" if offered else "")
     if ev["h1b_lookback"]:
-        return "possible", f"{ev['h1b_lookback']} H-1B filings in {LOOKBACK_YEARS} years, none {span}"
+        return "possible", f"{_n(ev['h1b_lookback'], 'H-1B filing')} in {LOOKBACK_YEARS} years, none {span}"
     if offered:
         return "possible", f"no H-1B filings in {LOOKBACK_YEARS} fiscal years, but the ad offers sponsorship"
     return "unlikely", f"joined, but no certified H-1B filing in {LOOKBACK_YEARS} fiscal years"

@@ -42,7 +42,10 @@ def _money(value: float | None) -> str:
 
 
 def _range(pair: list[float] | None) -> str:
-    return "-" if not pair else f"{_money(pair[0])}-{_money(pair[1])}"
+    if not pair:
+        return "-"
+    low, high = _money(pair[0]), _money(pair[1])
+    return low if low == high else f"{low}-{high}"
 
 
 def render(console: Console, posting: Posting, tags: dict[str, PostingSponsorship]) -> None:
@@ -79,28 +82,54 @@ def render(console: Console, posting: Posting, tags: dict[str, PostingSponsorshi
             _entity_table(console, visa, entity, ev)
 
 
+# Rows of the by-level table: what is counted, and how each level shows it.
+_ROWS = (
+    ("certified", lambda lv: str(lv["certified"])),
+    ("denied", lambda lv: str(lv["denied"])),
+    ("withdrawn", lambda lv: str(lv["withdrawn"])),
+    ("same seniority", lambda lv: str(lv["same_level"])),
+    ("wage levels", lambda lv: ", ".join(f"{k}: {n}" for k, n in sorted(lv.get("wage_levels", {}).items())) or "-"),
+    ("offered wage", lambda lv: _range(lv.get("offered_wage"))),
+)
+# The fiscal-year table's columns per visa: (header, keys summed from the stored year figures).
+_YEAR_COLS = {
+    "green_card": (
+        ("certified", ("certified",)),
+        ("of them ML", ("ml_occupation_certified",)),
+        ("denied", ("denied",)),
+        ("withdrawn", ("withdrawn",)),
+    ),
+    "h1b": (
+        ("LCAs certified", ("lca_certified",)),
+        ("of them ML", ("lca_ml_occupation_certified",)),
+        ("LCAs denied", ("lca_denied",)),
+        ("USCIS approved", ("uscis_initial_approval", "uscis_continuing_approval")),
+        ("USCIS denied", ("uscis_initial_denial", "uscis_continuing_denial")),
+    ),
+}
+# Fiscal years shown; the stored evidence (`--json`) has them all.
+YEARS_SHOWN = 6
+
+
 def _entity_table(console: Console, visa: str, entity: dict[str, Any], ev: dict[str, Any]) -> None:
     chosen = " (the tag rests on this filer)" if entity.get("chosen") else ""
     fein = f", FEIN {entity['fein']}" if entity.get("fein") else ""
     console.print(f"[bold]{entity['name']}[/bold]{fein}, matched by {entity['method']} {entity['score']}{chosen}")
-    table = Table(show_edge=False, pad_edge=False)
-    for col in ("level", "certified", "denied", "withdrawn", "at this level", "wage levels", "offered wage"):
-        table.add_column(col, justify="left" if col in ("level", "wage levels") else "right", no_wrap=True)
-    for key, label in LEVELS:
-        level = entity.get(key)
-        if not level:
-            continue
-        waged = ", ".join(f"{k}: {n}" for k, n in sorted(level.get("wage_levels", {}).items())) or "-"
-        table.add_row(
-            label, str(level["certified"]), str(level["denied"]), str(level["withdrawn"]), str(level["same_level"]),
-            waged, _range(level.get("offered_wage")),
-        )  # fmt: skip
-    console.print(table)
+    # One column per level, so that the table fits an 80-column terminal.
+    levels = [(label, entity[key]) for key, label in LEVELS if entity.get(key)]
+    if levels:
+        table = Table(show_edge=False, pad_edge=False)
+        table.add_column("in the window")
+        for label, _level in levels:
+            table.add_column(label, justify="right")
+        for name, show in _ROWS:
+            table.add_row(name, *(show(level) for _label, level in levels))
+        console.print(table)
     pay = (ev.get("posting") or {}).get("annual_pay_usd")
     if pay:
         console.print(f"this posting pays {_range(pay)} USD a year")
-    if entity.get("similar_titles"):
-        console.print("similar titles filed: " + "; ".join(entity["similar_titles"]))
+    if visa == "green_card" and entity.get("similar_titles"):
+        console.print("similar titles certified: " + "; ".join(entity["similar_titles"]))
     if visa == "green_card" and entity.get("perm_median_processing_days") is not None:
         console.print(
             f"median PERM processing time: {entity['perm_median_processing_days']} days (received to decision)"
@@ -110,10 +139,19 @@ def _entity_table(console: Console, visa: str, entity: dict[str, Any], ev: dict[
         console.print(f"USCIS hub in the window: {hub['approvals']} approvals, {hub['denials']} denials")
     years = entity.get("by_fiscal_year") or {}
     if years:
-        console.print("by fiscal year: " + json.dumps(years, sort_keys=True)[:400])
-    if entity.get("sample_cases"):
-        cases = "; ".join(f"{k}: {', '.join(v)}" for k, v in entity["sample_cases"].items())
-        console.print(f"case numbers to look up: {cases}")
+        cols = _YEAR_COLS[visa]
+        table = Table(show_edge=False, pad_edge=False, title="by fiscal year", title_justify="left")
+        table.add_column("FY")
+        for header, _keys in cols:
+            table.add_column(header, justify="right")
+        for fy in sorted(years, reverse=True)[:YEARS_SHOWN]:
+            row = years[fy]
+            table.add_row(fy, *(str(sum(row.get(k) or 0 for k in keys)) for _h, keys in cols))
+        console.print(table)
+    kind = "perm" if visa == "green_card" else "lca"
+    cases = (entity.get("sample_cases") or {}).get(kind)
+    if cases:
+        console.print(f"{kind.upper()} case numbers to look up: {', '.join(cases)}")
 
 
 @main.command("why")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -40,9 +41,16 @@ def test_why_explains_a_likely_tag_with_its_figures(demo_db: str) -> None:
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert posting.title in text and "green card (PERM): likely" in text
-    assert "certified PERM cases for" in text  # the one-line reason
+    assert re.search(r"\d+ certified PERM cases? for", text)  # the one-line reason
     assert "similar roles" in text and "any occupation" in text  # the three levels
     assert "FEIN" in text and "matched by" in text
+    # The figures by fiscal year as a table, and case numbers of the section's own kind only.
+    assert "by fiscal year" in text and "of them ML" in text and "{" not in text
+    gc, h1b = text.split("H-1B (LCA, USCIS hub)")
+    assert "PERM case numbers to look up" in gc and "PERM case numbers" not in h1b
+    # On an 80-column terminal nothing is cut short.
+    narrow = jobagg("--db", demo_db, "why", str(posting.id), env={"COLUMNS": "80"}).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 80 and "…" not in narrow
     # The same posting by URL and by its natural key.
     by_url = jobagg("--db", demo_db, "why", posting.url)
     by_key = jobagg("--db", demo_db, "why", f"{posting.ats}/{posting.board}/{posting.source_id}")
