@@ -85,10 +85,9 @@ DETAIL_FIELDS = (
 EVIDENCE_DEFAULTS: dict[str, Any] = {
     "employer": {"outcome": "none"},
     "window": None,
-    "certified_recent": None,
-    "certified_recent_ml": None,
-    "certified_all_years": None,
-    "latest_decision": None,
+    "as_of": None,
+    "data": {},
+    "posting": {},
     "by_fiscal_year": {},
 }
 

@@ -35,6 +35,26 @@ SENIORITY = {
 }
 REMOTE = {"remote": "Remote", "hybrid": "Hybrid", "onsite": "On-site"}
 STATEMENT = {"offered": "Ad offers sponsorship", "refused": "Ad refuses sponsorship", "not_mentioned": ""}
+# The three levels of a tag's evidence, narrowest first.
+LEVELS = {"similar_role": "similar roles", "ml_occupation": "any ML occupation", "any_occupation": "any occupation"}
+# The stored figures by fiscal year, in the order a table shows them.
+YEAR_FIELDS = {
+    "certified": "certified",
+    "ml_occupation_certified": "of them ML",
+    "certified_expired": "certified, expired",
+    "denied": "denied",
+    "withdrawn": "withdrawn",
+    "offered_wage_range": "offered wage",
+    "wage_levels": "wage levels",
+    "lca_certified": "LCAs certified",
+    "lca_ml_occupation_certified": "of them ML",
+    "lca_denied": "LCAs denied",
+    "lca_withdrawn": "LCAs withdrawn",
+    "uscis_initial_approval": "USCIS initial approvals",
+    "uscis_continuing_approval": "USCIS continuing approvals",
+    "uscis_initial_denial": "USCIS initial denials",
+    "uscis_continuing_denial": "USCIS continuing denials",
+}
 
 
 def heading(f: Filters) -> str:
@@ -80,6 +100,23 @@ def number(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def money_range(pair: list[float] | None) -> str:
+    """An offered-wage range as money: "140,000" when both ends are one amount."""
+    if not pair or pair[0] is None:
+        return "\u2013"
+    low, high = number(pair[0]), number(pair[1] if pair[1] is not None else pair[0])
+    return low if low == high else f"{low}\u2013{high}"
+
+
+def wage_levels(levels: dict[str, int] | None) -> str:
+    return ", ".join(f"{k}: {n}" for k, n in sorted((levels or {}).items())) or "\u2013"
+
+
+def year_fields(by_year: dict[str, dict[str, Any]]) -> list[str]:
+    """The figures any of the years has, in table order."""
+    return [k for k in YEAR_FIELDS if any(k in row for row in by_year.values())]
 
 
 def words(code: str | None) -> str:

@@ -97,7 +97,12 @@ def test_find_green_card_likely_roles_open_one_and_its_employer(
     assert page.locator("h1").inner_text() == title
     evidence = page.locator("#evidence-green_card")
     assert "likely" in evidence.locator("h3").inner_text()
-    assert "Certified in those years" in evidence.inner_text()
+    shown = evidence.inner_text()
+    assert "similar roles" in shown and "Newest decision loaded" in shown
+    # A likely green card rests on certified cases for similar roles: the levels table's first figure says so.
+    certified = re.search(r"^certified\t(\d+)\t", shown, re.M)
+    assert certified is not None and int(certified.group(1)) >= 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert page.locator(".ad").inner_text().strip()
     page.screenshot(path=str(tmp_path / "3-posting.png"), full_page=True)
 

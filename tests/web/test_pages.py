@@ -47,6 +47,12 @@ def test_posting_and_employer_pages(server_sqlite: LiveServer) -> None:
     status, page, _ = fetch(server_sqlite, f"/jobs/{pid}")
     assert status == 200 and "Why these tags" in page and 'id="evidence-green_card"' in page
     assert re.search(r"certified PERM cases?\b", page) and "The ad" in page
+    # The stored evidence as it is now: the three levels side by side, the data's age, figures by fiscal year.
+    evidence = page.split('id="evidence-green_card"')[1].split("</section>")[0]
+    assert all(f"<th>{level}</th>" in evidence for level in ("similar roles", "any ML occupation", "any occupation"))
+    assert re.search(r"Newest decision loaded</th><td>\d{4}-\d\d-\d\d \([\d,]+ days old\)", evidence)
+    assert "<th>of them ML</th>" in evidence and "Recent PERM cases to look up" in evidence
+    assert "Recent LCA cases" not in evidence and "{" not in evidence and ".0\u2013" not in evidence
     eid = re.search(r'href="/companies/(\d+)"', page).group(1)  # type: ignore[union-attr]
     status, emp, _ = fetch(server_sqlite, f"/companies/{eid}")
     assert status == 200 and "<svg" in emp and "Filings by fiscal year" in emp and "<rect" in emp
