@@ -189,7 +189,9 @@ def status(app: AppContext) -> None:
         entities = s.scalar(select(func.count()).select_from(DolEntity)) or 0
     table = Table(title="loaded DOL/USCIS files")
     for col in ("file", "kind", "layout", "fiscal year", "rows", "loaded at (UTC)", "sha256"):
-        table.add_column(col, justify="right" if col == "rows" else "left")
+        # A narrow terminal folds a file's name and its years onto more lines rather than cutting them short.
+        fold = col in ("file", "fiscal year")
+        table.add_column(col, justify="right" if col == "rows" else "left", overflow="fold" if fold else "ellipsis")
     for f in files:
         table.add_row(
             f.name,

@@ -106,7 +106,9 @@ def match_names(
 
     table = Table(title=f"DOL join for {len(queries)} name(s) over {len(index):,} entities")
     for col in ("query", "outcome", "DOL employer", "FEIN", "method", "score", "runner-up"):
-        table.add_column(col)
+        # Names are folded onto more lines on a narrow terminal, never cut short.
+        short = col in ("outcome", "FEIN", "method", "score")
+        table.add_column(col, overflow="fold", no_wrap=short, ratio=None if short else 1)
     for r in results:
         best = r.best
         ru = r.runner_up
