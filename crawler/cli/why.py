@@ -80,6 +80,10 @@ def render(console: Console, posting: Posting, tags: dict[str, PostingSponsorshi
             console.print(f"counted over FY{lo}-{hi} (as of {ev.get('as_of')}); newest decision loaded: {latest}{age}")
         for entity in employer.get("entities") or []:
             _entity_table(console, visa, entity, ev)
+        runner = employer.get("runner_up")
+        if runner:
+            # Unsure joins choose nobody: the nearest filer is what a person would check (or add an alias for).
+            console.print(f"nearest other DOL filer: {runner['name']} ({runner['method']} {runner['score']}), not used")
 
 
 # Rows of the by-level table: what is counted, and how each level shows it.

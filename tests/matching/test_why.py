@@ -78,3 +78,32 @@ def test_why_unknown_posting_is_one_clear_line(demo_db: str, tmp_path: Path) -> 
     out = jobagg("--db", demo_db, "why", "greenhouse/nope/123")
     assert out.returncode != 0
     assert "no posting 'greenhouse/nope/123'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_why_shows_the_nearest_filer_of_an_unsure_join() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from crawler.cli.why import render
+
+    evidence = {
+        "reason": "employer join unsure: no tag from filings",
+        "ad": {"statement": "not_mentioned"},
+        "employer": {"query": "Delta", "outcome": "unsure", "entities": [], "runner_up": None},
+        "window": [2025, 2027],
+        "as_of": "2026-11-30",
+        "data": {},
+    }
+    nearest = {"name": "DELTA GROUP USA INC", "fein": None, "score": 88.0, "method": "fuzzy"}
+    posting = Posting(id=1, title="ML Engineer", employer_name="Delta", url="https://example.test/1", country="US")
+
+    def shown(runner_up: dict | None) -> str:
+        out = StringIO()
+        tag = PostingSponsorship(visa="green_card", tag="unknown", reason=evidence["reason"])
+        tag.evidence = {**evidence, "employer": {**evidence["employer"], "runner_up": runner_up}}
+        render(Console(file=out, width=80), posting, {"green_card": tag})
+        return out.getvalue()
+
+    assert "nearest other DOL filer: DELTA GROUP USA INC (fuzzy 88.0), not used" in shown(nearest)
+    assert "nearest other DOL filer" not in shown(None)
