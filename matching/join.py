@@ -658,7 +658,7 @@ class EntityIndex:
         for key in (ckey, dkey):
             if key and key != lkey and self.by_legal.get(key):
                 if key == ckey and len(core) == 1 and self._shared(core):
-                    continue  # "Block Labs" is not BLOCK INC: a word other filers also lead with names no one
+                    continue  # "Block Labs" is not BLOCK INC: a word other filers use too does not name one
                 return list(self.by_legal[key])
         # The brand's site as the filer's name: "Figure" -> FIGURE AI INC, "Gong" -> GONG IO INC.
         return list(self.by_domain.get(lkey, ())) if site_form else []
