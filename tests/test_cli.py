@@ -79,6 +79,12 @@ def test_demo_keeps_to_its_own_database_marks_its_samples_and_reads_at_80_column
 
     lines = out.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
+    # The command it names for one posting's figures works as printed.
+    hint = next(line for line in lines if line.startswith("Why a posting got its tags: "))
+    command = hint.split(": ", 1)[1].split()
+    assert command[0] == "jobagg"
+    why = jobagg(*command[1:], cwd=tmp_path)
+    assert why.returncode == 0 and "green card (PERM): likely" in why.stdout, why.stderr[-2000:]
     from crawler.offline.demo import compact_salary
 
     with dbmod.session_scope(demo_url) as session:

@@ -68,9 +68,24 @@ def run_demo(db_url: str, console: Console | None = None, wide: bool = False) ->
     console.print(dol)
     console.print(postings_table(db_url, wide=wide))
     console.print(f"Sample data is in {shown} (its DOL filings are marked `sample:`).", highlight=False)
+    likely = _first_likely(db_url)
+    if likely is not None:
+        # The figures behind a tag are the point of the tool: name one posting to ask about.
+        console.print(f"Why a posting got its tags: jobagg --db {shown} why {likely}", markup=False, highlight=False)
     console.print("Next, for real (./jobagg.db or $JOBAGG_DATABASE_URL):", highlight=False)
     for command, why in NEXT_STEPS:
         console.print(f"  {command:<50} # {why}", markup=False, highlight=False)
+
+
+def _first_likely(db_url: str) -> int | None:
+    """The first posting whose green card is tagged likely, if any."""
+    with dbmod.session_scope(db_url) as session:
+        return session.scalar(
+            select(PostingSponsorship.posting_id)
+            .where(PostingSponsorship.visa == "green_card", PostingSponsorship.tag == "likely")
+            .order_by(PostingSponsorship.posting_id)
+            .limit(1)
+        )
 
 
 AD_SAYS = {"offered": "offers", "refused": "refuses", "not_mentioned": "-"}
