@@ -12,7 +12,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -533,12 +533,8 @@ def build_entities(
             for decided, cn in latest:
                 keep_latest(top, key, as_date(decided), cn)
 
-    job = _background(aggregate_years)
-    try:
+    with _alongside(aggregate_years):
         pending_samples()
-    finally:
-        wait([job])  # the connection is not to be used while the other thread has it
-    job.result()
     step("aggregated fiscal years")
 
     if stored:
@@ -680,6 +676,19 @@ def _background(fn: Callable[[], Any]) -> Future[Any]:
         return pool.submit(fn)
     finally:
         pool.shutdown(wait=False)
+
+
+@contextmanager
+def _alongside(fn: Callable[[], Any]) -> Iterator[Future[Any]]:
+    """Run `fn` (database work on the caller's connection) in another thread while the block does Python work.
+    Leaving the block waits for it, error or not (the connection is not to be used while the other thread has
+    it), then raises what it raised."""
+    job = _background(fn)
+    try:
+        yield job
+    finally:
+        wait([job])
+    job.result()
 
 
 def _count_pending(conn: Connection, pending: Pending) -> list[tuple[int, int, str, int]]:
@@ -1006,14 +1015,10 @@ def _write(
 
     made: list[_Slice] = []
     if meanwhile is not None:
-        job = _background(meanwhile)
-        try:
+        with _alongside(meanwhile) as job:
             # Only so many slices ahead: what is made early is held until the database is free again.
             while len(made) < len(slices) and len(made) * WRITE_CHUNK < ROWS_AHEAD and not job.done():
                 made.append(prepare(slices[len(made)]))
-        finally:
-            wait([job])
-        job.result()
     made.reverse()
     new_max = 0
     # A first build writes into empty tables: their keys are built once, after the rows.

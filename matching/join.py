@@ -657,16 +657,19 @@ class EntityIndex:
         dkey = domain_key(words)
         for key in (ckey, dkey):
             if key and key != lkey and self.by_legal.get(key):
-                if key == ckey and len(core) == 1 and self._shared(core):
+                if key == ckey and not self._names_one(core):
                     continue  # "Block Labs" is not BLOCK INC: a word other filers use too does not name one
                 return list(self.by_legal[key])
         # The brand's site as the filer's name: "Figure" -> FIGURE AI INC, "Gong" -> GONG IO INC.
         return list(self.by_domain.get(lkey, ())) if site_form else []
 
-    def _shared(self, words: tuple[str, ...]) -> bool:
-        """Whether other filers lead with `words` or use them later in their legal names (or too many to list)."""
-        groups, elsewhere = self._leading(words)
-        return bool(groups) or elsewhere() != []
+    def _names_one(self, core: tuple[str, ...]) -> bool:
+        """Whether a brand's core, its descriptors dropped, still names one filer: several words do; one word only
+        when no other filer leads with it or uses it later in its legal name."""
+        if len(core) > 1:
+            return True
+        groups, elsewhere = self._leading(core)
+        return not groups and elsewhere() == []
 
     def _trade(self, query: str) -> list[int]:
         words = legal_words(query)
@@ -675,7 +678,7 @@ class EntityIndex:
         core = core_words(query)
         if not hit and core != words:
             hit = self.by_trade.get("".join(core))
-            if hit and len(core) == 1 and self._shared(core):
+            if hit and not self._names_one(core):
                 # "Sand Tech Holdings" is not any "D/B/A SAND ...": its words are dropped only down to a rare name.
                 hit = None
         if hit or len(words) != 1:

@@ -13,13 +13,9 @@ from sqlalchemy import select
 from crawler import db as dbmod
 from crawler.cli import AppContext, main, pass_app
 from crawler.models import Posting, PostingSponsorship
+from crawler.web import labels
 
 VISA_LABEL = {"green_card": "green card (PERM)", "h1b": "H-1B (LCA, USCIS hub)"}
-LEVELS = (
-    ("similar_role", "similar roles"),
-    ("ml_occupation", "any ML occupation"),
-    ("any_occupation", "any occupation"),
-)
 
 
 def find_posting(session: Any, ref: str) -> Posting | None:
@@ -35,17 +31,6 @@ def find_posting(session: Any, ref: str) -> Posting | None:
     return session.scalar(
         select(Posting).where(Posting.ats == ats, Posting.board == board, Posting.source_id == source_id)
     )
-
-
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}"
-
-
-def _range(pair: list[float] | None) -> str:
-    if not pair:
-        return "-"
-    low, high = _money(pair[0]), _money(pair[1])
-    return low if low == high else f"{low}-{high}"
 
 
 def render(console: Console, posting: Posting, tags: dict[str, PostingSponsorship]) -> None:
@@ -92,8 +77,8 @@ _ROWS = (
     ("denied", lambda lv: str(lv["denied"])),
     ("withdrawn", lambda lv: str(lv["withdrawn"])),
     ("same seniority", lambda lv: str(lv["same_level"])),
-    ("wage levels", lambda lv: ", ".join(f"{k}: {n}" for k, n in sorted(lv.get("wage_levels", {}).items())) or "-"),
-    ("offered wage", lambda lv: _range(lv.get("offered_wage"))),
+    ("wage levels", lambda lv: labels.wage_levels(lv.get("wage_levels"), "-")),
+    ("offered wage", lambda lv: labels.money_range(lv.get("offered_wage"), "-")),
 )
 # The fiscal-year table's columns per visa: (header, keys summed from the stored year figures).
 _YEAR_COLS = {
@@ -120,7 +105,7 @@ def _entity_table(console: Console, visa: str, entity: dict[str, Any], ev: dict[
     fein = f", FEIN {entity['fein']}" if entity.get("fein") else ""
     console.print(f"[bold]{entity['name']}[/bold]{fein}, matched by {entity['method']} {entity['score']}{chosen}")
     # One column per level, so that the table fits an 80-column terminal.
-    levels = [(label, entity[key]) for key, label in LEVELS if entity.get(key)]
+    levels = [(label, entity[key]) for key, label in labels.LEVELS.items() if entity.get(key)]
     if levels:
         table = Table(show_edge=False, pad_edge=False)
         table.add_column("in the window")
@@ -131,7 +116,7 @@ def _entity_table(console: Console, visa: str, entity: dict[str, Any], ev: dict[
         console.print(table)
     pay = (ev.get("posting") or {}).get("annual_pay_usd")
     if pay:
-        console.print(f"this posting pays {_range(pay)} USD a year")
+        console.print(f"this posting pays {labels.money_range(pay, '-')} USD a year")
     if visa == "green_card" and entity.get("similar_titles"):
         console.print("similar titles certified: " + "; ".join(entity["similar_titles"]))
     if visa == "green_card" and entity.get("perm_median_processing_days") is not None:

@@ -102,16 +102,18 @@ def number(value: Any) -> str:
     return str(value)
 
 
-def money_range(pair: list[float] | None) -> str:
-    """An offered-wage range as money: "140,000" when both ends are one amount."""
+def money_range(pair: list[float] | None, dash: str = "\u2013") -> str:
+    """An offered-wage range as money: "140,000" when both ends are one amount; `dash` joins the ends and stands
+    for none (a terminal takes "-")."""
     if not pair or pair[0] is None:
-        return "\u2013"
+        return dash
     low, high = number(pair[0]), number(pair[1] if pair[1] is not None else pair[0])
-    return low if low == high else f"{low}\u2013{high}"
+    return low if low == high else f"{low}{dash}{high}"
 
 
-def wage_levels(levels: dict[str, int] | None) -> str:
-    return ", ".join(f"{k}: {n}" for k, n in sorted((levels or {}).items())) or "\u2013"
+def wage_levels(levels: dict[str, int] | None, dash: str = "\u2013") -> str:
+    """Cases per prevailing-wage level ("II: 3, III: 1"), or `dash` for none."""
+    return ", ".join(f"{k}: {n}" for k, n in sorted((levels or {}).items())) or dash
 
 
 def year_fields(by_year: dict[str, dict[str, Any]]) -> list[str]:
