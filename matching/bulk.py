@@ -6,6 +6,7 @@ keeps SQLAlchemy's own type conversion (dates, JSON, UTC timestamps) but skips t
 
 from __future__ import annotations
 
+import ctypes
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -54,6 +55,20 @@ def _executemany(conn: Connection, table: Table, sql: str, names: list[str], row
             cursor.executemany(sql, list(_converted(conn, table, names, rows[start : start + BATCH])))
     finally:
         cursor.close()
+
+
+def return_freed_memory() -> None:
+    """Ask the C allocator to give freed memory back to the OS (glibc only; elsewhere a no-op).
+
+    Memory SQLite frees stays in the process otherwise, and Python's small objects never reuse it.
+    """
+    try:
+        libc = ctypes.CDLL(None)  # the symbols already loaded, C library included
+    except (OSError, TypeError):
+        return
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from crawler import db as dbmod
 from crawler.models import DolCase, DolFile, Posting, UscisEmployerYear, utcnow
 from matching import values as v
-from matching.bulk import insert_rows, sqlite_cache, update_rows
+from matching.bulk import insert_rows, return_freed_memory, sqlite_cache, update_rows
 from matching.entities import PENDING_YEARS, SAMPLES, Pending, build_entities, count_ahead
 from matching.layouts import Layout, detect_layout
 from matching.loaded import LOADED_SQL, FileSummary, loaded_summary
@@ -570,20 +569,6 @@ def check_headers(paths: list[Path]) -> None:
         detect_layout(header, str(path)).resolve(header, str(path))
 
 
-def _return_freed_memory() -> None:
-    """Ask the C allocator to give freed memory back to the OS (glibc only; elsewhere a no-op).
-
-    Memory SQLite frees stays in the process otherwise, and Python's small objects never reuse it.
-    """
-    try:
-        libc = ctypes.CDLL(None)  # the symbols already loaded, C library included
-    except (OSError, TypeError):
-        return
-    trim = getattr(libc, "malloc_trim", None)
-    if trim is not None:
-        trim(0)
-
-
 def ingest_paths(
     db_url: str, paths: list[Path], progress: bool = True, force: bool = False, reader: CaseReader | None = None
 ) -> list[FileSummary]:
@@ -621,7 +606,7 @@ def _ingest_paths(
                 summaries.append(summary)
                 if summary.staged is not None:
                     # The load's page cache is back at its usual size: what it freed goes back to the system.
-                    _return_freed_memory()
+                    return_freed_memory()
                     with Session(bind=conn) as session:
                         _build_staged(session, prog, forms, summary)
                         _tag(session, prog)
@@ -629,7 +614,7 @@ def _ingest_paths(
         if all(s.already_loaded for s in summaries):
             return summaries
         # The load's page cache was freed at commit; handed back, it does not add to the entity build's peak.
-        _return_freed_memory()
+        return_freed_memory()
         with dbmod.session_scope(engine) as session:
             build_entities(session, progress=prog, forms=forms)
             _tag(session, prog)
