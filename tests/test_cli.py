@@ -96,6 +96,16 @@ def test_demo_keeps_to_its_own_database_marks_its_samples_and_reads_at_80_column
     shown = {w for line in lines for c in line.split("│") for w in c.split()}
     assert words <= shown  # no title or employer word split across lines
     assert len(lines) < 200
+    # One job posted in two places is two rows a reader can tell apart: the narrow table names the place.
+    from rich.console import Console
+
+    from crawler.offline.demo import postings_table
+
+    console = Console(width=300, record=True)
+    console.print(postings_table(demo_url))
+    rows = [[c.strip() for c in ln.split("│")[1:3]] for ln in console.export_text().splitlines() if "│" in ln]
+    assert sum(1 for p in postings if [r for r in rows if r[1].startswith(p.title + " · ")]) >= 2
+    assert len({tuple(r) for r in rows}) == len(rows)
     wide = jobagg("--db", demo_url, "demo", "--wide", env={"COLUMNS": "300"})
     assert wide.returncode == 0
     assert any(p.apply_url and p.apply_url in wide.stdout for p in postings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from rich.console import Console
@@ -118,6 +118,11 @@ def salary_text(p: Posting) -> str:
     return f"{amount} {p.salary_currency or ''}/{p.salary_period or '?'}"
 
 
+def _place(p: Posting) -> str:
+    place = ", ".join(x for x in (p.city, p.region, p.country) if x) or (p.locations or [""])[0]
+    return f"{place} ({p.remote})" if p.remote else place
+
+
 def postings_table(db_url: str, wide: bool = False) -> Table:
     """The open ML postings the demo stored, with what was read from each ad; `wide` adds every column."""
     table = Table(title="Open ML postings", show_lines=False, expand=True)  # expand: the ratios share the width
@@ -142,13 +147,14 @@ def postings_table(db_url: str, wide: bool = False) -> Table:
         tags: dict[tuple[int, str], str] = dict(
             ((s.posting_id, s.visa), s.tag) for s in session.scalars(select(PostingSponsorship))
         )
+        # The same job in several places is one row per place: the narrow table names the place for those.
+        repeated = Counter((p.employer_name, p.title) for p in rows)
         for p in rows:
             apply = p.apply_url or p.url or ""
-            cells = [p.employer_name or "", f"{p.title}\n[dim]{escape(apply)}[/dim]" if wide else p.title]
+            place = _place(p)
+            title = p.title if wide or repeated[(p.employer_name, p.title)] < 2 else f"{p.title} · {place}"
+            cells = [p.employer_name or "", f"{title}\n[dim]{escape(apply)}[/dim]" if wide else title]
             if wide:
-                place = ", ".join(x for x in (p.city, p.region, p.country) if x) or (p.locations or [""])[0]
-                if p.remote:
-                    place += f" ({p.remote})"
                 degree = "/".join(x for x in (p.degree_min, p.eb_category_hint) if x)
                 cells += [p.seniority or "", place, degree, AD_SAYS.get(p.sponsorship_statement or "", "")]
             cells += [compact_salary(p), tags.get((p.id, "green_card"), ""), tags.get((p.id, "h1b"), "")]
