@@ -67,6 +67,9 @@ SAME_FILER = 90.0  # leading filers whose names after the brand's words are this
 FAMILY_SHARE = 0.5
 FAMILY_SHARE_ONE_WORD = 0.75
 FAMILY_STRAY = 0.01  # ... and filers using the words elsewhere in their names file almost nothing beside it
+KIN_MAX = 3  # at most this many filers leading with a brand's rare words may be its entities by their names alone
+# What such a filer may add to the brand's words: where or how it is organised ("DE": incorporated in Delaware).
+KIN_TAIL = GENERIC_TAIL | {"DE", "DELAWARE"}
 CUT_MIN, CUT_MAX = 6, 3  # a d/b/a cut short keeps at least 6 letters and loses at most 3 of the brand's
 TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "0956588 BC LTD" and "0965688 BC LTD"
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
@@ -76,6 +79,8 @@ ALIASES_FILE = "aliases.csv"
 _DOES = {"TECHNOLOGIES", "TECHNOLOGY", "TECH", "SYSTEMS", "LABS", "ENTERPRISES", "OPERATIONS", "SERVICES", "SOLUTIONS"}
 # ... and the rest, saying where or how it is organised: "Bluevine - US" is still Bluevine.
 ORGANISED_AS = GENERIC_TAIL - _DOES
+# Filers of one company may differ in these only: its US (services) arm, its state of incorporation.
+KIN_ARM = frozenset(["SERVICES", "US", "USA", "AMERICA", "AMERICAS", "NORTH", "DE", "DELAWARE"])
 
 
 class Candidate(NamedTuple):
@@ -775,8 +780,29 @@ class EntityIndex:
             return groups[0], True
         if self._dominant(groups[0], groups[1:], elsewhere):
             return groups[0], True
-        family = self._family(groups, elsewhere, words)
+        family = self._family(groups, elsewhere, words) or self._kin(groups, elsewhere, words)
         return family, bool(family)
+
+    def _kin(
+        self, groups: list[list[int]], elsewhere: Callable[[], list[int] | None], words: tuple[str, ...]
+    ) -> list[int]:
+        """A few filers that lead with the brand's rare words and differ only by a US arm or a state of incorporation
+        are one company's entities, all of them the brand ("Optiver": OPTIVER US LLC and OPTIVER SERVICES US LLC),
+        however little each files. Words that say what a firm does ("Capco Energy Solutions" beside "Capco
+        Consulting Services"), other descriptors ("Zephyr International" beside "Zephyr Global"), or a filer using
+        the words elsewhere make them namesakes."""
+        if not 1 < len(groups) <= KIN_MAX or len("".join(words)) < MIN_LEAD_LEN or elsewhere() != []:
+            return []
+        n = len(words)
+        rest: set[frozenset[str]] = set()
+        for g in groups:
+            for e in g:
+                tail = frozenset(legal_words(self.entity[e][0])[n:])
+                if not tail <= KIN_TAIL:
+                    return []
+                rest.add(tail - KIN_ARM)
+        # Beyond a US arm they must say the same: "Aperia Solutions" and "Aperia Technologies" are two firms.
+        return sorted(e for g in groups for e in g) if len(rest) == 1 else []
 
     def _family(
         self, groups: list[list[int]], elsewhere: Callable[[], list[int] | None], words: tuple[str, ...]

@@ -346,6 +346,26 @@ def test_one_companys_entities_leading_with_the_brand_give_the_biggest() -> None
     assert index_of([(i, n, f, s, c // 20) for i, n, f, s, c in depot]).match("Home Depot").matches == []
 
 
+def test_a_few_filers_adding_only_where_or_how_they_are_organised_are_all_the_brand() -> None:
+    rows = [(1, "OPTIVER US LLC", None, "lca", 3), (2, "OPTIVER SERVICES US LLC", None, "lca", 2)]
+    r = index_of(rows).match("Optiver")
+    assert names(r) == ["OPTIVER SERVICES US LLC", "OPTIVER US LLC"] and r.best.method == "leading"  # type: ignore[union-attr]
+    delaware = [(1, "BOTTOMLINE TECHNOLOGIES INC", None), (2, "BOTTOMLINE TECHNOLOGIES DE INC", None)]
+    assert len(index_of(delaware).match("Bottomline").matches) == 2
+    # Words saying what a firm does make two firms: a startup's labs and another's technologies.
+    assert (
+        index_of([(1, "APERIA SOLUTIONS INC", None), (2, "APERIA TECHNOLOGIES INC", None)]).match("Aperia").matches
+        == []
+    )
+    assert index_of([(1, "KARGO GLOBAL INC", None), (2, "KARGO TECHNOLOGIES CORP", None)]).match("Kargo").matches == []
+    # Nor when a filer uses the word elsewhere, or too many filers lead with it, or it says more than that.
+    stray = (3, "BLUE OPTIVER CONSULTING LLC", None)
+    assert index_of([*rows, stray]).match("Optiver").matches == []
+    many = [(i, f"OPTIVER {tail} LLC", None) for i, tail in enumerate(["US", "USA", "GLOBAL", "HOLDINGS"], 1)]
+    assert index_of(many).match("Optiver").matches == []
+    assert index_of([*rows[:1], (2, "OPTIVER TRADING US LLC", None)]).match("Optiver").matches == []
+
+
 def test_capitals_only_brand_is_the_filer_whose_initials_it_is_when_that_filer_dwarfs_the_rest() -> None:
     rows = [
         (1, "TATA CONSULTANCY SERVICES LIMITED", None, "uscis", 44626),
