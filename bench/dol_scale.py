@@ -147,11 +147,15 @@ class FilerFacts:
         return got
 
 
-def lca_rows(filers: list[str], n: int, seed: int) -> Iterator[list[str]]:
-    """n rows of the FY2020+ layout; every ~20th row is padding (blank), as in DOL workbooks."""
+def lca_rows(
+    filers: list[str], n: int, seed: int, fy: int = 2024, facts_seed: int | None = None, serial_base: int = 0
+) -> Iterator[list[str]]:
+    """n rows of the FY2020+ layout decided in fiscal year `fy`; every ~20th row is padding (blank), as in DOL
+    workbooks. Files sharing `facts_seed` give each employer the same address and state; files with serial numbers
+    from distinct `serial_base`s share no case number."""
     rng = random.Random(seed)
     pick = zipf_picker(len(filers), rng)
-    facts = FilerFacts(seed)
+    facts = FilerFacts(seed if facts_seed is None else facts_seed)
     for k in range(n):
         i = pick()
         name = filers[i]
@@ -159,7 +163,7 @@ def lca_rows(filers: list[str], n: int, seed: int) -> Iterator[list[str]]:
         title, soc, soc_title = JOBS[rng.randrange(len(JOBS))]
         wc, ws, wcounty, wzip = CITIES[rng.randrange(len(CITIES))]
         month, day = rng.randint(1, 12), rng.randint(1, 28)
-        year = 2023 if month >= 10 else 2024
+        year = fy - 1 if month >= 10 else fy
         received = f"{year}-{month:02d}-{day:02d}"
         decided = f"{year}-{month:02d}-{min(day + 7, 28):02d}"
         wage = rng.randint(60, 260) * 1000
@@ -168,7 +172,7 @@ def lca_rows(filers: list[str], n: int, seed: int) -> Iterator[list[str]]:
         agent = bool(firm)
         a_f, a_l = (rng.choice(FIRST), rng.choice(LAST)) if agent else ("", "")
         yield [
-            f"I-200-{year - 2000}{rng.randint(100, 365):03d}-{k:06d}",
+            f"I-200-{year - 2000}{rng.randint(100, 365):03d}-{serial_base + k:06d}",
             status,
             received,
             decided,
@@ -267,11 +271,11 @@ def lca_rows(filers: list[str], n: int, seed: int) -> Iterator[list[str]]:
             yield [""] * len(LCA_COLUMNS)
 
 
-def write_csv(path: Path, rows: Iterator[list[str]]) -> None:
+def write_csv(path: Path, rows: Iterator[list[str]], header: list[str] = LCA_COLUMNS) -> None:
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(LCA_COLUMNS)
+        w.writerow(header)
         w.writerows(rows)
     tmp.replace(path)
 
@@ -285,9 +289,9 @@ def _col(i: int) -> str:
     return s
 
 
-def write_xlsx(path: Path, rows: Iterator[list[str]]) -> None:
+def write_xlsx(path: Path, rows: Iterator[list[str]], header: list[str] = LCA_COLUMNS) -> None:
     """A minimal streaming xlsx writer (inline strings, one sheet): rows go straight into the deflate stream."""
-    cols = [_col(i) for i in range(len(LCA_COLUMNS))]
+    cols = [_col(i) for i in range(len(header))]
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         z.writestr(
@@ -336,7 +340,7 @@ def write_xlsx(path: Path, rows: Iterator[list[str]]) -> None:
                 )
                 return f'<row r="{r}">{cells}</row>'
 
-            out.append(row_xml(1, LCA_COLUMNS))
+            out.append(row_xml(1, header))
             for r, values in enumerate(rows, start=2):
                 out.append(row_xml(r, values))
                 if len(out) >= 2000:

@@ -363,6 +363,9 @@ def _fill_years(
         )
     inner = " UNION ALL ".join(inners)
     conn.execute(text(f"INSERT INTO {YEARS} (entity_id, fiscal_year, {ycols}, lca_h1b) {_year_select(inner)}"))
+    # Indexed before the hub rows and the PERM wage levels are added by key: each would scan the table otherwise
+    # (at 2.5 million cases, hundreds of millions of rows read).
+    conn.execute(text(f"CREATE INDEX {YEARS}_k ON {YEARS} (entity_id, fiscal_year)"))
     if pending:
         conn.execute(text(f"DROP TABLE {PENDING_YEARS}"))
     _executemany(conn, hub_t, hub_rows)
@@ -405,7 +408,6 @@ def _fill_years(
         finally:
             cursor.close()
     del levels
-    conn.execute(text(f"CREATE INDEX {YEARS}_k ON {YEARS} (entity_id, fiscal_year)"))
 
 
 def build_entities(
