@@ -30,6 +30,9 @@ MAX_NOTES = 20
 # Batches the child may read ahead of the loader (about 0.5 MB each, pickled): enough to read on through the
 # second or so the loader spends importing its modules and opening the database, which it would otherwise wait.
 AHEAD = 32
+# A reader started on the next file while the loader is still on one may read this far ahead: a whole 600,000-row
+# LCA workbook, so two workbooks are read at once on two cores.
+AHEAD_NEXT = 160
 
 
 # Column order of a staged case; `_case_record` returns a tuple in this order.
@@ -286,19 +289,20 @@ def _serve_reads(requests: Any, out: Any, stop: Any) -> None:
     # The sending thread needs the GIL after each write to the pipe; by default the reading thread would keep it
     # for up to 5 ms each time, and the loader would wait for batches already made.
     sys.setswitchinterval(0.0005)
-    while (path := requests.recv()) is not None:
-        _serve_one(Path(path), out, stop)
+    while (request := requests.recv()) is not None:
+        path, ahead = request
+        _serve_one(Path(path), out, stop, ahead)
 
 
-def _serve_one(path: Path, out: Any, stop: Any) -> None:
+def _serve_one(path: Path, out: Any, stop: Any, ahead: int = AHEAD) -> None:
     # The hash first: hashing beside a busy reading thread is starved of the GIL, and alone it is quick. Then a
-    # second thread sends, so reading runs ahead (up to AHEAD batches) while the loader is not taking any.
+    # second thread sends, so reading runs ahead (up to `ahead` batches) while the loader is not taking any.
     try:
         out.send_bytes(b"h" + file_sha256(path).encode())
     except Exception as exc:  # every failure goes back to the loader, which raises it
         out.send_bytes(_failure(exc))
         return
-    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=ahead)
     sender = threading.Thread(target=_send_all, args=(pending, out))
     sender.start()
     try:
@@ -360,9 +364,10 @@ class CaseReader:
         """A reader, or None where processes cannot be forked (the loader then reads in-process)."""
         return cls() if "fork" in multiprocessing.get_all_start_methods() else None
 
-    def start(self, path: Path) -> None:
+    def start(self, path: Path, ahead: int = AHEAD) -> None:
+        """Start reading `path`; the child reads up to `ahead` batches before the loader takes any."""
         self._stop.clear()
-        self._requests.send(str(path))
+        self._requests.send((str(path), ahead))
         self.path, self._sha, self._failed, self._busy = path, None, None, True
 
     def sha(self, timeout: float | None = None) -> str | None:

@@ -38,6 +38,8 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool
     started = time.perf_counter()
     # The reader starts on the first file before the loader and the database layer are even imported.
     reader = CaseReader.fork()
+    # A second one reads each next file while the loader is on one.
+    spare = CaseReader.fork() if reader is not None and len(paths) > 1 else None
     if reader is not None:
         reader.start(paths[0])
     try:
@@ -46,12 +48,15 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool
             from matching.ingest import IngestError, ingest_paths
 
             try:
-                summaries = ingest_paths(app.db_url, list(paths), progress=progress, force=force, reader=reader)
+                summaries = ingest_paths(
+                    app.db_url, list(paths), progress=progress, force=force, reader=reader, spare=spare
+                )
             except IngestError as exc:
                 raise click.ClickException(f"{exc} (nothing from this file was stored)") from exc
     finally:
-        if reader is not None:
-            reader.close()
+        for r in (reader, spare):
+            if r is not None:
+                r.close()
     table = Table(title="DOL ingest")
     cols = ("file", "layout", "rows", "blank", "new", "updated", "unchanged", "kept older", "dupes in file", "seconds")
     for col in cols:

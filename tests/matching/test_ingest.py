@@ -94,6 +94,69 @@ def test_failure_mid_file_rolls_that_file_back(db_url: str, monkeypatch: pytest.
     assert counts(db_url) == before
 
 
+def _store(url: str) -> tuple[list[tuple], list[tuple]]:
+    """Every case (in id order, with its entity's key) and every entity's yearly figures."""
+    with dbmod.session_scope(url) as s:
+        key = dict(s.execute(select(DolEntity.id, DolEntity.key)).all())
+        cols = [c for c in DolCase.__table__.c if c.name not in ("id", "entity_id")]
+        cases = [(*r[1:], key.get(r[0])) for r in s.execute(select(DolCase.entity_id, *cols).order_by(DolCase.id))]
+        ycols = [c for c in DolEntityYear.__table__.c if c.name not in ("id", "entity_id")]
+        years = sorted((key[r[0]], *r[1:]) for r in s.execute(select(DolEntityYear.entity_id, *ycols)))
+    return cases, years
+
+
+def test_the_next_file_read_on_the_other_core_changes_nothing(
+    tmp_path: Path, all_fixture_files: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second reader reads each next file while the loader is on one; the store comes out row for row as with
+    one reader, and each file after the first was started ahead."""
+    from matching import reading as reading_mod
+    from matching.reading import AHEAD_NEXT, CaseReader
+
+    started: list[tuple[str, int]] = []
+    real_start = CaseReader.start
+
+    def start(self: CaseReader, path: Path, ahead: int = reading_mod.AHEAD) -> None:
+        started.append((Path(path).name, ahead))
+        real_start(self, path, ahead)
+
+    monkeypatch.setattr(CaseReader, "start", start)
+    two = f"sqlite:///{tmp_path / 'two.db'}"
+    ingest_paths(two, all_fixture_files, progress=False)
+    ahead = [name for name, n in started if n == AHEAD_NEXT]
+    assert ahead == [p.name for p in all_fixture_files[1:]]
+    one = f"sqlite:///{tmp_path / 'one.db'}"
+    reader = CaseReader.fork()
+    try:
+        ingest_paths(one, all_fixture_files, progress=False, reader=reader)  # no spare: one reader, in turn
+    finally:
+        assert reader is not None
+        reader.close()
+    assert _store(two) == _store(one)
+    assert len(_store(one)[0]) == counts(one)[0] > 0
+
+
+def test_a_failure_while_the_next_file_is_read_ahead_keeps_the_files_before(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matching.reading as reading_mod
+
+    real = reading_mod._case_record
+
+    def explode(row, cols, layout, source):  # type: ignore[no-untyped-def]
+        if source == "lca_fy2024_q4.csv":
+            raise IngestError("lca_fy2024_q4.csv: simulated failure")
+        return real(row, cols, layout, source)
+
+    monkeypatch.setattr(reading_mod, "_case_record", explode)
+    files = [DOL / "perm_fy2022.csv", DOL / "lca_fy2024_q4.csv", DOL / "lca_fy2018.csv"]
+    with pytest.raises(IngestError, match=r"lca_fy2024_q4\.csv"):
+        ingest_paths(db_url, files, progress=False)
+    with dbmod.session_scope(db_url) as s:
+        stored = set(s.scalars(select(DolCase.source_file)))
+    assert stored == {"perm_fy2022.csv"}  # its own transaction; the file read ahead never went in
+
+
 def test_xlsx_with_padding_rows(db_url: str, tmp_path: Path) -> None:
     xlsx = csv_to_xlsx(DOL / "perm_fy2022.csv", tmp_path / "PERM_Disclosure_Data_FY2022_Q4.xlsx", 50)
     summary = ingest_paths(db_url, [xlsx], progress=False)[0]
