@@ -178,7 +178,9 @@ def _merge_cases(conn: Connection, kind: str, summary: FileSummary) -> list[int]
     # Probing the stored cases' unique index once per staged case: cheap, and usually finds none.
     if _shares_a_case(conn, source, kind):
         if pg:
-            # The joins below plan well only on the stored cases' statistics as they are now, this load included.
+            # The joins below plan well only on statistics of the staged cases (autovacuum never analyses a
+            # temporary table) and of the stored ones as they are now, this load included.
+            conn.execute(text(f"ANALYZE {source}"))
             conn.execute(text("ANALYZE dol_cases"))
         conn.execute(text(f"CREATE INDEX {source}_cn ON {source} (case_number)"))
         newer = "(c.decision_date IS NULL OR (w.decision_date IS NOT NULL AND w.decision_date >= c.decision_date))"
@@ -251,10 +253,6 @@ def _load_cases(
             tick(position)
     finally:
         writer.close()
-    if conn.dialect.name == "postgresql":
-        # Autovacuum never analyses a temporary table: without statistics the planner takes the staged file for a
-        # few rows, and probing the stored cases with it turns into a nested scan (18 s at 20,000 rows).
-        conn.execute(text(f"ANALYZE {STAGE}"))
     read = stats()
     summary.rows += read.rows
     summary.blank_rows += read.blank
