@@ -21,7 +21,7 @@ from matching import values as v
 from matching.bulk import insert_rows, return_freed_memory, sqlite_cache, update_rows
 from matching.entities import PENDING_YEARS, SAMPLES, Pending, build_entities, count_ahead
 from matching.layouts import Layout, detect_layout
-from matching.loaded import LOADED_SQL, FileSummary, loaded_summary
+from matching.loaded import LOADED_SQL, UNLINKED_SQL, FileSummary, loaded_summary
 from matching.matchindex import no_gc
 from matching.normalize import NameForms
 from matching.readers import IngestError, Table, is_blank, open_table, read_header
@@ -650,7 +650,11 @@ def _ingest_paths(
             if spare is not None:
                 reader, spare = spare, reader
         if all(s.already_loaded for s in summaries):
-            return summaries
+            with engine.connect() as conn:
+                if conn.execute(text(UNLINKED_SQL)).first() is None:
+                    return summaries
+            # Every file was loaded before, but a run stopped by a later file's failure never built entities.
+            summaries[-1].finished_earlier_run = True
         # The load's page cache was freed at commit; handed back, it does not add to the entity build's peak.
         return_freed_memory()
         with dbmod.session_scope(engine) as session:

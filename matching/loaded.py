@@ -33,6 +33,8 @@ class FileSummary:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     already_loaded: bool = False  # same content hash as a file loaded before: not read again
+    # Loaded before, but entities were built now: the run that loaded it stopped at a later file's failure.
+    finished_earlier_run: bool = False
     sha256: str = ""
     # Its new cases, left in the stage table for the entity build to insert.
     staged: Pending | None = field(default=None, repr=False)
@@ -97,11 +99,17 @@ LOADED_SQL = (
 )
 
 
+# A case without an entity: left by a run whose later file failed before the entity build.
+UNLINKED_SQL = "SELECT 1 FROM dol_cases WHERE entity_id IS NULL LIMIT 1"
+
+
 def _summaries(query: Callable[[str, str | None], list[Any]], head: str, files: list[tuple[Path, str]]) -> Any:
     """The files' summaries when the schema is at `head` and each was loaded before, else None; `query(sql, sha)`
     runs `sql` with its `{sha}` (if any) standing for `sha`."""
     if [r[0] for r in query("SELECT version_num FROM alembic_version", None)] != [head]:
         return None
+    if query(UNLINKED_SQL, None):
+        return None  # an earlier run stopped before its entity build: the loader finishes it
     out = []
     for path, sha in files:
         started = time.perf_counter()

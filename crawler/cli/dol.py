@@ -83,7 +83,9 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool
         f"{sum(s.unchanged for s in summaries):,} unchanged"
         + (f"; {skipped} already loaded (same content), not read again" if skipped else "")
     )
-    if skipped == len(summaries):
+    if any(s.finished_earlier_run for s in summaries):
+        console.print("An earlier run stopped before building employer entities; they are built now.")
+    elif skipped == len(summaries):
         # ingest_paths rebuilds nothing when every file was loaded before: the database already says it.
         console.print("Nothing new: entities and tags left as they were.")
         return

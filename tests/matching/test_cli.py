@@ -64,6 +64,47 @@ def test_ingest_again_reports_files_loaded_before_and_changes_nothing(db_url: st
     assert "already loaded" not in ingest("--force", str(lca))
 
 
+def test_a_run_stopped_by_a_later_file_is_finished_by_the_next_ingest(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are committed one by one: when a later file fails, the earlier ones are stored but no entity build
+    ran. Ingesting them again (all loaded before) builds the entities instead of saying nothing is new."""
+    from sqlalchemy import func, select
+
+    import matching.reading as reading_mod
+    from crawler import db as dbmod
+    from crawler.models import DolCase, DolEntity
+    from matching.readers import IngestError
+
+    real = reading_mod._case_record
+
+    def explode(row, cols, layout, source):  # type: ignore[no-untyped-def]
+        if source == "lca_fy2018.csv":
+            raise IngestError("lca_fy2018.csv: simulated failure")
+        return real(row, cols, layout, source)
+
+    lca, perm = DOL / "lca_fy2024_q4.csv", DOL / "perm_fy2022.csv"
+    with monkeypatch.context() as m:
+        m.setattr(reading_mod, "_case_record", explode)
+        code, out = run(db_url, "dol", "ingest", "--no-progress", str(lca), str(perm), str(DOL / "lca_fy2018.csv"))
+    assert code == 1 and "lca_fy2018.csv" in out
+
+    def unlinked() -> tuple[int, int]:
+        with dbmod.session_scope(db_url) as s:
+            loose = s.scalar(select(func.count()).select_from(DolCase).where(DolCase.entity_id.is_(None)))
+            return loose or 0, s.scalar(select(func.count()).select_from(DolEntity)) or 0
+
+    assert unlinked()[0] > 0
+    code, out = run(db_url, "dol", "ingest", "--no-progress", str(lca), str(perm))
+    assert code == 0, out
+    flat = " ".join(out.split())
+    assert "2 already loaded" in flat and "they are built now" in flat and "Nothing new" not in flat
+    loose, entities = unlinked()
+    assert loose == 0 and entities > 0
+    code, out = run(db_url, "dol", "ingest", "--no-progress", str(lca), str(perm))
+    assert "Nothing new" in " ".join(out.split())  # and from then on, nothing is
+
+
 def test_employers_match_takes_the_postings_state(db_url: str, tmp_path: Path) -> None:
     lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
     code, out = run(db_url, "dol", "ingest", "--no-progress", str(lca))
