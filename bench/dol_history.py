@@ -33,11 +33,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dol_scale import (  # the benchmark's own helpers, found beside it
-    CITIES,
-    JOBS,
     LAWFIRMS,
     Backend,
     FilerFacts,
+    draw,
     jobagg,
     lca_rows,
     lookup,
@@ -130,12 +129,12 @@ def perm_rows(
     width = len(cols)
     at = {c: i for i, c in enumerate(cols)}
     for k in range(n):
-        i = pick()
-        fein, addr1, addr2, city, state, _county, postal, phone, poc_f, poc_l, poc_t, firm, naics = facts.get(i)
-        title, soc, soc_title = JOBS[rng.randrange(len(JOBS))]
-        wc, ws, wcounty, wzip = CITIES[rng.randrange(len(CITIES))]
-        month, day = rng.randint(1, 12), rng.randint(1, 28)
-        year = fy - 1 if month >= 10 else fy
+        d = draw(rng, pick, facts, fy)
+        i = d.filer
+        fein, addr1, addr2, city, state, _county, postal, phone, poc_f, poc_l, poc_t, firm, naics = d.facts
+        title, soc, soc_title = d.job
+        wc, ws, wcounty, wzip = d.site
+        month, day, year = d.month, d.day, d.year
         decided = f"{year}-{month:02d}-{day:02d}"
         # PERM takes a year and a half or so from filing to decision.
         received = f"{year - 1 - (month < 6)}-{(month + 5) % 12 + 1:02d}-{day:02d}"

@@ -37,9 +37,10 @@ import time
 import uuid
 import zipfile
 from bisect import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import accumulate
 from pathlib import Path
+from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +148,27 @@ class FilerFacts:
         return got
 
 
+class Draw(NamedTuple):
+    filer: int
+    facts: tuple[str, ...]
+    job: tuple[str, str, str]
+    site: tuple[str, str, str, str]
+    month: int
+    day: int
+    year: int  # the calendar year of the decision
+
+
+def draw(rng: random.Random, pick: Callable[[], int], facts: FilerFacts, fy: int) -> Draw:
+    """One case's filer (with its facts), job, worksite and decision month in fiscal year `fy`, drawn in a fixed
+    order: generated files stay the same from one version of the benchmark to the next."""
+    i = pick()
+    got = facts.get(i)
+    job = JOBS[rng.randrange(len(JOBS))]
+    site = CITIES[rng.randrange(len(CITIES))]
+    month, day = rng.randint(1, 12), rng.randint(1, 28)
+    return Draw(i, got, job, site, month, day, fy - 1 if month >= 10 else fy)
+
+
 def lca_rows(
     filers: list[str], n: int, seed: int, fy: int = 2024, facts_seed: int | None = None, serial_base: int = 0
 ) -> Iterator[list[str]]:
@@ -157,13 +179,12 @@ def lca_rows(
     pick = zipf_picker(len(filers), rng)
     facts = FilerFacts(seed if facts_seed is None else facts_seed)
     for k in range(n):
-        i = pick()
-        name = filers[i]
-        fein, addr1, addr2, city, state, _county, postal, phone, poc_f, poc_l, poc_t, firm, naics = facts.get(i)
-        title, soc, soc_title = JOBS[rng.randrange(len(JOBS))]
-        wc, ws, wcounty, wzip = CITIES[rng.randrange(len(CITIES))]
-        month, day = rng.randint(1, 12), rng.randint(1, 28)
-        year = fy - 1 if month >= 10 else fy
+        d = draw(rng, pick, facts, fy)
+        name = filers[d.filer]
+        fein, addr1, addr2, city, state, _county, postal, phone, poc_f, poc_l, poc_t, firm, naics = d.facts
+        title, soc, soc_title = d.job
+        wc, ws, wcounty, wzip = d.site
+        month, day, year = d.month, d.day, d.year
         received = f"{year}-{month:02d}-{day:02d}"
         decided = f"{year}-{month:02d}-{min(day + 7, 28):02d}"
         wage = rng.randint(60, 260) * 1000
