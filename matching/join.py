@@ -33,6 +33,7 @@ from matching.normalize import (
     GENERIC_TAIL,
     LEGAL_SUFFIXES,
     blocking_tokens,
+    board_brand,
     clean_name,
     core_key,
     core_words,
@@ -1038,7 +1039,15 @@ class EntityIndex:
         → the leading words of one filer, or of the filer that dwarfs all others using them (`leading`) → a
         capitals-only brand's initials (`acronym`) → the one namesake in the posting's state (`ad_place`) → a near
         spelling (`fuzzy`). Namesakes that no path settles come back `unsure`, with the nearest for a person.
+        A job board's label is read as the employer's name in it ("Rubrik Job Board" as Rubrik).
         """
+        brand = board_brand(query)
+        if brand != query:
+            found = self._match_brand(brand, hints)
+            return MatchResult(query, found.outcome, found.matches, found.alternatives)
+        return self._match_brand(query, hints)
+
+    def _match_brand(self, query: str, hints: JoinHints | None) -> MatchResult:
         key = core_key(query)
         if not key:
             if hints and (hinted := self._hinted(hints)):

@@ -145,6 +145,57 @@ def split_dba(name: str) -> tuple[str, str | None]:
     return upper[: m.start()].strip(" ,"), trade
 
 
+# What a job board adds to an employer's name: "Rubrik Job Board", "Careers at Tide", "Five Rings LLC - Careers",
+# "Cleo (US)", "Tomofun | Furbo Pet Camera". Never part of a legal name.
+_BOARD_ASIDE = re.compile(r"\s*\([^)]*\)")
+_BOARD_PART = re.compile(r"\s+[-\u2013\u2014|]\s+|\s*\|\s*")
+_BOARD_LEAD = re.compile(r"^(?:careers?|jobs)\s+(?:at|@)\s+", re.IGNORECASE)
+_BOARD_GLUED = re.compile(r"^([A-Za-z][A-Za-z0-9]{2,})careers$", re.IGNORECASE)  # "Frontcareers", "Xbowcareers"
+_BOARD_WORDS = frozenset(
+    [
+        "careers",
+        "career",
+        "page",
+        "site",
+        "website",
+        "jobs",
+        "job",
+        "board",
+        "openings",
+        "hiring",
+        "referrals",
+        "referral",
+        "only",
+        "internship",
+        "internships",
+        "early",
+        "private",
+        "external",
+        "unlisted",
+        "marketplace",
+        "opportunities",
+        "experienced",
+        "contract",
+    ]
+)
+
+
+def board_brand(name: str) -> str:
+    """The employer's own name in a job board's label for it: asides in brackets, a part after a spaced dash or a
+    bar, "Careers at" and trailing board words ("Careers page", "Job Board") dropped. The name itself when
+    nothing but board words would be left ("Private Job Board")."""
+    text = _BOARD_PART.split(_BOARD_ASIDE.sub(" ", name).strip())[0]
+    words = _BOARD_LEAD.sub("", text.strip()).split()
+    while len(words) > 1 and words[-1].lower().strip(".,:") in _BOARD_WORDS:
+        words.pop()
+    if len(words) == 1 and (glued := _BOARD_GLUED.match(words[0])):
+        words = [glued.group(1)]
+    brand = " ".join(words).strip(" ,.-:")
+    if len(brand) < 2 or brand.lower() in _BOARD_WORDS:
+        return name
+    return brand
+
+
 @lru_cache(maxsize=200_000)
 def clean_name(name: str) -> str:
     """Upper-case words of the legal name, without d/b/a and subsidiary clauses or punctuation."""

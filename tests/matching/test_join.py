@@ -366,6 +366,39 @@ def test_a_few_filers_adding_only_where_or_how_they_are_organised_are_all_the_br
     assert index_of([*rows[:1], (2, "OPTIVER TRADING US LLC", None)]).match("Optiver").matches == []
 
 
+@pytest.mark.parametrize(
+    ("label", "brand"),
+    [
+        ("Rubrik Job Board", "Rubrik"),
+        ("Careers at Tide", "Tide"),
+        ("Five Rings LLC - Careers", "Five Rings LLC"),
+        ("Cleo (US)", "Cleo"),
+        ("Tomofun | Furbo Pet Camera", "Tomofun"),
+        ("ATOMS Careers page", "ATOMS"),
+        ("Astera Labs Early Career", "Astera Labs"),
+        ("Xbowcareers", "Xbow"),
+        ("Sony Music Careers - Asia & Middle East", "Sony Music"),
+        # Names that only look like labels stay whole.
+        ("Good Job Games", "Good Job Games"),
+        ("Job&Talent", "Job&Talent"),
+        ("Hewlett-Packard", "Hewlett-Packard"),
+        ("Private Job Board", "Private Job Board"),
+    ],
+)
+def test_a_job_boards_label_is_read_as_the_employers_name(label: str, brand: str) -> None:
+    from matching.normalize import board_brand
+
+    assert board_brand(label) == brand
+
+
+def test_a_board_label_joins_as_the_employer_it_names() -> None:
+    idx = index_of([(1, "RUBRIK INC", None), (2, "FIVE RINGS LLC", None), (3, "CLEO AI INC", None)])
+    for label, filer in [("Rubrik Job Board", "RUBRIK INC"), ("Five Rings LLC - Careers", "FIVE RINGS LLC")]:
+        r = idx.match(label)
+        assert r.query == label and names(r) == [filer]
+    assert names(idx.match("Cleo (US)")) == ["CLEO AI INC"]
+
+
 def test_capitals_only_brand_is_the_filer_whose_initials_it_is_when_that_filer_dwarfs_the_rest() -> None:
     rows = [
         (1, "TATA CONSULTANCY SERVICES LIMITED", None, "uscis", 44626),
