@@ -1039,13 +1039,19 @@ class EntityIndex:
         → the leading words of one filer, or of the filer that dwarfs all others using them (`leading`) → a
         capitals-only brand's initials (`acronym`) → the one namesake in the posting's state (`ad_place`) → a near
         spelling (`fuzzy`). Namesakes that no path settles come back `unsure`, with the nearest for a person.
-        A job board's label is read as the employer's name in it ("Rubrik Job Board" as Rubrik).
+        A name that joins nothing as written is tried as a job board's label for the employer named in it
+        ("Rubrik Job Board" as Rubrik); only then, since legal names have such words too ("CIRCULAR BOARD INC",
+        "BESTWAY (USA) INC", "FOX REHAB - MA LLC").
         """
+        result = self._match_brand(query, hints)
+        if result.matches:
+            return result
         brand = board_brand(query)
         if brand != query:
             found = self._match_brand(brand, hints)
-            return MatchResult(query, found.outcome, found.matches, found.alternatives)
-        return self._match_brand(query, hints)
+            if found.matches or result.outcome == "none":
+                return MatchResult(query, found.outcome, found.matches, found.alternatives)
+        return result
 
     def _match_brand(self, query: str, hints: JoinHints | None) -> MatchResult:
         key = core_key(query)

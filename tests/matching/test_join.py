@@ -397,6 +397,10 @@ def test_a_board_label_joins_as_the_employer_it_names() -> None:
         r = idx.match(label)
         assert r.query == label and names(r) == [filer]
     assert names(idx.match("Cleo (US)")) == ["CLEO AI INC"]
+    # Only a name that joins nothing as written is read so: legal names have such words too.
+    legal = index_of([(1, "CIRCULAR BOARD INC", None), (2, "CIRCULAR LLC", None), (3, "BESTWAY (USA) INC", None)])
+    assert names(legal.match("Circular Board")) == ["CIRCULAR BOARD INC"]
+    assert names(legal.match("Bestway (USA), Inc.")) == ["BESTWAY (USA) INC"]
 
 
 def test_capitals_only_brand_is_the_filer_whose_initials_it_is_when_that_filer_dwarfs_the_rest() -> None:
