@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -290,8 +289,13 @@ def history_files(
 
 
 def _years(text: str) -> list[int]:
-    first, _, last = text.partition("-")
-    return list(range(int(first), int(last or first) + 1))
+    """`jobagg dol download --fy`'s spelling of fiscal years, for argparse (which reports a ValueError)."""
+    from matching.download import DownloadError, parse_years
+
+    try:
+        return parse_years(text)
+    except DownloadError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def main() -> int:
@@ -323,8 +327,6 @@ def main() -> int:
     for kind in args.backends.split(","):
         be = Backend(kind, work)
         url = be.fresh(f"history_{kind}")
-        migrate = "import sys; from crawler import db; db.upgrade(db.make_engine(sys.argv[1]))"
-        subprocess.run([sys.executable, "-c", migrate, url], check=True)
         ingest_s, rss, _ = jobagg(url, "dol", "ingest", "--no-progress", *paths)
         again_s, _, _ = jobagg(url, "dol", "ingest", "--no-progress", *paths)
         row: dict[str, object] = {

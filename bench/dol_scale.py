@@ -432,6 +432,7 @@ class Backend:
         self.schema = ""
 
     def fresh(self, label: str) -> str:
+        """A new, empty database at the latest migration; its URL."""
         from sqlalchemy import text
 
         from crawler import db as dbmod
@@ -449,6 +450,9 @@ class Backend:
                 conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
             admin.dispose()
             self.url = f"{PG_ADMIN}?options=-csearch_path%3D{self.schema}"
+        # Migrated here, in a child: creating the schema is not part of loading a file.
+        migrate = "import sys; from crawler import db; db.upgrade(db.make_engine(sys.argv[1]))"
+        subprocess.run([sys.executable, "-c", migrate, self.url], check=True)
         return self.url
 
     def size_mb(self) -> float:
@@ -627,9 +631,6 @@ def main() -> int:
                     read_s, read_rss, _ = measured(read_cmd)
                     reads.append(read_s)
                     url = be.fresh(f"{kind}_{size}_{fmt}")
-                    # Migrate first: creating the schema is not part of loading a file.
-                    migrate = "import sys; from crawler import db; db.upgrade(db.make_engine(sys.argv[1]))"
-                    subprocess.run([sys.executable, "-c", migrate, url], check=True)
                     ingest_s, ingest_rss, _ = jobagg(url, "dol", "ingest", "--no-progress", str(path))
                     ingests.append(ingest_s)
                     rss.append(ingest_rss)

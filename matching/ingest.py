@@ -34,6 +34,7 @@ from matching.reading import (
     Batches,
     CaseReader,
     ReadStats,
+    case_readers,
     file_sha256,
     position,
     read_cases,
@@ -607,14 +608,8 @@ def ingest_paths(
     if reader is not None:
         return _ingest_paths(db_url, paths, progress, force, reader, spare)
     # Started first, so the forked readers hold no database connection and no progress thread.
-    reader = CaseReader.fork()
-    spare = CaseReader.fork() if reader is not None and len(paths) > 1 else None
-    try:
+    with case_readers(len(paths)) as (reader, spare):
         return _ingest_paths(db_url, paths, progress, force, reader, spare)
-    finally:
-        for r in (reader, spare):
-            if r is not None:
-                r.close()
 
 
 def _ingest_paths(
@@ -623,7 +618,7 @@ def _ingest_paths(
     progress: bool,
     force: bool,
     reader: CaseReader | None,
-    spare: CaseReader | None = None,
+    spare: CaseReader | None,
 ) -> list[FileSummary]:
     engine = dbmod.get_engine(db_url)
     summaries: list[FileSummary] = []

@@ -14,7 +14,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -427,3 +427,17 @@ class CaseReader:
             self._proc.join()
         self._requests.close()
         self._out.close()
+
+
+@contextmanager
+def case_readers(files: int) -> Iterator[tuple[CaseReader | None, CaseReader | None]]:
+    """A reader (None where processes cannot be forked) and, for several files, a spare one that reads each next
+    file while the loader is on one; both closed on leaving. Fork them before any database connection exists."""
+    reader = CaseReader.fork()
+    spare = CaseReader.fork() if reader is not None and files > 1 else None
+    try:
+        yield reader, spare
+    finally:
+        for r in (reader, spare):
+            if r is not None:
+                r.close()

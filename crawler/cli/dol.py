@@ -33,16 +33,14 @@ QUICK_HASH = 0.2
 @pass_app
 def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool = False) -> None:
     """Load PERM/LCA/USCIS files (xlsx or csv; layout detected from the header), then rebuild entities."""
-    from matching.reading import CaseReader
+    from matching.reading import case_readers
 
     started = time.perf_counter()
-    # The reader starts on the first file before the loader and the database layer are even imported.
-    reader = CaseReader.fork()
-    # A second one reads each next file while the loader is on one.
-    spare = CaseReader.fork() if reader is not None and len(paths) > 1 else None
-    if reader is not None:
-        reader.start(paths[0])
-    try:
+    # The reader starts on the first file before the loader and the database layer are even imported; a second
+    # one reads each next file while the loader is on one.
+    with case_readers(len(paths)) as (reader, spare):
+        if reader is not None:
+            reader.start(paths[0])
         summaries = None if force else _loaded_before(app.db_url, list(paths), reader)
         if summaries is None:
             from matching.ingest import IngestError, ingest_paths
@@ -53,10 +51,6 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool
                 )
             except IngestError as exc:
                 raise click.ClickException(f"{exc} (nothing from this file was stored)") from exc
-    finally:
-        for r in (reader, spare):
-            if r is not None:
-                r.close()
     table = Table(title="DOL ingest")
     cols = ("file", "layout", "rows", "blank", "new", "updated", "unchanged", "kept older", "dupes in file", "seconds")
     for col in cols:
