@@ -70,7 +70,13 @@ FAMILY_SHARE_ONE_WORD = 0.75
 FAMILY_STRAY = 0.01  # ... and filers using the words elsewhere in their names file almost nothing beside it
 KIN_MAX = 3  # at most this many filers leading with a brand's rare words may be its entities by their names alone
 # What such a filer may add to the brand's words: where or how it is organised ("DE": incorporated in Delaware).
-KIN_TAIL = GENERIC_TAIL | {"DE", "DELAWARE"}
+# A state's code names the arm incorporated or working there: BOT AUTO CA INC and BOT AUTO TX INC.
+_STATES = (
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR "
+    "PA PR RI SC SD TN TX UT VT VA WA WV WI WY"
+)
+US_STATE_CODES = frozenset(_STATES.split())
+KIN_TAIL = GENERIC_TAIL | US_STATE_CODES | {"DELAWARE"}
 CUT_MIN, CUT_MAX = 6, 3  # a d/b/a cut short keeps at least 6 letters and loses at most 3 of the brand's
 TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "0956588 BC LTD" and "0965688 BC LTD"
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
@@ -81,7 +87,9 @@ _DOES = {"TECHNOLOGIES", "TECHNOLOGY", "TECH", "SYSTEMS", "LABS", "ENTERPRISES",
 # ... and the rest, saying where or how it is organised: "Bluevine - US" is still Bluevine.
 ORGANISED_AS = GENERIC_TAIL - _DOES
 # Filers of one company may differ in these only: its US (services) arm, its state of incorporation.
-KIN_ARM = frozenset(["SERVICES", "US", "USA", "AMERICA", "AMERICAS", "NORTH", "DE", "DELAWARE"])
+KIN_ARM = frozenset(["SERVICES", "HOLDINGS", "HOLDING", "US", "USA", "AMERICA", "AMERICAS", "NORTH", "DELAWARE"]) | (
+    US_STATE_CODES - {"IN"}
+)
 
 
 class Candidate(NamedTuple):
@@ -1038,7 +1046,8 @@ class EntityIndex:
         longer than the brand) → a trade / d/b/a name (`trade`)
         → the leading words of one filer, or of the filer that dwarfs all others using them (`leading`) → a
         capitals-only brand's initials (`acronym`) → the one namesake in the posting's state (`ad_place`) → a near
-        spelling (`fuzzy`). Namesakes that no path settles come back `unsure`, with the nearest for a person.
+        spelling (`fuzzy`). Namesakes that no path settles come back `unsure`, with the nearest for a person, as does
+        a one-word brand's name-only match to a small filer that files only where the employer does not post.
         A name that joins nothing as written is tried as a job board's label for the employer named in it
         ("Rubrik Job Board" as Rubrik); only then, since legal names have such words too ("CIRCULAR BOARD INC",
         "BESTWAY (USA) INC", "FOX REHAB - MA LLC").
@@ -1078,6 +1087,29 @@ class EntityIndex:
             return MatchResult(query, "unsure", [], result.matches[:3])
         return self._match(query, key, hints, chosen)
 
+    def _elsewhere_only(
+        self,
+        words: tuple[str, ...],
+        ids: list[int],
+        hints: JoinHints | None,
+        groups: list[list[int]],
+        elsewhere: Callable[[], list[int] | None],
+    ) -> bool:
+        """Whether a one-word brand's name-only match is a small filer in none of the states its postings are in,
+        while other filers use the word too: a namesake more often than the brand ("Cognition" in CA is not
+        COGNITION LLC, CO, 11 filings, beside STANDARD COGNITION CORP); a word no other filer has still names its
+        one filer wherever that files ("Calendly")."""
+        if len(words) != 1 or not hints or not hints.states or self._filed(ids) >= DOMINANT_MIN:
+            return False
+        state = self.entity.state
+        if not all(state(e) and state(e) not in hints.states for e in ids):
+            return False
+        chosen = set(ids)
+        return any(not chosen.intersection(g) for g in groups) or bool(elsewhere())
+
+    def _unsure(self, query: str, ids: list[int]) -> MatchResult:
+        return MatchResult(query, "unsure", [], [self._cand(e, 100.0, "leading") for e in ids[:3]])
+
     def _blocked(self, key: str) -> set[int]:
         out: set[int] = set()
         for filer in self.aliases.get(key, ()):
@@ -1108,6 +1140,8 @@ class EntityIndex:
         exact = self._exact(query)
         if exact:
             ids = self._settle_exact(exact, groups, elsewhere, words)
+            if ids and self._elsewhere_only(words, ids, hints, groups, elsewhere):
+                return self._unsure(query, ids)
             if ids is exact:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "exact") for e in exact])
             if ids:
@@ -1125,6 +1159,8 @@ class EntityIndex:
             if trade and ((filers == 1 and len(words) > 1) or (alone and filers <= TRADE_MAX_FILERS)):
                 return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in trade])
             lead, settled = self._settle_leading(groups, elsewhere, lead_words)
+            if settled and self._elsewhere_only(words, lead, hints, groups, elsewhere):
+                return self._unsure(query, lead)
             if settled:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])
             groups += [[e] for e in trade[:2]]

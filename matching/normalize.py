@@ -148,7 +148,7 @@ def split_dba(name: str) -> tuple[str, str | None]:
 # What a job board adds to an employer's name: "Rubrik Job Board", "Careers at Tide", "Five Rings LLC - Careers",
 # "Cleo (US)", "Tomofun | Furbo Pet Camera". Never part of a legal name.
 _BOARD_ASIDE = re.compile(r"\s*\([^)]*\)")
-_BOARD_PART = re.compile(r"\s+[-\u2013\u2014|]\s+|\s*\|\s*")
+_BOARD_PART = re.compile(r"\s+[-\u2013\u2014|]\s+|\s*\|\s*|:\s+")  # "AMP: AI-Powered Sortation ..." too
 _BOARD_LEAD = re.compile(r"^(?:careers?|jobs)\s+(?:at|@)\s+", re.IGNORECASE)
 _BOARD_GLUED = re.compile(r"^([A-Za-z][A-Za-z0-9]{2,})careers$", re.IGNORECASE)  # "Frontcareers", "Xbowcareers"
 _BOARD_WORDS = frozenset(
@@ -176,6 +176,11 @@ _BOARD_WORDS = frozenset(
         "opportunities",
         "experienced",
         "contract",
+        "campus",
+        "events",
+        "recruiting",
+        "students",
+        "graduates",
     ]
 )
 

@@ -366,6 +366,33 @@ def test_a_few_filers_adding_only_where_or_how_they_are_organised_are_all_the_br
     assert index_of([*rows[:1], (2, "OPTIVER TRADING US LLC", None)]).match("Optiver").matches == []
 
 
+def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
+    by_state = [(1, "BOT AUTO CA INC", None, "lca", 2), (2, "BOT AUTO TX INC", None, "lca", 1)]
+    assert names(index_of(by_state).match("Bot Auto")) == ["BOT AUTO CA INC", "BOT AUTO TX INC"]
+    held = [(1, "LTSE HOLDINGS INC", None), (2, "LTSE SERVICES INC", None)]
+    assert names(index_of(held).match("LTSE")) == ["LTSE HOLDINGS INC", "LTSE SERVICES INC"]
+    # A state's code beside a word saying what the firm does is still two firms.
+    assert index_of([*by_state[:1], (2, "BOT AUTO LABS TX INC", None)]).match("Bot Auto").matches == []
+
+
+def test_a_one_word_brand_is_not_a_small_namesake_filing_only_where_it_does_not_post() -> None:
+    rows = [
+        (1, "COGNITION LLC", None, "lca", 11, "CO"),
+        (2, "STANDARD COGNITION CORP", None, "lca", 21, "CA"),
+        (3, "CALENDLY LLC", None, "lca", 0, "CA"),
+        (4, "TESLA INC", None, "lca", 3843, "CA"),
+        (5, "TESLA ENERGY CONSULTING LLC", None, "lca", 2, "NJ"),
+    ]
+    idx = index_of(rows)
+    assert names(idx.match("Cognition")) == ["COGNITION LLC"]  # nothing says where the brand is
+    r = idx.match("Cognition", posting_hints(None, states=["CA"]))
+    assert r.outcome == "unsure" and r.matches == [] and [a.name for a in r.alternatives] == ["COGNITION LLC"]
+    assert names(idx.match("Cognition", posting_hints(None, states=["CO", "CA"]))) == ["COGNITION LLC"]
+    # A word no other filer uses names its one filer wherever it files; a big filer is the brand anywhere.
+    assert names(idx.match("Calendly", posting_hints(None, states=["GA"]))) == ["CALENDLY LLC"]
+    assert names(idx.match("Tesla", posting_hints(None, states=["TX"]))) == ["TESLA INC"]
+
+
 @pytest.mark.parametrize(
     ("label", "brand"),
     [
@@ -378,6 +405,9 @@ def test_a_few_filers_adding_only_where_or_how_they_are_organised_are_all_the_br
         ("Astera Labs Early Career", "Astera Labs"),
         ("Xbowcareers", "Xbow"),
         ("Sony Music Careers - Asia & Middle East", "Sony Music"),
+        ("AMP: AI-Powered Sortation for Waste and Recycling", "AMP"),
+        ("Klaviyo Campus", "Klaviyo"),
+        ("Jane Street Events", "Jane Street"),
         # Names that only look like labels stay whole.
         ("Good Job Games", "Good Job Games"),
         ("Job&Talent", "Job&Talent"),
