@@ -77,7 +77,9 @@ _STATES = (
 )
 US_STATE_CODES = frozenset(_STATES.split())
 KIN_TAIL = GENERIC_TAIL | US_STATE_CODES | {"DELAWARE"}
-CUT_MIN, CUT_MAX = 6, 3  # a d/b/a cut short keeps at least 6 letters and loses at most 3 of the brand's
+# A d/b/a cut short keeps at least CUT_MIN letters and loses fewer than CUT_MAX of the brand's: one letter
+# ("... DBA MAILCHIM" is Mailchimp); two short, it is as often a shorter name ("... DBA CIRCLE" is not CircleCI).
+CUT_MIN, CUT_MAX = 6, 2
 TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "0956588 BC LTD" and "0965688 BC LTD"
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
 _ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])

@@ -581,7 +581,9 @@ def test_a_dba_the_hub_cut_short_still_names_the_brand() -> None:
     idx = index_of([(1, "THE ROCKET SCI GR LLC DBA MAILCHIM", None), (2, "MAIL CHIMERA LLC", None)])
     r = idx.match("Mailchimp")
     assert names(r) == ["THE ROCKET SCI GR LLC DBA MAILCHIM"] and r.best.method == "trade"  # type: ignore[union-attr]
-    # More than three letters lost, or a brand of several words, is no cut d/b/a.
+    # Two letters lost is as often a shorter name ("... DBA CIRCLE" is not CircleCI); nor is a brand of several words.
+    cut = index_of([(1, "CIRCLE SQUARE GROUP INC DBA CIRCLE", None), (2, "CIRCLE INTERNET SERVICES INC", None)])
+    assert cut.match("CircleCI").matches == []
     assert idx.match("Mailchimpster").outcome != "matched"
     assert idx.match("Mailchimp Labs").outcome != "matched"
 
