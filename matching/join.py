@@ -22,6 +22,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from json.encoder import encode_basestring as _json_str
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -81,6 +82,9 @@ KIN_TAIL = GENERIC_TAIL | US_STATE_CODES | {"DELAWARE"}
 # ("... DBA MAILCHIM" is Mailchimp); two short, it is as often a shorter name ("... DBA CIRCLE" is not CircleCI).
 CUT_MIN, CUT_MAX = 6, 2
 TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "0956588 BC LTD" and "0965688 BC LTD"
+LONE_WORD_FILINGS = 20  # an everyday word leading one filer's name names the brand only when that filer files this
+# Words that only say how a filer is organised or what kind of tech firm it is: no second name.
+PLAIN_TAIL = GENERIC_TAIL | LEGAL_SUFFIXES | frozenset(["AI", "IO", "HQ", "APP", "CO", "COMPANY", "CORPORATION"])
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
 _ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 ALIASES_FILE = "aliases.csv"
@@ -788,11 +792,24 @@ class EntityIndex:
         if not groups or len("".join(words)) < MIN_LEAD_LEN:
             return [], False
         if len(groups) == 1 and elsewhere() == []:
-            return groups[0], True
+            return (groups[0], True) if not self._common_word_namesake(groups[0], words) else ([], False)
         if self._dominant(groups[0], groups[1:], elsewhere):
             return groups[0], True
         family = self._family(groups, elsewhere, words) or self._kin(groups, elsewhere, words)
         return family, bool(family)
+
+    def _common_word_namesake(self, ids: list[int], words: tuple[str, ...]) -> bool:
+        """Whether the one filer leading with a one-word brand is more likely a namesake: the brand is an everyday
+        word, the filer files little, and its name goes on to say what else it is ("Windmill" is not WINDMILL RICE
+        COMPANY LLC, "Incident" not INCIDENT IQ INC); a coined word ("Hootsuite") or a name adding only how the
+        filer is organised ("Homeward" HOMEWARD INC) still names it."""
+        if len(words) != 1 or self._filed(ids) >= LONE_WORD_FILINGS or words[0].lower() not in everyday_words():
+            return False
+        for e in ids:
+            trade = split_dba(self.entity[e][0])[1]
+            if trade and legal_words(trade) == words:
+                return False  # ABLY REAL TIME INC DBA ABLY: it trades under the brand
+        return any(not set(legal_words(self.entity[e][0])[1:]) <= PLAIN_TAIL for e in ids)
 
     def _kin(
         self, groups: list[list[int]], elsewhere: Callable[[], list[int] | None], words: tuple[str, ...]
@@ -1199,6 +1216,14 @@ class EntityIndex:
             if was:
                 gc.enable()
         return out
+
+
+@lru_cache(maxsize=1)
+def everyday_words() -> frozenset[str]:
+    """English dictionary words (lower case): a brand that is one is shared by namesakes far more often."""
+    from english_words import get_english_words_set
+
+    return frozenset(get_english_words_set(["web2"], lower=True, alpha=True))
 
 
 def _none() -> None:

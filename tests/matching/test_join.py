@@ -375,6 +375,23 @@ def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
     assert index_of([*by_state[:1], (2, "BOT AUTO LABS TX INC", None)]).match("Bot Auto").matches == []
 
 
+def test_an_everyday_word_needs_more_than_one_small_filer_saying_it_is_something_else() -> None:
+    rows = [
+        (1, "WINDMILL RICE COMPANY LLC", None, "lca", 2),
+        (2, "HOOTSUITE MEDIA US INC", None, "lca", 4),
+        (3, "HOMEWARD TECHNOLOGIES INC", None, "lca", 1),
+        (4, "ABLY REAL TIME INC DBA ABLY", None, "lca", 3),
+        (5, "TOSS MACHINE COMPONENTS INC", None, "lca", 120),
+    ]
+    idx = index_of(rows)
+    r = idx.match("Windmill")
+    assert r.outcome == "unsure" and [a.name for a in r.alternatives][:1] == ["WINDMILL RICE COMPANY LLC"]
+    assert names(idx.match("Hootsuite")) == ["HOOTSUITE MEDIA US INC"]  # a coined word
+    assert names(idx.match("Homeward")) == ["HOMEWARD TECHNOLOGIES INC"]  # only how it is organised
+    assert names(idx.match("Ably")) == ["ABLY REAL TIME INC DBA ABLY"]  # it trades under the brand
+    assert names(idx.match("Toss")) == ["TOSS MACHINE COMPONENTS INC"]  # files too much to be a stray namesake
+
+
 def test_a_one_word_brand_is_not_a_small_namesake_filing_only_where_it_does_not_post() -> None:
     rows = [
         (1, "COGNITION LLC", None, "lca", 11, "CO"),
