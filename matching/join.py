@@ -85,6 +85,8 @@ TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "09565
 LONE_WORD_FILINGS = 20  # an everyday word leading one filer's name names the brand only when that filer files this
 # Words that only say how a filer is organised or what kind of tech firm it is: no second name.
 PLAIN_TAIL = GENERIC_TAIL | LEGAL_SUFFIXES | frozenset(["AI", "IO", "HQ", "APP", "CO", "COMPANY", "CORPORATION"])
+# "Doing business as" only: a former name (F/K/A) says nothing about the name a filer shows today.
+_TRADES_AS = re.compile(r"\b(?:D\s*/\s*B\s*/\s*A|D B A|DBA|D\.B\.A\.?|T/A)\b[\s:.]*(.+)$")
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
 _ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 ALIASES_FILE = "aliases.csv"
@@ -1126,6 +1128,14 @@ class EntityIndex:
         chosen = set(ids)
         return any(not chosen.intersection(g) for g in groups) or bool(elsewhere())
 
+    def _trades_as_other(self, eid: int, brand_key: str) -> bool:
+        """Whether a filer says it does business under another name than the brand: job boards show that name, so
+        a one-word brand equal to its legal name is a namesake ("Smartly" is not SMARTLY INC DBA BONUSLY). A trade
+        name that the brand begins (a cut one: "... DBA REDPAND") is the brand's own."""
+        m = _TRADES_AS.search(self.entity[eid][0].upper())
+        trade = "".join(legal_words(m.group(1))) if m else ""
+        return bool(trade) and not brand_key.startswith(trade)
+
     def _unsure(self, query: str, ids: list[int]) -> MatchResult:
         return MatchResult(query, "unsure", [], [self._cand(e, 100.0, "leading") for e in ids[:3]])
 
@@ -1160,6 +1170,8 @@ class EntityIndex:
         if exact:
             ids = self._settle_exact(exact, groups, elsewhere, words)
             if ids and self._elsewhere_only(words, ids, hints, groups, elsewhere):
+                return self._unsure(query, ids)
+            if ids is exact and len(words) == 1 and all(self._trades_as_other(e, words[0]) for e in exact):
                 return self._unsure(query, ids)
             if ids is exact:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "exact") for e in exact])

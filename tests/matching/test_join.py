@@ -375,6 +375,21 @@ def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
     assert index_of([*by_state[:1], (2, "BOT AUTO LABS TX INC", None)]).match("Bot Auto").matches == []
 
 
+def test_a_filer_doing_business_under_another_name_is_no_one_word_brands_own() -> None:
+    rows = [
+        (1, "SMARTLY INC DBA BONUSLY", None, "lca", 6),
+        (2, "REDPANDA INC DBA REDPAND", None, "uscis", 3),  # a d/b/a the hub cut short
+        (3, "REDIS INC FKA REDIS LABS INC", None, "lca", 9),  # a former name, not a trade name
+        (4, "CURTISS WRIGHT CORP DBA EST GROUP", None, "lca", 40),
+    ]
+    idx = index_of(rows)
+    r = idx.match("Smartly")
+    assert r.outcome == "unsure" and [a.name for a in r.alternatives][:1] == ["SMARTLY INC DBA BONUSLY"]
+    assert names(idx.match("Redpanda")) == ["REDPANDA INC DBA REDPAND"]
+    assert names(idx.match("Redis")) == ["REDIS INC FKA REDIS LABS INC"]
+    assert names(idx.match("Curtiss-Wright")) == ["CURTISS WRIGHT CORP DBA EST GROUP"]  # several words say more
+
+
 def test_an_everyday_word_needs_more_than_one_small_filer_saying_it_is_something_else() -> None:
     rows = [
         (1, "WINDMILL RICE COMPANY LLC", None, "lca", 2),
