@@ -36,6 +36,9 @@ def match_batch(
     if n == 1:
         return index.match_many(queries, hints)
     parts = [distinct[i::n] for i in range(n)]
+    from matching.join import everyday_words
+
+    everyday_words()  # loaded once here, shared with the children, not once in each of them
     children: list[tuple[int, int, list[str]]] = []
     for part in parts[1:]:
         read_end, write_end = os.pipe()
