@@ -794,7 +794,12 @@ class EntityIndex:
         if not groups or len("".join(words)) < MIN_LEAD_LEN:
             return [], False
         if len(groups) == 1 and elsewhere() == []:
-            return (groups[0], True) if not self._common_word_namesake(groups[0], words) else ([], False)
+            lone = groups[0]
+            if self._common_word_namesake(lone, words) or (
+                len(words) == 1 and all(self._trades_as_other(e, words[0]) for e in lone)
+            ):
+                return [], False
+            return lone, True
         if self._dominant(groups[0], groups[1:], elsewhere):
             return groups[0], True
         family = self._family(groups, elsewhere, words) or self._kin(groups, elsewhere, words)

@@ -388,6 +388,8 @@ def test_a_filer_doing_business_under_another_name_is_no_one_word_brands_own() -
     assert names(idx.match("Redpanda")) == ["REDPANDA INC DBA REDPAND"]
     assert names(idx.match("Redis")) == ["REDIS INC FKA REDIS LABS INC"]
     assert names(idx.match("Curtiss-Wright")) == ["CURTISS WRIGHT CORP DBA EST GROUP"]  # several words say more
+    # Nor is the one filer leading with the brand's word when it trades under another name.
+    assert index_of([(1, "SESO MEDIA GROUP LLC D/B/A A HUNDRED MONKEYS", None, "lca", 3)]).match("Seso").matches == []
 
 
 def test_an_everyday_word_needs_more_than_one_small_filer_saying_it_is_something_else() -> None:
