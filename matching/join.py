@@ -44,6 +44,7 @@ from matching.normalize import (
     legal_words,
     normalize_fein,
     split_dba,
+    trade_name,
 )
 
 if TYPE_CHECKING:
@@ -85,8 +86,6 @@ TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "09565
 LONE_WORD_FILINGS = 20  # an everyday word leading one filer's name names the brand only when that filer files this
 # Words that only say how a filer is organised or what kind of tech firm it is: no second name.
 PLAIN_TAIL = GENERIC_TAIL | LEGAL_SUFFIXES | frozenset(["AI", "IO", "HQ", "APP", "CO", "COMPANY", "CORPORATION"])
-# "Doing business as" only: a former name (F/K/A) says nothing about the name a filer shows today.
-_TRADES_AS = re.compile(r"\b(?:D\s*/\s*B\s*/\s*A|D B A|DBA|D\.B\.A\.?|T/A)\b[\s:.]*(.+)$")
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
 _ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 ALIASES_FILE = "aliases.csv"
@@ -94,7 +93,8 @@ ALIASES_FILE = "aliases.csv"
 _DOES = {"TECHNOLOGIES", "TECHNOLOGY", "TECH", "SYSTEMS", "LABS", "ENTERPRISES", "OPERATIONS", "SERVICES", "SOLUTIONS"}
 # ... and the rest, saying where or how it is organised: "Bluevine - US" is still Bluevine.
 ORGANISED_AS = GENERIC_TAIL - _DOES
-# Filers of one company may differ in these only: its US (services) arm, its state of incorporation.
+# Filers of one company may differ in these only: its US (services) arm, its holding company, its state of
+# incorporation or work ("IN" is the word more often than Indiana).
 KIN_ARM = frozenset(["SERVICES", "HOLDINGS", "HOLDING", "US", "USA", "AMERICA", "AMERICAS", "NORTH", "DELAWARE"]) | (
     US_STATE_CODES - {"IN"}
 )
@@ -795,9 +795,7 @@ class EntityIndex:
             return [], False
         if len(groups) == 1 and elsewhere() == []:
             lone = groups[0]
-            if self._common_word_namesake(lone, words) or (
-                len(words) == 1 and all(self._trades_as_other(e, words[0]) for e in lone)
-            ):
+            if self._common_word_namesake(lone, words) or self._trades_as_others(lone, words):
                 return [], False
             return lone, True
         if self._dominant(groups[0], groups[1:], elsewhere):
@@ -1133,13 +1131,18 @@ class EntityIndex:
         chosen = set(ids)
         return any(not chosen.intersection(g) for g in groups) or bool(elsewhere())
 
-    def _trades_as_other(self, eid: int, brand_key: str) -> bool:
-        """Whether a filer says it does business under another name than the brand: job boards show that name, so
-        a one-word brand equal to its legal name is a namesake ("Smartly" is not SMARTLY INC DBA BONUSLY). A trade
-        name that the brand begins (a cut one: "... DBA REDPAND") is the brand's own."""
-        m = _TRADES_AS.search(self.entity[eid][0].upper())
-        trade = "".join(legal_words(m.group(1))) if m else ""
-        return bool(trade) and not brand_key.startswith(trade)
+    def _trades_as_others(self, ids: list[int], words: tuple[str, ...]) -> bool:
+        """Whether every filer matched to a one-word brand says it does business under another name: job boards
+        show that name, so the brand equal to its legal name is a namesake ("Smartly" is not SMARTLY INC DBA
+        BONUSLY). A trade name that the brand begins (a cut one: "... DBA REDPAND") is the brand's own."""
+        if len(words) != 1:
+            return False
+        for eid in ids:
+            trade = trade_name(self.entity[eid][0])
+            key = "".join(legal_words(trade)) if trade else ""
+            if not key or words[0].startswith(key):
+                return False
+        return True
 
     def _unsure(self, query: str, ids: list[int]) -> MatchResult:
         return MatchResult(query, "unsure", [], [self._cand(e, 100.0, "leading") for e in ids[:3]])
@@ -1176,7 +1179,7 @@ class EntityIndex:
             ids = self._settle_exact(exact, groups, elsewhere, words)
             if ids and self._elsewhere_only(words, ids, hints, groups, elsewhere):
                 return self._unsure(query, ids)
-            if ids is exact and len(words) == 1 and all(self._trades_as_other(e, words[0]) for e in exact):
+            if ids is exact and self._trades_as_others(exact, words):
                 return self._unsure(query, ids)
             if ids is exact:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "exact") for e in exact])

@@ -114,7 +114,10 @@ PHRASES = [
 ]
 # Clauses that follow the legal name and name someone else: d/b/a, subsidiary-of, on-behalf-of.
 # USCIS turns punctuation into spaces, so "D/B/A" also arrives as "D B A".
-_DBA = re.compile(r"\s*(?:,\s*)?\b(?:D\s*/\s*B\s*/\s*A|D B A|DBA|D\.B\.A\.?|A/K/A|AKA|F/K/A|FKA|T/A)\b[\s:]*(.*)$")
+# "Doing" or "trading" business as; A/K/A and F/K/A give another or a former name, not the one a filer shows.
+_TRADING = r"D\s*/\s*B\s*/\s*A|D B A|DBA|D\.B\.A\.?|T/A"
+_DBA = re.compile(rf"\s*(?:,\s*)?\b(?:{_TRADING}|A/K/A|AKA|F/K/A|FKA)\b[\s:]*(.*)$")
+_TRADES_AS = re.compile(rf"\b(?:{_TRADING})\b[\s:.]*(.+)$")
 _SUBSIDIARY = re.compile(
     r",?\s*\b(?:A|AN)\s+(?:WHOLLY[\s-]*OWNED\s+)?(?:SUBSIDIARY|AFFILIATE|DIVISION|UNIT)\s+OF\b.*$"
     r"|,?\s*\b(?:A|AN)\s+[A-Z0-9&.\- ]{1,40}\s+(?:COMPANY|CO)\s*$"
@@ -143,6 +146,12 @@ def split_dba(name: str) -> tuple[str, str | None]:
         return upper.strip(), None
     trade = m.group(1).strip(" ,.;:") or None
     return upper[: m.start()].strip(" ,"), trade
+
+
+def trade_name(name: str) -> str | None:
+    """The name a filer says it does business as ("SMARTLY INC DBA BONUSLY" -> "BONUSLY"); never a former name."""
+    m = _TRADES_AS.search(name.upper())
+    return m.group(1) if m else None
 
 
 # What a job board adds to an employer's name: "Rubrik Job Board", "Careers at Tide", "Five Rings LLC - Careers",
