@@ -33,6 +33,13 @@ from twisted.internet import task
 logger = logging.getLogger(__name__)
 
 BOARD_SEED = "jobagg_board_seed"
+# Take the next board seed and hold it in this worker's in-flight set in one step: a worker killed between a pop
+# and a separate add would lose the board (no queue, no in-flight set, and the round's dupefilter stops re-seeding).
+POP_AND_HOLD = """
+local seed = redis.call('RPOP', KEYS[1])
+if seed then redis.call('SADD', KEYS[2], seed) end
+return seed
+"""
 
 
 def redis_server(url: str) -> Any:
@@ -69,6 +76,7 @@ class BoardScheduler(RedisScheduler):
         self._order = itertools.count()
         self._local_seen: set[bytes] = set()
         self._heartbeat: task.LoopingCall | None = None
+        self._pop_and_hold = server.register_script(POP_AND_HOLD)
         self.boards_taken = 0
 
     @classmethod
@@ -125,10 +133,11 @@ class BoardScheduler(RedisScheduler):
 
     def next_request(self) -> Request | None:
         while not self._local:
-            seed = self.queue.pop(0)
-            if seed is None:
+            # FifoQueue pushes on the left and pops on the right; the script pops the same end.
+            encoded = self._pop_and_hold(keys=[self.queue.key, self.key("inflight", self.worker)])
+            if encoded is None:
                 return None
-            self.take(seed)
+            self.take(self.queue._decode_request(encoded))
         return heapq.heappop(self._local)[2]
 
     def has_pending_requests(self) -> bool:
@@ -140,8 +149,8 @@ class BoardScheduler(RedisScheduler):
     # --- ownership ----------------------------------------------------------------------------------------
 
     def take(self, seed: Request) -> None:
-        """Own a board: remember its seed until the run is stored, and queue the board's requests here."""
-        self.server.sadd(self.key("inflight", self.worker), self.queue._encode_request(seed))
+        """Own a board (its seed is already held in the in-flight set until the run is stored): queue the board's
+        requests here."""
         self.boards_taken += 1
         self.stats.inc_value("scheduler/dequeued/redis")
         for request in self.spider.open_board(seed.cb_kwargs["board"]):

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy_redis import picklecompat
+from scrapy_redis.queue import FifoQueue
 from sqlalchemy import func, select
 
 from crawler import db as dbmod
@@ -200,3 +202,41 @@ def test_a_killed_worker_loses_nothing(
     log = (tmp_path / "second.log").read_text()
     if "put back" in log:
         assert "whose heartbeat expired" in log
+
+
+@pytest.mark.redis
+def test_a_board_popped_from_the_shared_queue_is_held_before_its_worker_can_die(redis_prefix: str) -> None:
+    """A worker dying right after it pops a board seed (here: while decoding it) leaves the seed in its in-flight
+    set, where another worker puts it back once the heartbeat is gone; a pop then a separate add would lose it."""
+    import redis
+    from scrapy.utils.test import get_crawler
+
+    from crawler.boards import BoardRef
+    from crawler.scheduler import BoardScheduler
+    from spiders.greenhouse import GreenhouseSpider
+
+    server = redis.Redis(REDIS_HOST, REDIS_PORT)
+    crawler = get_crawler(GreenhouseSpider)
+    spider = GreenhouseSpider(boards=[BoardRef("lumenlabs")])
+    schedulers = []
+    for _ in range(2):
+        scheduler = BoardScheduler(server, crawler, redis_prefix, lease_seconds=3, round_seconds=60)
+        scheduler.stats = crawler.stats
+        scheduler.spider = spider
+        scheduler.queue = FifoQueue(server, spider, scheduler.key("boards"), serializer=picklecompat)
+        schedulers.append(scheduler)
+    dying, other = schedulers
+    dying.queue.push(spider.board_seed(BoardRef("lumenlabs")))
+
+    def die(_: bytes) -> None:
+        raise SystemExit("killed")
+
+    dying.queue._decode_request = die  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        dying.next_request()
+    assert len(dying.queue) == 0
+    # No heartbeat for the dead worker: the other puts its board back and reads it.
+    assert other.recover() == 1
+    request = other.next_request()
+    assert request is not None and request.url.startswith("https://boards-api.greenhouse.io/")
+    assert other.boards_taken == 1
