@@ -271,15 +271,13 @@ def site_domain(url: str | None) -> str | None:
     return ".".join(labels[-n:])
 
 
-US_STATE = re.compile(r"[A-Z]{2}")
-
-
 def posting_hints(
     description: str | None, url: str | None = None, apply_url: str | None = None, states: Iterable[str] = ()
 ) -> JoinHints:
     """Join hints read from one posting: its EEO sentence, the first of its URLs on the employer's own site, and
     the US states (two-letter codes) the employer's postings are in."""
-    places = frozenset(s.strip().upper() for s in states if s and US_STATE.fullmatch(s.strip().upper()))
+    # Only real codes: a Canadian province (ON, BC) or a stray pair of letters says nothing about a US filer.
+    places = frozenset(code for code in (s.strip().upper() for s in states if s) if code in US_STATE_CODES)
     return JoinHints(stated_entity(description), site_domain(apply_url) or site_domain(url), places)
 
 

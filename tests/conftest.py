@@ -2,22 +2,53 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from filelock import FileLock
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from crawler import db as dbmod
+from tests.crawling import jobagg
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Any]) -> tuple[Path, Any]:
+    """Something slow (a crawl, the demo) built once per test run for every worker: the first worker to ask builds
+    it in a folder the workers share, under a lock, and the others read the same folder and the JSON `build`
+    returned. What is built there is read-only for the tests."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    folder, summary = root / f"built-{name}", root / f"built-{name}.json"
+    with FileLock(str(root / f"built-{name}.lock")):
+        if not summary.exists():  # a failed build leaves none, so the next worker tries again and fails alike
+            folder.mkdir(exist_ok=True)
+            summary.write_text(json.dumps(build(folder)))
+    return folder, json.loads(summary.read_text())
+
+
+def run_demo(url: str) -> None:
+    # A subprocess, as a user runs it: Scrapy's reactor cannot start twice in one test process.
+    out = jobagg("--db", url, "demo")
+    assert out.returncode == 0, out.stderr[-3000:]
+
+
+def demo_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo (corpus crawl, DOL sample, tags) in a SQLite file, built once per test run for every worker."""
+    folder, _ = built_once(tmp_path_factory, "demo-sqlite", lambda folder: run_demo(f"sqlite:///{folder / 'demo.db'}"))
+    return f"sqlite:///{folder / 'demo.db'}"
 
 
 def _pg_reachable() -> bool:

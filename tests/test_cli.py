@@ -17,6 +17,7 @@ from sqlalchemy import select
 from crawler import db as dbmod
 from crawler.cli.boards import BUNDLED_REGISTRY
 from crawler.models import Board, DolCase, Posting, UscisEmployerYear
+from tests.conftest import demo_sqlite_url
 from tests.crawling import cli, jobagg
 from tests.tables import changes, snapshot
 
@@ -106,9 +107,6 @@ def test_demo_keeps_to_its_own_database_marks_its_samples_and_reads_at_80_column
     rows = [[c.strip() for c in ln.split("│")[1:3]] for ln in console.export_text().splitlines() if "│" in ln]
     assert sum(1 for p in postings if [r for r in rows if r[1].startswith(p.title + " · ")]) >= 2
     assert len({tuple(r) for r in rows}) == len(rows)
-    wide = jobagg("--db", demo_url, "demo", "--wide", env={"COLUMNS": "300"})
-    assert wide.returncode == 0
-    assert any(p.apply_url and p.apply_url in wide.stdout for p in postings)
 
     exported = jobagg("--db", demo_url, "export", "--ml-only", "--format", "csv", "--out", str(tmp_path / "ml.csv"))
     assert exported.returncode == 0, exported.stderr
@@ -122,10 +120,11 @@ def test_demo_keeps_to_its_own_database_marks_its_samples_and_reads_at_80_column
     assert status.returncode == 0 and "Boards by platform" in status.stdout
     assert "Open ML postings by sponsorship tag" in status.stdout
 
-    # Named on its own command line, a database does receive the demo.
-    named = jobagg("--db", f"sqlite:///{real}", "demo", cwd=tmp_path, env=env)
+    # Named on its own command line, a database does receive the demo (here with the wide table's every column).
+    named = jobagg("--db", f"sqlite:///{real}", "demo", "--wide", cwd=tmp_path, env={**env, "COLUMNS": "300"})
     assert named.returncode == 0, named.stderr[-3000:]
     assert real.exists()
+    assert any(p.apply_url and p.apply_url in named.stdout for p in postings)
 
 
 def test_boards_import_is_all_or_nothing_and_names_the_problem(sqlite_url: str, tmp_path: Path) -> None:
@@ -172,9 +171,8 @@ def test_the_head_read_from_the_scripts_is_alembics() -> None:
     assert dbmod.script_head() == dbmod.head_revision()
 
 
-def test_export_jsonl_has_contract_fields(sqlite_url: str, tmp_path: Path) -> None:
-    assert jobagg("--db", sqlite_url, "demo", cwd=tmp_path).returncode == 0
-    out = jobagg("--db", sqlite_url, "export", "--country", "us")
+def test_export_jsonl_has_contract_fields(tmp_path_factory: pytest.TempPathFactory) -> None:
+    out = jobagg("--db", demo_sqlite_url(tmp_path_factory), "export", "--country", "us")
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert rows and all(r["country"] == "US" for r in rows)
     from crawler.items import CONTRACT_FIELDS

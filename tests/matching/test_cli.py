@@ -117,6 +117,8 @@ def test_employers_match_takes_the_postings_state(db_url: str, tmp_path: Path) -
     assert (match["name"], match["method"]) == ("ORBIT HEALTH LLC", "ad_place")
     result = CliRunner().invoke(main, ["--db", db_url, "employers", "match", "--state", "Texas", "Orbit"])
     assert result.exit_code == 2 and "--state" in result.output and "Texas" in result.output
+    result = CliRunner().invoke(main, ["--db", db_url, "employers", "match", "--state", "ON", "Orbit"])
+    assert result.exit_code == 2 and "'ON' is not a two-letter US state code" in result.output
 
 
 def test_employers_match_answers_alike_in_one_process_or_several(

@@ -425,6 +425,8 @@ def test_a_one_word_brand_is_not_a_small_namesake_filing_only_where_it_does_not_
     # A word no other filer uses names its one filer wherever it files; a big filer is the brand anywhere.
     assert names(idx.match("Calendly", posting_hints(None, states=["GA"]))) == ["CALENDLY LLC"]
     assert names(idx.match("Tesla", posting_hints(None, states=["TX"]))) == ["TESLA INC"]
+    # Only US codes count as places: a posting in Ontario ("ON") is no hint for a filer anywhere.
+    assert posting_hints(None, states=[" ca", "ON", "BC", "XX", ""]).states == frozenset({"CA"})
 
 
 @pytest.mark.parametrize(

@@ -11,15 +11,13 @@ from sqlalchemy import select
 
 from crawler import db as dbmod
 from crawler.models import Posting, PostingSponsorship
+from tests.conftest import demo_sqlite_url
 from tests.crawling import jobagg
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('why') / 'demo.db'}"
-    proc = jobagg("--db", url, "demo")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return url
+def why_demo(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return demo_sqlite_url(tmp_path_factory)
 
 
 def tagged(db_url: str, visa: str, tag: str) -> Posting:
@@ -35,9 +33,9 @@ def tagged(db_url: str, visa: str, tag: str) -> Posting:
         return posting
 
 
-def test_why_explains_a_likely_tag_with_its_figures(demo_db: str) -> None:
-    posting = tagged(demo_db, "green_card", "likely")
-    out = jobagg("--db", demo_db, "why", str(posting.id))
+def test_why_explains_a_likely_tag_with_its_figures(why_demo: str) -> None:
+    posting = tagged(why_demo, "green_card", "likely")
+    out = jobagg("--db", why_demo, "why", str(posting.id))
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert posting.title in text and "green card (PERM): likely" in text
@@ -49,33 +47,33 @@ def test_why_explains_a_likely_tag_with_its_figures(demo_db: str) -> None:
     gc, h1b = text.split("H-1B (LCA, USCIS hub)")
     assert "PERM case numbers to look up" in gc and "PERM case numbers" not in h1b
     # On an 80-column terminal nothing is cut short.
-    narrow = jobagg("--db", demo_db, "why", str(posting.id), env={"COLUMNS": "80"}).stdout
+    narrow = jobagg("--db", why_demo, "why", str(posting.id), env={"COLUMNS": "80"}).stdout
     assert max(len(line) for line in narrow.splitlines()) <= 80 and "…" not in narrow
     # The same posting by URL and by its natural key.
-    by_url = jobagg("--db", demo_db, "why", posting.url)
-    by_key = jobagg("--db", demo_db, "why", f"{posting.ats}/{posting.board}/{posting.source_id}")
+    by_url = jobagg("--db", why_demo, "why", posting.url)
+    by_key = jobagg("--db", why_demo, "why", f"{posting.ats}/{posting.board}/{posting.source_id}")
     assert by_url.stdout.splitlines()[0] == by_key.stdout.splitlines()[0] == text.splitlines()[0]
 
 
-def test_why_json_is_the_stored_evidence(demo_db: str) -> None:
-    posting = tagged(demo_db, "h1b", "likely")
-    out = jobagg("--db", demo_db, "why", str(posting.id), "--json")
+def test_why_json_is_the_stored_evidence(why_demo: str) -> None:
+    posting = tagged(why_demo, "h1b", "likely")
+    out = jobagg("--db", why_demo, "why", str(posting.id), "--json")
     evidence = json.loads(out.stdout)
     assert evidence["h1b"]["tag"] == "likely" and evidence["h1b"]["reason"]
     assert evidence["h1b"]["window"][1] - evidence["h1b"]["window"][0] == 2
 
 
-def test_why_says_when_a_posting_gets_no_us_tag(demo_db: str) -> None:
-    with dbmod.session_scope(demo_db) as s:
+def test_why_says_when_a_posting_gets_no_us_tag(why_demo: str) -> None:
+    with dbmod.session_scope(why_demo) as s:
         abroad = s.scalars(select(Posting).where(Posting.country == "GB").order_by(Posting.id)).first()
         assert abroad is not None
         posting_id = abroad.id
-    out = jobagg("--db", demo_db, "why", str(posting_id))
+    out = jobagg("--db", why_demo, "why", str(posting_id))
     assert out.returncode == 0 and "outside the US" in out.stdout
 
 
-def test_why_unknown_posting_is_one_clear_line(demo_db: str, tmp_path: Path) -> None:
-    out = jobagg("--db", demo_db, "why", "greenhouse/nope/123")
+def test_why_unknown_posting_is_one_clear_line(why_demo: str, tmp_path: Path) -> None:
+    out = jobagg("--db", why_demo, "why", "greenhouse/nope/123")
     assert out.returncode != 0
     assert "no posting 'greenhouse/nope/123'" in out.stderr and "Traceback" not in out.stderr
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import built_once
 from tests.crawling import CrawlOutput, jobagg, scrapy_crawl
 from tests.resilience.boards import board_state, duplicate_keys, greenhouse_job, postings, register, write_board
 from tests.resilience.faults import KINDS, TRANSIENT_KINDS, Fault, FaultServer
@@ -38,8 +38,7 @@ def list_path(token: str) -> str:
 @dataclass
 class FaultyCrawl:
     db_url: str
-    server: FaultServer
-    first: CrawlOutput
+    hits: dict[str, int]  # requests per path during the faulty crawl
     second: CrawlOutput
     status: str
 
@@ -60,10 +59,15 @@ def crawl(server: FaultServer, out_dir: Path, db_url: str) -> CrawlOutput:
 
 
 @pytest.fixture(scope="module")
-def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultyCrawl]:
+def faulty(tmp_path_factory: pytest.TempPathFactory) -> FaultyCrawl:
+    folder, built = built_once(tmp_path_factory, "faults", build_faulty)
+    second = CrawlOutput(**built["second"])
+    return FaultyCrawl(f"sqlite:///{folder / 'faults.db'}", built["hits"], second, built["status"])
+
+
+def build_faulty(tmp: Path) -> dict[str, Any]:
     """Crawl N boards cleanly, then again with one fault per board and a changed listing on every board:
     posting 0 retitled, posting 3 gone."""
-    tmp = tmp_path_factory.mktemp("faults")
     root = tmp / "corpus"
     db_url = f"sqlite:///{tmp / 'faults.db'}"
     tokens = ["healthy", *(persistent(k) for k in KINDS), *(transient(k) for k in TRANSIENT_KINDS)]
@@ -86,7 +90,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultyCrawl]:
         second = crawl(server, tmp, db_url)
         status = jobagg("--db", db_url, "status", "--runs", "3", "--limit", "20")
         assert status.returncode == 3, status.stdout + status.stderr  # 3: a human is needed
-        yield FaultyCrawl(db_url, server, first, second, status.stdout)
+        return {"hits": dict(server.hits), "second": asdict(second), "status": status.stdout}
     finally:
         server.shutdown()
         server.server_close()
@@ -118,7 +122,7 @@ def test_a_board_that_always_fails_keeps_what_it_had(faulty: FaultyCrawl, kind: 
     assert not any(p["closed"] for p in stored)
     assert "Staff Machine Learning Engineer (retitled)" not in {p["title"] for p in stored}
     # Retries are bounded: at most RETRY_TIMES more requests than the first, and none for a refusal.
-    hits = faulty.server.hits[list_path(token)]
+    hits = faulty.hits[list_path(token)]
     expected = range(2, RETRY_TIMES + 2) if kind in TRANSIENT_KINDS else range(1, 2)
     assert hits in expected, hits
     run = last_run(faulty.db_url, "greenhouse")
@@ -130,7 +134,7 @@ def test_a_board_that_fails_once_is_read_in_full_on_retry(faulty: FaultyCrawl, k
     token = transient(kind)
     status, error, open_count = board_state(faulty.db_url, token)
     assert (status, error) == ("ok", None)
-    assert faulty.server.hits[list_path(token)] == 2
+    assert faulty.hits[list_path(token)] == 2
     stored = {p["source_id"]: p for p in postings(faulty.db_url, token)}
     assert len(stored) == JOBS
     # The update is not lost, the vanished posting is closed, the others stay open.

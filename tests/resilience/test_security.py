@@ -14,7 +14,7 @@ from crawler import db as dbmod
 from crawler.models import CrawlRun, Posting
 from crawler.offline.server import serve
 from pipelines.store import PostingWriter, row_from_item
-from tests.crawling import ATS_FIXTURES, jobagg
+from tests.crawling import ATS_FIXTURES, cli, jobagg
 
 HOSTILE = [
     "Robert'); DROP TABLE postings;--",
@@ -105,6 +105,21 @@ def test_a_database_password_never_reaches_logs_stats_or_runs(pg_clean: str, tmp
         for run in runs:
             dumped = json.dumps([run.stats, run.boards, run.board, run.finish_reason], default=str)
             assert secret not in dumped
+
+
+def test_a_crawl_opens_no_way_into_itself(sqlite_url: str, tmp_path: Path) -> None:
+    """Scrapy's remote-control server (it runs posted Python code) would announce itself with a job file in the
+    user's state directory; the telnet console with a log line. A crawl starts neither."""
+    state = tmp_path / "state"
+    env = {"JOBAGG_DATABASE_URL": sqlite_url, "XDG_STATE_HOME": str(state)}
+    assert cli("boards", "add", "greenhouse", "lumenlabs", "--employer", "Lumen Labs", env=env).returncode == 0
+    with serve(ATS_FIXTURES) as server:
+        out = jobagg("crawl", "--board", "lumenlabs", "--api-base", server.base_url, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "finished" in out.stdout  # the board was read
+    assert not list(state.rglob("*")), list(state.rglob("*"))
+    log = out.stdout + out.stderr
+    assert "remote_control" not in log.lower() and "telnet" not in log.lower()
 
 
 def test_nul_characters_and_overlong_values_do_not_fail_the_batch(db_url: str) -> None:

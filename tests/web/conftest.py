@@ -7,21 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import pg_schema
-from tests.crawling import jobagg
-
-
-def run_demo(url: str) -> None:
-    # A subprocess, as a user runs it: Scrapy's reactor cannot start twice in one test process.
-    out = jobagg("--db", url, "demo")
-    assert out.returncode == 0, out.stderr[-3000:]
+from tests.conftest import demo_sqlite_url, pg_schema, run_demo
 
 
 @pytest.fixture(scope="session")
 def demo_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'jobagg.db'}"
-    run_demo(url)
-    return url
+    return demo_sqlite_url(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
