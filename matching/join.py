@@ -40,6 +40,7 @@ from matching.normalize import (
     core_words,
     domain_key,
     format_fein,
+    legal_form_of,
     legal_key,
     legal_words,
     normalize_fein,
@@ -683,6 +684,18 @@ class EntityIndex:
         # The brand's site as the filer's name: "Figure" -> FIGURE AI INC, "Gong" -> GONG IO INC.
         return list(self.by_domain.get(lkey, ())) if site_form else []
 
+    def _same_form(self, query: str, words: tuple[str, ...], exact: list[int]) -> bool:
+        """Whether the brand is written with its legal form and one of the `exact` filers' legal names is the
+        brand's words in that very form (a form is part of a legal name; namesakes in other forms are not it)."""
+        form = legal_form_of(clean_name(query))
+        if not form or not words:
+            return False
+        wanted, ids = " ".join(words), set(exact)
+        return any(
+            self.owner[vid] in ids and self.lclean[vid] == wanted and legal_form_of(self.cleans[vid]) == form
+            for vid in self.by_first.get(words[0], ())
+        )
+
     def _names_one(self, core: tuple[str, ...]) -> bool:
         """Whether a brand's core, its descriptors dropped, still names one filer: several words do; one word only
         when no other filer leads with it or uses it later in its legal name."""
@@ -1173,6 +1186,9 @@ class EntityIndex:
             lead_words = ("".join(words),)
             groups, elsewhere = self._leading(lead_words)
         exact = self._exact(query)
+        if exact and self._same_form(query, words, exact):
+            # The brand writes its legal form and a filer of that name has it: "Nava PBC" is NAVA PBC.
+            return self._with_runner_up(query, [self._cand(e, 100.0, "exact") for e in exact])
         if exact:
             ids = self._settle_exact(exact, groups, elsewhere, words)
             if ids and self._elsewhere_only(words, ids, hints, groups, elsewhere):

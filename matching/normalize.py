@@ -281,6 +281,20 @@ def legal_words_of(clean: str) -> tuple[str, ...]:
     return tuple(words)
 
 
+# One spelling per legal form, so "Acme Incorporated" and ACME INC state the same form.
+_FORM_SPELLING = {"INCORPORATED": "INC", "CORPORATION": "CORP", "LIMITED": "LTD", "COMPANY": "CO"}
+
+
+def legal_form_of(clean: str) -> tuple[str, ...]:
+    """The legal form a clean name ends with ("NAVA PBC" -> ("PBC",)); () for none or a name that is only that."""
+    words = clean.split()
+    form: list[str] = []
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        last = words.pop()
+        form.insert(0, _FORM_SPELLING.get(last, last))
+    return tuple(form)
+
+
 def legal_key(name: str) -> str:
     """Legal suffixes dropped but descriptors kept: "QUILL HEALTH SYSTEMS", not "QUILL HEALTH"."""
     return "".join(legal_words(name))

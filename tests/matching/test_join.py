@@ -613,6 +613,19 @@ def test_hints_from_the_posting_settle_a_namesake() -> None:
     assert idx.match_many(["Delta", "Delta"], {"Delta": hints})[1].best.name == "DELTA AIR LINES INC"  # type: ignore[union-attr]
 
 
+def test_a_brand_written_with_its_legal_form_names_the_filer_of_that_form() -> None:
+    # Namesakes share the word: the bare name is unsure, the name with its form is the filer of that form.
+    trades = ["SOFTWARE SOLUTIONS INC", "HEALTH MD LLC", "CONSULTING GROUP LLC", "REALTY LLC", "PHARMA INC"]
+    trades += ["LOGISTICS INC", "CAPITAL LLC", "DENTAL PC", "TECH LLC", "FOODS INC"]
+    rows = [(1, "NAVA PBC", None, "lca", 12, "DC")]
+    rows += [(n, f"NAVA {t}", None, "lca", 5 * n, "NJ") for n, t in enumerate(trades, start=2)]
+    idx = index_of(rows)
+    assert idx.match("Nava").outcome == "unsure"
+    r = idx.match("Nava PBC")
+    assert names(r) == ["NAVA PBC"] and r.best.method == "exact"  # type: ignore[union-attr]
+    assert names(idx.match("Nava, Incorporated")) == []  # a form no filer of the bare name has says nothing
+
+
 def test_a_dba_the_hub_cut_short_still_names_the_brand() -> None:
     idx = index_of([(1, "THE ROCKET SCI GR LLC DBA MAILCHIM", None), (2, "MAIL CHIMERA LLC", None)])
     r = idx.match("Mailchimp")
