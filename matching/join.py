@@ -33,6 +33,7 @@ from rapidfuzz import fuzz, process
 from matching.normalize import (
     GENERIC_TAIL,
     LEGAL_SUFFIXES,
+    aside_name,
     blocking_tokens,
     board_brand,
     clean_name,
@@ -598,8 +599,9 @@ class EntityIndex:
         """An index over (entity id, legal name, fein[, source[, filings[, state]]]) rows, normalised here (tests,
         ad-hoc use).
 
-        As at ingest, a "D/B/A <trade>" clause also files the entity under <trade> as a trade name; a row whose
-        source is `trade` (LCA TRADE_NAME_DBA, PERM trade name) is a trade name itself.
+        As at ingest, a "D/B/A <trade>" clause, or a bracketed name that is the other's initials (`aside_name`),
+        also files the entity under that name as a trade name; a row whose source is `trade` (LCA TRADE_NAME_DBA,
+        PERM trade name) is a trade name itself.
         """
         rows = []
         for row in names:
@@ -610,11 +612,13 @@ class EntityIndex:
             clean = clean_name(name)
             tokens = " ".join(sorted(blocking_tokens(clean)))
             rows.append((eid, name, fein, clean, core_key(name), legal_key(name), tokens, source, filings, state))
-            _legal, trade = split_dba(name)
-            if trade and source != "trade" and clean_name(trade) and legal_key(trade) != legal_key(name):
-                tclean = clean_name(trade)
-                tokens = " ".join(sorted(blocking_tokens(tclean)))
-                rows.append((eid, name, fein, tclean, core_key(trade), legal_key(trade), tokens, "trade", 0, state))
+            if source == "trade":
+                continue
+            for trade in (split_dba(name)[1], aside_name(name)):
+                if trade and clean_name(trade) and legal_key(trade) != legal_key(name):
+                    tclean = clean_name(trade)
+                    tokens = " ".join(sorted(blocking_tokens(tclean)))
+                    rows.append((eid, name, fein, tclean, core_key(trade), legal_key(trade), tokens, "trade", 0, state))
         return cls(rows, aliases)
 
     @classmethod
@@ -1207,7 +1211,11 @@ class EntityIndex:
             trade = self._trade(query)
             # A one-word d/b/a of some other filer never beats a filer whose legal name leads with the brand.
             filers = len({core_key(self.entity[e][0]) for e in trade})
-            alone = not groups and elsewhere() == []
+            # Filers using the words in their own legal names are rivals unless they are the d/b/a's filers too
+            # (ENVIRONMENTAL SYSTEMS RESEARCH INSTITUTE INC ESRI and "... (Esri)" for "Esri").
+            held = set(trade)
+            rest = elsewhere()
+            alone = all(held.issuperset(g) for g in groups) and rest is not None and held.issuperset(rest)
             # Several filers with one d/b/a only when no legal name uses the words: one firm's renumbered shells.
             if trade and ((filers == 1 and len(words) > 1) or (alone and filers <= TRADE_MAX_FILERS)):
                 return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in trade])

@@ -154,6 +154,40 @@ def trade_name(name: str) -> str | None:
     return m.group(1) if m else None
 
 
+_ASIDE = re.compile(r"\(([^()]*)\)")
+_INITIALS_SKIP = frozenset({"OF", "AND", "THE", "FOR", "&"})
+
+
+def _initials(clean: str) -> set[str]:
+    """A name's initials, with and without its legal form ("... INSTITUTE INC" -> ESRII and ESRI)."""
+    words = [w for w in clean.split() if w not in _INITIALS_SKIP]
+    out = set()
+    for ws in (words, list(legal_words_of(" ".join(words)))):
+        if len(ws) >= 3:
+            out.add("".join(w[0] for w in ws))
+    return out
+
+
+def aside_name(name: str) -> str | None:
+    """The other name a filer gives in brackets, when one of the two is the other's initials:
+    "Environmental Systems Research Institute, Inc. (Esri)" -> "Esri"; "NYCEDC (New York City Economic Development
+    Corporation)" -> the full name; also a last word that is the initials of the rest, as the USCIS hub writes the
+    first. Other brackets ("(US)", "(North America)", "(acquired by ...)") give none."""
+    m = _ASIDE.search(name) if "(" in name else None
+    if m is None:
+        # The USCIS hub drops the brackets: "ENVIRONMENTAL SYSTEMS RESEARCH INSTITUTE INC ESRI".
+        words = clean_name(name).split()
+        last = words[-1] if len(words) > 3 else ""
+        return last if len(last) >= 3 and last in _initials(" ".join(words[:-1])) else None
+    inside = m.group(1).strip()
+    outside = f"{name[: m.start()]} {name[m.end() :]}".strip()
+    for short, full in ((inside, outside), (outside, inside)):
+        words = legal_words(short)
+        if len(words) == 1 and len(words[0]) >= 3 and words[0] in _initials(clean_name(full)):
+            return inside
+    return None
+
+
 # What a job board adds to an employer's name: "Rubrik Job Board", "Careers at Tide", "Five Rings LLC - Careers",
 # "Cleo (US)", "Tomofun | Furbo Pet Camera". Never part of a legal name.
 _BOARD_ASIDE = re.compile(r"\s*\([^)]*\)")

@@ -121,6 +121,25 @@ def test_employers_match_takes_the_postings_state(db_url: str, tmp_path: Path) -
     assert result.exit_code == 2 and "'ON' is not a two-letter US state code" in result.output
 
 
+def test_a_name_in_brackets_that_is_the_others_initials_is_filed_as_a_trade_name(db_url: str, tmp_path: Path) -> None:
+    filers = [
+        ("Environmental Systems Research Institute, Inc. (Esri)", "CA"),
+        ("NYCEDC (New York City Economic Development Corporation)", "NY"),
+        ("Digital Alchemy (North America) LLC", "TX"),
+    ]
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", filers)
+    code, out = run(db_url, "dol", "ingest", "--no-progress", str(lca))
+    assert code == 0, out
+    brands = ["Esri", "New York City Economic Development Corporation", "North America"]
+    code, out = run(db_url, "employers", "match", "--json", *brands)
+    assert code == 0, out
+    got = {r["query"]: (r["outcome"], (r["match"] or {}).get("name")) for r in json.loads(out)}
+    assert got["Esri"] == ("matched", "ENVIRONMENTAL SYSTEMS RESEARCH INSTITUTE, INC. (ESRI)")
+    nycedc = "NYCEDC (NEW YORK CITY ECONOMIC DEVELOPMENT CORPORATION)"
+    assert got["New York City Economic Development Corporation"] == ("matched", nycedc)
+    assert got["North America"][0] != "matched"  # a place in brackets is no name
+
+
 def test_employers_match_answers_alike_in_one_process_or_several(
     db_url: str, all_fixture_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

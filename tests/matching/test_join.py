@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from matching.join import EntityIndex, JoinHints, load_aliases, posting_hints, site_domain, stated_entity
-from matching.normalize import clean_name, core_key, legal_key, split_dba
+from matching.normalize import aside_name, clean_name, core_key, legal_key, split_dba
 
 FILERS = [
     # (entity id, legal name, FEIN)
@@ -611,6 +611,20 @@ def test_hints_from_the_posting_settle_a_namesake() -> None:
     r = idx.match("Cognition", JoinHints(stated_entity="Cognition AI, Inc."))
     assert r.matches == [] and r.outcome == "unsure"
     assert idx.match_many(["Delta", "Delta"], {"Delta": hints})[1].best.name == "DELTA AIR LINES INC"  # type: ignore[union-attr]
+
+
+def test_the_other_name_in_brackets_is_read_only_when_it_is_the_initials() -> None:
+    assert aside_name("Environmental Systems Research Institute, Inc. (Esri)") == "Esri"
+    assert aside_name("ENVIRONMENTAL SYSTEMS RESEARCH INSTITUTE INC ESRI") == "ESRI"  # the hub drops the brackets
+    assert aside_name("NYCEDC (New York City Economic Development Corporation)") == (
+        "New York City Economic Development Corporation"
+    )
+    for plain in ["Digital Alchemy (North America) LLC", "Chemtrade Logistics (US) Inc.", "ACME SOFTWARE INC",
+                  "Abcam, Inc. (acquired by Danaher Corporation)", "GE (US)"]:  # fmt: skip
+        assert aside_name(plain) is None, plain
+    idx = index_of([(1, "ENVIRONMENTAL SYSTEMS RESEARCH INSTITUTE INC ESRI", None), (2, "DESRI HOLDINGS LP", None)])
+    r = idx.match("Esri")
+    assert names(r) == ["ENVIRONMENTAL SYSTEMS RESEARCH INSTITUTE INC ESRI"] and r.best.method == "trade"  # type: ignore[union-attr]
 
 
 def test_a_brand_written_with_its_legal_form_names_the_filer_of_that_form() -> None:
