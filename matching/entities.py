@@ -641,7 +641,7 @@ def _assign(
         acc = accs[key]
         dba = forms.dba(vname)
         acc.names = _tally(acc.names, (vname, kind), n)
-        for trade in (trade_name, dba, aside_name(vname)):
+        for trade in (trade_name, dba, aside_name(vname, forms.clean(vname))):
             if trade and forms.clean(trade) and forms.legal_key(trade) != lk:
                 acc.names = _tally(acc.names, (" ".join(trade.upper().split()), "trade"), n)
         if state:

@@ -168,15 +168,20 @@ def _initials(clean: str) -> set[str]:
     return out
 
 
-def aside_name(name: str) -> str | None:
+def aside_name(name: str, clean: str | None = None) -> str | None:
     """The other name a filer gives in brackets, when one of the two is the other's initials:
     "Environmental Systems Research Institute, Inc. (Esri)" -> "Esri"; "NYCEDC (New York City Economic Development
     Corporation)" -> the full name; also a last word that is the initials of the rest, as the USCIS hub writes the
-    first. Other brackets ("(US)", "(North America)", "(acquired by ...)") give none."""
+    first. Other brackets ("(US)", "(North America)", "(acquired by ...)") give none. `clean`: the name's
+    clean_name(), when the caller has it."""
     m = _ASIDE.search(name) if "(" in name else None
     if m is None:
-        # The USCIS hub drops the brackets: "ENVIRONMENTAL SYSTEMS RESEARCH INSTITUTE INC ESRI".
-        words = clean_name(name).split()
+        # The USCIS hub drops the brackets: "ENVIRONMENTAL SYSTEMS RESEARCH INSTITUTE INC ESRI". Every filer name
+        # passes here at ingest, so the cheap test (the last word starts with the first word's letter) comes first.
+        raw = name.split()
+        if len(raw) < 4 or len(raw[-1]) < 3 or raw[-1][0].upper() != raw[0][0].upper():
+            return None
+        words = (clean if clean is not None else clean_name(name)).split()
         last = words[-1] if len(words) > 3 else ""
         return last if len(last) >= 3 and last in _initials(" ".join(words[:-1])) else None
     inside = m.group(1).strip()
