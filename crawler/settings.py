@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 
-# Scrapy's deprecated-alias helper in this module walks the import stack with `inspect`: imported here, before the
-# crawl's other modules, it costs ~30 ms instead of ~400 ms in every crawl process.
-import scrapy.core.downloader.contextfactory  # noqa: F401
 from scrapy.settings import default_settings
 
 from crawler.items import CONTRACT_FIELDS, EXTRA_FIELD, RAW_FIELDS
