@@ -44,7 +44,7 @@ from matching.bulk import (
     sqlite_cache,
     update_rows,
 )
-from matching.normalize import NameForms, aside_name, blocking_tokens, clear_caches, spelled
+from matching.normalize import NameForms, blocking_tokens, clear_caches, spelled
 
 OWNER_SHARE = 0.9
 STAFFING_SHARE = 0.5
@@ -641,7 +641,7 @@ def _assign(
         acc = accs[key]
         dba = forms.dba(vname)
         acc.names = _tally(acc.names, (vname, kind), n)
-        for trade in (trade_name, dba, aside_name(vname, forms.clean(vname))):
+        for trade in (trade_name, dba, forms.aside(vname)):
             if trade and forms.clean(trade) and forms.legal_key(trade) != lk:
                 acc.names = _tally(acc.names, (" ".join(trade.upper().split()), "trade"), n)
         if state:

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from rapidfuzz import fuzz, process
 
 from matching.normalize import (
+    ACRONYM_SKIP,
     GENERIC_TAIL,
     LEGAL_SUFFIXES,
     aside_name,
@@ -89,7 +90,6 @@ LONE_WORD_FILINGS = 20  # an everyday word leading one filer's name names the br
 # Words that only say how a filer is organised or what kind of tech firm it is: no second name.
 PLAIN_TAIL = GENERIC_TAIL | LEGAL_SUFFIXES | frozenset(["AI", "IO", "HQ", "APP", "CO", "COMPANY", "CORPORATION"])
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
-_ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 ALIASES_FILE = "aliases.csv"
 # Generic words saying what a firm does ("Block Labs" is not Block) ...
 _DOES = {"TECHNOLOGIES", "TECHNOLOGY", "TECH", "SYSTEMS", "LABS", "ENTERPRISES", "OPERATIONS", "SERVICES", "SOLUTIONS"}
@@ -273,13 +273,19 @@ def site_domain(url: str | None) -> str | None:
     return ".".join(labels[-n:])
 
 
+def us_state(code: str) -> str | None:
+    """A two-letter US state code as written by a posting or a user ("ca ", "TX"), upper-cased; None for anything
+    else: a Canadian province (ON, BC) or a stray pair of letters says nothing about a US filer."""
+    code = code.strip().upper()
+    return code if code in US_STATE_CODES else None
+
+
 def posting_hints(
     description: str | None, url: str | None = None, apply_url: str | None = None, states: Iterable[str] = ()
 ) -> JoinHints:
     """Join hints read from one posting: its EEO sentence, the first of its URLs on the employer's own site, and
     the US states (two-letter codes) the employer's postings are in."""
-    # Only real codes: a Canadian province (ON, BC) or a stray pair of letters says nothing about a US filer.
-    places = frozenset(code for code in (s.strip().upper() for s in states if s) if code in US_STATE_CODES)
+    places = frozenset(code for code in map(us_state, filter(None, states)) if code)
     return JoinHints(stated_entity(description), site_domain(apply_url) or site_domain(url), places)
 
 
@@ -542,7 +548,7 @@ class EntityIndex:
                 if dkey:
                     _append_once(by_domain[dkey], entity_id)
                 filings_of[entity_id] += filings
-                spelled = [w for w in words if w not in _ACRONYM_SKIP]
+                spelled = [w for w in words if w not in ACRONYM_SKIP]
                 if 2 <= len(spelled) <= 5:
                     initials["".join(w[0] for w in spelled)].add(entity_id)
             core = tokens or " ".join(sorted(clean.split()))
@@ -614,7 +620,7 @@ class EntityIndex:
             rows.append((eid, name, fein, clean, core_key(name), legal_key(name), tokens, source, filings, state))
             if source == "trade":
                 continue
-            for trade in (split_dba(name)[1], aside_name(name)):
+            for trade in (split_dba(name)[1], aside_name(name, clean)):
                 if trade and clean_name(trade) and legal_key(trade) != legal_key(name):
                     tclean = clean_name(trade)
                     tokens = " ".join(sorted(blocking_tokens(tclean)))
@@ -699,6 +705,27 @@ class EntityIndex:
             self.owner[vid] in ids and self.lclean[vid] == wanted and legal_form_of(self.cleans[vid]) == form
             for vid in self.by_first.get(words[0], ())
         )
+
+    def _trade_wins(
+        self,
+        trade: list[int],
+        words: tuple[str, ...],
+        groups: list[list[int]],
+        elsewhere: Callable[[], list[int] | None],
+    ) -> bool:
+        """Whether a d/b/a names the brand: one filer's, for a brand of several words; else only when no other
+        filer uses the words in its legal name (filers that are the d/b/a's own are no rivals: ENVIRONMENTAL
+        SYSTEMS RESEARCH INSTITUTE INC ESRI and "... (Esri)" for "Esri") and few filers share the d/b/a."""
+        filers = len({core_key(self.entity[e][0]) for e in trade})
+        if filers == 1 and len(words) > 1:
+            return True
+        if filers > TRADE_MAX_FILERS:
+            return False
+        held = set(trade)
+        if not all(held.issuperset(g) for g in groups):
+            return False
+        rest = elsewhere()  # the costly part: only when nothing else decided
+        return rest is not None and held.issuperset(rest)
 
     def _names_one(self, core: tuple[str, ...]) -> bool:
         """Whether a brand's core, its descriptors dropped, still names one filer: several words do; one word only
@@ -1210,14 +1237,8 @@ class EntityIndex:
         if not exact:
             trade = self._trade(query)
             # A one-word d/b/a of some other filer never beats a filer whose legal name leads with the brand.
-            filers = len({core_key(self.entity[e][0]) for e in trade})
-            # Filers using the words in their own legal names are rivals unless they are the d/b/a's filers too
-            # (ENVIRONMENTAL SYSTEMS RESEARCH INSTITUTE INC ESRI and "... (Esri)" for "Esri").
-            held = set(trade)
-            rest = elsewhere()
-            alone = all(held.issuperset(g) for g in groups) and rest is not None and held.issuperset(rest)
             # Several filers with one d/b/a only when no legal name uses the words: one firm's renumbered shells.
-            if trade and ((filers == 1 and len(words) > 1) or (alone and filers <= TRADE_MAX_FILERS)):
+            if trade and self._trade_wins(trade, words, groups, elsewhere):
                 return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in trade])
             lead, settled = self._settle_leading(groups, elsewhere, lead_words)
             if settled and self._elsewhere_only(words, lead, hints, groups, elsewhere):

@@ -155,12 +155,13 @@ def trade_name(name: str) -> str | None:
 
 
 _ASIDE = re.compile(r"\(([^()]*)\)")
-_INITIALS_SKIP = frozenset({"OF", "AND", "THE", "FOR", "&"})
+# Words initials leave out: "Centers for Disease Control" is CDC.
+ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 
 
 def _initials(clean: str) -> set[str]:
     """A name's initials, with and without its legal form ("... INSTITUTE INC" -> ESRII and ESRI)."""
-    words = [w for w in clean.split() if w not in _INITIALS_SKIP]
+    words = [w for w in clean.split() if w not in ACRONYM_SKIP]
     out = set()
     for ws in (words, list(legal_words_of(" ".join(words)))):
         if len(ws) >= 3:
@@ -177,13 +178,12 @@ def aside_name(name: str, clean: str | None = None) -> str | None:
     m = _ASIDE.search(name) if "(" in name else None
     if m is None:
         # The USCIS hub drops the brackets: "ENVIRONMENTAL SYSTEMS RESEARCH INSTITUTE INC ESRI". Every filer name
-        # passes here at ingest, so the cheap test (the last word starts with the first word's letter) comes first.
-        raw = name.split()
-        if len(raw) < 4 or len(raw[-1]) < 3 or raw[-1][0].upper() != raw[0][0].upper():
-            return None
+        # passes here at ingest: initials start with the first spelled word's letter, a cheap test made first.
         words = (clean if clean is not None else clean_name(name)).split()
-        last = words[-1] if len(words) > 3 else ""
-        return last if len(last) >= 3 and last in _initials(" ".join(words[:-1])) else None
+        lead = next((w for w in words if w not in ACRONYM_SKIP), "")
+        if len(words) < 4 or len(words[-1]) < 3 or words[-1][0] != lead[:1]:
+            return None
+        return words[-1] if words[-1] in _initials(" ".join(words[:-1])) else None
     inside = m.group(1).strip()
     outside = f"{name[: m.start()]} {name[m.end() :]}".strip()
     for short, full in ((inside, outside), (outside, inside)):
@@ -315,9 +315,15 @@ def legal_words_of(clean: str) -> tuple[str, ...]:
     words = [w for w in clean.split() if w != "&"]
     if words and words[0] == "THE" and len(words) > 1:
         words = words[1:]
-    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
-        words.pop()
-    return tuple(words)
+    return tuple(words[: _form_start(words)])
+
+
+def _form_start(words: list[str]) -> int:
+    """Where the trailing legal form of a name's words starts (never at the first word)."""
+    end = len(words)
+    while end > 1 and words[end - 1] in LEGAL_SUFFIXES:
+        end -= 1
+    return end
 
 
 # One spelling per legal form, so "Acme Incorporated" and ACME INC state the same form.
@@ -327,11 +333,7 @@ _FORM_SPELLING = {"INCORPORATED": "INC", "CORPORATION": "CORP", "LIMITED": "LTD"
 def legal_form_of(clean: str) -> tuple[str, ...]:
     """The legal form a clean name ends with ("NAVA PBC" -> ("PBC",)); () for none or a name that is only that."""
     words = clean.split()
-    form: list[str] = []
-    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
-        last = words.pop()
-        form.insert(0, _FORM_SPELLING.get(last, last))
-    return tuple(form)
+    return tuple(_FORM_SPELLING.get(w, w) for w in words[_form_start(words) :])
 
 
 def legal_key(name: str) -> str:
@@ -346,7 +348,8 @@ def spelled(name: str) -> str:
 
 
 class NameForms:
-    """The clean_name() and d/b/a part of every name an entity build asks about, each worked out once.
+    """The clean_name(), d/b/a part and bracketed other name of every name an entity build asks about, each worked
+    out once.
 
     Names can be handed in ahead (`add`, then `work` a few at a time, e.g. while a file loads) or worked out when
     first asked for. Unlike the memoised functions this never forgets, so keep one only for one build.
@@ -355,6 +358,7 @@ class NameForms:
     def __init__(self) -> None:
         self._clean: dict[str, str] = {}
         self._dba: dict[str, str | None] = {}
+        self._aside: dict[str, str | None] = {}
         self._todo: list[tuple[str, bool]] = []
         self._queued: tuple[set[str], set[str]] = (set(), set())
 
@@ -399,6 +403,14 @@ class NameForms:
             return self._dba[name]
         except KeyError:
             out = self._dba[name] = split_dba(name)[1]
+            return out
+
+    def aside(self, name: str) -> str | None:
+        """The bracketed other name of a filer name (`aside_name`)."""
+        try:
+            return self._aside[name]
+        except KeyError:
+            out = self._aside[name] = aside_name(name, self.clean(name))
             return out
 
     def full_key(self, name: str) -> str:

@@ -65,9 +65,9 @@ def match_names(
     if not queries:
         raise click.UsageError("give NAME arguments or --file FILE")
     if states:
-        from matching.join import US_STATE_CODES
+        from matching.join import us_state
 
-        bad = [s for s in states if s.strip().upper() not in US_STATE_CODES]
+        bad = [s for s in states if not us_state(s)]
         if bad:
             raise click.BadParameter(f"{bad[0]!r} is not a two-letter US state code", param_hint="--state")
     started = time.perf_counter()
