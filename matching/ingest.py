@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crawler import db as dbmod
-from crawler.models import DolCase, DolFile, Posting, UscisEmployerYear, utcnow
+from crawler.models import DolCase, DolFile, UscisEmployerYear, utcnow
 from matching import values as v
 from matching.bulk import insert_rows, return_freed_memory, sqlite_cache, update_rows
 from matching.entities import PENDING_YEARS, SAMPLES, Pending, build_entities, count_ahead
@@ -683,14 +683,13 @@ def _build_staged(session: Session, prog: Progress | None, forms: NameForms | No
 
 
 def _tag(session: Session, prog: Progress | None) -> None:
-    """The tags, if there are postings."""
+    """The match index, built and saved, and the tags of any stored postings.
+
+    Built even when there are no postings yet: the first look-up, `jobagg why` or a front end's first request
+    then reads it instead of building it (seconds at 300,000 filer names)."""
     from matching.matchindex import load_index
     from matching.tagging import match_and_tag
 
-    if session.scalar(select(Posting.id).limit(1)) is None:
-        # No postings to tag: the match index is built (and saved) by whoever first needs it.
-        match_and_tag(session)
-        return
     task = prog.add_task("building the match index", total=None) if prog else None
     index, _ = load_index(session)
     if prog is not None and task is not None:

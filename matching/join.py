@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate, chain
 from json.encoder import encode_basestring as _json_str
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -322,12 +323,13 @@ class Lists:
     __slots__ = ("_keys", "_lookups", "_pos", "as_arrays", "starts", "values")
 
     def __init__(self, lists: dict[str, list[int]], as_arrays: bool = False) -> None:
-        self._keys: list[str] | str = sorted(lists)
+        keys = sorted(lists)
+        self._keys: list[str] | str = keys
+        runs = list(map(lists.__getitem__, keys))
+        # Packed by iterators the array type consumes itself: a Python loop per key cost seconds at 300k names.
+        self.values = array("q", chain.from_iterable(runs))
         self.starts = array("q", [0])
-        self.values = array("q")
-        for key in self.keys:
-            self.values.extend(lists[key])
-            self.starts.append(len(self.values))
+        self.starts.extend(accumulate(map(len, runs)))
         # Arrays instead of lists: for long lists (the words' postings) that are only counted, sliced and read.
         self.as_arrays = as_arrays
         self._pos: dict[str, int] | None = None
@@ -521,34 +523,48 @@ class EntityIndex:
         initials: dict[str, set[int]] = defaultdict(set)
         cores_append, owner_append, cleans_append = self.cores.append, self.owner.append, self.cleans.append
         lclean_append, group_append = self.lclean.append, self.group.append
+        is_trade_add, skip, legal_suffixes = self.is_trade.add, ACRONYM_SKIP, LEGAL_SUFFIXES
+        # The loop runs once per name variant (300k+ at scale): helpers are inlined, their call cost dominated.
         for vid, row in enumerate(variants):
             entity_id, name, fein, clean, ckey, lkey, tokens = row[:7]
-            source = row[7] if len(row) > 7 else None
-            filings = (row[8] or 0) if len(row) > 8 else 0
+            n = len(row)
+            source = row[7] if n > 7 else None
             if entity_id not in entity:
                 entity[entity_id] = (name, fein)
-                if len(row) > 9 and row[9]:
+                if n > 9 and row[9]:
                     states[entity_id] = row[9]
                 if fein:
                     by_fein[fein].append(entity_id)
-            _append_once(by_core[ckey], entity_id)
-            words = _legal_words_of(clean)
+            ids = by_core[ckey]
+            if not ids or ids[-1] != entity_id:
+                ids.append(entity_id)
+            # _legal_words_of(clean), inlined
+            words = [w for w in clean.split() if w != "&"]
+            if len(words) > 1 and words[0] == "THE":
+                del words[0]
+            while len(words) > 1 and words[-1] in legal_suffixes:
+                words.pop()
             if source == "trade":
-                self.is_trade.add(vid)
+                is_trade_add(vid)
                 _append_once(by_trade[lkey], entity_id)
                 if ckey != lkey:
                     _append_once(by_trade[ckey], entity_id)
             else:
-                _append_once(by_legal[lkey], entity_id)
+                ids = by_legal[lkey]
+                if not ids or ids[-1] != entity_id:
+                    ids.append(entity_id)
                 if words:
                     by_first[words[0]].append(vid)
                     if len(words) > 1:
                         by_first2[f"{words[0]} {words[1]}"].append(vid)
-                dkey = domain_key(words, filer=True)
-                if dkey:
-                    _append_once(by_domain[dkey], entity_id)
-                filings_of[entity_id] += filings
-                spelled = [w for w in words if w not in ACRONYM_SKIP]
+                    dkey = domain_key(words, filer=True)
+                    if dkey:
+                        _append_once(by_domain[dkey], entity_id)
+                if n > 8 and row[8]:
+                    filings_of[entity_id] += row[8]
+                elif entity_id not in filings_of:
+                    filings_of[entity_id] = 0
+                spelled = [w for w in words if w not in skip]
                 if 2 <= len(spelled) <= 5:
                     initials["".join(w[0] for w in spelled)].add(entity_id)
             core = tokens or " ".join(sorted(clean.split()))
@@ -575,10 +591,11 @@ class EntityIndex:
         # its first or last letters.
         self.rvocab: list[str] = sorted(w[::-1] for w in self.postings)
         for key, eids in initials.items():
-            filed = sorted(((self.filings.get(e, 0), -e) for e in eids), reverse=True)
-            top, rest = filed[0][0], sum(f for f, _ in filed[1:])
+            filed = [(self.filings.get(e, 0), -e) for e in eids]
+            top, neg_id = max(filed)  # the most filings; on a tie, the lowest id
+            rest = sum(f for f, _ in filed) - top
             if top >= DOMINANT_MIN and top >= DOMINANT_RATIO * rest:
-                self.by_acronym[key] = (-filed[0][1], rest)
+                self.by_acronym[key] = (-neg_id, rest)
         self.aliases = load_aliases() if aliases is None else aliases
         self.vocab: list[str] = self.postings.keys  # the sorted words
         self._posting_cores: list[str] | None = None  # built on first use, never saved
@@ -717,12 +734,14 @@ class EntityIndex:
         filer uses the words in its legal name (filers that are the d/b/a's own are no rivals: ENVIRONMENTAL
         SYSTEMS RESEARCH INSTITUTE INC ESRI and "... (Esri)" for "Esri") and few filers share the d/b/a."""
         filers = len({core_key(self.entity[e][0]) for e in trade})
+        held = set(trade)
+        # Whatever its words, a d/b/a never beats another filer whose legal name leads with them ("Syner-G" is
+        # SYNER-G PHARMA CONSULTING LLC, not SYNERGISTIC SYSTEMS INC DBA SYNERG).
+        if not all(held.issuperset(g) for g in groups):
+            return False
         if filers == 1 and len(words) > 1:
             return True
         if filers > TRADE_MAX_FILERS:
-            return False
-        held = set(trade)
-        if not all(held.issuperset(g) for g in groups):
             return False
         rest = elsewhere()  # the costly part: only when nothing else decided
         return rest is not None and held.issuperset(rest)
