@@ -734,14 +734,12 @@ class EntityIndex:
         filer uses the words in its legal name (filers that are the d/b/a's own are no rivals: ENVIRONMENTAL
         SYSTEMS RESEARCH INSTITUTE INC ESRI and "... (Esri)" for "Esri") and few filers share the d/b/a."""
         filers = len({core_key(self.entity[e][0]) for e in trade})
-        held = set(trade)
-        # Whatever its words, a d/b/a never beats another filer whose legal name leads with them ("Syner-G" is
-        # SYNER-G PHARMA CONSULTING LLC, not SYNERGISTIC SYSTEMS INC DBA SYNERG).
-        if not all(held.issuperset(g) for g in groups):
-            return False
         if filers == 1 and len(words) > 1:
             return True
         if filers > TRADE_MAX_FILERS:
+            return False
+        held = set(trade)
+        if not all(held.issuperset(g) for g in groups):
             return False
         rest = elsewhere()  # the costly part: only when nothing else decided
         return rest is not None and held.issuperset(rest)
