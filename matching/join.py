@@ -523,48 +523,34 @@ class EntityIndex:
         initials: dict[str, set[int]] = defaultdict(set)
         cores_append, owner_append, cleans_append = self.cores.append, self.owner.append, self.cleans.append
         lclean_append, group_append = self.lclean.append, self.group.append
-        is_trade_add, skip, legal_suffixes = self.is_trade.add, ACRONYM_SKIP, LEGAL_SUFFIXES
-        # The loop runs once per name variant (300k+ at scale): helpers are inlined, their call cost dominated.
         for vid, row in enumerate(variants):
             entity_id, name, fein, clean, ckey, lkey, tokens = row[:7]
-            n = len(row)
-            source = row[7] if n > 7 else None
+            source = row[7] if len(row) > 7 else None
+            filings = (row[8] or 0) if len(row) > 8 else 0
             if entity_id not in entity:
                 entity[entity_id] = (name, fein)
-                if n > 9 and row[9]:
+                if len(row) > 9 and row[9]:
                     states[entity_id] = row[9]
                 if fein:
                     by_fein[fein].append(entity_id)
-            ids = by_core[ckey]
-            if not ids or ids[-1] != entity_id:
-                ids.append(entity_id)
-            # _legal_words_of(clean), inlined
-            words = [w for w in clean.split() if w != "&"]
-            if len(words) > 1 and words[0] == "THE":
-                del words[0]
-            while len(words) > 1 and words[-1] in legal_suffixes:
-                words.pop()
+            _append_once(by_core[ckey], entity_id)
+            words = _legal_words_of(clean)
             if source == "trade":
-                is_trade_add(vid)
+                self.is_trade.add(vid)
                 _append_once(by_trade[lkey], entity_id)
                 if ckey != lkey:
                     _append_once(by_trade[ckey], entity_id)
             else:
-                ids = by_legal[lkey]
-                if not ids or ids[-1] != entity_id:
-                    ids.append(entity_id)
+                _append_once(by_legal[lkey], entity_id)
                 if words:
                     by_first[words[0]].append(vid)
                     if len(words) > 1:
                         by_first2[f"{words[0]} {words[1]}"].append(vid)
-                    dkey = domain_key(words, filer=True)
-                    if dkey:
-                        _append_once(by_domain[dkey], entity_id)
-                if n > 8 and row[8]:
-                    filings_of[entity_id] += row[8]
-                elif entity_id not in filings_of:
-                    filings_of[entity_id] = 0
-                spelled = [w for w in words if w not in skip]
+                dkey = domain_key(words, filer=True)
+                if dkey:
+                    _append_once(by_domain[dkey], entity_id)
+                filings_of[entity_id] += filings
+                spelled = [w for w in words if w not in ACRONYM_SKIP]
                 if 2 <= len(spelled) <= 5:
                     initials["".join(w[0] for w in spelled)].add(entity_id)
             core = tokens or " ".join(sorted(clean.split()))
