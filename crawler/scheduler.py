@@ -40,6 +40,14 @@ local seed = redis.call('RPOP', KEYS[1])
 if seed then redis.call('SADD', KEYS[2], seed) end
 return seed
 """
+# Mark a board seen for the round and queue it in one step: seeding runs lazily beside crawling, so a worker killed
+# between a separate SADD and LPUSH would leave the board seen by the round yet in no queue and no in-flight set.
+SEE_AND_PUSH = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+redis.call('LPUSH', KEYS[2], ARGV[3])
+return 1
+"""
 
 
 def redis_server(url: str) -> Any:
@@ -49,17 +57,11 @@ def redis_server(url: str) -> Any:
 
 
 class RoundDupeFilter(RFPDupeFilter):
-    """scrapy-redis's shared fingerprint set, expiring one round after it was started so tomorrow's run seeds again."""
+    """scrapy-redis's shared fingerprint set; the scheduler adds to it (with the round's expiry) as it queues a seed."""
 
     def __init__(self, server: Any, key: str, round_seconds: int) -> None:
         super().__init__(server, key=key)
         self.round_seconds = round_seconds
-
-    def request_seen(self, request: Request) -> bool:
-        seen = super().request_seen(request)
-        if not seen and self.server.ttl(self.key) < 0:
-            self.server.expire(self.key, self.round_seconds)
-        return seen
 
 
 class BoardScheduler(RedisScheduler):
@@ -77,6 +79,7 @@ class BoardScheduler(RedisScheduler):
         self._local_seen: set[bytes] = set()
         self._heartbeat: task.LoopingCall | None = None
         self._pop_and_hold = server.register_script(POP_AND_HOLD)
+        self._see_and_push = server.register_script(SEE_AND_PUSH)
         self.boards_taken = 0
 
     @classmethod
@@ -120,7 +123,7 @@ class BoardScheduler(RedisScheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         if request.meta.get(BOARD_SEED):
-            return super().enqueue_request(request)
+            return self._enqueue_seed(request)
         if not request.dont_filter:
             fingerprint = self.crawler.request_fingerprinter.fingerprint(request)
             if fingerprint in self._local_seen:
@@ -129,6 +132,19 @@ class BoardScheduler(RedisScheduler):
         # Higher priority first, then first in first out, like Scrapy's own queues.
         heapq.heappush(self._local, (-request.priority, next(self._order), request))
         self.stats.inc_value("scheduler/enqueued/local")
+        return True
+
+    def _enqueue_seed(self, seed: Request) -> bool:
+        """Queue a board seed once per round across all workers (FifoQueue pushes on the left)."""
+        encoded = self.queue._encode_request(seed)
+        if seed.dont_filter:
+            self.server.lpush(self.queue.key, encoded)
+        elif not self._see_and_push(
+            keys=[self.df.key, self.queue.key], args=[self.df.request_fingerprint(seed), self.round_seconds, encoded]
+        ):
+            self.df.log(seed, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
     def next_request(self) -> Request | None:

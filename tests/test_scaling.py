@@ -240,3 +240,49 @@ def test_a_board_popped_from_the_shared_queue_is_held_before_its_worker_can_die(
     request = other.next_request()
     assert request is not None and request.url.startswith("https://boards-api.greenhouse.io/")
     assert other.boards_taken == 1
+
+
+@pytest.mark.redis
+def test_a_board_is_marked_seen_for_the_round_only_together_with_its_place_in_the_queue(redis_prefix: str) -> None:
+    """Seeding runs lazily beside crawling, so a worker can die mid-seed: a board marked seen for the round but never
+    queued would be skipped by every worker until the round expires. Seen and queued happen in one step."""
+    import redis
+    from scrapy.utils.test import get_crawler
+
+    from crawler.boards import BoardRef
+    from crawler.scheduler import BoardScheduler
+    from spiders.greenhouse import GreenhouseSpider
+
+    server = redis.Redis(REDIS_HOST, REDIS_PORT)
+    crawler = get_crawler(GreenhouseSpider)
+    spider = GreenhouseSpider(boards=[BoardRef("lumenlabs"), BoardRef("quillpay")])
+    workers = []
+    for _ in range(2):
+        scheduler = BoardScheduler(server, crawler, redis_prefix, lease_seconds=3, round_seconds=60)
+        scheduler.stats = crawler.stats
+        scheduler.open(spider)
+        workers.append(scheduler)
+    dying, other = workers
+
+    # The push fails after the fingerprint was computed: the board must not be marked seen.
+    def die(_: Any) -> bytes:
+        raise SystemExit("killed")
+
+    real_encode = dying.queue._encode_request
+    dying.queue._encode_request = die  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        dying.enqueue_request(spider.board_seed(BoardRef("lumenlabs")))
+    dying.queue._encode_request = real_encode  # type: ignore[method-assign]
+    assert server.scard(dying.df.key) == 0 and len(dying.queue) == 0
+
+    # Every worker seeds every board; each board enters the queue once, and the round's set expires.
+    for scheduler in workers:
+        for token in ("lumenlabs", "quillpay"):
+            scheduler.enqueue_request(spider.board_seed(BoardRef(token)))
+    assert len(other.queue) == 2 and server.scard(other.df.key) == 2
+    assert 0 < server.ttl(other.df.key) <= 60
+    # A seed that was put back (dont_filter) is queued again although the round has seen it.
+    assert other.enqueue_request(spider.board_seed(BoardRef("lumenlabs")).replace(dont_filter=True))
+    assert len(other.queue) == 3
+    for scheduler in workers:
+        scheduler.close("finished")
