@@ -47,7 +47,7 @@ from matching.join import EntityIndex, MatchResult, load_aliases, posting_hints
 from matching.normalize import legal_key
 
 DATA = Path(__file__).parent / "data"
-PATHS = ("alias", "fein", "ad_name", "ad_site", "exact", "trade", "leading", "acronym", "ad_place", "fuzzy")
+PATHS = ("alias", "fein", "ad_name", "ad_site", "ad_board", "exact", "trade", "leading", "acronym", "ad_place", "fuzzy")
 PRECISION, RECALL, RECALL_NO_ALIAS = 0.99, 0.97, 0.90
 
 

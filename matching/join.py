@@ -21,7 +21,7 @@ from array import array
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import accumulate, chain
 from json.encoder import encode_basestring as _json_str
@@ -43,6 +43,7 @@ from matching.normalize import (
     core_words,
     domain_key,
     format_fein,
+    house_brand,
     legal_form_of,
     legal_key,
     legal_words,
@@ -110,7 +111,7 @@ class Candidate(NamedTuple):
     name: str
     fein: str | None
     score: float
-    method: str  # fein|alias|ad_name|ad_site|ad_place|exact|trade|leading|acronym|fuzzy (<= 8 chars: stored)
+    method: str  # fein|alias|ad_name|ad_site|ad_board|ad_place|exact|trade|leading|acronym|fuzzy (<= 8 chars: stored)
     variant: str = ""
 
     def as_json(self) -> dict[str, Any]:
@@ -188,9 +189,10 @@ class JoinHints:
     stated_entity: str | None = None
     domain: str | None = None  # registrable domain of the employer's own career site, e.g. "acme.com"
     states: frozenset[str] = frozenset()  # US states the employer's postings are in ("CA", "NY")
+    board: str | None = None  # the job board's token as one lower-case word ("cobaltio"), see board_label
 
     def __bool__(self) -> bool:
-        return bool(self.stated_entity or self.domain or self.states)
+        return bool(self.stated_entity or self.domain or self.states or self.board)
 
 
 _LEGAL_FORM = (
@@ -274,6 +276,40 @@ def site_domain(url: str | None) -> str | None:
     return ".".join(labels[-n:])
 
 
+# Board tokens wrap the name in words about the board ("applytoaktos", "teachablecareers"); a glued legal form is
+# dropped too ("emslinqinc"), the name keeping at least four letters.
+_TOKEN_LEAD = re.compile(r"^(?:applyto|careersat|joinus|workat|workwith|join)(?=[a-z0-9]{4})")
+_TOKEN_TAIL = re.compile(r"(?<=[a-z0-9]{4})(?:careers|career|jobs|hiring)$")
+_TOKEN_FORM = re.compile(r"(?<=[a-z0-9]{4})(?:inc|llc|corp|ltd)$")
+
+
+def ats_board(url: str | None) -> str | None:
+    """The board token in a job-board platform's URL ("https://job-boards.greenhouse.io/cobaltio/jobs/1" ->
+    "cobaltio", a Workday tenant "https://dollartree.wd5.myworkdayjobs.com/x" -> "dollartree"); None elsewhere."""
+    if not url:
+        return None
+    parts = urlsplit(url if "//" in url else f"//{url}")
+    host = (parts.hostname or "").lower()
+    path = [p for p in parts.path.split("/") if p]
+    if host.endswith((".myworkdayjobs.com", ".myworkdaysite.com")):
+        return host.split(".")[0]
+    if host == "boards-api.greenhouse.io" and len(path) >= 3 and path[1] == "boards":
+        return path[2]
+    if host.endswith(("greenhouse.io", "lever.co", "ashbyhq.com", "smartrecruiters.com")) and path:
+        return path[0]
+    return None
+
+
+def board_label(board: str | None) -> str | None:
+    """A board token as the employer's name squashed to one lower-case word, board words and a glued legal form
+    dropped: "Gunvor_Careers" -> "gunvor", "EMSLINQInc" -> "emslinq", a Workday "tenant.wd5/Site" -> "tenant"."""
+    if not board:
+        return None
+    token = re.sub(r"[^a-z0-9]", "", board.split("/")[0].split(".")[0].lower())
+    token = _TOKEN_FORM.sub("", _TOKEN_TAIL.sub("", _TOKEN_LEAD.sub("", token)))
+    return token or None
+
+
 def us_state(code: str) -> str | None:
     """A two-letter US state code as written by a posting or a user ("ca ", "TX"), upper-cased; None for anything
     else: a Canadian province (ON, BC) or a stray pair of letters says nothing about a US filer."""
@@ -282,12 +318,18 @@ def us_state(code: str) -> str | None:
 
 
 def posting_hints(
-    description: str | None, url: str | None = None, apply_url: str | None = None, states: Iterable[str] = ()
+    description: str | None,
+    url: str | None = None,
+    apply_url: str | None = None,
+    states: Iterable[str] = (),
+    board: str | None = None,
 ) -> JoinHints:
-    """Join hints read from one posting: its EEO sentence, the first of its URLs on the employer's own site, and
-    the US states (two-letter codes) the employer's postings are in."""
+    """Join hints read from one posting: its EEO sentence, the first of its URLs on the employer's own site, the
+    US states (two-letter codes) the employer's postings are in, and its job board's token (`board`, else read
+    from a platform URL)."""
     places = frozenset(code for code in map(us_state, filter(None, states)) if code)
-    return JoinHints(stated_entity(description), site_domain(apply_url) or site_domain(url), places)
+    label = board_label(board or ats_board(url) or ats_board(apply_url))
+    return JoinHints(stated_entity(description), site_domain(apply_url) or site_domain(url), places, label)
 
 
 def _append_once(ids: list[int], eid: int) -> None:
@@ -721,7 +763,8 @@ class EntityIndex:
         SYSTEMS RESEARCH INSTITUTE INC ESRI and "... (Esri)" for "Esri") and few filers share the d/b/a."""
         filers = len({core_key(self.entity[e][0]) for e in trade})
         if filers == 1 and len(words) > 1:
-            return True
+            # "Syner-G" is SYNER-G PHARMA CONSULTING LLC, not "... DBA SYNERG": the d/b/a only glues its words.
+            return not (groups and all(len(legal_words(trade_name(self.entity[e][0]) or "")) == 1 for e in trade))
         if filers > TRADE_MAX_FILERS:
             return False
         held = set(trade)
@@ -817,6 +860,27 @@ class EntityIndex:
         out = [members for _k, members in groups]
         out.sort(key=lambda members: (-sum(self.filings.get(e, 0) for e in members), min(members)))
         return out, elsewhere
+
+    def _spread(self, words: tuple[str, ...]) -> list[list[int]]:
+        """Filers whose legal name starts with the brand's first word and has its other words later, in order, with
+        words between; only for a first word that few filers lead with."""
+        vids = self.by_first.get(words[0], [])
+        if not vids or len(vids) > LEAD_SCAN or any(w in KIN_TAIL for w in words[1:]):
+            return []  # "Cleo (US)" is not CLEO COMMUNICATIONS US LLC: a place or arm word distinguishes nothing
+        found: dict[str, list[int]] = {}
+        leading: set[str] = set()
+        for vid in vids:
+            if vid in self.is_trade:
+                continue
+            parts = self.lclean[vid].split()
+            leading.add(self.group[vid])
+            rest = iter(parts[1:])
+            if all(w in rest for w in words[1:]):
+                members = found.setdefault(self.group[vid], [])
+                _append_once(members, self.owner[vid])
+        if len(leading) > LEAD_MAX_FILERS:
+            return []
+        return list(found.values())
 
     def _filed(self, ids: Iterable[int]) -> int:
         return sum(self.filings.get(e, 0) for e in ids)
@@ -981,6 +1045,18 @@ class EntityIndex:
         ids = self._exact(hints.stated_entity, site_form=False) if hints.stated_entity else []
         return [self._cand(e, 100.0, "ad_name", hints.stated_entity or "") for e in ids]
 
+    def _board(self, hints: JoinHints, words: tuple[str, ...]) -> list[Candidate]:
+        """The filer whose legal or trade name is the job board's token, when the token says more than the brand and
+        holds it: "Cobalt" on board "cobaltio" is COBALT LABS INC D/B/A COBALT IO, "LINQ" on "emslinqinc" EMS LINQ
+        INC. A token that is only the brand says nothing a name does not."""
+        joined = "".join(words).lower()
+        label = hints.board
+        if not label or len(label) <= len(joined) or joined not in label:
+            return []
+        key = label.upper()
+        ids = self.by_legal.get(key) or self.by_domain.get(key) or self.by_trade.get(key)
+        return [self._cand(e, 100.0, "ad_board", label) for e in ids or ()]
+
     def _domain(self, hints: JoinHints) -> list[Candidate]:
         """The filer whose legal name is the career site's domain ("hudsonrivertrading.com", "frame.io")."""
         if not hints.domain:
@@ -1112,7 +1188,8 @@ class EntityIndex:
         Paths, first that answers wins (the method is on each candidate): alias table (`alias`, `fein`) → the
         legal entity the ad states (`ad_name`) → the same legal name, unless a filer using the brand's words
         dwarfs it by filings (`exact`) → the career site's domain (`ad_site`; before `exact` when the domain is
-        longer than the brand) → a trade / d/b/a name (`trade`)
+        longer than the brand; so is the job board's token, `ad_board`, when it holds the brand and more)
+        → a trade / d/b/a name (`trade`)
         → the leading words of one filer, or of the filer that dwarfs all others using them (`leading`) → a
         capitals-only brand's initials (`acronym`) → the one namesake in the posting's state (`ad_place`) → a near
         spelling (`fuzzy`). Namesakes that no path settles come back `unsure`, with the nearest for a person, as does
@@ -1128,7 +1205,13 @@ class EntityIndex:
         if brand != query:
             found = self._match_brand(brand, hints)
             if found.matches or result.outcome == "none":
-                return MatchResult(query, found.outcome, found.matches, found.alternatives)
+                result = MatchResult(query, found.outcome, found.matches, found.alternatives)
+        house = house_brand(brand)
+        if house != brand and result.outcome == "none":
+            # Only a filer that leads with the house's words, not its initials or a near spelling ("LGT Group").
+            found = self._match_brand(house, hints)
+            if found.matches and found.matches[0].method not in ("acronym", "fuzzy"):
+                result = MatchResult(query, found.outcome, found.matches, found.alternatives)
         return result
 
     def _match_brand(self, query: str, hints: JoinHints | None) -> MatchResult:
@@ -1213,12 +1296,32 @@ class EntityIndex:
         # A career domain longer than the brand ("hudsonrivertrading.com" for "HRT") says more than the brand.
         if by_domain and len(hints.domain.partition(".")[0]) > len("".join(words)):  # type: ignore[union-attr]
             return self._with_runner_up(query, by_domain)
+        by_board = self._board(hints, words) if hints and words else []
+        if by_board:
+            # The token picks among namesakes; where the name alone already chose it, with kin, keep that answer.
+            named = self._match(query, key, replace(hints, board=None), chosen)  # type: ignore[arg-type]
+            held = {c.entity_id for c in by_board}
+            if held <= {c.entity_id for c in named.matches}:
+                return named
+            # The brand's bare legal name in the board filer's state is the same firm's other entity (MODERNA INC
+            # beside "modernatx"); in another state (RECURSION CO, NY, beside a Utah board filer), or written as a
+            # site ("Cobalt AI, LLC" beside "cobaltio"), a namesake.
+            where = {self.entity.state(c.entity_id) for c in by_board} - {""}
+            if named.matches and all(
+                self.entity.state(c.entity_id) in where and legal_words(c.name) == words for c in named.matches
+            ):
+                known = {c.entity_id for c in named.matches}
+                by_board = [*named.matches, *(c for c in by_board if c.entity_id not in known)]
+            return self._with_runner_up(query, by_board)
         groups, elsewhere = self._leading(words) if words else ([], list)
         lead_words = words
         if not groups and len(words) > 1:
             # Words a filer writes as one ("J.P. Morgan" -> JPMORGAN CHASE & CO).
             lead_words = ("".join(words),)
             groups, elsewhere = self._leading(lead_words)
+        if not groups and len(words) > 1:
+            # Words the filer spreads out: "Curi Capital" is CURI RMB CAPITAL LLC when its rare first word says so.
+            groups = self._spread(words)
         exact = self._exact(query)
         if exact and self._same_form(query, words, exact):
             # The brand writes its legal form and a filer of that name has it: "Nava PBC" is NAVA PBC.

@@ -249,6 +249,19 @@ def board_brand(name: str) -> str:
     return brand
 
 
+_HOUSE = re.compile(
+    r"^(?:the\s+)?(.+?)[\s,]+(?:(?:family|group)\s+of\s+companies|group|holdings?|companies)\.?$", re.IGNORECASE
+)
+
+
+def house_brand(name: str) -> str:
+    """A group's name without its group word ("The Voleon Group" -> "Voleon", "Acme Holdings" -> "Acme"): the firm
+    that files is usually the operating company (VOLEON CAPITAL MANAGEMENT LP), not the holding. The name itself
+    when it has no such word."""
+    found = _HOUSE.match(name.strip())
+    return found.group(1).strip(" ,.-") if found and len(found.group(1).strip(" ,.-")) >= 2 else name
+
+
 @lru_cache(maxsize=200_000)
 def clean_name(name: str) -> str:
     """Upper-case words of the legal name, without d/b/a and subsidiary clauses or punctuation."""

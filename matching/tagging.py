@@ -448,14 +448,17 @@ def _upsert(
     insert_rows(conn, table, inserts)
 
 
+TOKEN_BOARDS = frozenset(["greenhouse", "lever", "ashby", "workday", "smartrecruiters"])
+
+
 def _employer_hints(session: Session) -> dict[int, JoinHints]:
-    """Per employer, what its postings say of it: the first stored posting's EEO sentence and career-site domain,
-    and the US states all its postings are in."""
+    """Per employer, what its postings say of it: the first stored posting's EEO sentence, career-site domain and
+    job board token, and the US states all its postings are in."""
     first = select(func.min(Posting.id)).where(Posting.employer_id.is_not(None)).group_by(Posting.employer_id)
     rows = session.execute(
-        select(Posting.employer_id, Posting.description_text, Posting.url, Posting.apply_url).where(
-            Posting.id.in_(first.scalar_subquery())
-        )
+        select(
+            Posting.employer_id, Posting.description_text, Posting.url, Posting.apply_url, Posting.ats, Posting.board
+        ).where(Posting.id.in_(first.scalar_subquery()))
     )
     places: dict[int, set[str]] = defaultdict(set)
     for eid, region in session.execute(
@@ -465,7 +468,10 @@ def _employer_hints(session: Session) -> dict[int, JoinHints]:
     ):
         places[eid].add(region)
     return {
-        eid: h for eid, text, url, apply_url in rows if (h := posting_hints(text, url, apply_url, places.get(eid, ())))
+        eid: h
+        for eid, text, url, apply_url, ats, board in rows
+        # A platform's board token names the employer; a schema.org site's board is its address, read as a domain.
+        if (h := posting_hints(text, url, apply_url, places.get(eid, ()), board if ats in TOKEN_BOARDS else None))
     }
 
 

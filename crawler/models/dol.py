@@ -225,7 +225,7 @@ class EmployerMatch(Base):
     # match | runner_up
     role: Mapped[str] = mapped_column(String(10))
     score: Mapped[float] = mapped_column(Float)
-    # fein | alias | ad_name | ad_site | ad_place | exact | trade | leading | acronym | fuzzy
+    # fein | alias | ad_name | ad_site | ad_board | ad_place | exact | trade | leading | acronym | fuzzy
     method: Mapped[str] = mapped_column(String(8))
     # matched (chosen entities stored) | unsure (only a runner-up stored) | none
     outcome: Mapped[str] = mapped_column(String(10))

@@ -739,3 +739,95 @@ def test_json_text_is_what_json_dumps_writes() -> None:
     for r in results:
         assert r.json_text() == json.dumps(r.as_json(), ensure_ascii=False), r.query
         assert json.loads(r.json_text()) == r.as_json()
+
+
+@pytest.mark.parametrize(
+    ("url", "token", "label"),
+    [
+        ("https://job-boards.greenhouse.io/cobaltio/jobs/4512", "cobaltio", "cobaltio"),
+        ("https://boards-api.greenhouse.io/v1/boards/emslinqinc/jobs", "emslinqinc", "emslinq"),
+        ("https://jobs.lever.co/applytoaktos/1f2e", "applytoaktos", "aktos"),
+        ("https://jobs.ashbyhq.com/teachablecareers", "teachablecareers", "teachable"),
+        ("https://dollartree.wd5.myworkdayjobs.com/dollartreeca/job/x", "dollartree", "dollartree"),
+        ("https://careers.smartrecruiters.com/Gunvor_Careers", "Gunvor_Careers", "gunvor"),
+        ("https://careers.acme.com/jobs/1", None, None),
+    ],
+)
+def test_a_job_boards_token_is_read_from_its_url(url: str, token: str | None, label: str | None) -> None:
+    from matching.join import ats_board, board_label
+
+    assert ats_board(url) == token
+    assert board_label(token) == label
+    assert posting_hints(None, url).board == label
+
+
+def test_a_board_token_that_says_more_than_the_brand_picks_among_namesakes() -> None:
+    rows = [
+        (1, "COBALT LABS INC D/B/A COBALT IO", None, "lca", 1, "CA"),
+        (2, "Cobalt AI, LLC", None, "lca", 0, "CA"),
+        (3, "COBALT ROBOTICS INC", None, "lca", 6, "CA"),
+        (4, "MODERNA INC", None, "lca", 111, "MA"),
+        (5, "MODERNATX INC", None, "lca", 115, "MA"),
+        (6, "RECURSION CO", None, "lca", 5, "NY"),
+        (7, "RECURSION PHARMACEUTICALS INC", None, "lca", 7, "UT"),
+        (8, "OPTIVER US LLC", None, "lca", 40, "IL"),
+        (9, "OPTIVER SERVICES US LLC", None, "lca", 30, "IL"),
+    ]
+    idx = index_of(rows)
+    assert names(idx.match("Cobalt")) == ["Cobalt AI, LLC"]  # the name alone: the site form
+    r = idx.match("Cobalt", posting_hints(None, "https://job-boards.greenhouse.io/cobaltio"))
+    assert names(r) == ["COBALT LABS INC D/B/A COBALT IO"] and r.best.method == "ad_board"  # type: ignore[union-attr]
+    # The brand's bare legal name in the board filer's state is kept beside it; in another state it is dropped.
+    assert names(idx.match("Moderna", JoinHints(board="modernatx"))) == ["MODERNA INC", "MODERNATX INC"]
+    assert names(idx.match("Recursion")) == ["RECURSION CO"]
+    assert names(idx.match("Recursion", JoinHints(board="recursionpharmaceuticals"))) == [
+        "RECURSION PHARMACEUTICALS INC"
+    ]
+    # Where the name alone chose the board's filer with its kin, the kin stay; a token equal to the brand is no hint.
+    family = names(idx.match("Optiver"))
+    assert family == ["OPTIVER SERVICES US LLC", "OPTIVER US LLC"]
+    assert names(idx.match("Optiver", JoinHints(board="optiverus"))) == family
+    assert names(idx.match("Cobalt", JoinHints(board="cobalt"))) == ["Cobalt AI, LLC"]
+
+
+def test_a_group_joins_as_its_house_when_nothing_files_under_the_group_name() -> None:
+    idx = index_of(
+        [
+            (1, "VOLEON CAPITAL MANAGEMENT LP", None, "lca", 30, "CA"),
+            (2, "LANDIS &GYR TECHNOLOGY INC", None, "lca", 12, "GA"),
+            (3, "HARPER GROUP INC", None, "lca", 2, "NY"),
+            (4, "HARPER ENGINEERING LLC", None, "lca", 2, "WA"),
+        ]
+    )
+    r = idx.match("The Voleon Group")
+    assert names(r) == ["VOLEON CAPITAL MANAGEMENT LP"] and r.query == "The Voleon Group"
+    assert idx.match("LGT Group").outcome == "none"  # never the house's initials
+    assert names(idx.match("Harper Group")) == ["HARPER GROUP INC"]  # a filer of the group's name is the group
+
+
+def test_a_brand_whose_words_a_rare_filer_spreads_out_joins_it() -> None:
+    rows = [
+        (1, "CURI RMB CAPITAL LLC", None, "lca", 3, "WI"),
+        (2, "CURI BIO INC", None, "lca", 2, "WA"),
+        (3, "CLEO AI INC", None, "lca", 4, "CA"),
+        (4, "CLEO COMMUNICATIONS US LLC", None, "lca", 9, "IL"),
+    ]
+    idx = index_of(rows)
+    assert names(idx.match("Curi Capital")) == ["CURI RMB CAPITAL LLC"]
+    assert names(idx.match("Cleo (US)")) == ["CLEO AI INC"]  # a place word distinguishes nothing
+    # A first word many filers lead with is no evidence.
+    crowd = index_of([(i, f"APEX {w} CAPITAL LLC", None, "lca", 1, "NY") for i, w in enumerate("ABCDEFGHJK", 1)])
+    assert crowd.match("Apex Capital").outcome != "matched"
+
+
+def test_a_d_b_a_that_only_glues_the_brands_words_does_not_beat_the_filer_named_by_them() -> None:
+    idx = index_of(
+        [
+            (1, "SYNERGISTIC SYSTEMS INC DBA SYNERG", None, "lca", 3, "TX"),
+            (2, "SYNER-G PHARMA CONSULTING LLC", None, "lca", 5, "MA"),
+        ]
+    )
+    assert names(idx.match("Syner-G")) == ["SYNER-G PHARMA CONSULTING LLC"]
+    # A brand of several words that only a d/b/a uses is still that filer's.
+    alone = index_of([(1, "SYNERGISTIC SYSTEMS INC DBA SYNERG", None, "lca", 3, "TX")])
+    assert names(alone.match("Syner-G")) == ["SYNERGISTIC SYSTEMS INC DBA SYNERG"]
