@@ -1024,6 +1024,10 @@ class EntityIndex:
         near = [e for e in others if state(e) in states]
         if near and self._filed(near) >= self._filed(chosen):
             return []
+        if len(groups) == 1 and not others and self._common_word_namesake(chosen, words):
+            # The leading-words rule already judged the lone filer a namesake: sharing the posting's state does
+            # not make FARTHER FARMS INC the brand "Farther"; telling several namesakes apart is what places do.
+            return []
         return chosen
 
     def _acronym(self, query: str, groups: list[list[int]]) -> int | None:

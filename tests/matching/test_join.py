@@ -681,6 +681,10 @@ def test_the_postings_state_settles_namesakes_only_when_one_is_there() -> None:
     assert idx.match("Nova", posting_hints(None, states=["CA"])).outcome == "unsure"
     # Only two-letter codes count as states.
     assert posting_hints(None, states=["California", "", " ca "]).states == frozenset({"CA"})
+    # A lone filer the leading-words rule judged a namesake of an everyday word is not made the brand by its state.
+    lone = index_of([(1, "FARTHER FARMS INC", None, "lca", 1, "NY"), (2, "CLAY LABS INC", None, "lca", 2, "NY")])
+    assert lone.match("Farther", posting_hints(None, states=["NY"])).outcome == "unsure"
+    assert names(lone.match("Clay", posting_hints(None, states=["NY"]))) == ["CLAY LABS INC"]
 
 
 def test_alias_line_can_rule_out_a_namesake(tmp_path: Path) -> None:
