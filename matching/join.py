@@ -91,6 +91,7 @@ TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "09565
 LONE_WORD_FILINGS = 20  # an everyday word leading one filer's name names the brand only when that filer files this
 # Words that only say how a filer is organised or what kind of tech firm it is: no second name.
 PLAIN_TAIL = GENERIC_TAIL | LEGAL_SUFFIXES | frozenset(["AI", "IO", "HQ", "APP", "CO", "COMPANY", "CORPORATION"])
+ACRONYM_AWAY_MIN = 500  # filings an initials-only match needs when it files in none of the employer's posting states
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
 ALIASES_FILE = "aliases.csv"
 # Generic words saying what a firm does ("Block Labs" is not Block) ...
@@ -1030,16 +1031,21 @@ class EntityIndex:
             return []
         return chosen
 
-    def _acronym(self, query: str, groups: list[list[int]]) -> int | None:
+    def _acronym(self, query: str, groups: list[list[int]], states: frozenset[str] = frozenset()) -> int | None:
         """The filer whose initials a capitals-only brand is, when it dwarfs every other filer with those initials
-        and every filer leading with the brand ("TCS" -> TATA CONSULTANCY SERVICES LIMITED)."""
+        and every filer leading with the brand ("TCS" -> TATA CONSULTANCY SERVICES LIMITED); when the employer's
+        posting states are known and the filer is in none of them, only a big filer: initials are a thin link, and a
+        mid-size firm elsewhere is more likely someone else's ("HPR" in MA is not HRB PROFESSIONAL RESOURCES, MO)."""
         shown = query.strip()
         hit = self.by_acronym.get(shown) if ACRONYM.fullmatch(shown) else None
         if hit is None:
             return None
         eid, rest = hit
         rivals = rest + sum(self._filed(g) for g in groups if eid not in g)
-        return eid if self.filings.get(eid, 0) >= DOMINANT_RATIO * rivals else None
+        filed = self.filings.get(eid, 0)
+        if states and self.entity.state(eid) not in states and filed < ACRONYM_AWAY_MIN:
+            return None
+        return eid if filed >= DOMINANT_RATIO * rivals else None
 
     def _hinted(self, hints: JoinHints) -> list[Candidate]:
         """Entities named by the posting itself: its stated legal entity, else its career site's domain."""
@@ -1356,7 +1362,7 @@ class EntityIndex:
             if settled:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])
             groups += [[e] for e in trade[:2]]
-        acronym = self._acronym(query, groups)
+        acronym = self._acronym(query, groups, hints.states if hints else frozenset())
         if acronym:
             return self._with_runner_up(query, [self._cand(acronym, 100.0, "acronym")])
         placed = self._placed(groups, elsewhere, hints.states, lead_words) if hints and hints.states else []

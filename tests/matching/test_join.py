@@ -482,6 +482,14 @@ def test_capitals_only_brand_is_the_filer_whose_initials_it_is_when_that_filer_d
     assert names(r) == ["TATA CONSULTANCY SERVICES LIMITED"] and r.best.method == "acronym"  # type: ignore[union-attr]
     assert idx.match("EA").matches == []  # two big filers with those initials: unsure
     assert idx.match("Tcs").best is None or idx.match("Tcs").best.method != "acronym"  # type: ignore[union-attr]
+    # Posting elsewhere than a mid-size filer with the initials: a thin link, unsure; a big one still is the brand.
+    mid = index_of(
+        [(1, "HRB PROFESSIONAL RESOURCES LLC", None, "lca", 167, "MO"), (2, "HPR PARTNERS LLC", None, "lca", 2, "NY")]
+    )
+    assert names(mid.match("HPR")) == ["HRB PROFESSIONAL RESOURCES LLC"]
+    assert mid.match("HPR", posting_hints(None, states=["MA"])).matches == []
+    assert names(mid.match("HPR", posting_hints(None, states=["MO"]))) == ["HRB PROFESSIONAL RESOURCES LLC"]
+    assert names(idx.match("TCS", posting_hints(None, states=["NJ"]))) == ["TATA CONSULTANCY SERVICES LIMITED"]
 
 
 def test_words_a_filer_writes_as_one() -> None:
