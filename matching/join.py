@@ -1314,7 +1314,7 @@ class EntityIndex:
             if held <= {c.entity_id for c in named.matches}:
                 return named
             # The brand's bare legal name in the board filer's state is the same firm's other entity (MODERNA INC
-            # beside "modernatx"); in another state (RECURSION CO, NY, beside a Utah board filer), or written as a
+            # beside "modernatx"); in another state (ONX, INC., TX, beside the Montana "onxmaps"), or written as a
             # site ("Cobalt AI, LLC" beside "cobaltio"), a namesake.
             where = {self.entity.state(c.entity_id) for c in by_board} - {""}
             if named.matches and all(

@@ -780,8 +780,8 @@ def test_a_board_token_that_says_more_than_the_brand_picks_among_namesakes() -> 
         (3, "COBALT ROBOTICS INC", None, "lca", 6, "CA"),
         (4, "MODERNA INC", None, "lca", 111, "MA"),
         (5, "MODERNATX INC", None, "lca", 115, "MA"),
-        (6, "RECURSION CO", None, "lca", 5, "NY"),
-        (7, "RECURSION PHARMACEUTICALS INC", None, "lca", 7, "UT"),
+        (6, "ONX, Inc.", None, "lca", 0, "TX"),
+        (7, "ONXMAPS INC", None, "lca", 1, "MT"),
         (8, "OPTIVER US LLC", None, "lca", 40, "IL"),
         (9, "OPTIVER SERVICES US LLC", None, "lca", 30, "IL"),
     ]
@@ -791,10 +791,8 @@ def test_a_board_token_that_says_more_than_the_brand_picks_among_namesakes() -> 
     assert names(r) == ["COBALT LABS INC D/B/A COBALT IO"] and r.best.method == "ad_board"  # type: ignore[union-attr]
     # The brand's bare legal name in the board filer's state is kept beside it; in another state it is dropped.
     assert names(idx.match("Moderna", JoinHints(board="modernatx"))) == ["MODERNA INC", "MODERNATX INC"]
-    assert names(idx.match("Recursion")) == ["RECURSION CO"]
-    assert names(idx.match("Recursion", JoinHints(board="recursionpharmaceuticals"))) == [
-        "RECURSION PHARMACEUTICALS INC"
-    ]
+    assert names(idx.match("onX")) == ["ONX, Inc."]
+    assert names(idx.match("onX", JoinHints(board="onxmaps"))) == ["ONXMAPS INC"]
     # Where the name alone chose the board's filer with its kin, the kin stay; a token equal to the brand is no hint.
     family = names(idx.match("Optiver"))
     assert family == ["OPTIVER SERVICES US LLC", "OPTIVER US LLC"]
