@@ -65,6 +65,7 @@ MAX_BLOCK = 20_000  # never score more candidates than this for one name
 MIN_LEAD_LEN = 4  # leading words shorter than this ("ARC", "GE") never name a filer on their own
 PLACE_MIN_LEN = 3  # with the posting's state to back them, three letters may ("Hex" in CA)
 LEAD_SCAN = 20_000  # names starting with (or containing) the brand's words beyond this: the words are not rare
+SPREAD_SCAN = 64  # names leading with a brand's first word beyond this: it is not rare enough to spread out
 LEAD_MAX_FILERS = 8  # a one-word brand that more filers than this use is a namesake unless filings settle it
 DOMINANT_MIN = 50  # a filer with this many filings ...
 DOMINANT_RATIO = 10  # ... and this many times all other filers using the brand's words together is the brand
@@ -863,11 +864,14 @@ class EntityIndex:
         return out, elsewhere
 
     def _spread(self, words: tuple[str, ...]) -> list[list[int]]:
-        """Filers whose legal name starts with the brand's first word and has its other words later, in order, with
-        words between; only for a first word that few filers lead with."""
-        vids = self.by_first.get(words[0], [])
-        if not vids or len(vids) > LEAD_SCAN or any(w in KIN_TAIL for w in words[1:]):
+        """Filers whose legal name starts with the brand's first word, ends with its last and has its other words
+        in order, with words between; only for a first word that few filers lead with."""
+        if any(w in KIN_TAIL for w in words[1:]):
             return []  # "Cleo (US)" is not CLEO COMMUNICATIONS US LLC: a place or arm word distinguishes nothing
+        # Spellings of one filer are few: more names than this leading with the word are more filers than allowed.
+        if not 0 < self.by_first.count(words[0]) <= SPREAD_SCAN:
+            return []
+        vids = self.by_first[words[0]]
         found: dict[str, list[int]] = {}
         leading: set[str] = set()
         for vid in vids:
@@ -876,7 +880,8 @@ class EntityIndex:
             parts = self.lclean[vid].split()
             leading.add(self.group[vid])
             rest = iter(parts[1:])
-            if all(w in rest for w in words[1:]):
+            # It ends as the brand does: "Helxaki Therapeutics" is not HELXAKI PEREZ THERAPEUTICS DESIGN INC.
+            if parts[-1] == words[-1] and all(w in rest for w in words[1:]):
                 members = found.setdefault(self.group[vid], [])
                 _append_once(members, self.owner[vid])
         if len(leading) > LEAD_MAX_FILERS:

@@ -250,14 +250,15 @@ def board_brand(name: str) -> str:
 
 
 _HOUSE = re.compile(
-    r"^(?:the\s+)?(.+?)[\s,]+(?:(?:family|group)\s+of\s+companies|group|holdings?|companies)\.?$", re.IGNORECASE
+    r"^the\s+(.+?)[\s,]+(?:(?:family|group)\s+of\s+companies|group|holdings?|companies)\.?$", re.IGNORECASE
 )
 
 
 def house_brand(name: str) -> str:
-    """A group's name without its group word ("The Voleon Group" -> "Voleon", "Acme Holdings" -> "Acme"): the firm
-    that files is usually the operating company (VOLEON CAPITAL MANAGEMENT LP), not the holding. The name itself
-    when it has no such word."""
+    """A house's name without its group word ("The Voleon Group" -> "Voleon", "The Acme Companies" -> "Acme"): the
+    firm that files is usually the operating company (VOLEON CAPITAL MANAGEMENT LP), not the holding. Only in the
+    "The ... Group" style houses use: a plain "Marano Group" is as often a firm of that name as anyone's group. The
+    name itself otherwise."""
     found = _HOUSE.match(name.strip())
     return found.group(1).strip(" ,.-") if found and len(found.group(1).strip(" ,.-")) >= 2 else name
 
