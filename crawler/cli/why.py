@@ -55,7 +55,11 @@ def render(console: Console, posting: Posting, tags: dict[str, PostingSponsorshi
         employer = ev.get("employer") or {}
         console.print(
             f"join: {employer.get('query', posting.employer_name)!r} -> {employer.get('outcome', 'none')}"
-            + (f" by {employer['method']} ({employer['score']})" if employer.get("method") else "")
+            + (
+                f" by {labels.join_method(employer['method'])}, score {employer['score']}"
+                if employer.get("method")
+                else ""
+            )
         )
         data = ev.get("data") or {}
         if ev.get("window"):
@@ -103,7 +107,8 @@ YEARS_SHOWN = 6
 def _entity_table(console: Console, visa: str, entity: dict[str, Any], ev: dict[str, Any]) -> None:
     chosen = " (the tag rests on this filer)" if entity.get("chosen") else ""
     fein = f", FEIN {entity['fein']}" if entity.get("fein") else ""
-    console.print(f"[bold]{entity['name']}[/bold]{fein}, matched by {entity['method']} {entity['score']}{chosen}")
+    method = labels.join_method(entity["method"])
+    console.print(f"[bold]{entity['name']}[/bold]{fein}, matched by {method}, score {entity['score']}{chosen}")
     # One column per level, so that the table fits an 80-column terminal.
     levels = [(label, entity[key]) for key, label in labels.LEVELS.items() if entity.get(key)]
     if levels:

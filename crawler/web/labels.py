@@ -35,6 +35,20 @@ SENIORITY = {
 }
 REMOTE = {"remote": "Remote", "hybrid": "Hybrid", "onsite": "On-site"}
 STATEMENT = {"offered": "Ad offers sponsorship", "refused": "Ad refuses sponsorship", "not_mentioned": ""}
+# How a displayed employer name was joined to a DOL filer (the stored match method), in words.
+JOIN_METHOD = {
+    "fein": "the FEIN",
+    "alias": "the alias table",
+    "ad_name": "the legal employer the ad names",
+    "ad_site": "the career site's domain",
+    "ad_board": "the job board's name for the employer",
+    "ad_place": "the one namesake in the postings' state",
+    "exact": "the same legal name",
+    "trade": "a trade (d/b/a) name in the filings",
+    "leading": "the leading words of one filer's name",
+    "acronym": "the filer's initials",
+    "fuzzy": "a near spelling",
+}
 # The three levels of a tag's evidence, narrowest first.
 LEVELS = {"similar_role": "similar roles", "ml_occupation": "any ML occupation", "any_occupation": "any occupation"}
 # The stored figures by fiscal year, in the order a table shows them.
@@ -128,3 +142,11 @@ def words(code: str | None) -> str:
 def fein(value: str | None) -> str:
     """FEINs as the IRS prints them: 12-3456789."""
     return f"{value[:2]}-{value[2:]}" if value and len(value) == 9 and value.isdigit() else value or "\u2013"
+
+
+def join_method(code: str | None) -> str:
+    """A match method as "ad_board (the job board's name for the employer)": the code a query filters on, and what
+    it means."""
+    if not code:
+        return ""
+    return f"{code} ({JOIN_METHOD[code]})" if code in JOIN_METHOD else code

@@ -42,6 +42,10 @@ def test_why_explains_a_likely_tag_with_its_figures(why_demo: str) -> None:
     assert re.search(r"\d+ certified PERM cases? for", text)  # the one-line reason
     assert "similar roles" in text and "any occupation" in text  # the three levels
     assert "FEIN" in text and "matched by" in text
+    # How the name was joined, in words beside the stored code.
+    from crawler.web.labels import JOIN_METHOD
+
+    assert any(f"{code} ({words})" in " ".join(text.split()) for code, words in JOIN_METHOD.items())
     # The figures by fiscal year as a table, and case numbers of the section's own kind only.
     assert "by fiscal year" in text and "of them ML" in text and "{" not in text
     gc, h1b = text.split("H-1B (LCA, USCIS hub)")
