@@ -27,7 +27,7 @@ from itertools import accumulate, chain
 from json.encoder import encode_basestring as _json_str
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from rapidfuzz import fuzz, process
 
@@ -297,6 +297,8 @@ def ats_board(url: str | None) -> str | None:
         return host.split(".")[0]
     if host == "boards-api.greenhouse.io" and len(path) >= 3 and path[1] == "boards":
         return path[2]
+    if host.endswith("greenhouse.io") and path[:1] == ["embed"]:
+        return parse_qs(parts.query).get("for", [None])[0]  # the embedded form: ".../embed/job_app?for=acme"
     if host.endswith(("greenhouse.io", "lever.co", "ashbyhq.com", "smartrecruiters.com")) and path:
         return path[0]
     return None
