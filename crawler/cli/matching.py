@@ -44,6 +44,11 @@ def _read_names(file: Path | None, names: tuple[str, ...]) -> list[str]:
     help="A US state the employer's postings are in (two letters, repeatable): settles namesakes there.",
 )
 @click.option(
+    "--board",
+    metavar="TOKEN",
+    help="The employer's job board token or URL (cobaltio, https://jobs.lever.co/acme): settles namesakes it names.",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(min=1),
     help="Processes answering a large batch (default: one per core; a batch under 1,000 names per process uses fewer).",
@@ -56,6 +61,7 @@ def match_names(
     as_json: bool,
     rebuild_index: bool,
     states: tuple[str, ...],
+    board: str | None = None,
     jobs: int | None = None,
 ) -> None:
     """Show which DOL employer each NAME joins to, with score, method and the runner-up."""
@@ -70,6 +76,13 @@ def match_names(
         bad = [s for s in states if not us_state(s)]
         if bad:
             raise click.BadParameter(f"{bad[0]!r} is not a two-letter US state code", param_hint="--state")
+    token = None
+    if board:
+        from matching.join import ats_board
+
+        token = ats_board(board) or (None if "/" in board or ":" in board else board)
+        if not token:
+            raise click.BadParameter(f"{board!r} is no job board token or platform URL", param_hint="--board")
     started = time.perf_counter()
     # What this builds (the index, the answers) all lives until the process ends: cyclic GC passes over it
     # only cost time, so none runs meanwhile; and freeing its millions of objects one by one when the command
@@ -86,10 +99,10 @@ def match_names(
                 index, _rebuilt = load_index(session, rebuild=rebuild_index)
         from matching.batch import match_batch
 
-        if states:
+        if states or board:
             from matching.join import posting_hints
 
-            hints = posting_hints(None, states=states)
+            hints = posting_hints(None, states=states, board=token)
             results = match_batch(index, queries, dict.fromkeys(queries, hints), jobs)
         else:
             results = match_batch(index, queries, jobs=jobs)

@@ -119,6 +119,15 @@ def test_employers_match_takes_the_postings_state(db_url: str, tmp_path: Path) -
     assert result.exit_code == 2 and "--state" in result.output and "Texas" in result.output
     result = CliRunner().invoke(main, ["--db", db_url, "employers", "match", "--state", "ON", "Orbit"])
     assert result.exit_code == 2 and "'ON' is not a two-letter US state code" in result.output
+    # The job board's token, or its URL, settles namesakes too.
+    for board in ("orbitlabs", "https://jobs.lever.co/orbitlabs/1f2e"):
+        code, out = run(db_url, "employers", "match", "--json", "--board", board, "Orbit")
+        match = json.loads(out)[0]["match"]
+        assert code == 0 and (match["name"], match["method"]) == ("ORBIT LABS INC", "ad_board"), out
+    result = CliRunner().invoke(
+        main, ["--db", db_url, "employers", "match", "--board", "https://acme.com/jobs", "Orbit"]
+    )
+    assert result.exit_code == 2 and "is no job board token" in result.output
 
 
 def test_a_name_in_brackets_that_is_the_others_initials_is_filed_as_a_trade_name(db_url: str, tmp_path: Path) -> None:
