@@ -296,6 +296,16 @@ def test_join_reads_the_legal_entity_a_posting_states(db_url: str, all_fixture_f
         assert ("NIMBUS ROBOTICS CORPORATION", "ad_name") in rows
 
 
+def joined_by(session: Session) -> list[tuple[str, str]]:
+    """(filer, method) of every join that chose a filer."""
+    rows = session.execute(
+        select(DolEntity.name, EmployerMatch.method)
+        .join(EmployerMatch, EmployerMatch.entity_id == DolEntity.id)
+        .where(EmployerMatch.role == "match")
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
 def test_join_reads_the_state_an_employers_postings_are_in(db_url: str, tmp_path: Path) -> None:
     lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
     ingest_paths(db_url, [lca], progress=False)
@@ -310,12 +320,7 @@ def test_join_reads_the_state_an_employers_postings_are_in(db_url: str, tmp_path
             p.region = "CA"
     with dbmod.session_scope(db_url) as s:
         match_and_tag(s)
-        rows = s.execute(
-            select(DolEntity.name, EmployerMatch.method)
-            .join(EmployerMatch, EmployerMatch.entity_id == DolEntity.id)
-            .where(EmployerMatch.role == "match")
-        ).all()
-        assert rows == [("ORBIT LABS INC", "ad_place")]
+        assert joined_by(s) == [("ORBIT LABS INC", "ad_place")]
 
 
 def test_join_reads_the_board_an_employers_postings_come_from(db_url: str, tmp_path: Path) -> None:
@@ -327,15 +332,10 @@ def test_join_reads_the_board_an_employers_postings_come_from(db_url: str, tmp_p
             p.board = "orbithealthcareers"  # the platform's token says more than the brand
     with dbmod.session_scope(db_url) as s:
         match_and_tag(s)
-        rows = s.execute(
-            select(DolEntity.name, EmployerMatch.method)
-            .join(EmployerMatch, EmployerMatch.entity_id == DolEntity.id)
-            .where(EmployerMatch.role == "match")
-        ).all()
-        assert rows == [("ORBIT HEALTH LLC", "ad_board")]
+        assert joined_by(s) == [("ORBIT HEALTH LLC", "ad_board")]
         # A schema.org site's board is its address, not a token: it is not read as one.
         for p in s.scalars(select(Posting)):
             p.ats, p.board = "jsonld", "https://orbithealth.example/careers"
     with dbmod.session_scope(db_url) as s:
         match_and_tag(s)
-        assert s.scalars(select(EmployerMatch.method).where(EmployerMatch.role == "match")).all() == []
+        assert joined_by(s) == []
