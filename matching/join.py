@@ -84,7 +84,9 @@ _STATES = (
     "PA PR RI SC SD TN TX UT VT VA WA WV WI WY"
 )
 US_STATE_CODES = frozenset(_STATES.split())
-KIN_TAIL = GENERIC_TAIL | US_STATE_CODES | {"DELAWARE"}
+# A company's own arms by what they run for it: "Dollar Tree Management" and "Dollar Tree Distribution".
+_FUNCTION = {"MANAGEMENT", "DISTRIBUTION", "OPERATIONS", "OPERATING", "STORES"}
+KIN_TAIL = GENERIC_TAIL | US_STATE_CODES | {"DELAWARE"} | _FUNCTION
 # A d/b/a cut short keeps at least CUT_MIN letters and loses fewer than CUT_MAX of the brand's: one letter
 # ("... DBA MAILCHIM" is Mailchimp); two short, it is as often a shorter name ("... DBA CIRCLE" is not CircleCI).
 CUT_MIN, CUT_MAX = 6, 2
@@ -101,9 +103,9 @@ _DOES = {"TECHNOLOGIES", "TECHNOLOGY", "TECH", "SYSTEMS", "LABS", "ENTERPRISES",
 ORGANISED_AS = GENERIC_TAIL - _DOES
 # Filers of one company may differ in these only: its US (services) arm, its holding company, its state of
 # incorporation or work ("IN" is the word more often than Indiana).
-KIN_ARM = frozenset(["SERVICES", "HOLDINGS", "HOLDING", "US", "USA", "AMERICA", "AMERICAS", "NORTH", "DELAWARE"]) | (
-    US_STATE_CODES - {"IN"}
-)
+KIN_ARM = frozenset(
+    ["SERVICES", "HOLDINGS", "HOLDING", "US", "USA", "AMERICA", "AMERICAS", "NORTH", "DELAWARE", *_FUNCTION]
+) | (US_STATE_CODES - {"IN"})
 
 
 class Candidate(NamedTuple):

@@ -373,6 +373,12 @@ def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
     assert names(index_of(held).match("LTSE")) == ["LTSE HOLDINGS INC", "LTSE SERVICES INC"]
     # A state's code beside a word saying what the firm does is still two firms.
     assert index_of([*by_state[:1], (2, "BOT AUTO LABS TX INC", None)]).match("Bot Auto").matches == []
+    # A chain's management and distribution companies are its own arms.
+    arms = [
+        (1, "DOLLAR TREE DISTRIBUTION INC", None, "lca", 1, "VA"),
+        (2, "Dollar Tree Management, LLC", None, "lca", 0, "NC"),
+    ]
+    assert names(index_of(arms).match("Dollar Tree")) == ["DOLLAR TREE DISTRIBUTION INC", "Dollar Tree Management, LLC"]
 
 
 def test_a_filer_doing_business_under_another_name_is_no_one_word_brands_own() -> None:
