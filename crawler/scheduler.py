@@ -56,14 +56,6 @@ def redis_server(url: str) -> Any:
     return redis.Redis.from_url(url)
 
 
-class RoundDupeFilter(RFPDupeFilter):
-    """scrapy-redis's shared fingerprint set; the scheduler adds to it (with the round's expiry) as it queues a seed."""
-
-    def __init__(self, server: Any, key: str, round_seconds: int) -> None:
-        super().__init__(server, key=key)
-        self.round_seconds = round_seconds
-
-
 class BoardScheduler(RedisScheduler):
     """scrapy-redis scheduler that shares board seeds and keeps every other request in the worker that owns it."""
 
@@ -111,7 +103,8 @@ class BoardScheduler(RedisScheduler):
     def open(self, spider: Spider) -> None:
         self.spider = spider
         self.queue = FifoQueue(self.server, spider, self.key("boards"), serializer=picklecompat)
-        self.df = RoundDupeFilter(self.server, self.key("seen"), self.round_seconds)
+        # scrapy-redis's shared fingerprint set; seeds are added to it (with the round's expiry) as they are queued.
+        self.df = RFPDupeFilter(self.server, key=self.key("seen"))
         self._beat()
         self._heartbeat = task.LoopingCall(self._beat)
         self._heartbeat.start(max(1, self.lease_seconds // 3), now=False)
