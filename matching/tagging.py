@@ -128,6 +128,8 @@ def _match_evidence(result: MatchResult | None, entities: dict[int, dict[str, An
                 "name": c.name,
                 "fein": format_fein(c.fein),
                 "method": c.method,
+                # What the posting said that named this filer (the ad's legal name, the site, the board token).
+                "via": c.variant if c.method in POSTING_PATHS else None,
                 "score": round(c.score, 1),
                 "staffing_firm": bool(e and e.is_staffing),
                 "sample_cases": (e.sample_cases if e else None) or {},
@@ -448,6 +450,7 @@ def _upsert(
     insert_rows(conn, table, inserts)
 
 
+POSTING_PATHS = frozenset(["ad_name", "ad_site", "ad_board"])  # join paths settled by what a posting says
 TOKEN_BOARDS = frozenset(["greenhouse", "lever", "ashby", "workday", "smartrecruiters"])
 
 

@@ -333,6 +333,9 @@ def test_join_reads_the_board_an_employers_postings_come_from(db_url: str, tmp_p
     with dbmod.session_scope(db_url) as s:
         match_and_tag(s)
         assert joined_by(s) == [("ORBIT HEALTH LLC", "ad_board")]
+        # The evidence says what the posting gave: the board's token, for a person to check.
+        ev = s.scalars(select(PostingSponsorship.evidence)).first()
+        assert ev is not None and [e["via"] for e in ev["employer"]["entities"]] == ["orbithealth"]
         # A schema.org site's board is its address, not a token: it is not read as one.
         for p in s.scalars(select(Posting)):
             p.ats, p.board = "jsonld", "https://orbithealth.example/careers"
