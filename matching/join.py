@@ -27,7 +27,7 @@ from itertools import accumulate, chain
 from json.encoder import encode_basestring as _json_str
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from rapidfuzz import fuzz, process
 
@@ -302,7 +302,7 @@ def ats_board(url: str | None) -> str | None:
     if host.endswith("greenhouse.io") and path[:1] == ["embed"]:
         return parse_qs(parts.query).get("for", [None])[0]  # the embedded form: ".../embed/job_app?for=acme"
     if host.endswith(("greenhouse.io", "lever.co", "ashbyhq.com", "smartrecruiters.com")) and path:
-        return path[0]
+        return unquote(path[0])  # Ashby names boards as shown: "Jasper%20AI"
     return None
 
 

@@ -769,6 +769,7 @@ def test_json_text_is_what_json_dumps_writes() -> None:
         ("https://dollartree.wd5.myworkdayjobs.com/dollartreeca/job/x", "dollartree", "dollartree"),
         ("https://careers.smartrecruiters.com/Gunvor_Careers", "Gunvor_Careers", "gunvor"),
         ("https://boards.greenhouse.io/embed/job_app?for=cobaltio&token=4512", "cobaltio", "cobaltio"),
+        ("https://jobs.ashbyhq.com/Jasper%20AI", "Jasper AI", "jasperai"),
         ("https://careers.acme.com/jobs/1", None, None),
     ],
 )
