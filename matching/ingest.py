@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -640,6 +641,7 @@ def _ingest_paths(
                     return_freed_memory()
                     with Session(bind=conn) as session:
                         _build_staged(session, prog, forms, summary)
+                        forms.clear()
                         _tag(session, prog)
                     return summaries
             if spare is not None:
@@ -654,6 +656,7 @@ def _ingest_paths(
         return_freed_memory()
         with dbmod.session_scope(engine) as session:
             build_entities(session, progress=prog, forms=forms)
+            forms.clear()
             _tag(session, prog)
     return summaries
 
@@ -691,6 +694,9 @@ def _tag(session: Session, prog: Progress | None) -> None:
     from matching.tagging import match_and_tag
 
     task = prog.add_task("building the match index", total=None) if prog else None
+    # What the load and the entity build freed goes back first, so the index's memory comes on top of less.
+    gc.collect()
+    return_freed_memory()
     index, _ = load_index(session)
     if prog is not None and task is not None:
         prog.update(task, total=1, completed=1)

@@ -376,6 +376,12 @@ class NameForms:
         self._todo: list[tuple[str, bool]] = []
         self._queued: tuple[set[str], set[str]] = (set(), set())
 
+    def clear(self) -> None:
+        """Forget every name: the build is over, and what it held is memory the next step can use."""
+        for held in (self._clean, self._dba, self._aside, *self._queued):
+            held.clear()
+        self._todo.clear()
+
     def add(self, names: set[str | None], filer: bool) -> None:
         """Queue names not queued before: a `filer` name is spelled and its d/b/a part found; any other is taken
         as a trade name."""

@@ -851,3 +851,19 @@ def test_a_d_b_a_that_only_glues_the_brands_words_does_not_beat_the_filer_named_
     # A brand of several words that only a d/b/a uses is still that filer's.
     alone = index_of([(1, "SYNERGISTIC SYSTEMS INC DBA SYNERG", None, "lca", 3, "TX")])
     assert names(alone.match("Syner-G")) == ["SYNERGISTIC SYSTEMS INC DBA SYNERG"]
+
+
+def test_name_forms_forget_everything_when_cleared_and_work_again() -> None:
+    from matching.normalize import NameForms, clean_name
+
+    forms = NameForms()
+    forms.add({"ACME LABS INC DBA ACME", None}, filer=True)
+    forms.add({"Acme Trade"}, filer=False)
+    assert forms.work() is False
+    assert forms.dba("ACME LABS INC DBA ACME") == "ACME"
+    forms.clear()
+    assert (forms._clean, forms._dba, forms._aside, forms._todo) == ({}, {}, {}, [])
+    assert forms._queued == (set(), set())
+    # Names queued before count as new again, and are worked out as before.
+    forms.add({"ACME LABS INC DBA ACME"}, filer=True)
+    assert forms.work(1) is False and forms.clean("ACME LABS INC") == clean_name("ACME LABS INC")
