@@ -641,7 +641,8 @@ def _ingest_paths(
                     return_freed_memory()
                     with Session(bind=conn) as session:
                         _build_staged(session, prog, forms, summary)
-                        forms.clear()
+                        if forms is not None:
+                            forms.clear()
                         _tag(session, prog)
                     return summaries
             if spare is not None:
@@ -656,7 +657,8 @@ def _ingest_paths(
         return_freed_memory()
         with dbmod.session_scope(engine) as session:
             build_entities(session, progress=prog, forms=forms)
-            forms.clear()
+            if forms is not None:
+                forms.clear()
             _tag(session, prog)
     return summaries
 
