@@ -610,17 +610,25 @@ class EntityIndex:
             for t in core.split():
                 # Sorted words: a repeated word is adjacent, and listing a name twice is harmless anyway.
                 postings[t].append(vid)
-        # Packed, read-only maps: a lookup never grows the index, and a saved index loads in a few objects.
+        # Packed, read-only maps: a lookup never grows the index, and a saved index loads in a few objects. Each
+        # map's lists are dropped once packed, so the build's peak holds one map twice, not all of them.
         self.entity = Entities(entity, states)
+        del entity, states
         self.by_fein = Lists(by_fein)
         self.by_core = Lists(by_core)
+        del by_fein, by_core
         self.by_legal = Lists(by_legal)  # legal names only, not trade names
         self.by_trade = Lists(by_trade)  # trade / d/b/a names, by legal and core key
         self.by_domain = Lists(by_domain)  # "FRAME.IO INC" under "FRAME"
+        del by_legal, by_trade, by_domain
         self.by_first = Lists(by_first)  # first legal word -> legal-name variants
+        del by_first
         self.by_first2 = Lists(by_first2)  # first two legal words -> legal-name variants
+        del by_first2
         self.filings: dict[int, int] = dict(filings_of)  # entity -> filings under its legal names
+        del filings_of
         self.postings = Lists(postings, as_arrays=True)  # word -> variants, in variant order
+        del postings
         # Sorted reversed words (postings' keys are the sorted words): a misspelt word finds the words sharing
         # its first or last letters.
         self.rvocab: list[str] = sorted(w[::-1] for w in self.postings)
@@ -700,7 +708,7 @@ class EntityIndex:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        return cls(rows, aliases)
+        return cls(_drained(rows), aliases)
 
     def __len__(self) -> int:
         return len(self.entity)
@@ -1412,6 +1420,14 @@ def everyday_words() -> frozenset[str]:
     from english_words import get_english_words_set
 
     return frozenset(get_english_words_set(["web2"], lower=True, alpha=True))
+
+
+def _drained(rows: list[Any]) -> Iterator[Any]:
+    """The rows one by one, each let go once taken: the index built from them does not sit beside them all."""
+    for i in range(len(rows)):
+        row, rows[i] = rows[i], None
+        yield row
+    rows.clear()
 
 
 def _none() -> None:
