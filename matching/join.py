@@ -285,6 +285,7 @@ def site_domain(url: str | None) -> str | None:
 _TOKEN_LEAD = re.compile(r"^(?:applyto|careersat|joinus|workat|workwith|join)(?=[a-z0-9]{4})")
 _TOKEN_TAIL = re.compile(r"(?<=[a-z0-9]{4})(?:careers|career|jobs|hiring)$")
 _TOKEN_FORM = re.compile(r"(?<=[a-z0-9]{4})(?:inc|llc|corp|ltd)$")
+_WORKDAY_POD = re.compile(r"\.wd\d+$")  # a Workday board is "tenant.wd5/Site": the pod is no part of the name
 
 
 def ats_board(url: str | None) -> str | None:
@@ -311,7 +312,7 @@ def board_label(board: str | None) -> str | None:
     dropped: "Gunvor_Careers" -> "gunvor", "EMSLINQInc" -> "emslinq", a Workday "tenant.wd5/Site" -> "tenant"."""
     if not board:
         return None
-    token = re.sub(r"[^a-z0-9]", "", board.split("/")[0].split(".")[0].lower())
+    token = re.sub(r"[^a-z0-9]", "", _WORKDAY_POD.sub("", board.split("/")[0].lower()))
     token = _TOKEN_FORM.sub("", _TOKEN_TAIL.sub("", _TOKEN_LEAD.sub("", token)))
     return token or None
 

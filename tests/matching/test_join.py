@@ -781,6 +781,15 @@ def test_a_job_boards_token_is_read_from_its_url(url: str, token: str | None, la
     assert posting_hints(None, url).board == label
 
 
+def test_a_registry_board_is_read_as_the_employers_name() -> None:
+    from matching.join import board_label
+
+    assert board_label("accenture.wd103/AccentureCareers") == "accenture"  # the Workday tenant, not its pod or site
+    assert board_label("patch.io") == "patchio"  # a dotted token is a domain written whole
+    assert board_label("Flock Safety") == "flocksafety"
+    assert board_label(None) is None and board_label("/") is None
+
+
 def test_a_board_token_that_says_more_than_the_brand_picks_among_namesakes() -> None:
     rows = [
         (1, "COBALT LABS INC D/B/A COBALT IO", None, "lca", 1, "CA"),
