@@ -24,6 +24,11 @@ Path recall: the share of positive brands joined right by each path (the method 
 Targets: precision >= 0.99 and recall >= 0.97 with the alias table, recall >= 0.90 without it, on all brands
 and on the holdout alone. Exits 1 when one is missed.
 
+With `--registry PATH` (a board registry CSV: `employer`, `ats`, `board`), it also joins every employer name of
+the registry, unlabelled, and counts matched / unsure / none with and without the alias table, by the name alone
+and with the employer's first board token (`ad_board`), as `jobagg match` reads it: how the join behaves on a
+realistic list of employers, not how right it is.
+
     python bench/join_accuracy.py --filers ../shared/data/real_filers.csv.gz [--uscis ../shared/data/uscis]
 """
 
@@ -43,7 +48,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from matching.join import EntityIndex, MatchResult, load_aliases, posting_hints
+from matching.join import TOKEN_PLATFORMS, EntityIndex, MatchResult, load_aliases, posting_hints
 from matching.normalize import legal_key
 
 DATA = Path(__file__).parent / "data"
@@ -145,6 +150,33 @@ def score(
     return stats, errors, time.perf_counter() - started
 
 
+def registry_outcomes(index: EntityIndex, path: Path, aliases: dict[str, list[str]]) -> Table:
+    """Outcomes of joining every employer name of a board registry (its first board's token as the hint)."""
+    boards: dict[str, str | None] = {}
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            name = (row.get("employer") or "").strip()
+            if name and name not in boards:
+                boards[name] = row.get("board") if row.get("ats") in TOKEN_PLATFORMS else None
+    table = Table(title=f"registry: {len(boards):,} employer names of {path.name}, unlabelled")
+    for col in ("run", "matched", "unsure", "none", "by ad_board"):
+        table.add_column(col, justify="left" if col == "run" else "right")
+    for label, table_aliases, use_board in (
+        ("alias table, name only", aliases, False),
+        ("alias table + board token", aliases, True),
+        ("no alias table, name only", {}, False),
+        ("no alias table + board token", {}, True),
+    ):
+        index.aliases = table_aliases
+        counts: Counter[str] = Counter()
+        for name, board in boards.items():
+            res = index.match(name, posting_hints(None, board=board) if use_board and board else None)
+            counts[res.outcome] += 1
+            counts["ad_board"] += bool(res.matches and res.matches[0].method == "ad_board")
+        table.add_row(label, *(f"{counts[k]:,}" for k in ("matched", "unsure", "none", "ad_board")))
+    return table
+
+
 def figures(s: dict[str, int]) -> tuple[float, float]:
     right, wrong = s["right"], s["wrong"]
     precision = right / (right + wrong) if right + wrong else 1.0
@@ -158,6 +190,7 @@ def main() -> None:
     ap.add_argument("--uscis", type=Path, help="folder of USCIS hub exports, for filing counts")
     ap.add_argument("--labels", type=Path, default=DATA / "join_labels.csv")
     ap.add_argument("--errors", action="store_true", help="list every wrong or missed brand (tune split only)")
+    ap.add_argument("--registry", type=Path, help="board registry CSV (employer, ats, board): its outcome counts")
     args = ap.parse_args()
     console = Console(width=max(Console().width, 200))
     if not args.filers.exists():
@@ -239,6 +272,10 @@ def main() -> None:
             err.add_row(*row)
         console.print(err)
         console.print(f"({sum(1 for e in errs if e[1] == 'holdout')} holdout brands wrong or missed, not listed)")
+    if args.registry:
+        if not args.registry.is_file():
+            sys.exit(f"{args.registry}: no such file")
+        console.print(registry_outcomes(index, args.registry, aliases))
     if failed:
         console.print("[red]targets missed:[/red] " + "; ".join(failed))
         sys.exit(1)

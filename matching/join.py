@@ -280,6 +280,8 @@ def site_domain(url: str | None) -> str | None:
     return ".".join(labels[-n:])
 
 
+# Platforms whose board is a token naming the employer (a schema.org site's board is its address instead).
+TOKEN_PLATFORMS = frozenset(["greenhouse", "lever", "ashby", "workday", "smartrecruiters"])
 # Board tokens wrap the name in words about the board ("applytoaktos", "teachablecareers"); a glued legal form is
 # dropped too ("emslinqinc"), the name keeping at least four letters.
 _TOKEN_LEAD = re.compile(r"^(?:applyto|careersat|joinus|workat|workwith|join)(?=[a-z0-9]{4})")

@@ -52,7 +52,7 @@ from matching.evidence import (
     load_filings,
     window_for,
 )
-from matching.join import EntityIndex, JoinHints, MatchResult, posting_hints
+from matching.join import TOKEN_PLATFORMS, EntityIndex, JoinHints, MatchResult, posting_hints
 from matching.normalize import format_fein
 from pipelines.rules.places import is_us
 
@@ -451,7 +451,6 @@ def _upsert(
 
 
 POSTING_PATHS = frozenset(["ad_name", "ad_site", "ad_board"])  # join paths settled by what a posting says
-TOKEN_BOARDS = frozenset(["greenhouse", "lever", "ashby", "workday", "smartrecruiters"])
 
 
 def _employer_hints(session: Session) -> dict[int, JoinHints]:
@@ -474,7 +473,7 @@ def _employer_hints(session: Session) -> dict[int, JoinHints]:
         eid: h
         for eid, text, url, apply_url, ats, board in rows
         # A platform's board token names the employer; a schema.org site's board is its address, read as a domain.
-        if (h := posting_hints(text, url, apply_url, places.get(eid, ()), board if ats in TOKEN_BOARDS else None))
+        if (h := posting_hints(text, url, apply_url, places.get(eid, ()), board if ats in TOKEN_PLATFORMS else None))
     }
 
 
