@@ -210,8 +210,12 @@ _STATED = re.compile(
     rf"((?:{_NAME_WORD}[ \t]+){{0,7}}[A-Z0-9][\w'\u2019.\-]*,?[ \t]+{_LEGAL_FORM})"
     r"(?:,?[ \t]+(?i:d/b/a|dba|doing[ \t]+business[ \t]+as)[ \t]+(?:[A-Z0-9][\w'\u2019.&\-]*[ \t]+){1,5}?)?"
     r"(?:[ \t]*\([^)\n]{0,40}\))?,?\s*"
-    r"(?i:(?:and\s+its\s+(?:\w+\s+){1,2})?(?:is|are)\s+(?:an?\s+|proud\s+to\s+be\s+an?\s+|committed\s+to\s+being\s+an?\s+)?"
-    r"(?:equal\s+(?:opportunity|employment)|e-?verify|affirmative\s+action))"
+    r"(?i:(?:and\s+its\s+(?:\w+\s+){1,2})?(?:(?:is|are)\s+"
+    r"(?:an?\s+|proud\s+to\s+be\s+an?\s+|committed\s+to\s+(?:being\s+an?\s+)?)?"
+    r"(?:equal\s+(?:opportunity|employment)|e-?verify|affirmative\s+action)"
+    # Other ways an EEO statement opens: "... provides equal employment opportunities", "... participates in
+    # E-Verify", "... does not discriminate".
+    r"|provides?\s+equal\s+(?:employment\s+)?opportunit|participates?\s+in\s+e-?verify|does\s+not\s+discriminate))"
 )
 # Words that open a sentence before the name ("At Acme Labs, Inc. ...").
 _LEAD_FILLER = frozenset(["AT", "ABOUT", "HERE", "WHY", "US", "JOIN", "JOINING", "WHO", "WE", "ARE", "EEO", "EOE"])
