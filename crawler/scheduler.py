@@ -129,11 +129,11 @@ class BoardScheduler(RedisScheduler):
 
     def _enqueue_seed(self, seed: Request) -> bool:
         """Queue a board seed once per round across all workers (FifoQueue pushes on the left)."""
-        encoded = self.queue._encode_request(seed)
         if seed.dont_filter:
-            self.server.lpush(self.queue.key, encoded)
+            self.queue.push(seed)
         elif not self._see_and_push(
-            keys=[self.df.key, self.queue.key], args=[self.df.request_fingerprint(seed), self.round_seconds, encoded]
+            keys=[self.df.key, self.queue.key],
+            args=[self.df.request_fingerprint(seed), self.round_seconds, self.queue._encode_request(seed)],
         ):
             self.df.log(seed, self.spider)
             return False

@@ -641,9 +641,7 @@ def _ingest_paths(
                     return_freed_memory()
                     with Session(bind=conn) as session:
                         _build_staged(session, prog, forms, summary)
-                        if forms is not None:
-                            forms.clear()
-                        _tag(session, prog)
+                        _tag(session, prog, forms)
                     return summaries
             if spare is not None:
                 reader, spare = spare, reader
@@ -657,9 +655,7 @@ def _ingest_paths(
         return_freed_memory()
         with dbmod.session_scope(engine) as session:
             build_entities(session, progress=prog, forms=forms)
-            if forms is not None:
-                forms.clear()
-            _tag(session, prog)
+            _tag(session, prog, forms)
     return summaries
 
 
@@ -687,7 +683,7 @@ def _build_staged(session: Session, prog: Progress | None, forms: NameForms | No
     drop_stage(conn)
 
 
-def _tag(session: Session, prog: Progress | None) -> None:
+def _tag(session: Session, prog: Progress | None, forms: NameForms | None = None) -> None:
     """The match index, built and saved, and the tags of any stored postings.
 
     Built even when there are no postings yet: the first look-up, `jobagg why` or a front end's first request
@@ -696,7 +692,10 @@ def _tag(session: Session, prog: Progress | None) -> None:
     from matching.tagging import match_and_tag
 
     task = prog.add_task("building the match index", total=None) if prog else None
-    # What the load and the entity build freed goes back first, so the index's memory comes on top of less.
+    # What the load and the entity build held (their name forms) and freed goes back first, so the index's memory
+    # comes on top of less.
+    if forms is not None:
+        forms.clear()
     gc.collect()
     return_freed_memory()
     index, _ = load_index(session)

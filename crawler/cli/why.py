@@ -107,9 +107,7 @@ YEARS_SHOWN = 6
 def _entity_table(console: Console, visa: str, entity: dict[str, Any], ev: dict[str, Any]) -> None:
     chosen = " (the tag rests on this filer)" if entity.get("chosen") else ""
     fein = f", FEIN {entity['fein']}" if entity.get("fein") else ""
-    method = labels.join_method(entity["method"])
-    if entity.get("via"):
-        method = f"{method}: {entity['via']}"
+    method = labels.join_method(entity["method"], entity.get("via"))
     console.print(f"[bold]{entity['name']}[/bold]{fein}, matched by {method}, score {entity['score']}{chosen}")
     # One column per level, so that the table fits an 80-column terminal.
     levels = [(label, entity[key]) for key, label in labels.LEVELS.items() if entity.get(key)]

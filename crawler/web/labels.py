@@ -144,9 +144,10 @@ def fein(value: str | None) -> str:
     return f"{value[:2]}-{value[2:]}" if value and len(value) == 9 and value.isdigit() else value or "\u2013"
 
 
-def join_method(code: str | None) -> str:
+def join_method(code: str | None, via: str | None = None) -> str:
     """A match method as "ad_board (the job board's name for the employer)": the code a query filters on, and what
-    it means."""
+    it means; with `via`, what the posting gave (": cobaltio")."""
     if not code:
         return ""
-    return f"{code} ({JOIN_METHOD[code]})" if code in JOIN_METHOD else code
+    shown = f"{code} ({JOIN_METHOD[code]})" if code in JOIN_METHOD else code
+    return f"{shown}: {via}" if via else shown
