@@ -199,6 +199,10 @@ _BOARD_ASIDE = re.compile(r"\s*\([^)]*\)")
 _BOARD_PART = re.compile(r"\s+[-\u2013\u2014|]\s+|\s*\|\s*|:\s+")  # "AMP: AI-Powered Sortation ..." too
 _BOARD_LEAD = re.compile(r"^(?:careers?|jobs)\s+(?:at|@)\s+", re.IGNORECASE)
 _BOARD_GLUED = re.compile(r"^([A-Za-z][A-Za-z0-9]{2,})careers$", re.IGNORECASE)  # "Frontcareers", "Xbowcareers"
+# The kind of post a board lists: "Walleye Capital Full Time" is Walleye Capital's board for full-time roles.
+_BOARD_TERMS = re.compile(r"[\s,]+(?:full|part)[\s-]?time(?:\s+(?:roles|positions))?\s*$", re.IGNORECASE)
+# Whom a board is for, dropped only before a board word: "Veo Corporate Careers" is Veo; "Acme Corporate" stays.
+_BOARD_AUDIENCE = frozenset(["corporate", "university", "professional", "global", "general"])
 _BOARD_WORDS = frozenset(
     [
         "careers",
@@ -238,8 +242,12 @@ def board_brand(name: str) -> str:
     bar, "Careers at" and trailing board words ("Careers page", "Job Board") dropped. The name itself when
     nothing but board words would be left ("Private Job Board")."""
     text = _BOARD_PART.split(_BOARD_ASIDE.sub(" ", name).strip())[0]
-    words = _BOARD_LEAD.sub("", text.strip()).split()
-    while len(words) > 1 and words[-1].lower().strip(".,:") in _BOARD_WORDS:
+    words = _BOARD_LEAD.sub("", _BOARD_TERMS.sub("", text.strip())).split()
+    popped = False
+    while len(words) > 1 and (
+        words[-1].lower().strip(".,:") in _BOARD_WORDS or (popped and words[-1].lower() in _BOARD_AUDIENCE)
+    ):
+        popped = True
         words.pop()
     if len(words) == 1 and (glued := _BOARD_GLUED.match(words[0])):
         words = [glued.group(1)]

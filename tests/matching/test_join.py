@@ -366,6 +366,22 @@ def test_a_few_filers_adding_only_where_or_how_they_are_organised_are_all_the_br
     assert index_of([*rows[:1], (2, "OPTIVER TRADING US LLC", None)]).match("Optiver").matches == []
 
 
+def test_filers_leading_with_a_coined_word_in_one_quiet_state_are_one_company() -> None:
+    rows = [
+        (1, "PAGAYA TECHNOLOGIES US LLC", None, "lca", 3, "NY"),
+        (2, "PAGAYA INVESTMENTS US LLC", None, "lca", 1, "NY"),
+    ]
+    assert names(index_of(rows).match("Pagaya")) == ["PAGAYA INVESTMENTS US LLC", "PAGAYA TECHNOLOGIES US LLC"]
+    # Two states, a state left blank, the busiest state, or an everyday word: namesakes as before.
+    apart = [rows[0], (2, "PAGAYA INVESTMENTS US LLC", None, "lca", 1, "NJ")]
+    assert index_of(apart).match("Pagaya").matches == []
+    assert index_of([rows[0], (2, "PAGAYA INVESTMENTS US LLC", None, "lca", 1, "")]).match("Pagaya").matches == []
+    west = [(1, "KIRA CARE INC", None, "lca", 1, "CA"), (2, "KIRA BIO INC", None, "lca", 0, "CA")]
+    assert index_of(west).match("Kira").matches == []
+    words = [(1, "HARBOR TECHNOLOGIES INC", None, "lca", 3, "NY"), (2, "HARBOR INVESTMENTS LLC", None, "lca", 1, "NY")]
+    assert index_of(words).match("Harbor").matches == []
+
+
 def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
     by_state = [(1, "BOT AUTO CA INC", None, "lca", 2), (2, "BOT AUTO TX INC", None, "lca", 1)]
     assert names(index_of(by_state).match("Bot Auto")) == ["BOT AUTO CA INC", "BOT AUTO TX INC"]
@@ -379,6 +395,18 @@ def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
         (2, "Dollar Tree Management, LLC", None, "lca", 0, "NC"),
     ]
     assert names(index_of(arms).match("Dollar Tree")) == ["DOLLAR TREE DISTRIBUTION INC", "Dollar Tree Management, LLC"]
+
+
+def test_a_trade_name_written_after_the_filers_name_without_dba_is_the_same_filer() -> None:
+    rows = [
+        (1, "FUELCOMM INC DBA STACKLINE", None, "lca", 9, "WA"),
+        (2, "FUELCOMM INC STACKLINE INC", None, "lca", 2, "WA"),
+    ]
+    r = index_of(rows).match("Stackline")
+    assert names(r) == ["FUELCOMM INC DBA STACKLINE", "FUELCOMM INC STACKLINE INC"] and r.best.method == "trade"  # type: ignore[union-attr]
+    # Another filer using the word is still a rival: the d/b/a does not win over it.
+    rival = (3, "STACKLINE PARTNERS GROUP LLC", None, "lca", 1, "TX")
+    assert "FUELCOMM INC DBA STACKLINE" not in names(index_of([*rows, rival]).match("Stackline"))
 
 
 def test_a_filer_doing_business_under_another_name_is_no_one_word_brands_own() -> None:
@@ -450,11 +478,16 @@ def test_a_one_word_brand_is_not_a_small_namesake_filing_only_where_it_does_not_
         ("AMP: AI-Powered Sortation for Waste and Recycling", "AMP"),
         ("Klaviyo Campus", "Klaviyo"),
         ("Jane Street Events", "Jane Street"),
+        ("Walleye Capital Full Time", "Walleye Capital"),
+        ("Acme Part-time", "Acme"),
+        ("Veo Corporate Careers", "Veo"),
+        ("Acme University Jobs", "Acme"),
         # Names that only look like labels stay whole.
         ("Good Job Games", "Good Job Games"),
         ("Job&Talent", "Job&Talent"),
         ("Hewlett-Packard", "Hewlett-Packard"),
         ("Private Job Board", "Private Job Board"),
+        ("Summit Corporate", "Summit Corporate"),
     ],
 )
 def test_a_job_boards_label_is_read_as_the_employers_name(label: str, brand: str) -> None:
