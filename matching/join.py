@@ -79,6 +79,44 @@ FAMILY_STRAY = 0.01  # ... and filers using the words elsewhere in their names f
 # A state this many filers are in is shared by namesakes too often to tie them: CA, 20% of 192k real H-1B filers
 # (NY next, 13%).
 BUSY_STATES = frozenset(["CA"])
+# Words naming the field a firm is in, which brands add to a coined name its filer may leave out. Not "AI": a
+# brand "Sakana AI" is a young firm, and an older SAKANA INC someone else.
+FIELD_WORDS = frozenset(
+    [
+        "PHARMA",
+        "PHARMACEUTICALS",
+        "THERAPEUTICS",
+        "BIO",
+        "BIOSCIENCES",
+        "BIOTECH",
+        "SECURITY",
+        "HEALTH",
+        "HEALTHCARE",
+        "ROBOTICS",
+        "SOFTWARE",
+        "ENERGY",
+        "MEDICAL",
+        "FINANCE",
+        "FINANCIAL",
+        "MOTORS",
+        "AEROSPACE",
+        "SPACE",
+        "DEFENSE",
+        "GAMES",
+        "STUDIOS",
+        "MEDIA",
+        "NETWORKS",
+        "DATA",
+        "ANALYTICS",
+        "CLOUD",
+        "CYBER",
+        "INSURANCE",
+        "LEARNING",
+        "EDUCATION",
+        "FOODS",
+        "BRANDS",
+    ]
+)
 KIN_MAX = 3  # at most this many filers leading with a brand's rare words may be its entities by their names alone
 # What such a filer may add to the brand's words: where or how it is organised ("DE": incorporated in Delaware).
 # A state's code names the arm incorporated or working there: BOT AUTO CA INC and BOT AUTO TX INC.
@@ -1269,6 +1307,18 @@ class EntityIndex:
             found = self._match_brand(brand, hints)
             if found.matches or result.outcome == "none":
                 result = MatchResult(query, found.outcome, found.matches, found.alternatives)
+        field = self._without_field(brand)
+        if field and result.outcome == "none":
+            # Only the coined word's own filer, adding nothing but how it is organised ("BridgeBio Pharma"), and
+            # only when no other filer uses the word: INSPIRA HEALTH beside INSPIRA INC makes the field the tell.
+            found = self._match_brand(field, hints)
+            chosen = {c.entity_id for c in found.matches}
+            if chosen and all(
+                c.method in ("exact", "leading") and set(legal_words(c.name)[1:]) <= KIN_TAIL for c in found.matches
+            ):
+                groups, elsewhere = self._leading((field,))
+                if all(chosen.issuperset(g) for g in groups) and elsewhere() == []:
+                    result = MatchResult(query, found.outcome, found.matches, found.alternatives)
         house = house_brand(brand)
         if house != brand and result.outcome == "none":
             # Only a filer that leads with the house's words, not its initials or a near spelling ("LGT Group").
@@ -1276,6 +1326,15 @@ class EntityIndex:
             if found.matches and found.matches[0].method not in ("acronym", "fuzzy"):
                 result = MatchResult(query, found.outcome, found.matches, found.alternatives)
         return result
+
+    @staticmethod
+    def _without_field(brand: str) -> str | None:
+        """A coined word followed by the field the firm is in ("Armis Security", "BridgeBio Pharma"): the word
+        alone, which is what the firm files under when no filer writes the field (ARMIS INC)."""
+        words = legal_words(brand)
+        if len(words) != 2 or words[1] not in FIELD_WORDS or not words[0].isalpha():
+            return None
+        return None if words[0].lower() in everyday_words() else words[0]
 
     def _match_brand(self, query: str, hints: JoinHints | None) -> MatchResult:
         key = core_key(query)

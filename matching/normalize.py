@@ -197,6 +197,8 @@ def aside_name(name: str, clean: str | None = None) -> str | None:
 # "Cleo (US)", "Tomofun | Furbo Pet Camera". Never part of a legal name.
 _BOARD_ASIDE = re.compile(r"\s*\([^)]*\)")
 _BOARD_PART = re.compile(r"\s+[-\u2013\u2014|]\s+|\s*\|\s*|:\s+")  # "AMP: AI-Powered Sortation ..." too
+# The group a firm belongs to, after its name: "NeuraFlash, Part of Accenture", "Acme, an Initech company".
+_BOARD_OWNER = re.compile(r",\s*(?:(?:now\s+)?part\s+of|an?\s+\S.*\s+company$)\s*.*$", re.IGNORECASE)
 _BOARD_LEAD = re.compile(r"^(?:careers?|jobs)\s+(?:at|@)\s+", re.IGNORECASE)
 _BOARD_GLUED = re.compile(r"^([A-Za-z][A-Za-z0-9]{2,})careers$", re.IGNORECASE)  # "Frontcareers", "Xbowcareers"
 # The kind of post a board lists: "Walleye Capital Full Time" is Walleye Capital's board for full-time roles.
@@ -241,7 +243,7 @@ def board_brand(name: str) -> str:
     """The employer's own name in a job board's label for it: asides in brackets, a part after a spaced dash or a
     bar, "Careers at" and trailing board words ("Careers page", "Job Board") dropped. The name itself when
     nothing but board words would be left ("Private Job Board")."""
-    text = _BOARD_PART.split(_BOARD_ASIDE.sub(" ", name).strip())[0]
+    text = _BOARD_PART.split(_BOARD_OWNER.sub("", _BOARD_ASIDE.sub(" ", name)).strip())[0]
     words = _BOARD_LEAD.sub("", _BOARD_TERMS.sub("", text.strip())).split()
     popped = False
     while len(words) > 1 and (

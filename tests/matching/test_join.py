@@ -382,6 +382,24 @@ def test_filers_leading_with_a_coined_word_in_one_quiet_state_are_one_company() 
     assert index_of(words).match("Harbor").matches == []
 
 
+def test_a_coined_brand_with_its_field_joins_the_filer_of_the_coined_word_alone() -> None:
+    rows = [
+        (1, "ARMIS INC", None, "lca", 7, "CA"),
+        (2, "BRIDGEBIO SERVICES INC", None, "lca", 5, "CA"),
+        (3, "INSPIRA INC", None, "lca", 2, "NJ"),
+        (4, "INSPIRA HEALTH", None, "lca", 9, "NJ"),
+        (5, "HARBOR INC", None, "lca", 4, "NY"),
+        (6, "NIRA BIOSCIENCES INC", None, "lca", 1, "MA"),
+    ]
+    idx = index_of(rows)
+    assert names(idx.match("Armis Security")) == ["ARMIS INC"]
+    assert names(idx.match("BridgeBio Pharma")) == ["BRIDGEBIO SERVICES INC"]
+    # Another filer using the word, an everyday word, or a filer naming another field: the field is the tell.
+    assert idx.match("Inspira Education").matches == []
+    assert idx.match("Harbor Health").matches == []
+    assert idx.match("Nira Energy").matches == []
+
+
 def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
     by_state = [(1, "BOT AUTO CA INC", None, "lca", 2), (2, "BOT AUTO TX INC", None, "lca", 1)]
     assert names(index_of(by_state).match("Bot Auto")) == ["BOT AUTO CA INC", "BOT AUTO TX INC"]
@@ -482,6 +500,8 @@ def test_a_one_word_brand_is_not_a_small_namesake_filing_only_where_it_does_not_
         ("Acme Part-time", "Acme"),
         ("Veo Corporate Careers", "Veo"),
         ("Acme University Jobs", "Acme"),
+        ("NeuraFlash, Part of Accenture", "NeuraFlash"),
+        ("Acme, an Initech company", "Acme"),
         # Names that only look like labels stay whole.
         ("Good Job Games", "Good Job Games"),
         ("Job&Talent", "Job&Talent"),
