@@ -79,10 +79,10 @@ FAMILY_STRAY = 0.01  # ... and filers using the words elsewhere in their names f
 # A state this many filers are in is shared by namesakes too often to tie them: CA, 20% of 192k real H-1B filers
 # (NY next, 13%).
 BUSY_STATES = frozenset(["CA"])
-# Words naming the field a firm is in, which brands add to a coined name its filer may leave out. Not "AI": a
-# brand "Sakana AI" is a young firm, and an older SAKANA INC someone else.
+# Words naming the field a firm is in, which brands add to a coined name its filer may leave out.
 FIELD_WORDS = frozenset(
     [
+        "AI",
         "PHARMA",
         "PHARMACEUTICALS",
         "THERAPEUTICS",
@@ -1308,16 +1308,20 @@ class EntityIndex:
             if found.matches or result.outcome == "none":
                 result = MatchResult(query, found.outcome, found.matches, found.alternatives)
         field = self._without_field(brand)
-        if field and result.outcome == "none":
+        if field and not result.matches:
             # Only the coined word's own filer, adding nothing but how it is organised ("BridgeBio Pharma"), and
             # only when no other filer uses the word: INSPIRA HEALTH beside INSPIRA INC makes the field the tell.
-            found = self._match_brand(field, hints)
+            found = self._match_brand(field[0], hints)
             chosen = {c.entity_id for c in found.matches}
             if chosen and all(
                 c.method in ("exact", "leading") and set(legal_words(c.name)[1:]) <= KIN_TAIL for c in found.matches
             ):
-                groups, elsewhere = self._leading((field,))
-                if all(chosen.issuperset(g) for g in groups) and elsewhere() == []:
+                groups, elsewhere = self._leading((field[0],))
+                # "AI" brands are young firms, older filers of the word someone else: the posting's state must agree.
+                placed = field[1] != "AI" or bool(
+                    hints and hints.states and all(self.entity.state(e) in hints.states for e in chosen)
+                )
+                if placed and all(chosen.issuperset(g) for g in groups) and elsewhere() == []:
                     result = MatchResult(query, found.outcome, found.matches, found.alternatives)
         house = house_brand(brand)
         if house != brand and result.outcome == "none":
@@ -1328,13 +1332,13 @@ class EntityIndex:
         return result
 
     @staticmethod
-    def _without_field(brand: str) -> str | None:
+    def _without_field(brand: str) -> tuple[str, str] | None:
         """A coined word followed by the field the firm is in ("Armis Security", "BridgeBio Pharma"): the word
-        alone, which is what the firm files under when no filer writes the field (ARMIS INC)."""
+        alone, which is what the firm files under when no filer writes the field (ARMIS INC), and the field."""
         words = legal_words(brand)
         if len(words) != 2 or words[1] not in FIELD_WORDS or not words[0].isalpha():
             return None
-        return None if words[0].lower() in everyday_words() else words[0]
+        return None if words[0].lower() in everyday_words() else (words[0], words[1])
 
     def _match_brand(self, query: str, hints: JoinHints | None) -> MatchResult:
         key = core_key(query)

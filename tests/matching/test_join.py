@@ -398,6 +398,11 @@ def test_a_coined_brand_with_its_field_joins_the_filer_of_the_coined_word_alone(
     assert idx.match("Inspira Education").matches == []
     assert idx.match("Harbor Health").matches == []
     assert idx.match("Nira Energy").matches == []
+    # An "AI" brand is a young firm: its coined word's older filer is it only where the employer posts.
+    ai = index_of([(1, "WORKERA CORP", None, "lca", 4, "CA")])
+    assert ai.match("Workera AI").matches == []
+    assert ai.match("Workera AI", JoinHints(states=frozenset(["NY"]))).matches == []
+    assert names(ai.match("Workera AI", JoinHints(states=frozenset(["CA"])))) == ["WORKERA CORP"]
 
 
 def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
