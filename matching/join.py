@@ -1050,7 +1050,9 @@ class EntityIndex:
         top = max(range(len(groups)), key=lambda i: (filed[i], -i))
         if filed[top] < DOMINANT_MIN:
             return []
-        share = FAMILY_SHARE_ONE_WORD if len(words) == 1 else FAMILY_SHARE
+        share = FAMILY_SHARE
+        if len(words) == 1 and words[0].lower() in everyday_words():
+            share = FAMILY_SHARE_ONE_WORD
         if filed[top] < share * sum(filed):
             return []
         others = elsewhere()

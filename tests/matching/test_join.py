@@ -211,13 +211,15 @@ def test_short_leading_words_never_name_a_filer() -> None:
 def test_several_filers_leading_with_the_brand_are_settled_by_filings_or_unsure() -> None:
     rows = [(1, "MARVELL SEMICONDUCTOR INC", None, "uscis", 729), (2, "MARVELL TECH LLC", None, "lca", 53)]
     assert names(index_of(rows).match("Marvell")) == ["MARVELL SEMICONDUCTOR INC"]
-    # Without a filer that dwarfs the other, two filers leading with the brand stay unsure.
+    # Without a filer that dwarfs the other, two filers leading with an everyday word stay unsure ...
+    rows = [(1, "SUMMIT SEMICONDUCTOR INC", None, "uscis", 60), (2, "SUMMIT TECH LLC", None, "lca", 53)]
+    r = index_of(rows).match("Summit")
+    assert r.outcome == "unsure" and {a.name for a in r.alternatives} >= {"SUMMIT SEMICONDUCTOR INC", "SUMMIT TECH LLC"}
+    # ... and those of a coined word do when neither files most of their filings.
     rows = [(1, "MARVELL SEMICONDUCTOR INC", None, "uscis", 60), (2, "MARVELL TECH LLC", None, "lca", 53)]
-    r = index_of(rows).match("Marvell")
-    assert r.outcome == "unsure" and {a.name for a in r.alternatives} >= {
-        "MARVELL SEMICONDUCTOR INC",
-        "MARVELL TECH LLC",
-    }
+    rows.append((3, "MARVELL ASIA LLC", None, "lca", 50))
+    assert index_of(rows).match("Marvell").outcome == "unsure"
+    assert names(index_of(rows[:2]).match("Marvell")) == ["MARVELL SEMICONDUCTOR INC"]
 
 
 def test_one_word_brand_shared_by_many_filers_is_unsure_not_a_bag_of_namesakes() -> None:
@@ -335,6 +337,12 @@ def test_one_companys_entities_leading_with_the_brand_give_the_biggest() -> None
     # Nor when the biggest files well under most of all their filings (namesakes, not one family).
     split = [(1, "VERTEX PHARMACEUTICALS INC", None, "uscis", 425), (2, "VERTEX ANALYTICS INC", None, "lca", 300)]
     assert index_of(split).match("Vertex").matches == []
+    # A coined word, unlike an everyday one, needs only a majority: its namesakes are rare.
+    coined = [(1, "VONAGE BUSINESS INC", None, "uscis", 425), (2, "VONAGE AMERICA INC", None, "lca", 300)]
+    assert names(index_of(coined).match("Vonage")) == ["VONAGE BUSINESS INC"]
+    assert names(index_of([coined[0], (2, "VONAGE AMERICA INC", None, "lca", 500)]).match("Vonage")) == [
+        "VONAGE AMERICA INC"
+    ]
     # A brand of several words needs only a majority.
     depot = [
         (1, "HOME DEPOT PRODUCT AUTHORITY LLC", None, "uscis", 794),
