@@ -799,7 +799,10 @@ class EntityIndex:
                     continue  # "Block Labs" is not BLOCK INC: a word other filers use too does not name one
                 return list(self.by_legal[key])
         # The brand's site as the filer's name: "Figure" -> FIGURE AI INC, "Gong" -> GONG IO INC.
-        return list(self.by_domain.get(lkey, ())) if site_form else []
+        sites = list(self.by_domain.get(lkey, ())) if site_form else []
+        if sites and all(len(legal_words(self.entity[e][0])) == 1 for e in sites) and self._leading(words)[0]:
+            return []  # glued, "BLINKAI": a site's name only for a word no other filer leads with
+        return sites
 
     def _same_form(self, query: str, words: tuple[str, ...], exact: list[int]) -> bool:
         """Whether the brand is written with its legal form and one of the `exact` filers' legal names is the
@@ -1309,6 +1312,16 @@ class EntityIndex:
             found = self._match_brand(brand, hints)
             if found.matches or result.outcome == "none":
                 result = MatchResult(query, found.outcome, found.matches, found.alternatives)
+        core = self._organised_core(legal_words(brand))
+        if core and not result.matches:
+            # "Episode Six US" is EPISODE SIX NORTH AMERICA CORP, "Expedia Group" EXPEDIA INC: the words after the
+            # core only say how or where the firm is organised. Only the core's own legal name or leading words.
+            found = self._match_brand(" ".join(core), hints)
+            # A plain "Voleon Group" is as often a firm of its own as anyone's group: only the core's own legal
+            # name then, not a filer that goes on to say more (VOLEON CAPITAL MANAGEMENT LP).
+            kinds = ("exact",) if "GROUP" in legal_words(brand)[len(core) :] else ("exact", "leading")
+            if found.matches and all(c.method in kinds for c in found.matches):
+                result = MatchResult(query, found.outcome, found.matches, found.alternatives)
         field = self._without_field(brand)
         if field and not result.matches:
             # Only the coined word's own filer, adding nothing but how it is organised ("BridgeBio Pharma"), and
@@ -1332,6 +1345,20 @@ class EntityIndex:
             if found.matches and found.matches[0].method not in ("acronym", "fuzzy"):
                 result = MatchResult(query, found.outcome, found.matches, found.alternatives)
         return result
+
+    @staticmethod
+    def _organised_core(words: tuple[str, ...]) -> tuple[str, ...] | None:
+        """A brand's words without a tail saying how or where it is organised ("Group", "US", "International");
+        None when there is none, or the rest is one everyday word. Not a tail saying what the firm does: "Arlo
+        Solutions" is not ARLO TECHNOLOGIES, "Block Labs" not BLOCK INC."""
+        core = list(words)
+        while len(core) > 1 and core[-1] in ORGANISED_AS:
+            core.pop()
+        if len(core) == len(words) or len("".join(core)) < MIN_LEAD_LEN:
+            return None  # "CGS Group": three letters name no one filer
+        if len(core) == 1 and core[0].lower() in everyday_words():
+            return None
+        return tuple(core)
 
     @staticmethod
     def _without_field(brand: str) -> tuple[str, str] | None:

@@ -117,6 +117,10 @@ PHRASES = [
 # "Doing" or "trading" business as; A/K/A and F/K/A give another or a former name, not the one a filer shows.
 _TRADING = r"D\s*/\s*B\s*/\s*A|D B A|DBA|D\.B\.A\.?|T/A"
 _DBA = re.compile(rf"\s*(?:,\s*)?\b(?:{_TRADING}|A/K/A|AKA|F/K/A|FKA)\b[\s:]*(.*)$")
+# The USCIS hub cuts names at 34 characters, often inside the marker: "MEDECINS SANS FRONTIERES USA INC D".
+_CUT_DBA = re.compile(
+    r"\b(?:INC|LLC|CORP|LTD|CO|CORPORATION|COMPANY|LP|LLP|PC|PLLC|PA)\.?,?(\s+(?:D|DB|D B|D\s*/(?:\s*B\s*/?)?))$"
+)
 _TRADES_AS = re.compile(rf"\b(?:{_TRADING})\b[\s:.]*(.+)$")
 _SUBSIDIARY = re.compile(
     r",?\s*\b(?:A|AN)\s+(?:WHOLLY[\s-]*OWNED\s+)?(?:SUBSIDIARY|AFFILIATE|DIVISION|UNIT)\s+OF\b.*$"
@@ -143,7 +147,8 @@ def split_dba(name: str) -> tuple[str, str | None]:
     upper = _ascii_upper(name)
     m = _DBA.search(upper)
     if not m:
-        return upper.strip(), None
+        cut = _CUT_DBA.search(upper.rstrip()) if upper.rstrip().endswith(("D", "B", "/")) else None
+        return (upper.rstrip()[: cut.start(1)] if cut else upper).strip(), None
     trade = m.group(1).strip(" ,.;:") or None
     return upper[: m.start()].strip(" ,"), trade
 
@@ -469,12 +474,19 @@ DOMAIN_WORDS = frozenset(["COM", "IO", "NET", "ORG", "APP", "DEV"])
 FILER_DOMAIN_ENDINGS = DOMAIN_WORDS | {"AI"}
 
 
+_GLUED_SITE = re.compile(r"^([A-Z][A-Z0-9]{4,})(?:AI|IO|HQ|APP|LABS)$")
+
+
 def domain_key(words: tuple[str, ...] | list[str], filer: bool = False) -> str | None:
     """The legal key without a domain ending ("FRAME IO" -> "FRAME"), or None when the name has no domain word.
 
     Only the second word or the last word counts: "AMAZON COM SERVICES", "CLINICALRESEARCH IO". A `filer`'s
-    name may also end in AI ("FIGURE AI" -> "FIGURE").
+    name may also end in AI ("FIGURE AI" -> "FIGURE"), or be one word gluing an ending on ("SARDINEAI").
     """
+    if len(words) == 1 and filer:
+        # A site's name written as one word: "SARDINEAI CORP" is Sardine, "FIELDWIRELABS INC" Fieldwire.
+        glued = _GLUED_SITE.match(words[0])
+        return glued.group(1) if glued else None
     if len(words) < 2:
         return None
     if words[1] in DOMAIN_WORDS:

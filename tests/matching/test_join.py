@@ -177,6 +177,12 @@ def test_dba_and_subsidiary_clauses() -> None:
         "ABBVIE BIORESEARCH CENTER"
     )
     assert core_key("A9.com, Inc.") == core_key("A9 COM INC")  # USCIS turns punctuation into spaces
+    # The hub cuts names at 34 characters, often inside the marker: a dangling D, DB or D/B after the legal form.
+    full = "MEDECINS SANS FRONTIERES USA INC D B A DOCTORS WITHOUT BORDERS USA INC"
+    for cut in ("MEDECINS SANS FRONTIERES USA INC D", "MEDECINS SANS FRONTIERES USA INC DB", "ACME INC D/B"):
+        assert split_dba(cut)[1] is None and not legal_key(cut).endswith(("D", "DB"))
+    assert legal_key("MEDECINS SANS FRONTIERES USA INC D") == legal_key(full)
+    assert legal_key("VITAMIN D INC") == "VITAMIND" and legal_key("PLAN B LLC") == "PLANB"
 
 
 # Hand-written filer lists in the shapes real H-1B filer names take (USCIS upper case without punctuation, DOL as
@@ -411,6 +417,31 @@ def test_a_coined_brand_with_its_field_joins_the_filer_of_the_coined_word_alone(
     assert ai.match("Workera AI").matches == []
     assert ai.match("Workera AI", JoinHints(states=frozenset(["NY"]))).matches == []
     assert names(ai.match("Workera AI", JoinHints(states=frozenset(["CA"])))) == ["WORKERA CORP"]
+
+
+def test_a_brand_with_a_tail_saying_how_it_is_organised_joins_as_its_core() -> None:
+    rows = [
+        (1, "Episode Six North America Corporation", None, "lca", 3, "TX"),
+        (2, "EXPEDIA INC", None, "uscis", 400, "WA"),
+        (3, "EXPEDIA FINANCIAL GROUP INC", None, "lca", 2, "WA"),
+        (4, "ARLO TECHNOLOGIES INC", None, "uscis", 56, "CA"),
+    ]
+    idx = index_of(rows)
+    assert names(idx.match("Episode Six US")) == ["Episode Six North America Corporation"]
+    assert names(idx.match("Expedia Group")) == ["EXPEDIA INC"]
+    # Not a tail saying what the firm does; and a plain group only as its core's own legal name.
+    assert idx.match("Arlo Solutions LLC").matches == []
+    assert idx.match("Episode Six Group").matches == []
+
+
+def test_a_filer_gluing_a_site_ending_onto_the_brand_is_its_site_form() -> None:
+    rows = [(1, "SARDINEAI CORP", None, "lca", 2, "CA"), (2, "FIELDWIRELABS INC", None, "lca", 4, "CA")]
+    idx = index_of(rows)
+    assert names(idx.match("Sardine")) == ["SARDINEAI CORP"]
+    assert names(idx.match("Fieldwire")) == ["FIELDWIRELABS INC"]
+    # Where other filers lead with the word, a glued site name is one namesake more.
+    crowd = [(1, "BLINKAI INC", None, "lca", 1, "CA"), (2, "BLINK HEALTH LLC", None, "lca", 30, "CA")]
+    assert "BLINKAI INC" not in names(index_of(crowd).match("Blink"))
 
 
 def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
