@@ -183,6 +183,13 @@ def test_dba_and_subsidiary_clauses() -> None:
         assert split_dba(cut)[1] is None and not legal_key(cut).endswith(("D", "DB"))
     assert legal_key("MEDECINS SANS FRONTIERES USA INC D") == legal_key(full)
     assert legal_key("VITAMIN D INC") == "VITAMIND" and legal_key("PLAN B LLC") == "PLANB"
+    # A former or other name, however it is written, is no part of the legal name.
+    for filed in (
+        "EDCLUB INC FORMERLY SALESTRONG LLC",
+        "EDCLUB INC F K A SALESTRONG",
+        "EDCLUB INC FORMERLY KNOWN AS S",
+    ):
+        assert legal_key(filed) == "EDCLUB"
 
 
 # Hand-written filer lists in the shapes real H-1B filer names take (USCIS upper case without punctuation, DOL as
