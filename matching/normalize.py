@@ -343,7 +343,11 @@ def legal_words(name: str) -> tuple[str, ...]:
 
 def legal_words_of(clean: str) -> tuple[str, ...]:
     """`legal_words` of a name, from its clean_name()."""
-    words = [w for w in clean.split() if w != "&"]
+    parts = clean.split()
+    # "&" and an inner "AND" are one connective: M BOOTH & ASSOCIATES and M BOOTH AND ASSOCIATES are one filer. A
+    # last "AND" stays, the rest cut off at 34 characters ("ABBOTT AND" is no ABBOTT).
+    last = len(parts) - 1
+    words = [w for i, w in enumerate(parts) if w != "&" and not (w == "AND" and 0 < i < last)]
     if words and words[0] == "THE" and len(words) > 1:
         words = words[1:]
     return tuple(words[: _form_start(words)])

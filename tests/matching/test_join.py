@@ -183,6 +183,9 @@ def test_dba_and_subsidiary_clauses() -> None:
         assert split_dba(cut)[1] is None and not legal_key(cut).endswith(("D", "DB"))
     assert legal_key("MEDECINS SANS FRONTIERES USA INC D") == legal_key(full)
     assert legal_key("VITAMIN D INC") == "VITAMIND" and legal_key("PLAN B LLC") == "PLANB"
+    # "&" and an inner "AND" are one connective; a last "AND" is a name cut short, not a connective.
+    assert legal_key("M BOOTH AND ASSOCIATES LLC") == legal_key("M Booth & Associates, LLC") == "MBOOTHASSOCIATES"
+    assert legal_key("ABBOTT AND") != legal_key("ABBOTT")
     # A former or other name, however it is written, is no part of the legal name.
     for filed in (
         "EDCLUB INC FORMERLY SALESTRONG LLC",
