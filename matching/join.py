@@ -832,26 +832,21 @@ class EntityIndex:
             return not (groups and all(len(legal_words(trade_name(self.entity[e][0]) or "")) == 1 for e in trade))
         if filers > TRADE_MAX_FILERS:
             return False
-        held = set(trade) | set(self._trade_spelt_out(trade, words, groups, elsewhere))
-        if not all(held.issuperset(g) for g in groups):
+        held = set(trade)
+        leaders = [e for g in groups for e in g]
+        if not held.issuperset(leaders) and not held.union(self._spelt_out(trade, words, leaders)).issuperset(leaders):
             return False
         rest = elsewhere()  # the costly part: only when nothing else decided
-        return rest is not None and held.issuperset(rest)
+        return rest is not None and held.union(self._spelt_out(trade, words, rest)).issuperset(rest)
 
-    def _trade_spelt_out(
-        self,
-        trade: list[int],
-        words: tuple[str, ...],
-        groups: list[list[int]],
-        elsewhere: Callable[[], list[int] | None],
-    ) -> list[int]:
-        """Rivals that are a d/b/a filer's own name with the trade name written after it, no "DBA" between
+    def _spelt_out(self, trade: list[int], words: tuple[str, ...], rivals: list[int]) -> list[int]:
+        """The `rivals` that are a d/b/a filer's own name with the trade name written after it, no "DBA" between
         ("FUELCOMM INC STACKLINE INC" beside "FUELCOMM INC DBA STACKLINE"): the same filer, not a namesake."""
-        if len(words) != 1:
+        if len(words) != 1 or not rivals:
             return []
         heads = {" ".join(legal_words(split_dba(self.entity[e][0])[0])) for e in trade} - {""}
         out = []
-        for e in [*(elsewhere() or []), *(x for g in groups for x in g)]:
+        for e in rivals:
             name = " ".join(legal_words(self.entity[e][0]))
             if any(name.startswith(h + " ") and words[0] in name[len(h) :].split() for h in heads):
                 out.append(e)
@@ -1302,7 +1297,9 @@ class EntityIndex:
         a one-word brand's name-only match to a small filer that files only where the employer does not post.
         A name that joins nothing as written is tried as a job board's label for the employer named in it
         ("Rubrik Job Board" as Rubrik); only then, since legal names have such words too ("CIRCULAR BOARD INC",
-        "BESTWAY (USA) INC", "FOX REHAB - MA LLC").
+        "BESTWAY (USA) INC", "FOX REHAB - MA LLC"). One that still joins nothing for sure is tried without a tail
+        saying how it is organised ("Episode Six US"), then as a coined word without its field ("Armis
+        Security"), then as a house without its group word ("The Voleon Group").
         """
         result = self._match_brand(query, hints)
         if result.matches:
@@ -1316,17 +1313,20 @@ class EntityIndex:
         if core and not result.matches:
             # "Episode Six US" is EPISODE SIX NORTH AMERICA CORP, "Expedia Group" EXPEDIA INC: the words after the
             # core only say how or where the firm is organised. Only the core's own legal name or leading words.
-            found = self._match_brand(" ".join(core), hints)
+            found = self._match_brand(" ".join(core), hints, spelling=False)
             # A plain "Voleon Group" is as often a firm of its own as anyone's group: only the core's own legal
             # name then, not a filer that goes on to say more (VOLEON CAPITAL MANAGEMENT LP).
             kinds = ("exact",) if "GROUP" in legal_words(brand)[len(core) :] else ("exact", "leading")
-            if found.matches and all(c.method in kinds for c in found.matches):
+            # And a filer adding only how it is organised: CAHELTEK HALL INC is not "Caheltek Global".
+            if found.matches and all(
+                c.method in kinds and set(legal_words(c.name)[len(core) :]) <= KIN_TAIL for c in found.matches
+            ):
                 result = MatchResult(query, found.outcome, found.matches, found.alternatives)
         field = self._without_field(brand)
         if field and not result.matches:
             # Only the coined word's own filer, adding nothing but how it is organised ("BridgeBio Pharma"), and
             # only when no other filer uses the word: INSPIRA HEALTH beside INSPIRA INC makes the field the tell.
-            found = self._match_brand(field[0], hints)
+            found = self._match_brand(field[0], hints, spelling=False)
             chosen = {c.entity_id for c in found.matches}
             if chosen and all(
                 c.method in ("exact", "leading") and set(legal_words(c.name)[1:]) <= KIN_TAIL for c in found.matches
@@ -1341,7 +1341,7 @@ class EntityIndex:
         house = house_brand(brand)
         if house != brand and result.outcome == "none":
             # Only a filer that leads with the house's words, not its initials or a near spelling ("LGT Group").
-            found = self._match_brand(house, hints)
+            found = self._match_brand(house, hints, spelling=False)
             if found.matches and found.matches[0].method not in ("acronym", "fuzzy"):
                 result = MatchResult(query, found.outcome, found.matches, found.alternatives)
         return result
@@ -1369,7 +1369,9 @@ class EntityIndex:
             return None
         return None if words[0].lower() in everyday_words() else (words[0], words[1])
 
-    def _match_brand(self, query: str, hints: JoinHints | None) -> MatchResult:
+    def _match_brand(self, query: str, hints: JoinHints | None, spelling: bool = True) -> MatchResult:
+        """`match` of one form of the name; without `spelling`, no near-spelling search (the costly part), for the
+        fallbacks that accept only a legal name or leading words anyway."""
         key = core_key(query)
         if not key:
             if hints and (hinted := self._hinted(hints)):
@@ -1387,12 +1389,12 @@ class EntityIndex:
         blocked = self._blocked(akey)
         if blocked:
             # A curated "not this filer" line: drop that namesake wherever it would have been chosen.
-            result = self._match(query, key, hints, chosen)
+            result = self._match(query, key, hints, chosen, spelling)
             kept = [c for c in result.matches if c.entity_id not in blocked]
             if kept or not result.matches:
                 return MatchResult(query, result.outcome, kept, result.alternatives)
             return MatchResult(query, "unsure", [], result.matches[:3])
-        return self._match(query, key, hints, chosen)
+        return self._match(query, key, hints, chosen, spelling)
 
     def _elsewhere_only(
         self,
@@ -1437,12 +1439,14 @@ class EntityIndex:
                 out.update(self.by_legal.get(legal_key(filer[1:]), ()))
         return out
 
-    def _match(self, query: str, key: str, hints: JoinHints | None, chosen: list[Candidate]) -> MatchResult:
+    def _match(
+        self, query: str, key: str, hints: JoinHints | None, chosen: list[Candidate], spelling: bool = True
+    ) -> MatchResult:
         if not chosen and hints:
             chosen = self._stated(hints)
             if not chosen and hints.stated_entity and core_key(hints.stated_entity) != key:
                 # The ad names a legal employer no filing has: a namesake of the brand is not it.
-                _, others = self._fuzzy(query)
+                others = self._fuzzy(query)[1] if spelling else []
                 return MatchResult(query, "unsure", [], [c for c in others if c.score >= UNSURE][:3])
         if chosen:
             return self._with_runner_up(query, chosen)
@@ -1454,7 +1458,7 @@ class EntityIndex:
         by_board = self._board(hints, words) if hints and words else []
         if by_board:
             # The token picks among namesakes; where the name alone already chose it, with kin, keep that answer.
-            named = self._match(query, key, replace(hints, board=None), chosen)  # type: ignore[arg-type]
+            named = self._match(query, key, replace(hints, board=None), chosen, spelling)  # type: ignore[arg-type]
             held = {c.entity_id for c in by_board}
             if held <= {c.entity_id for c in named.matches}:
                 return named
@@ -1500,7 +1504,8 @@ class EntityIndex:
             # A one-word d/b/a of some other filer never beats a filer whose legal name leads with the brand.
             # Several filers with one d/b/a only when no legal name uses the words: one firm's renumbered shells.
             if trade and self._trade_wins(trade, words, groups, elsewhere):
-                own = trade + [e for e in self._trade_spelt_out(trade, words, groups, elsewhere) if e not in trade]
+                rivals = [e for g in groups for e in g] + (elsewhere() or [])
+                own = trade + [e for e in self._spelt_out(trade, words, rivals) if e not in trade]
                 return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in own])
             lead, settled = self._settle_leading(groups, elsewhere, lead_words)
             if settled and self._elsewhere_only(words, lead, hints, groups, elsewhere):
@@ -1514,6 +1519,8 @@ class EntityIndex:
         placed = self._placed(groups, elsewhere, hints.states, lead_words) if hints and hints.states else []
         if placed:
             return self._with_runner_up(query, [self._cand(e, 100.0, "ad_place") for e in placed])
+        if not spelling:
+            return MatchResult(query, "unsure" if groups else "none", [], [])
         winners, others = self._fuzzy(query)
         alts = [c for c in others if c.score >= UNSURE][:3]
         # Spelling slips only: a name that some filers' legal names contain as it is was weighed above.

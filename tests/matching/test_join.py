@@ -442,6 +442,8 @@ def test_a_brand_with_a_tail_saying_how_it_is_organised_joins_as_its_core() -> N
     # Not a tail saying what the firm does; and a plain group only as its core's own legal name.
     assert idx.match("Arlo Solutions LLC").matches == []
     assert idx.match("Episode Six Group").matches == []
+    # Nor a filer that goes on to say something else than how it is organised.
+    assert index_of([(1, "CAHELTEK HALL INC", None, "lca", 2, "TX")]).match("Caheltek Global").matches == []
 
 
 def test_a_filer_gluing_a_site_ending_onto_the_brand_is_its_site_form() -> None:
