@@ -386,7 +386,7 @@ def _load_uscis(conn: Connection, table: Table, layout: Layout, summary: FileSum
             vals = [v.parse_count(_cell(row, cols.get(p))) for p in parts]
             present = [x for x in vals if x is not None]
             counts[f] = sum(present) if present else None
-        tax = "".join(ch for ch in (v.text(_cell(row, cols.get("tax_id"))) or "") if ch.isdigit())
+        tax = "".join(ch for ch in (v.text(_cell(row, cols.get("tax_id"))) or "") if ch in "0123456789")
         key = (
             fy,
             " ".join(name.split())[:300],
@@ -698,7 +698,7 @@ def _tag(session: Session, prog: Progress | None, forms: NameForms | None = None
         forms.clear()
     gc.collect()
     return_freed_memory()
-    index, _ = load_index(session)
+    index, _ = load_index(session, keys_fresh=True)
     if prog is not None and task is not None:
         prog.update(task, total=1, completed=1)
     match_and_tag(session, index)

@@ -735,15 +735,21 @@ class EntityIndex:
         return cls(rows, aliases)
 
     @classmethod
-    def from_session(cls, session: Session, aliases: dict[str, list[str]] | None = None) -> EntityIndex:
+    def from_session(
+        cls, session: Session, aliases: dict[str, list[str]] | None = None, renormalise: bool = False
+    ) -> EntityIndex:
+        """The index over the stored entities and names. With `renormalise`, each name's normal forms are worked
+        out again rather than read: names stored by an earlier version of the normalisation still join as the
+        current one reads queries ("M BOOTH AND ASSOCIATES" and "M Booth & Associates")."""
         # Imported here: a look-up that loads a saved index never needs the ORM models.
         from sqlalchemy import select
 
         from crawler.models import DolEntity, DolEntityName
 
         e, n = DolEntity.__table__.c, DolEntityName.__table__.c
+        keys = (n.name, n.name, n.name, n.name) if renormalise else (n.clean, n.core_key, n.legal_key, n.tokens)
         stmt = (
-            select(e.id, e.name, e.fein, n.clean, n.core_key, n.legal_key, n.tokens, n.source, n.filings, e.state)
+            select(e.id, e.name, e.fein, *keys, n.source, n.filings, e.state)
             .join_from(DolEntityName.__table__, DolEntity.__table__, n.entity_id == e.id)
             # Name ids follow insertion order on both backends, unlike name collation: same ties, same winner.
             .order_by(n.entity_id, n.id)
@@ -756,6 +762,8 @@ class EntityIndex:
             rows = cursor.fetchall()
         finally:
             cursor.close()
+        if renormalise:
+            rows = [_renormalised(row) for row in rows]
         return cls(_drained(rows), aliases)
 
     def __len__(self) -> int:
@@ -1548,6 +1556,14 @@ class EntityIndex:
             if was:
                 gc.enable()
         return out
+
+
+def _renormalised(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A stored name row with its clean name, core key, legal key and tokens worked out from the name itself."""
+    eid, ename, fein, name, _n2, _n3, _n4, *rest = row
+    clean = clean_name(name)
+    tokens = " ".join(sorted(blocking_tokens(clean)))[:300]
+    return (eid, ename, fein, clean[:300], core_key(name)[:300], legal_key(name)[:300], tokens, *rest)
 
 
 @lru_cache(maxsize=1)

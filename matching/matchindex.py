@@ -150,8 +150,12 @@ def _save(engine: Engine, conn: Connection, fp: str, index: EntityIndex) -> None
     _write_cache(_server_cache_file(conn), fp, blob)
 
 
-def load_index(session: Session, rebuild: bool = False) -> tuple[EntityIndex, bool]:
-    """The saved index when it is current, else a fresh one (saved for next time); and whether it was rebuilt."""
+def load_index(session: Session, rebuild: bool = False, keys_fresh: bool = False) -> tuple[EntityIndex, bool]:
+    """The saved index when it is current, else a fresh one (saved for next time); and whether it was rebuilt.
+
+    `keys_fresh`: the entity build has just stored every name's normal forms. Otherwise a rebuild works them out
+    again from the names (seconds at 300,000 names): a rebuild outside an ingest follows a change of code, which
+    may have changed how names are normalised since they were stored."""
     from matching.join import EntityIndex
 
     conn = session.connection()
@@ -162,7 +166,7 @@ def load_index(session: Session, rebuild: bool = False) -> tuple[EntityIndex, bo
         if index is not None:
             return index, False
     with no_gc():
-        index = EntityIndex.from_session(session)
+        index = EntityIndex.from_session(session, renormalise=not keys_fresh)
     _save(engine, conn, fp, index)
     return index, True
 

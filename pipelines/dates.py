@@ -49,11 +49,11 @@ def to_date(value: object, today: date | None = None) -> date | None:
     text = value.strip()
     if not text:
         return None
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not "²": str.isdigit admits digits int() refuses
         if len(text) == 8:  # 20240930
             return _checked(int(text[:4]), int(text[4:6]), int(text[6:]))
         return to_date(int(text))
-    if text[0].isdigit():
+    if text[0] in "0123456789":
         found = _numeric(text)
         if found is not None:
             return found

@@ -20,7 +20,7 @@ VISA_LABEL = {"green_card": "green card (PERM)", "h1b": "H-1B (LCA, USCIS hub)"}
 
 def find_posting(session: Any, ref: str) -> Posting | None:
     """A posting by id, by its URL, or by `ats/board/source_id` (the board token may itself contain a slash)."""
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():
         return session.get(Posting, int(ref))
     if ref.startswith(("http://", "https://")):
         return session.scalars(select(Posting).where(Posting.url == ref).order_by(Posting.id)).first()

@@ -68,5 +68,6 @@ def test_retry_after_is_waited_out_then_retried(crawl: Crawl, spider_db: str) ->
 
 def test_retry_after_header_forms() -> None:
     assert retry_after_seconds(b"1") == 1.0
+    assert retry_after_seconds("\u00b2") is None  # a digit to str.isdigit, not to float(): garbled, no wait
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a past date: no wait
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
