@@ -75,6 +75,7 @@ SAME_FILER = 90.0  # leading filers whose names after the brand's words are this
 # filing most is the brand when it files this share of all their filings (a one-word brand needs more) ...
 FAMILY_SHARE = 0.5
 FAMILY_SHARE_ONE_WORD = 0.75
+GIANT = 1_000  # filings of an employer's entity that no namesake sharing its leading words comes near
 FAMILY_STRAY = 0.01  # ... and filers using the words elsewhere in their names file almost nothing beside it
 # A state this many filers are in is shared by namesakes too often to tie them: CA, 20% of 192k real H-1B filers
 # (NY next, 13%).
@@ -1000,7 +1001,7 @@ class EntityIndex:
             return lone, True
         if self._dominant(groups[0], groups[1:], elsewhere):
             return groups[0], True
-        family = self._family(groups, elsewhere, words) or self._kin(groups, elsewhere, words)
+        family = self._family(groups, elsewhere, words) or self._kin(groups, elsewhere, words) or self._giants(groups)
         return family, bool(family)
 
     def _common_word_namesake(self, ids: list[int], words: tuple[str, ...]) -> bool:
@@ -1043,6 +1044,16 @@ class EntityIndex:
             rest.add(tail - KIN_ARM)
         # Beyond a US arm they must say the same: "Aperia Solutions" and "Aperia Technologies" are two firms.
         return members if len(rest) == 1 else []
+
+    def _giants(self, groups: list[list[int]]) -> list[int]:
+        """Two or three filers leading with the brand's words that each file at least GIANT filings and together
+        all but a sliver of every leading filer's: one employer's big entities ("Visa" is VISA U S A INC and VISA
+        TECHNOLOGY & OPERATIONS LLC); namesakes are not that big side by side."""
+        filed = [self._filed(g) for g in groups]
+        big = [i for i, f in enumerate(filed) if f >= GIANT]
+        if not 1 < len(big) <= KIN_MAX or sum(filed[i] for i in big) < (1 - FAMILY_STRAY) * sum(filed):
+            return []
+        return sorted(e for i in big for e in groups[i])
 
     def _family(
         self, groups: list[list[int]], elsewhere: Callable[[], list[int] | None], words: tuple[str, ...]

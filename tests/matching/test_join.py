@@ -456,6 +456,19 @@ def test_a_filer_gluing_a_site_ending_onto_the_brand_is_its_site_form() -> None:
     assert "BLINKAI INC" not in names(index_of(crowd).match("Blink"))
 
 
+def test_two_giant_filers_sharing_a_brands_words_and_nearly_all_its_filings_are_its_entities() -> None:
+    rows = [
+        (1, "VISA TECH & OPERATIONS LLC", None, "uscis", 2535, "CA"),
+        (2, "VISA U S A INC", None, "uscis", 1402, "CA"),
+        (3, "VISA SERVICES INTERNATIONAL LLC", None, "lca", 0, "PA"),
+    ]
+    assert names(index_of(rows).match("Visa")) == ["VISA TECH & OPERATIONS LLC", "VISA U S A INC"]
+    # A namesake filing more than a sliver beside them, or a second filer short of giant: unsure as before.
+    assert index_of([*rows, (4, "VISA CONSULTING GROUP LLC", None, "lca", 90, "NJ")]).match("Visa").matches == []
+    smaller = [rows[0], (2, "VISA U S A INC", None, "uscis", 900, "CA")]
+    assert index_of(smaller).match("Visa").matches == []
+
+
 def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
     by_state = [(1, "BOT AUTO CA INC", None, "lca", 2), (2, "BOT AUTO TX INC", None, "lca", 1)]
     assert names(index_of(by_state).match("Bot Auto")) == ["BOT AUTO CA INC", "BOT AUTO TX INC"]
