@@ -1422,16 +1422,22 @@ class EntityIndex:
         hints: JoinHints | None,
         groups: list[list[int]],
         elsewhere: Callable[[], list[int] | None],
+        lone: bool = False,
     ) -> bool:
         """Whether a one-word brand's name-only match is a small filer in none of the states its postings are in,
         while other filers use the word too: a namesake more often than the brand ("Cognition" in CA is not
         COGNITION LLC, CO, 11 filings, beside STANDARD COGNITION CORP); a word no other filer has still names its
-        one filer wherever that files ("Calendly")."""
+        one filer wherever that files ("Calendly"). With `lone`, a filer whose name only begins with the brand is
+        a namesake there even without rivals (the caller says when: an everyday word, "Alpaca" in CA is not ALPACA
+        TECHNOLOGY INC of NY; a brand that wrote a legal name no filer has, "CompuNet, Inc." is not COMPUNET
+        SERVICES INC of another state)."""
         if len(words) != 1 or not hints or not hints.states or self._filed(ids) >= DOMINANT_MIN:
             return False
         state = self.entity.state
         if not all(state(e) and state(e) not in hints.states for e in ids):
             return False
+        if lone:
+            return True
         chosen = set(ids)
         return any(not chosen.intersection(g) for g in groups) or bool(elsewhere())
 
@@ -1527,7 +1533,8 @@ class EntityIndex:
                 own = trade + [e for e in self._spelt_out(trade, words, rivals) if e not in trade]
                 return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in own])
             lead, settled = self._settle_leading(groups, elsewhere, lead_words)
-            if settled and self._elsewhere_only(words, lead, hints, groups, elsewhere):
+            lone = len(words) == 1 and (words[0].lower() in everyday_words() or bool(legal_form_of(clean_name(query))))
+            if settled and self._elsewhere_only(words, lead, hints, groups, elsewhere, lone):
                 return self._unsure(query, lead)
             if settled:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])

@@ -469,6 +469,24 @@ def test_two_giant_filers_sharing_a_brands_words_and_nearly_all_its_filings_are_
     assert index_of(smaller).match("Visa").matches == []
 
 
+def test_a_lone_filer_only_beginning_with_an_everyday_or_claimed_name_elsewhere_is_a_namesake() -> None:
+    rows = [
+        (1, "ALPACA TECHNOLOGY INC", None, "lca", 1, "NY"),
+        (2, "COMPUNET SERVICES INC", None, "lca", 2, "GA"),
+        (3, "CALENDLY TECHNOLOGIES LLC", None, "lca", 9, "GA"),
+    ]
+    idx = index_of(rows)
+    west, idaho = JoinHints(states=frozenset(["CA"])), JoinHints(states=frozenset(["ID"]))
+    # An everyday word, a filer elsewhere than the postings: a namesake; in the postings' state, the brand.
+    assert idx.match("Alpaca", west).matches == []
+    assert names(idx.match("Alpaca", JoinHints(states=frozenset(["NY"])))) == ["ALPACA TECHNOLOGY INC"]
+    # A brand that writes a legal name no filer has is not a filer of another state adding words to it.
+    assert idx.match("CompuNet, Inc.", idaho).matches == []
+    assert names(idx.match("CompuNet", idaho)) == ["COMPUNET SERVICES INC"]
+    # A coined word without rivals still names its one filer wherever that files.
+    assert names(idx.match("Calendly", west)) == ["CALENDLY TECHNOLOGIES LLC"]
+
+
 def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
     by_state = [(1, "BOT AUTO CA INC", None, "lca", 2), (2, "BOT AUTO TX INC", None, "lca", 1)]
     assert names(index_of(by_state).match("Bot Auto")) == ["BOT AUTO CA INC", "BOT AUTO TX INC"]
