@@ -1165,15 +1165,22 @@ class EntityIndex:
         ids = self._exact(hints.stated_entity, site_form=False) if hints.stated_entity else []
         return [self._cand(e, 100.0, "ad_name", hints.stated_entity or "") for e in ids]
 
-    def _board(self, hints: JoinHints, words: tuple[str, ...]) -> list[Candidate]:
+    def _board(self, hints: JoinHints, words: tuple[str, ...], query: str = "") -> list[Candidate]:
         """The filer whose legal or trade name is the job board's token, when the token says more than the brand and
         holds it: "Cobalt" on board "cobaltio" is COBALT LABS INC D/B/A COBALT IO, "LINQ" on "emslinqinc" EMS LINQ
         INC. A token that is only the brand says nothing a name does not."""
         joined = "".join(words).lower()
         label = hints.board
-        if not label or len(label) <= len(joined) or joined not in label:
+        if not label or len(label) <= len(joined):
             return []
         key = label.upper()
+        if joined not in label:
+            # An initials brand on a board spelling its name out: "HPR" on "hyannisportresearch" is HYANNIS PORT
+            # RESEARCH INC, whose initials it is.
+            if len(words) != 1 or not ACRONYM.fullmatch(query.strip()):
+                return []
+            spelled = [e for e in self.by_legal.get(key, ()) if words[0] in _initials_of(self.entity[e][0])]
+            return [self._cand(e, 100.0, "ad_board", label) for e in spelled]
         ids = self.by_legal.get(key) or self.by_domain.get(key) or self.by_trade.get(key)
         return [self._cand(e, 100.0, "ad_board", label) for e in ids or ()]
 
@@ -1480,7 +1487,7 @@ class EntityIndex:
         # A career domain longer than the brand ("hudsonrivertrading.com" for "HRT") says more than the brand.
         if by_domain and len(hints.domain.partition(".")[0]) > len("".join(words)):  # type: ignore[union-attr]
             return self._with_runner_up(query, by_domain)
-        by_board = self._board(hints, words) if hints and words else []
+        by_board = self._board(hints, words, query) if hints and words else []
         if by_board:
             # The token picks among namesakes; where the name alone already chose it, with kin, keep that answer.
             named = self._match(query, key, replace(hints, board=None), chosen, spelling)  # type: ignore[arg-type]
@@ -1574,6 +1581,16 @@ class EntityIndex:
             if was:
                 gc.enable()
         return out
+
+
+def _initials_of(name: str) -> set[str]:
+    """A filer's initials with and without its legal form ("HYANNIS PORT RESEARCH INC" -> HPR, HPRI)."""
+    words = [w for w in clean_name(name).split() if w not in ACRONYM_SKIP]
+    out = {"".join(w[0] for w in words)}
+    legal = [w for w in legal_words(name) if w not in ACRONYM_SKIP]
+    if legal:
+        out.add("".join(w[0] for w in legal))
+    return out
 
 
 def _renormalised(row: tuple[Any, ...]) -> tuple[Any, ...]:

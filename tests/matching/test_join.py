@@ -487,6 +487,20 @@ def test_a_lone_filer_only_beginning_with_an_everyday_or_claimed_name_elsewhere_
     assert names(idx.match("Calendly", west)) == ["CALENDLY TECHNOLOGIES LLC"]
 
 
+def test_an_initials_brand_on_a_board_spelling_its_name_out_is_the_filer_of_that_name() -> None:
+    rows = [
+        (1, "HYANNIS PORT RESEARCH INC", None, "lca", 40, "MA"),
+        (2, "HPR PARTNERS LLC D/B/A HUNTER", None, "lca", 3, "NY"),
+        (3, "HUNTER PARTNERS LLC", None, "lca", 2, "NY"),
+    ]
+    idx = index_of(rows)
+    spelled = JoinHints(board="hyannisportresearch")
+    assert names(idx.match("HPR", spelled)) == ["HYANNIS PORT RESEARCH INC"]
+    # Only a filer whose initials the brand is, and only for a brand shown in capitals.
+    assert "HUNTER PARTNERS LLC" not in names(idx.match("HPR", JoinHints(board="hunterpartners")))
+    assert "HYANNIS PORT RESEARCH INC" not in names(idx.match("Hpr", spelled))
+
+
 def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
     by_state = [(1, "BOT AUTO CA INC", None, "lca", 2), (2, "BOT AUTO TX INC", None, "lca", 1)]
     assert names(index_of(by_state).match("Bot Auto")) == ["BOT AUTO CA INC", "BOT AUTO TX INC"]
