@@ -743,12 +743,12 @@ class EntityIndex:
         out again rather than read: names stored by an earlier version of the normalisation still join as the
         current one reads queries ("M BOOTH AND ASSOCIATES" and "M Booth & Associates")."""
         # Imported here: a look-up that loads a saved index never needs the ORM models.
-        from sqlalchemy import select
+        from sqlalchemy import null, select
 
         from crawler.models import DolEntity, DolEntityName
 
         e, n = DolEntity.__table__.c, DolEntityName.__table__.c
-        keys = (n.name, n.name, n.name, n.name) if renormalise else (n.clean, n.core_key, n.legal_key, n.tokens)
+        keys = (n.name, null(), null(), null()) if renormalise else (n.clean, n.core_key, n.legal_key, n.tokens)
         stmt = (
             select(e.id, e.name, e.fein, *keys, n.source, n.filings, e.state)
             .join_from(DolEntityName.__table__, DolEntity.__table__, n.entity_id == e.id)

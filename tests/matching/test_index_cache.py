@@ -222,12 +222,12 @@ def test_an_unwritable_cache_only_costs_time(tmp_path: Path) -> None:
     assert _read_cache(blocked / "match-index" / "x.match-index", "f" * 64) is None
 
 
-def test_a_rebuild_outside_an_ingest_reads_the_names_as_the_current_code_does(sqlite_url: str) -> None:
-    ingest_paths(sqlite_url, [DOL / "lca_fy2024_q4.csv"], progress=False)
-    with dbmod.session_scope(sqlite_url) as s:
+def test_a_rebuild_outside_an_ingest_reads_the_names_as_the_current_code_does(db_url: str) -> None:
+    ingest_paths(db_url, [DOL / "lca_fy2024_q4.csv"], progress=False)
+    with dbmod.session_scope(db_url) as s:
         assert load_index(s, rebuild=True)[0].match("Nimbus Robotics").matches
         # Normal forms as some other version of the normalisation stored them.
         s.execute(update(DolEntityName).values(clean="X", core_key="X", legal_key="X", tokens="X"))
-    with dbmod.session_scope(sqlite_url) as s:
+    with dbmod.session_scope(db_url) as s:
         assert not load_index(s, rebuild=True, keys_fresh=True)[0].match("Nimbus Robotics").matches
         assert load_index(s, rebuild=True)[0].match("Nimbus Robotics").matches
