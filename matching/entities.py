@@ -44,7 +44,7 @@ from matching.bulk import (
     sqlite_cache,
     update_rows,
 )
-from matching.normalize import NameForms, blocking_tokens, clear_caches, spelled
+from matching.normalize import NameForms, clear_caches, spelled
 
 OWNER_SHARE = 0.9
 STAFFING_SHARE = 0.5
@@ -878,14 +878,13 @@ def _rows_for(key: str, acc: _Acc, forms: NameForms) -> tuple[dict[str, Any], li
         if name in seen:
             seen[name]["filings"] += count
             continue
-        clean, legal, core = forms.keys(name)
+        clean, core, legal, tokens = forms.stored(name)
         seen[name] = {
             "name": name,
-            "clean": clean[:300],
-            "core_key": core[:300],
-            "legal_key": legal[:300],
-            # Sorted, so the join's plain ratio equals token_sort_ratio without re-sorting per comparison.
-            "tokens": " ".join(sorted(blocking_tokens(clean)))[:300],
+            "clean": clean,
+            "core_key": core,
+            "legal_key": legal,
+            "tokens": tokens,
             "source": src,
             "filings": count,
         }

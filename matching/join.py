@@ -44,11 +44,13 @@ from matching.normalize import (
     domain_key,
     format_fein,
     house_brand,
+    initials,
     legal_form_of,
     legal_key,
     legal_words,
     normalize_fein,
     split_dba,
+    stored_forms,
     trade_name,
 )
 
@@ -617,7 +619,7 @@ class EntityIndex:
         # Initials -> (the filer they name, filings of all other filers with those initials); only for a filer
         # that dwarfs the rest ("TCS" -> TATA CONSULTANCY SERVICES), so the table stays small.
         self.by_acronym: dict[str, tuple[int, int]] = {}
-        initials: dict[str, set[int]] = defaultdict(set)
+        by_initials: dict[str, set[int]] = defaultdict(set)
         cores_append, owner_append, cleans_append = self.cores.append, self.owner.append, self.cleans.append
         lclean_append, group_append = self.lclean.append, self.group.append
         for vid, row in enumerate(variants):
@@ -649,7 +651,7 @@ class EntityIndex:
                 filings_of[entity_id] += filings
                 spelled = [w for w in words if w not in ACRONYM_SKIP]
                 if 2 <= len(spelled) <= 5:
-                    initials["".join(w[0] for w in spelled)].add(entity_id)
+                    by_initials[initials(spelled)].add(entity_id)
             core = tokens or " ".join(sorted(clean.split()))
             cores_append(core)
             owner_append(entity_id)
@@ -681,7 +683,7 @@ class EntityIndex:
         # Sorted reversed words (postings' keys are the sorted words): a misspelt word finds the words sharing
         # its first or last letters.
         self.rvocab: list[str] = sorted(w[::-1] for w in self.postings)
-        for key, eids in initials.items():
+        for key, eids in by_initials.items():
             filed = [(self.filings.get(e, 0), -e) for e in eids]
             top, neg_id = max(filed)  # the most filings; on a tie, the lowest id
             rest = sum(f for f, _ in filed) - top
@@ -825,28 +827,37 @@ class EntityIndex:
             for vid in self.by_first.get(words[0], ())
         )
 
-    def _trade_wins(
+    def _trade_owners(
         self,
         trade: list[int],
         words: tuple[str, ...],
         groups: list[list[int]],
         elsewhere: Callable[[], list[int] | None],
-    ) -> bool:
-        """Whether a d/b/a names the brand: one filer's, for a brand of several words; else only when no other
-        filer uses the words in its legal name (filers that are the d/b/a's own are no rivals: ENVIRONMENTAL
-        SYSTEMS RESEARCH INSTITUTE INC ESRI and "... (Esri)" for "Esri") and few filers share the d/b/a."""
+    ) -> list[int]:
+        """The entities a d/b/a names as the brand, [] when it does not: one filer's, for a brand of several
+        words; else only when no other filer uses the words in its legal name (filers that are the d/b/a's own are
+        no rivals: ENVIRONMENTAL SYSTEMS RESEARCH INSTITUTE INC ESRI and "... (Esri)" for "Esri"; nor is the
+        filer's name with the trade name spelt after it, which joins too) and few filers share the d/b/a."""
         filers = len({core_key(self.entity[e][0]) for e in trade})
         if filers == 1 and len(words) > 1:
             # "Syner-G" is SYNER-G PHARMA CONSULTING LLC, not "... DBA SYNERG": the d/b/a only glues its words.
-            return not (groups and all(len(legal_words(trade_name(self.entity[e][0]) or "")) == 1 for e in trade))
+            glued = groups and all(len(legal_words(trade_name(self.entity[e][0]) or "")) == 1 for e in trade)
+            return [] if glued else trade
         if filers > TRADE_MAX_FILERS:
-            return False
-        held = set(trade)
-        leaders = [e for g in groups for e in g]
-        if not held.issuperset(leaders) and not held.union(self._spelt_out(trade, words, leaders)).issuperset(leaders):
-            return False
+            return []
+        held, own = set(trade), list(trade)
+
+        def all_own(rivals: list[int]) -> bool:
+            stray = [e for e in rivals if e not in held]
+            spelt = self._spelt_out(trade, words, stray)
+            held.update(spelt)
+            own.extend(spelt)
+            return len(spelt) == len(stray)
+
+        if not all_own([e for g in groups for e in g]):
+            return []
         rest = elsewhere()  # the costly part: only when nothing else decided
-        return rest is not None and held.union(self._spelt_out(trade, words, rest)).issuperset(rest)
+        return own if rest is not None and all_own(rest) else []
 
     def _spelt_out(self, trade: list[int], words: tuple[str, ...], rivals: list[int]) -> list[int]:
         """The `rivals` that are a d/b/a filer's own name with the trade name written after it, no "DBA" between
@@ -1179,7 +1190,11 @@ class EntityIndex:
             # RESEARCH INC, whose initials it is.
             if len(words) != 1 or not ACRONYM.fullmatch(query.strip()):
                 return []
-            spelled = [e for e in self.by_legal.get(key, ()) if words[0] in _initials_of(self.entity[e][0])]
+            spelled = []
+            for e in self.by_legal.get(key, ()):
+                name = self.entity[e][0]  # its initials with and without its legal form: HPR, HPRI
+                if words[0] in (initials(legal_words(name)), initials(clean_name(name).split())):
+                    spelled.append(e)
             return [self._cand(e, 100.0, "ad_board", label) for e in spelled]
         ids = self.by_legal.get(key) or self.by_domain.get(key) or self.by_trade.get(key)
         return [self._cand(e, 100.0, "ad_board", label) for e in ids or ()]
@@ -1332,45 +1347,53 @@ class EntityIndex:
             return result
         brand = board_brand(query)
         if brand != query:
-            found = self._match_brand(brand, hints)
+            found = self._again(query, brand, hints)
             if found.matches or result.outcome == "none":
-                result = MatchResult(query, found.outcome, found.matches, found.alternatives)
+                result = found
         core = self._organised_core(legal_words(brand))
         if core and not result.matches:
             # "Episode Six US" is EPISODE SIX NORTH AMERICA CORP, "Expedia Group" EXPEDIA INC: the words after the
-            # core only say how or where the firm is organised. Only the core's own legal name or leading words.
-            found = self._match_brand(" ".join(core), hints, spelling=False)
-            # A plain "Voleon Group" is as often a firm of its own as anyone's group: only the core's own legal
+            # core only say how or where the firm is organised. Only the core's own legal name or leading words;
+            # a plain "Voleon Group" is as often a firm of its own as anyone's group: only the core's own legal
             # name then, not a filer that goes on to say more (VOLEON CAPITAL MANAGEMENT LP).
+            found = self._again(query, " ".join(core), hints, spelling=False)
             kinds = ("exact",) if "GROUP" in legal_words(brand)[len(core) :] else ("exact", "leading")
-            # And a filer adding only how it is organised: CAHELTEK HALL INC is not "Caheltek Global".
-            if found.matches and all(
-                c.method in kinds and set(legal_words(c.name)[len(core) :]) <= KIN_TAIL for c in found.matches
-            ):
-                result = MatchResult(query, found.outcome, found.matches, found.alternatives)
+            if self._plainly(found, len(core), kinds):
+                result = found
         field = self._without_field(brand)
         if field and not result.matches:
-            # Only the coined word's own filer, adding nothing but how it is organised ("BridgeBio Pharma"), and
-            # only when no other filer uses the word: INSPIRA HEALTH beside INSPIRA INC makes the field the tell.
-            found = self._match_brand(field[0], hints, spelling=False)
-            chosen = {c.entity_id for c in found.matches}
-            if chosen and all(
-                c.method in ("exact", "leading") and set(legal_words(c.name)[1:]) <= KIN_TAIL for c in found.matches
-            ):
+            # Only the coined word's own filer, and only when no other filer uses the word: INSPIRA HEALTH beside
+            # INSPIRA INC makes the field the tell.
+            found = self._again(query, field[0], hints, spelling=False)
+            if self._plainly(found, 1, ("exact", "leading")):
+                chosen = {c.entity_id for c in found.matches}
                 groups, elsewhere = self._leading((field[0],))
                 # "AI" brands are young firms, older filers of the word someone else: the posting's state must agree.
                 placed = field[1] != "AI" or bool(
                     hints and hints.states and all(self.entity.state(e) in hints.states for e in chosen)
                 )
                 if placed and all(chosen.issuperset(g) for g in groups) and elsewhere() == []:
-                    result = MatchResult(query, found.outcome, found.matches, found.alternatives)
+                    result = found
         house = house_brand(brand)
         if house != brand and result.outcome == "none":
             # Only a filer that leads with the house's words, not its initials or a near spelling ("LGT Group").
-            found = self._match_brand(house, hints, spelling=False)
+            found = self._again(query, house, hints, spelling=False)
             if found.matches and found.matches[0].method not in ("acronym", "fuzzy"):
-                result = MatchResult(query, found.outcome, found.matches, found.alternatives)
+                result = found
         return result
+
+    def _again(self, query: str, form: str, hints: JoinHints | None, spelling: bool = True) -> MatchResult:
+        """`match` of another form of the name, reported for the name as asked."""
+        found = self._match_brand(form, hints, spelling)
+        return MatchResult(query, found.outcome, found.matches, found.alternatives)
+
+    @staticmethod
+    def _plainly(found: MatchResult, n: int, kinds: tuple[str, ...]) -> bool:
+        """Whether a fallback found filers by one of `kinds` whose names add to their first `n` words nothing but
+        how they are organised: CAHELTEK HALL INC is not "Caheltek Global"."""
+        return bool(found.matches) and all(
+            c.method in kinds and set(legal_words(c.name)[n:]) <= KIN_TAIL for c in found.matches
+        )
 
     @staticmethod
     def _organised_core(words: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -1535,15 +1558,18 @@ class EntityIndex:
             trade = self._trade(query)
             # A one-word d/b/a of some other filer never beats a filer whose legal name leads with the brand.
             # Several filers with one d/b/a only when no legal name uses the words: one firm's renumbered shells.
-            if trade and self._trade_wins(trade, words, groups, elsewhere):
-                rivals = [e for g in groups for e in g] + (elsewhere() or [])
-                own = trade + [e for e in self._spelt_out(trade, words, rivals) if e not in trade]
+            own = self._trade_owners(trade, words, groups, elsewhere) if trade else []
+            if own:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in own])
             lead, settled = self._settle_leading(groups, elsewhere, lead_words)
-            lone = len(words) == 1 and (words[0].lower() in everyday_words() or bool(legal_form_of(clean_name(query))))
-            if settled and self._elsewhere_only(words, lead, hints, groups, elsewhere, lone):
-                return self._unsure(query, lead)
             if settled:
+                # A filer only beginning with an everyday word, or with a legal name the brand wrote and no one
+                # files, is weighed as a lone namesake.
+                lone = len(words) == 1 and (
+                    words[0].lower() in everyday_words() or bool(legal_form_of(clean_name(query)))
+                )
+                if self._elsewhere_only(words, lead, hints, groups, elsewhere, lone):
+                    return self._unsure(query, lead)
                 return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])
             groups += [[e] for e in trade[:2]]
         acronym = self._acronym(query, groups, hints.states if hints else frozenset())
@@ -1583,22 +1609,10 @@ class EntityIndex:
         return out
 
 
-def _initials_of(name: str) -> set[str]:
-    """A filer's initials with and without its legal form ("HYANNIS PORT RESEARCH INC" -> HPR, HPRI)."""
-    words = [w for w in clean_name(name).split() if w not in ACRONYM_SKIP]
-    out = {"".join(w[0] for w in words)}
-    legal = [w for w in legal_words(name) if w not in ACRONYM_SKIP]
-    if legal:
-        out.add("".join(w[0] for w in legal))
-    return out
-
-
 def _renormalised(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A stored name row with its clean name, core key, legal key and tokens worked out from the name itself."""
+    """A stored name row with its normal forms worked out from the name itself, as the entity build stores them."""
     eid, ename, fein, name, _n2, _n3, _n4, *rest = row
-    clean = clean_name(name)
-    tokens = " ".join(sorted(blocking_tokens(clean)))[:300]
-    return (eid, ename, fein, clean[:300], core_key(name)[:300], legal_key(name)[:300], tokens, *rest)
+    return (eid, ename, fein, *stored_forms(clean_name(name)), *rest)
 
 
 @lru_cache(maxsize=1)

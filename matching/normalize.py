@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 # Legal-form words: they say nothing about which company it is.
@@ -149,8 +150,9 @@ def split_dba(name: str) -> tuple[str, str | None]:
     upper = _ascii_upper(name)
     m = _DBA.search(upper)
     if not m:
-        cut = _CUT_DBA.search(upper.rstrip()) if upper.rstrip().endswith(("D", "B", "/")) else None
-        return (upper.rstrip()[: cut.start(1)] if cut else upper).strip(), None
+        upper = upper.strip()
+        cut = _CUT_DBA.search(upper) if upper.endswith(("D", "B", "/")) else None
+        return (upper[: cut.start(1)] if cut else upper), None
     trade = m.group(1).strip(" ,.;:") or None
     return upper[: m.start()].strip(" ,"), trade
 
@@ -166,14 +168,15 @@ _ASIDE = re.compile(r"\(([^()]*)\)")
 ACRONYM_SKIP = frozenset(["&", "AND", "OF", "THE", "FOR"])
 
 
+def initials(words: Iterable[str]) -> str:
+    """The first letters of a name's words, connectives left out ("CENTERS FOR DISEASE CONTROL" -> CDC)."""
+    return "".join(w[0] for w in words if w not in ACRONYM_SKIP)
+
+
 def _initials(clean: str) -> set[str]:
     """A name's initials, with and without its legal form ("... INSTITUTE INC" -> ESRII and ESRI)."""
     words = [w for w in clean.split() if w not in ACRONYM_SKIP]
-    out = set()
-    for ws in (words, list(legal_words_of(" ".join(words)))):
-        if len(ws) >= 3:
-            out.add("".join(w[0] for w in ws))
-    return out
+    return {initials(ws) for ws in (words, list(legal_words_of(" ".join(words)))) if len(ws) >= 3}
 
 
 def aside_name(name: str, clean: str | None = None) -> str | None:
@@ -463,11 +466,18 @@ class NameForms:
     def core_key(self, name: str) -> str:
         return "".join(core_words_of(self.clean(name)))
 
-    def keys(self, name: str) -> tuple[str, str, str]:
-        """clean_name, legal_key and core_key of a name at once."""
-        clean = self.clean(name)
-        legal = legal_words_of(clean)
-        return clean, "".join(legal), "".join(core_of_legal(legal))
+    def stored(self, name: str) -> tuple[str, str, str, str]:
+        """`stored_forms` of a name, its clean name worked out once."""
+        return stored_forms(self.clean(name))
+
+
+def stored_forms(clean: str) -> tuple[str, str, str, str]:
+    """What a stored name row holds beside the name, from its clean name: the clean name, core key, legal key and
+    sorted blocking tokens (sorted, so the join's plain ratio is token_sort_ratio without re-sorting per comparison),
+    each cut to the 300 characters its column holds."""
+    legal = legal_words_of(clean)
+    tokens = " ".join(sorted(blocking_tokens(clean)))
+    return clean[:300], "".join(core_of_legal(legal))[:300], "".join(legal)[:300], tokens[:300]
 
 
 # Top-level domains written into names ("FRAME.IO INC", "A9 COM INC"). Not AI or CO: "SCALE AI" and "... CO" are
