@@ -13,7 +13,7 @@ ingest stores; without it every count is zero.
 Labelled brands (bench/data/join_labels.csv): `gold` lists the true filers (names exactly as in the universe;
 the benchmark stops if one is missing), `accept` filers that are not wrong (a brand's other entities), `ad` and
 `url` what a posting of that brand says (its EEO sentence, its career site), and `place` the US state its postings
-are in, read with `posting_hints`. A brand
+are in (or `abroad`: all outside the US), read with `posting_hints`. A brand
 with no gold is a hard negative: no filing of its own, look-alikes in the universe; the right answer is no join.
 Split `tune` is what the rules were developed on; `holdout` was set aside (by a hash of the brand) before any
 rule was written and is only reported: its totals, never its errors (`--errors` lists the tune split's).
@@ -120,8 +120,9 @@ def score(
     for row in labels:
         gold = {ids[legal_key(n)] for n in row["gold"].split("|") if n}
         ok = gold | {ids[legal_key(n)] for n in row["accept"].split("|") if n}
-        places = [row["place"]] if row.get("place") else []
-        hints = posting_hints(row["ad"], row["url"], states=places) if use_hints else None
+        abroad = row.get("place") == "abroad"
+        places = [row["place"]] if row.get("place") and not abroad else []
+        hints = posting_hints(row["ad"], row["url"], states=places, abroad=abroad) if use_hints else None
         res: MatchResult = index.match(row["brand"], hints)
         got = {m.entity_id for m in res.matches}
         if not got:

@@ -238,9 +238,10 @@ class JoinHints:
     domain: str | None = None  # registrable domain of the employer's own career site, e.g. "acme.com"
     states: frozenset[str] = frozenset()  # US states the employer's postings are in ("CA", "NY")
     board: str | None = None  # the job board's token as one lower-case word ("cobaltio"), see board_label
+    abroad: bool = False  # every posting is outside the US: no US state is one the employer posts in
 
     def __bool__(self) -> bool:
-        return bool(self.stated_entity or self.domain or self.states or self.board)
+        return bool(self.stated_entity or self.domain or self.states or self.board or self.abroad)
 
 
 _LEGAL_FORM = (
@@ -380,13 +381,15 @@ def posting_hints(
     apply_url: str | None = None,
     states: Iterable[str] = (),
     board: str | None = None,
+    abroad: bool = False,
 ) -> JoinHints:
     """Join hints read from one posting: its EEO sentence, the first of its URLs on the employer's own site, the
-    US states (two-letter codes) the employer's postings are in, and its job board's token (`board`, else read
-    from a platform URL)."""
+    US states (two-letter codes) the employer's postings are in, its job board's token (`board`, else read from a
+    platform URL), and whether all the employer's postings are outside the US (`abroad`, ignored beside states)."""
     places = frozenset(code for code in map(us_state, filter(None, states)) if code)
     label = board_label(board or ats_board(url) or ats_board(apply_url))
-    return JoinHints(stated_entity(description), site_domain(apply_url) or site_domain(url), places, label)
+    domain = site_domain(apply_url) or site_domain(url)
+    return JoinHints(stated_entity(description), domain, places, label, abroad and not places)
 
 
 def _append_once(ids: list[int], eid: int) -> None:
@@ -1460,8 +1463,8 @@ class EntityIndex:
         one filer wherever that files ("Calendly"). With `lone`, a filer whose name only begins with the brand is
         a namesake there even without rivals (the caller says when: an everyday word, "Alpaca" in CA is not ALPACA
         TECHNOLOGY INC of NY; a brand that wrote a legal name no filer has, "CompuNet, Inc." is not COMPUNET
-        SERVICES INC of another state)."""
-        if len(words) != 1 or not hints or not hints.states or self._filed(ids) >= DOMINANT_MIN:
+        SERVICES INC of another state). An employer posting only outside the US posts in no filer's state."""
+        if len(words) != 1 or not hints or not (hints.states or hints.abroad) or self._filed(ids) >= DOMINANT_MIN:
             return False
         state = self.entity.state
         if not all(state(e) and state(e) not in hints.states for e in ids):
@@ -1564,9 +1567,12 @@ class EntityIndex:
             lead, settled = self._settle_leading(groups, elsewhere, lead_words)
             if settled:
                 # A filer only beginning with an everyday word, or with a legal name the brand wrote and no one
-                # files, is weighed as a lone namesake.
+                # files, or any such filer of an employer hiring only abroad (no US tag rides on it), is weighed as
+                # a lone namesake.
                 lone = len(words) == 1 and (
-                    words[0].lower() in everyday_words() or bool(legal_form_of(clean_name(query)))
+                    words[0].lower() in everyday_words()
+                    or bool(legal_form_of(clean_name(query)))
+                    or bool(hints and hints.abroad)
                 )
                 if self._elsewhere_only(words, lead, hints, groups, elsewhere, lone):
                     return self._unsure(query, lead)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from crawler.models import (
@@ -469,11 +469,25 @@ def _employer_hints(session: Session) -> dict[int, JoinHints]:
         .distinct()
     ):
         places[eid].add(region)
+    # Hiring only abroad: every posting's country is known and none is the US (a remote one with no country is not).
+    here = func.sum(case((or_(Posting.country.is_(None), Posting.country == "US"), 1), else_=0))
+    abroad = set(
+        session.scalars(
+            select(Posting.employer_id)
+            .where(Posting.employer_id.is_not(None))
+            .group_by(Posting.employer_id)
+            .having(here == 0)
+        )
+    )
     return {
         eid: h
         for eid, text, url, apply_url, ats, board in rows
         # A platform's board token names the employer; a schema.org site's board is its address, read as a domain.
-        if (h := posting_hints(text, url, apply_url, places.get(eid, ()), board if ats in TOKEN_PLATFORMS else None))
+        if (
+            h := posting_hints(
+                text, url, apply_url, places.get(eid, ()), board if ats in TOKEN_PLATFORMS else None, eid in abroad
+            )
+        )
     }
 
 

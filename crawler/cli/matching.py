@@ -44,6 +44,11 @@ def _read_names(file: Path | None, names: tuple[str, ...]) -> list[str]:
     help="A US state the employer's postings are in (two letters, repeatable): settles namesakes there.",
 )
 @click.option(
+    "--abroad",
+    is_flag=True,
+    help="The employer posts only outside the US: a small filer merely beginning with a one-word brand is a namesake.",
+)
+@click.option(
     "--board",
     metavar="TOKEN",
     help="The employer's job board token or URL (cobaltio, https://jobs.lever.co/acme): settles namesakes it names.",
@@ -61,6 +66,7 @@ def match_names(
     as_json: bool,
     rebuild_index: bool,
     states: tuple[str, ...],
+    abroad: bool = False,
     board: str | None = None,
     jobs: int | None = None,
 ) -> None:
@@ -76,6 +82,8 @@ def match_names(
         bad = [s for s in states if not us_state(s)]
         if bad:
             raise click.BadParameter(f"{bad[0]!r} is not a two-letter US state code", param_hint="--state")
+        if abroad:
+            raise click.UsageError("--abroad says the employer posts in no US state: give it or --state, not both")
     token = None
     if board:
         from matching.join import ats_board
@@ -99,10 +107,10 @@ def match_names(
                 index, _rebuilt = load_index(session, rebuild=rebuild_index)
         from matching.batch import match_batch
 
-        if states or board:
+        if states or board or abroad:
             from matching.join import posting_hints
 
-            hints = posting_hints(None, states=states, board=token)
+            hints = posting_hints(None, states=states, board=token, abroad=abroad)
             results = match_batch(index, queries, dict.fromkeys(queries, hints), jobs)
         else:
             results = match_batch(index, queries, jobs=jobs)

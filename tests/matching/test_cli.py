@@ -106,7 +106,8 @@ def test_a_run_stopped_by_a_later_file_is_finished_by_the_next_ingest(
 
 
 def test_employers_match_takes_the_postings_state(db_url: str, tmp_path: Path) -> None:
-    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
+    filers = [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX"), ("VIREON BROOK FARM LLC", "WA")]
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", filers)
     code, out = run(db_url, "dol", "ingest", "--no-progress", str(lca))
     assert code == 0, out
     code, out = run(db_url, "employers", "match", "--json", "Orbit")
@@ -128,6 +129,13 @@ def test_employers_match_takes_the_postings_state(db_url: str, tmp_path: Path) -
         main, ["--db", db_url, "employers", "match", "--board", "https://acme.com/jobs", "Orbit"]
     )
     assert result.exit_code == 2 and "is no job board token" in result.output
+    # An employer hiring only abroad is no small filer that merely begins with its word.
+    code, out = run(db_url, "employers", "match", "--json", "Vireon")
+    assert code == 0 and json.loads(out)[0]["match"]["name"] == "VIREON BROOK FARM LLC", out
+    code, out = run(db_url, "employers", "match", "--json", "--abroad", "Vireon")
+    assert code == 0 and json.loads(out)[0]["outcome"] == "unsure", out
+    result = CliRunner().invoke(main, ["--db", db_url, "employers", "match", "--abroad", "--state", "WA", "Vireon"])
+    assert result.exit_code == 2 and "--abroad" in result.output
 
 
 def test_a_name_in_brackets_that_is_the_others_initials_is_filed_as_a_trade_name(db_url: str, tmp_path: Path) -> None:

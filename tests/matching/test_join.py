@@ -487,6 +487,26 @@ def test_a_lone_filer_only_beginning_with_an_everyday_or_claimed_name_elsewhere_
     assert names(idx.match("Calendly", west)) == ["CALENDLY TECHNOLOGIES LLC"]
 
 
+def test_an_employer_hiring_only_abroad_is_not_a_small_filer_merely_beginning_with_its_word() -> None:
+    rows = [
+        (1, "HELSING JUNCTION FARM CSA", None, "lca", 3, "WA"),
+        (2, "MANYCHAT INC", None, "lca", 4, "CA"),
+        (3, "KESTREL SYSTEMS INC", None, "lca", 80, "TX"),
+    ]
+    idx = index_of(rows)
+    abroad = posting_hints(None, abroad=True)
+    assert abroad.abroad and abroad
+    assert idx.match("Helsing", abroad).matches == []
+    # The same brand with no word on where it hires, or hiring in the filer's state, is still that filer.
+    assert names(idx.match("Helsing")) == ["HELSING JUNCTION FARM CSA"]
+    assert names(idx.match("Helsing", posting_hints(None, states=["WA"]))) == ["HELSING JUNCTION FARM CSA"]
+    # A US state among the postings outweighs the flag: that employer hires in the US.
+    assert not posting_hints(None, states=["WA"], abroad=True).abroad
+    # The brand's own legal name is no namesake of it, nor is a filer filing too much to be a stranger's.
+    assert names(idx.match("Manychat", abroad)) == ["MANYCHAT INC"]
+    assert names(idx.match("Kestrel", abroad)) == ["KESTREL SYSTEMS INC"]
+
+
 def test_an_initials_brand_on_a_board_spelling_its_name_out_is_the_filer_of_that_name() -> None:
     rows = [
         (1, "HYANNIS PORT RESEARCH INC", None, "lca", 40, "MA"),

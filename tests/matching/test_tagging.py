@@ -323,6 +323,25 @@ def test_join_reads_the_state_an_employers_postings_are_in(db_url: str, tmp_path
         assert joined_by(s) == [("ORBIT LABS INC", "ad_place")]
 
 
+def test_join_reads_that_an_employer_hires_only_abroad(db_url: str, tmp_path: Path) -> None:
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("VIREON BROOK FARM LLC", "WA")])
+    ingest_paths(db_url, [lca], progress=False)
+    with dbmod.session_scope(db_url) as s:
+        add_posting(s, "Vireon", "not_mentioned", 1)
+        add_posting(s, "Vireon", "not_mentioned", 2)
+        for p, country in zip(s.scalars(select(Posting).order_by(Posting.source_id)), ["DE", None], strict=True):
+            p.country = country
+    with dbmod.session_scope(db_url) as s:
+        match_and_tag(s)
+        # One posting's country is unknown (it may be a US remote one): the lone filer of the word stays the brand.
+        assert joined_by(s) == [("VIREON BROOK FARM LLC", "leading")]
+        s.scalars(select(Posting).where(Posting.source_id == "2")).one().country = "GB"
+    with dbmod.session_scope(db_url) as s:
+        match_and_tag(s)
+        # Munich and London only: a small farm in Washington is a namesake, not the employer.
+        assert joined_by(s) == []
+
+
 def test_join_reads_the_board_an_employers_postings_come_from(db_url: str, tmp_path: Path) -> None:
     lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
     ingest_paths(db_url, [lca], progress=False)
