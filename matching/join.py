@@ -336,6 +336,9 @@ TOKEN_PLATFORMS = frozenset(["greenhouse", "lever", "ashby", "workday", "smartre
 _TOKEN_LEAD = re.compile(r"^(?:applyto|careersat|joinus|workat|workwith|join)(?=[a-z0-9]{4})")
 _TOKEN_TAIL = re.compile(r"(?<=[a-z0-9]{4})(?:careers|career|jobs|hiring)$")
 _TOKEN_FORM = re.compile(r"(?<=[a-z0-9]{4})(?:inc|llc|corp|ltd)$")
+# Where or how a firm's arm is organised, glued to the end of a board token: "sonyinteractiveentertainmentglobal".
+_BOARD_ARM = re.compile(r"(?<=[a-z0-9]{8})(?:global|usa|us|northamerica|america|na|group|international|intl)$")
+BOARD_SPELT_MIN = 8  # a token shorter than this spells too many legal names by chance
 _WORKDAY_POD = re.compile(r"\.wd\d+$")  # a Workday board is "tenant.wd5/Site": the pod is no part of the name
 
 
@@ -1383,7 +1386,29 @@ class EntityIndex:
             found = self._again(query, house, hints, spelling=False)
             if found.matches and found.matches[0].method not in ("acronym", "fuzzy"):
                 result = found
+        if not result.matches and hints and hints.board:
+            # A board spelling out another legal name: the firm behind a product, a new name or an arm's brand.
+            spelled = self._board_spells(hints.board, legal_words(brand))
+            if spelled:
+                return self._with_runner_up(query, spelled)
         return result
+
+    def _board_spells(self, label: str, words: tuple[str, ...]) -> list[Candidate]:
+        """The filer whose whole legal name a job board's token spells out, when the token shares no word with the
+        brand and says more than one everyday word: "PlayStation Global" on "sonyinteractiveentertainmentglobal" is
+        SONY INTERACTIVE ENTERTAINMENT LLC, "Everpure" on "purestorage" PURE STORAGE INC; "Nissan" on "alliance"
+        is not ALLIANCE INC, nor "Latitude AI" on "latitude" LATITUDE LLC (the brand's own word: its name decides)."""
+        for key in dict.fromkeys((label, _BOARD_ARM.sub("", label))):
+            if len(key) < BOARD_SPELT_MIN or any(len(w) > 2 and w.lower() in key for w in words):
+                continue
+            ids = self.by_legal.get(key.upper())
+            if not ids:
+                continue
+            named = legal_words(self.entity[ids[0]][0])
+            if len(named) == 1 and named[0].lower() in everyday_words():
+                return []
+            return [self._cand(e, 100.0, "ad_board", label) for e in ids]
+        return []
 
     def _again(self, query: str, form: str, hints: JoinHints | None, spelling: bool = True) -> MatchResult:
         """`match` of another form of the name, reported for the name as asked."""

@@ -511,14 +511,35 @@ def test_an_initials_brand_on_a_board_spelling_its_name_out_is_the_filer_of_that
     rows = [
         (1, "HYANNIS PORT RESEARCH INC", None, "lca", 40, "MA"),
         (2, "HPR PARTNERS LLC D/B/A HUNTER", None, "lca", 3, "NY"),
-        (3, "HUNTER PARTNERS LLC", None, "lca", 2, "NY"),
+        (3, "HUNTERS LLC", None, "lca", 2, "NY"),
     ]
     idx = index_of(rows)
     spelled = JoinHints(board="hyannisportresearch")
     assert names(idx.match("HPR", spelled)) == ["HYANNIS PORT RESEARCH INC"]
-    # Only a filer whose initials the brand is, and only for a brand shown in capitals.
-    assert "HUNTER PARTNERS LLC" not in names(idx.match("HPR", JoinHints(board="hunterpartners")))
-    assert "HYANNIS PORT RESEARCH INC" not in names(idx.match("Hpr", spelled))
+    # Only a filer whose initials the brand is, and only for a brand shown in capitals (a token shorter than a
+    # spelled-out legal name needs, so only the initials could tie it to the brand).
+    assert "HUNTERS LLC" not in names(idx.match("HPR", JoinHints(board="hunters")))
+
+
+def test_a_board_spelling_out_another_legal_name_is_the_firm_behind_the_brand() -> None:
+    rows = [
+        (1, "SONY INTERACTIVE ENTERTAINMENT LLC", None, "lca", 700, "CA"),
+        (2, "PLAYSTATION REPAIR SHOP LLC", None, "lca", 1, "FL"),
+        (3, "ALLIANCE INC", None, "lca", 7, "MN"),
+        (4, "LATITUDE LLC", None, "lca", 1, "TN"),
+        (5, "LATITUDE CONSULTING GROUP INC", None, "lca", 2, "OH"),
+        (6, "CAPITAL RX", None, "lca", 4, "NY"),
+    ]
+    idx = index_of(rows)
+    playstation = idx.match("PlayStation Global", posting_hints(None, board="sonyinteractiveentertainmentglobal"))
+    assert names(playstation) == ["SONY INTERACTIVE ENTERTAINMENT LLC"]
+    assert playstation.matches[0].method == "ad_board"
+    assert names(idx.match("Judi Health", JoinHints(board="capitalrx"))) == ["CAPITAL RX"]
+    # One everyday word is no one's spelled-out name; a token holding the brand's own word leaves it to the name.
+    assert idx.match("Nissan", JoinHints(board="alliance")).matches == []
+    assert idx.match("Latitude AI", JoinHints(board="latitude")).matches == []
+    # Without the board the brand alone names no one.
+    assert idx.match("Judi Health").matches == []
 
 
 def test_a_brands_arms_named_by_state_or_as_holdings_are_its_kin() -> None:
