@@ -1346,7 +1346,8 @@ class EntityIndex:
         ("Rubrik Job Board" as Rubrik); only then, since legal names have such words too ("CIRCULAR BOARD INC",
         "BESTWAY (USA) INC", "FOX REHAB - MA LLC"). One that still joins nothing for sure is tried without a tail
         saying how it is organised ("Episode Six US"), then as a coined word without its field ("Armis
-        Security"), then as a house without its group word ("The Voleon Group").
+        Security"), then as a house without its group word ("The Voleon Group"), then as the legal name its job
+        board's token spells out ("PlayStation Global" on "sonyinteractiveentertainmentglobal").
         """
         result = self._match_brand(query, hints)
         if result.matches:
