@@ -861,9 +861,21 @@ class EntityIndex:
             return len(spelt) == len(stray)
 
         if not all_own([e for g in groups for e in g]):
-            return []
+            return self._dwarfing(own, [e for g in groups for e in g if e not in held], elsewhere)
         rest = elsewhere()  # the costly part: only when nothing else decided
         return own if rest is not None and all_own(rest) else []
+
+    def _dwarfing(self, own: list[int], rivals: list[int], elsewhere: Callable[[], list[int] | None]) -> list[int]:
+        """A d/b/a's filers when their filings dwarf every filer using the brand's words in its legal name, as a
+        leading filer's would: ESHARES INC D/B/A CARTA (135 filings) is "Carta", not CARTA HEALTHCARE INC (1)."""
+        filed = self._filed(own)
+        if filed < DOMINANT_MIN or filed < DOMINANT_RATIO * self._filed(rivals):
+            return []
+        rest = elsewhere()
+        if rest is None:
+            return []
+        others = self._filed(rivals) + self._filed(e for e in rest if e not in own)
+        return own if filed >= DOMINANT_RATIO * others else []
 
     def _spelt_out(self, trade: list[int], words: tuple[str, ...], rivals: list[int]) -> list[int]:
         """The `rivals` that are a d/b/a filer's own name with the trade name written after it, no "DBA" between

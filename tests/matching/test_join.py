@@ -721,7 +721,7 @@ def test_trade_names_from_filings() -> None:
     assert split_dba("ANTHROPIC PBC D B A ANTHROPIC INC") == ("ANTHROPIC PBC", "ANTHROPIC INC")
 
 
-def test_one_word_dba_of_another_filer_never_beats_a_legal_name_leading_with_the_brand() -> None:
+def test_one_word_dba_of_another_filer_beats_a_legal_name_leading_with_the_brand_only_by_dwarfing_it() -> None:
     rows = [
         (1, "REDDY IT SOLUTIONS LLC DBA AURORA", None, "uscis", 40),
         (2, "AURORA OPERATIONS INC", None, "uscis", 300),
@@ -730,6 +730,13 @@ def test_one_word_dba_of_another_filer_never_beats_a_legal_name_leading_with_the
     assert names(r) == ["AURORA OPERATIONS INC"] and r.best.method == "leading"  # type: ignore[union-attr]
     # With no filer leading with the brand, the d/b/a is the answer.
     assert names(index_of(rows[:1]).match("Aurora")) == ["REDDY IT SOLUTIONS LLC DBA AURORA"]
+    # A d/b/a filer with ten times the filings of every legal name leading with the brand (and 50 or more) is it.
+    carta = [(1, "ESHARES INC D/B/A CARTA", None, "uscis", 135), (2, "CARTA HEALTHCARE INC", None, "uscis", 1)]
+    r = index_of(carta).match("Carta")
+    assert names(r) == ["ESHARES INC D/B/A CARTA"] and r.best.method == "trade"  # type: ignore[union-attr]
+    assert names(index_of([carta[0], (2, "CARTA HEALTHCARE INC", None, "uscis", 14)]).match("Carta")) == [
+        "CARTA HEALTHCARE INC"
+    ]
     # A one-word d/b/a is also never a fuzzy winner: "Aurora" is not "AURORA OPERATIONS" by spelling.
     unity = [(1, "MEMORIAL HOSPITAL ASSO D/B/A UNITY", None), (2, "UNITY TECHNOLOGIES SF", None)]
     assert index_of([*unity, (3, "UNITY HEALTH CARE INC", None)]).match("Unity").matches == []
