@@ -1016,6 +1016,13 @@ class EntityIndex:
             return False
         return f_top >= DOMINANT_RATIO * (sum(self._filed(g) for g in rivals) + self._filed(others))
 
+    def _outweighs(self, lone: list[int], elsewhere: Callable[[], list[int] | None]) -> bool:
+        """Whether the one filer leading with the brand files enough to name it and ten times as much as all the
+        filers using its words only later in their names: KAYAK SOFTWARE CORPORATION (46) beside AUSTIN KAYAK LLC."""
+        filed = self._filed(lone)
+        others = elsewhere()
+        return others is not None and filed >= LONE_WORD_FILINGS and filed >= DOMINANT_RATIO * self._filed(others)
+
     def _settle_leading(
         self, groups: list[list[int]], elsewhere: Callable[[], list[int] | None], words: tuple[str, ...]
     ) -> tuple[list[int], bool]:
@@ -1023,7 +1030,7 @@ class EntityIndex:
         filings dwarf those of all other filers using them. Returns (entities, settled)."""
         if not groups or len("".join(words)) < MIN_LEAD_LEN:
             return [], False
-        if len(groups) == 1 and elsewhere() == []:
+        if len(groups) == 1 and (elsewhere() == [] or self._outweighs(groups[0], elsewhere)):
             lone = groups[0]
             if self._common_word_namesake(lone, words) or self._trades_as_others(lone, words):
                 return [], False

@@ -217,6 +217,11 @@ def test_leading_words_not_rare_is_unsure() -> None:
     r = idx.match("Corvid")
     assert r.outcome == "unsure" and r.matches == []
     assert "CORVID SYSTEMS LLC" in {a.name for a in r.alternatives}
+    # Unless the filer leading with it files enough to name it (20) and ten times as much as those others.
+    busy = index_of([(1, "CORVID SYSTEMS LLC", None, "lca", 46), (2, "BLUE CORVID CONSULTING INC", None, "lca", 1)])
+    assert names(busy.match("Corvid")) == ["CORVID SYSTEMS LLC"]
+    near = index_of([(1, "CORVID SYSTEMS LLC", None, "lca", 46), (2, "BLUE CORVID CONSULTING INC", None, "lca", 5)])
+    assert near.match("Corvid").matches == []
 
 
 def test_short_leading_words_never_name_a_filer() -> None:
