@@ -1109,7 +1109,10 @@ class EntityIndex:
         if filed[top] < share * sum(filed):
             return []
         others = elsewhere()
-        if others is None or self._filed(others) > FAMILY_STRAY * filed[top]:
+        # Several rare words written later in a name are mostly the group's own arms ("CCH INCORPORATED WOLTERS
+        # KLUWER CO"): a tenth of the top filer's filings, as for a dominant one; one word, a hundredth.
+        stray = FAMILY_STRAY if len(words) == 1 else 1 / DOMINANT_RATIO
+        if others is None or self._filed(others) > stray * filed[top]:
             return []
         return groups[top]
 

@@ -373,6 +373,10 @@ def test_one_companys_entities_leading_with_the_brand_give_the_biggest() -> None
     assert names(index_of(depot).match("Home Depot")) == ["HOME DEPOT PRODUCT AUTHORITY LLC"]
     # Too few filings to tell a family from namesakes.
     assert index_of([(i, n, f, s, c // 20) for i, n, f, s, c in depot]).match("Home Depot").matches == []
+    # Several words written later in a name are mostly the group's own arms: up to a tenth of the top's filings.
+    arm = (4, "CCH INCORPORATED HOME DEPOT CO", None, "lca", 60)
+    assert names(index_of([*depot, arm]).match("Home Depot")) == ["HOME DEPOT PRODUCT AUTHORITY LLC"]
+    assert index_of([*depot, (*arm[:4], 90)]).match("Home Depot").matches == []
 
 
 def test_a_few_filers_adding_only_where_or_how_they_are_organised_are_all_the_brand() -> None:
