@@ -1368,8 +1368,8 @@ class EntityIndex:
         ("Rubrik Job Board" as Rubrik); only then, since legal names have such words too ("CIRCULAR BOARD INC",
         "BESTWAY (USA) INC", "FOX REHAB - MA LLC"). One that still joins nothing for sure is tried without a tail
         saying how it is organised ("Episode Six US"), then as a coined word without its field ("Armis
-        Security"), then as a house without its group word ("The Voleon Group"), then as the legal name its job
-        board's token spells out ("PlayStation Global" on "sonyinteractiveentertainmentglobal").
+        Security"), then as a house without its group word ("The Voleon Group"). A job board token spelling out
+        another legal name ("PlayStation Global" on "sonyinteractiveentertainmentglobal") comes before `ad_place`.
         """
         result = self._match_brand(query, hints)
         if result.matches:
@@ -1409,11 +1409,6 @@ class EntityIndex:
             found = self._again(query, house, hints, spelling=False)
             if found.matches and found.matches[0].method not in ("acronym", "fuzzy"):
                 result = found
-        if not result.matches and hints and hints.board:
-            # A board spelling out another legal name: the firm behind a product, a new name or an arm's brand.
-            spelled = self._board_spells(hints.board, legal_words(brand))
-            if spelled:
-                return self._with_runner_up(query, spelled)
         return result
 
     def _board_spells(self, label: str, words: tuple[str, ...]) -> list[Candidate]:
@@ -1629,6 +1624,11 @@ class EntityIndex:
         acronym = self._acronym(query, groups, hints.states if hints else frozenset())
         if acronym:
             return self._with_runner_up(query, [self._cand(acronym, 100.0, "acronym")])
+        # A board spelling out another legal name (the firm behind a product, a new name, an arm's brand) says more
+        # than a namesake sharing the posting's state or a near spelling.
+        spelled = self._board_spells(hints.board, words) if hints and hints.board else []
+        if spelled:
+            return self._with_runner_up(query, spelled)
         placed = self._placed(groups, elsewhere, hints.states, lead_words) if hints and hints.states else []
         if placed:
             return self._with_runner_up(query, [self._cand(e, 100.0, "ad_place") for e in placed])

@@ -538,8 +538,16 @@ def test_a_board_spelling_out_another_legal_name_is_the_firm_behind_the_brand() 
         (4, "LATITUDE LLC", None, "lca", 1, "TN"),
         (5, "LATITUDE CONSULTING GROUP INC", None, "lca", 2, "OH"),
         (6, "CAPITAL RX", None, "lca", 4, "NY"),
+        (7, "LANTERN PHARMA INC", None, "lca", 2, "TX"),
+        (8, "LANTERN HOUSE LLC", None, "lca", 1, "NY"),
+        (9, "EMPLOYER DIRECT HEALTHCARE LLC", None, "lca", 9, "TX"),
     ]
     idx = index_of(rows)
+    # It outranks the one namesake in the posting's state, which the name alone would have chosen.
+    texas = posting_hints(None, states=["TX"])
+    assert names(idx.match("Lantern", texas)) == ["LANTERN PHARMA INC"]
+    lantern = posting_hints(None, states=["TX"], board="employerdirecthealthcare")
+    assert names(idx.match("Lantern", lantern)) == ["EMPLOYER DIRECT HEALTHCARE LLC"]
     playstation = idx.match("PlayStation Global", posting_hints(None, board="sonyinteractiveentertainmentglobal"))
     assert names(playstation) == ["SONY INTERACTIVE ENTERTAINMENT LLC"]
     assert playstation.matches[0].method == "ad_board"
