@@ -1037,7 +1037,12 @@ class EntityIndex:
             return lone, True
         if self._dominant(groups[0], groups[1:], elsewhere):
             return groups[0], True
-        family = self._family(groups, elsewhere, words) or self._kin(groups, elsewhere, words) or self._giants(groups)
+        family = (
+            self._family(groups, elsewhere, words)
+            or self._kin(groups, elsewhere, words)
+            or self._giants(groups)
+            or self._house(groups, elsewhere, words)
+        )
         return family, bool(family)
 
     def _common_word_namesake(self, ids: list[int], words: tuple[str, ...]) -> bool:
@@ -1090,6 +1095,20 @@ class EntityIndex:
         if not 1 < len(big) <= KIN_MAX or sum(filed[i] for i in big) < (1 - FAMILY_STRAY) * sum(filed):
             return []
         return sorted(e for i in big for e in groups[i])
+
+    def _house(
+        self, groups: list[list[int]], elsewhere: Callable[[], list[int] | None], words: tuple[str, ...]
+    ) -> list[int]:
+        """Every filer leading with a brand of several words when none is an everyday or a short word and filers
+        using them later in their names file next to nothing beside them: one house's entities, however their
+        filings split ("Thomson Reuters": THOMSON REUTERS HOLDINGS, ... MARKETS, ... TAX & ACCOUNTING, ...)."""
+        if len(words) < 2 or any(len(w) < 3 or w.lower() in everyday_words() for w in words):
+            return []
+        others = elsewhere()
+        members = [e for g in groups for e in g]
+        if others is None or self._filed(others) * DOMINANT_RATIO > self._filed(members):
+            return []
+        return sorted(members, key=lambda e: (-self.filings.get(e, 0), e))  # the biggest first
 
     def _family(
         self, groups: list[list[int]], elsewhere: Callable[[], list[int] | None], words: tuple[str, ...]

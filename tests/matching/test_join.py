@@ -379,6 +379,25 @@ def test_one_companys_entities_leading_with_the_brand_give_the_biggest() -> None
     assert index_of([*depot, (*arm[:4], 90)]).match("Home Depot").matches == []
 
 
+def test_every_filer_leading_with_several_uncommon_words_is_one_houses_entity() -> None:
+    rows = [
+        (1, "THOMSON REUTERS HOLDINGS INC", None, "uscis", 50),
+        (2, "THOMSON REUTERS MARKETS LLC", None, "uscis", 48),
+        (3, "THOMSON REUTERS TAX & ACCOUNTING INC", None, "uscis", 71),
+        (4, "THOMSON REUTERS APPLICATIONS INC", None, "uscis", 6),
+        (5, "GOLDEN STATE FOODS CORP", None, "uscis", 8),
+        (6, "GOLDEN STATE MEDICAL SUPPLY INC", None, "uscis", 2),
+    ]
+    r = index_of(rows).match("Thomson Reuters")
+    assert names(r) == [n for _, n, *_ in sorted(rows[:4], key=lambda row: row[1])]
+    assert r.best.name == "THOMSON REUTERS TAX & ACCOUNTING INC"  # type: ignore[union-attr]  # the biggest first
+    # Everyday words are shared by strangers.
+    assert index_of(rows).match("Golden State").matches == []
+    # So are words other filers write later in their names, when those file as much as a tenth of the house.
+    stray = (7, "BLUE THOMSON REUTERS CONSULTING LLC", None, "uscis", 20)
+    assert index_of([*rows, stray]).match("Thomson Reuters").matches == []
+
+
 def test_a_few_filers_adding_only_where_or_how_they_are_organised_are_all_the_brand() -> None:
     rows = [(1, "OPTIVER US LLC", None, "lca", 3), (2, "OPTIVER SERVICES US LLC", None, "lca", 2)]
     r = index_of(rows).match("Optiver")
