@@ -120,6 +120,9 @@ FIELD_WORDS = frozenset(
         "BRANDS",
     ]
 )
+# Words saying only what kind of firm it is: beside a coined word they are read like a field, but the filer found
+# may add nothing else than where or how it is organised ("Arlo Solutions" is not ARLO TECHNOLOGIES INC).
+KIND_WORDS = frozenset(["TECHNOLOGIES", "TECHNOLOGY", "SYSTEMS", "LABS", "SOLUTIONS"])
 KIN_MAX = 3  # at most this many filers leading with a brand's rare words may be its entities by their names alone
 # What such a filer may add to the brand's words: where or how it is organised ("DE": incorporated in Delaware).
 # A state's code names the arm incorporated or working there: BOT AUTO CA INC and BOT AUTO TX INC.
@@ -131,6 +134,8 @@ US_STATE_CODES = frozenset(_STATES.split())
 # A company's own arms by what they run for it: "Dollar Tree Management" and "Dollar Tree Distribution".
 _FUNCTION = {"MANAGEMENT", "DISTRIBUTION", "OPERATIONS", "OPERATING", "STORES"}
 KIN_TAIL = GENERIC_TAIL | US_STATE_CODES | {"DELAWARE"} | _FUNCTION
+# What a filer's name may add to a brand and still be only the brand's arm somewhere: APPNOVATION USA INC.
+_ARM_WORDS = US_STATE_CODES | {"USA", "US", "AMERICA", "AMERICAS", "NORTH", "DELAWARE", "INTERNATIONAL", "GLOBAL"}
 # A d/b/a cut short keeps at least CUT_MIN letters and loses fewer than CUT_MAX of the brand's: one letter
 # ("... DBA MAILCHIM" is Mailchimp); two short, it is as often a shorter name ("... DBA CIRCLE" is not CircleCI).
 CUT_MIN, CUT_MAX = 6, 2
@@ -1413,7 +1418,10 @@ class EntityIndex:
             # Only the coined word's own filer, and only when no other filer uses the word: INSPIRA HEALTH beside
             # INSPIRA INC makes the field the tell.
             found = self._again(query, field[0], hints, spelling=False)
-            if self._plainly(found, 1, ("exact", "leading")):
+            kind = field[1] in KIND_WORDS
+            if self._plainly(found, 1, ("exact", "leading")) and not (
+                kind and any(set(legal_words(c.name)[1:]) - _ARM_WORDS for c in found.matches)
+            ):
                 chosen = {c.entity_id for c in found.matches}
                 groups, elsewhere = self._leading((field[0],))
                 # "AI" brands are young firms, older filers of the word someone else: the posting's state must agree.
@@ -1479,7 +1487,7 @@ class EntityIndex:
         """A coined word followed by the field the firm is in ("Armis Security", "BridgeBio Pharma"): the word
         alone, which is what the firm files under when no filer writes the field (ARMIS INC), and the field."""
         words = legal_words(brand)
-        if len(words) != 2 or words[1] not in FIELD_WORDS or not words[0].isalpha():
+        if len(words) != 2 or words[1] not in FIELD_WORDS | KIND_WORDS or not words[0].isalpha():
             return None
         return None if words[0].lower() in everyday_words() else (words[0], words[1])
 

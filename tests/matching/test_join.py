@@ -455,6 +455,10 @@ def test_a_coined_brand_with_its_field_joins_the_filer_of_the_coined_word_alone(
     assert ai.match("Workera AI").matches == []
     assert ai.match("Workera AI", JoinHints(states=frozenset(["NY"]))).matches == []
     assert names(ai.match("Workera AI", JoinHints(states=frozenset(["CA"])))) == ["WORKERA CORP"]
+    # A word saying only what kind of firm it is, too; but then the filer may add nothing but where it is organised.
+    kind = index_of([(1, "APPNOVATION USA INC", None, "lca", 3, "GA"), (2, "ARLO TECHNOLOGIES INC", None, "lca", 56)])
+    assert names(kind.match("Appnovation Technologies")) == ["APPNOVATION USA INC"]
+    assert kind.match("Arlo Solutions LLC").matches == []
 
 
 def test_a_brand_with_a_tail_saying_how_it_is_organised_joins_as_its_core() -> None:
