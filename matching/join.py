@@ -1204,11 +1204,14 @@ class EntityIndex:
             return []
         return chosen
 
-    def _acronym(self, query: str, groups: list[list[int]], states: frozenset[str] = frozenset()) -> int | None:
+    def _acronym(
+        self, query: str, groups: list[list[int]], states: frozenset[str] = frozenset(), abroad: bool = False
+    ) -> int | None:
         """The filer whose initials a capitals-only brand is, when it dwarfs every other filer with those initials
         and every filer leading with the brand ("TCS" -> TATA CONSULTANCY SERVICES LIMITED); when the employer's
         posting states are known and the filer is in none of them, only a big filer: initials are a thin link, and a
-        mid-size firm elsewhere is more likely someone else's ("HPR" in MA is not HRB PROFESSIONAL RESOURCES, MO)."""
+        mid-size firm elsewhere is more likely someone else's ("HPR" in MA is not HRB PROFESSIONAL RESOURCES, MO);
+        an employer hiring only `abroad` posts in no filer's state."""
         shown = query.strip()
         hit = self.by_acronym.get(shown) if ACRONYM.fullmatch(shown) else None
         if hit is None:
@@ -1216,7 +1219,7 @@ class EntityIndex:
         eid, rest = hit
         rivals = rest + sum(self._filed(g) for g in groups if eid not in g)
         filed = self.filings.get(eid, 0)
-        if states and self.entity.state(eid) not in states and filed < ACRONYM_AWAY_MIN:
+        if (abroad or (states and self.entity.state(eid) not in states)) and filed < ACRONYM_AWAY_MIN:
             return None
         return eid if filed >= DOMINANT_RATIO * rivals else None
 
@@ -1648,7 +1651,7 @@ class EntityIndex:
                     return self._unsure(query, lead)
                 return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])
             groups += [[e] for e in trade[:2]]
-        acronym = self._acronym(query, groups, hints.states if hints else frozenset())
+        acronym = self._acronym(query, groups, hints.states, hints.abroad) if hints else self._acronym(query, groups)
         if acronym:
             return self._with_runner_up(query, [self._cand(acronym, 100.0, "acronym")])
         # A board spelling out another legal name (the firm behind a product, a new name, an arm's brand) says more

@@ -537,6 +537,10 @@ def test_an_employer_hiring_only_abroad_is_not_a_small_filer_merely_beginning_wi
     # The brand's own legal name is no namesake of it, nor is a filer filing too much to be a stranger's.
     assert names(idx.match("Manychat", abroad)) == ["MANYCHAT INC"]
     assert names(idx.match("Kestrel", abroad)) == ["KESTREL SYSTEMS INC"]
+    # Initials tie a brand to a filer in no state it posts in only when that filer is big.
+    initials = index_of([(1, "HRB PROFESSIONAL RESOURCES LLC", None, "lca", 120, "MO")])
+    assert names(initials.match("HPR")) == ["HRB PROFESSIONAL RESOURCES LLC"]
+    assert initials.match("HPR", abroad).matches == []
 
 
 def test_an_initials_brand_on_a_board_spelling_its_name_out_is_the_filer_of_that_name() -> None:
