@@ -1442,18 +1442,21 @@ class EntityIndex:
         return result
 
     def _board_spells(self, label: str, words: tuple[str, ...]) -> list[Candidate]:
-        """The filer whose whole legal name a job board's token spells out, when the token shares no word with the
-        brand and says more than one everyday word: "PlayStation Global" on "sonyinteractiveentertainmentglobal" is
-        SONY INTERACTIVE ENTERTAINMENT LLC, "Everpure" on "purestorage" PURE STORAGE INC; "Nissan" on "alliance"
-        is not ALLIANCE INC, nor "Latitude AI" on "latitude" LATITUDE LLC (the brand's own word: its name decides)."""
+        """The filer whose whole legal name a job board's token spells out, when that name is several words or one
+        word that is neither everyday nor one of the brand's: "PlayStation Global" on
+        "sonyinteractiveentertainmentglobal" is SONY INTERACTIVE ENTERTAINMENT LLC, "Everpure" on "purestorage"
+        PURE STORAGE INC, "Stack Overflow" on "stackexchange" STACK EXCHANGE INC; "Nissan" on "alliance" is not
+        ALLIANCE INC, nor "Latitude AI" on "latitude" LATITUDE LLC (the brand's own word: its name decides)."""
         for key in dict.fromkeys((label, _BOARD_ARM.sub("", label))):
-            if len(key) < BOARD_SPELT_MIN or any(len(w) > 2 and w.lower() in key for w in words):
+            if len(key) < BOARD_SPELT_MIN:
                 continue
             ids = self.by_legal.get(key.upper())
             if not ids:
                 continue
             named = legal_words(self.entity[ids[0]][0])
-            if len(named) == 1 and named[0].lower() in everyday_words():
+            if len(named) == 1 and (
+                named[0].lower() in everyday_words() or any(len(w) > 2 and w.lower() in key for w in words)
+            ):
                 return []
             return [self._cand(e, 100.0, "ad_board", label) for e in ids]
         return []

@@ -568,6 +568,7 @@ def test_a_board_spelling_out_another_legal_name_is_the_firm_behind_the_brand() 
         (7, "LANTERN PHARMA INC", None, "lca", 2, "TX"),
         (8, "LANTERN HOUSE LLC", None, "lca", 1, "NY"),
         (9, "EMPLOYER DIRECT HEALTHCARE LLC", None, "lca", 9, "TX"),
+        (10, "STACK EXCHANGE INC", None, "lca", 4, "NY"),
     ]
     idx = index_of(rows)
     # It outranks the one namesake in the posting's state, which the name alone would have chosen.
@@ -582,6 +583,8 @@ def test_a_board_spelling_out_another_legal_name_is_the_firm_behind_the_brand() 
     # One everyday word is no one's spelled-out name; a token holding the brand's own word leaves it to the name.
     assert idx.match("Nissan", JoinHints(board="alliance")).matches == []
     assert idx.match("Latitude AI", JoinHints(board="latitude")).matches == []
+    # A legal name of several words is spelled out even when the brand shares one of them.
+    assert names(idx.match("Stack Overflow", JoinHints(board="stackexchange"))) == ["STACK EXCHANGE INC"]
     # Without the board the brand alone names no one.
     assert idx.match("Judi Health").matches == []
 
