@@ -873,14 +873,13 @@ class EntityIndex:
     def _dwarfing(self, own: list[int], rivals: list[int], elsewhere: Callable[[], list[int] | None]) -> list[int]:
         """A d/b/a's filers when their filings dwarf every filer using the brand's words in its legal name, as a
         leading filer's would: ESHARES INC D/B/A CARTA (135 filings) is "Carta", not CARTA HEALTHCARE INC (1)."""
-        filed = self._filed(own)
-        if filed < DOMINANT_MIN or filed < DOMINANT_RATIO * self._filed(rivals):
+        filed, leading = self._filed(own), self._filed(rivals)
+        if filed < DOMINANT_MIN or filed < DOMINANT_RATIO * leading:
             return []
         rest = elsewhere()
         if rest is None:
             return []
-        others = self._filed(rivals) + self._filed(e for e in rest if e not in own)
-        return own if filed >= DOMINANT_RATIO * others else []
+        return own if filed >= DOMINANT_RATIO * (leading + self._filed(e for e in rest if e not in own)) else []
 
     def _spelt_out(self, trade: list[int], words: tuple[str, ...], rivals: list[int]) -> list[int]:
         """The `rivals` that are a d/b/a filer's own name with the trade name written after it, no "DBA" between
