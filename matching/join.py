@@ -400,6 +400,11 @@ def posting_hints(
     return JoinHints(stated_entity(description), domain, places, label, abroad and not places)
 
 
+def _plural_of(a: str, b: str) -> bool:
+    """Whether one of two words is the other with an S added ("WALGREENS", "WALGREEN")."""
+    return a == b + "S" or b == a + "S"
+
+
 def _append_once(ids: list[int], eid: int) -> None:
     if not ids or ids[-1] != eid:
         ids.append(eid)
@@ -1337,8 +1342,9 @@ class EntityIndex:
                 return False
             legal = " ".join(_legal_words_of(c.variant))
             # One word a letter apart is another word more often than a slip ("Parity" is not SPARITY INC, nor
-            # "Vectara" VECTRA LLC): only a cut or a plural is forgiven ("Walgreens" is WALGREEN CO).
-            if one_word and not (legal.startswith(qlegal) or qlegal.startswith(legal)):
+            # "Vectara" VECTRA LLC, "Karbon" KARBONE INC, "Kinexon" KINEXO INC): only a plural is forgiven
+            # ("Walgreens" is WALGREEN CO).
+            if one_word and not _plural_of(qlegal, legal):
                 return False
             return fuzz.ratio(qlegal, legal) >= ACCEPT
 

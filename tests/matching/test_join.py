@@ -305,8 +305,11 @@ def test_a_brands_generic_words_are_dropped_only_down_to_a_name_no_one_else_uses
 def test_a_one_word_brand_is_not_a_filer_whose_word_is_a_letter_apart() -> None:
     assert index_of([(1, "SPARITY INC", None, "uscis", 44)]).match("Parity").matches == []
     assert index_of([(1, "VECTRA LLC", None, "uscis", 1)]).match("Vectara").matches == []
-    # A cut or a plural is forgiven ("WALGREEN CO" for Walgreens).
+    # A letter more or less at the end is another word too, unless it is a plural.
+    assert index_of([(1, "KARBONE INC", None, "uscis", 1)]).match("Karbon").matches == []
+    assert index_of([(1, "KINEXO INC", None, "uscis", 1)]).match("Kinexon").matches == []
     assert names(index_of([(1, "WALGREEN CO", None, "uscis", 74)]).match("Walgreens")) == ["WALGREEN CO"]
+    assert names(index_of([(1, "ALLBIRDS INC", None, "uscis", 8)]).match("Allbird")) == ["ALLBIRDS INC"]
     # Several words keep the usual tolerance for a slip.
     assert names(index_of([(1, "RENAISSANCE LEARING INC", None)]).match("Renaissance Learning")) == [
         "RENAISSANCE LEARING INC"
