@@ -919,10 +919,11 @@ class EntityIndex:
                 hit = None
         if hit or len(words) != 1:
             return list(hit or ())
-        # The hub cuts names at 34 characters, often inside a d/b/a's last word: "... DBA MAILCHIM" is Mailchimp.
+        # The hub cuts names at 34 characters, often inside a d/b/a's last word: "... DBA MAILCHIM" is Mailchimp;
+        # a whole everyday word is a d/b/a as written ("Inspiren" is not INSPIRE RESOURCES LLC DBA INSPIRE).
         for n in range(len(joined) - 1, max(len(joined) - CUT_MAX, CUT_MIN - 1), -1):
             hit = self.by_trade.get(joined[:n])
-            if hit:
+            if hit and joined[:n].lower() not in everyday_words():
                 return list(hit)
         return []
 

@@ -920,6 +920,10 @@ def test_a_dba_the_hub_cut_short_still_names_the_brand() -> None:
     assert cut.match("CircleCI").matches == []
     assert idx.match("Mailchimpster").outcome != "matched"
     assert idx.match("Mailchimp Labs").outcome != "matched"
+    # A whole everyday word is the d/b/a as written, not a cut of a longer brand.
+    inspire = index_of([(1, "INSPIRE RESOURCES LLC DBA INSPIRE", None, "uscis", 32)])
+    assert inspire.match("Inspiren").matches == []
+    assert names(inspire.match("Inspire")) == ["INSPIRE RESOURCES LLC DBA INSPIRE"]
 
 
 def test_the_postings_state_settles_namesakes_only_when_one_is_there() -> None:
