@@ -1046,7 +1046,8 @@ class EntityIndex:
                 return [], False
             return lone, True
         if self._dominant(groups[0], groups[1:], elsewhere):
-            return groups[0], True
+            # However much it files, a filer trading under another name is not a one-word brand's own.
+            return ([], False) if self._trades_as_others(groups[0], words) else (groups[0], True)
         family = (
             self._family(groups, elsewhere, words)
             or self._kin(groups, elsewhere, words)

@@ -634,6 +634,11 @@ def test_a_filer_doing_business_under_another_name_is_no_one_word_brands_own() -
     assert names(idx.match("Curtiss-Wright")) == ["CURTISS WRIGHT CORP DBA EST GROUP"]  # several words say more
     # Nor is the one filer leading with the brand's word when it trades under another name.
     assert index_of([(1, "SESO MEDIA GROUP LLC D/B/A A HUNDRED MONKEYS", None, "lca", 3)]).match("Seso").matches == []
+    # However much it files beside the others leading with the word.
+    mirage = [(1, "MIRAGE SOFTWARE INC DBA BOURNTEC", None, "uscis", 58), (2, "MIRAGE INDUSTRIES", None, "uscis", 1)]
+    assert index_of(mirage).match("Mirage").matches == []
+    plain = [(1, "MIRAGE SOFTWARE INC", None, "uscis", 58), mirage[1]]
+    assert names(index_of(plain).match("Mirage")) == ["MIRAGE SOFTWARE INC"]
 
 
 def test_an_everyday_word_needs_more_than_one_small_filer_saying_it_is_something_else() -> None:
