@@ -8,7 +8,8 @@ real look-alikes (DELTA ..., ORACLE ..., AMAZON ...). The names are loaded strai
 state most of those names give (the file's `state` column); a "... D/B/A <trade>" name also files its entity under
 the trade name, as ingest does. With `--uscis DIR`, the
 USCIS hub exports there (h1b_datahubexport-*.csv[.gz]) give each name its number of petitions, the filing counts
-ingest stores; without it every count is zero.
+ingest stores, and each entity its petitions and denials as the stored yearly hub figures do; without it every
+count is zero.
 
 Labelled brands (bench/data/join_labels.csv): `gold` lists the true filers (names exactly as in the universe;
 the benchmark stops if one is missing), `accept` filers that are not wrong (a brand's other entities), `ad` and
@@ -74,9 +75,11 @@ def read_filers(path: Path) -> list[tuple[str, str]]:
         return [(row["name"], (row.get("state") or "").strip().upper()) for row in reader if row["name"].strip()]
 
 
-def read_petitions(folder: Path) -> Counter[str]:
-    """Petitions per employer name (approvals + denials, initial + continuing) over the hub exports in `folder`."""
+def read_petitions(folder: Path) -> tuple[Counter[str], Counter[str]]:
+    """Petitions per employer name (approvals + denials, initial + continuing) over the hub exports in `folder`,
+    and of them the denied ones."""
     counts: Counter[str] = Counter()
+    denied: Counter[str] = Counter()
     files = sorted(folder.glob("h1b_datahubexport-*.csv*"))
     if not files:
         sys.exit(f"{folder}: no h1b_datahubexport-*.csv files")
@@ -86,8 +89,10 @@ def read_petitions(folder: Path) -> Counter[str]:
             for row in csv.DictReader(fh):
                 name = (row.get("Employer") or "").strip()
                 if name:
-                    counts[name] += sum(int(float((row.get(c) or "0").replace(",", "") or 0)) for c in cols)
-    return counts
+                    n = [int(float((row.get(c) or "0").replace(",", "") or 0)) for c in cols]
+                    counts[name] += sum(n)
+                    denied[name] += n[1] + n[3]
+    return counts, denied
 
 
 def build_universe(
@@ -199,13 +204,19 @@ def main() -> None:
     labels = read_labels(args.labels)
     started = time.perf_counter()
     names = read_filers(args.filers)
-    petitions = read_petitions(args.uscis) if args.uscis else Counter()
+    petitions, denied = read_petitions(args.uscis) if args.uscis else (Counter(), Counter())
     rows, ids = build_universe(names, petitions)
+    hub: dict[int, tuple[int, int]] = {}
+    for name, n in petitions.items():  # each entity's hub figures, as ingest sums them per entity and year
+        eid = ids.get(legal_key(name))
+        if eid is not None and n:
+            total, no = hub.get(eid, (0, 0))
+            hub[eid] = (total + n, no + denied[name])
     listed = [n for row in labels for n in (row["gold"] + "|" + row["accept"]).split("|") if n]
     missing = [n for n in listed if legal_key(n) not in ids]
     if missing:
         sys.exit(f"{args.labels}: gold/accept filers not in {args.filers}: {', '.join(missing[:5])}")
-    index = EntityIndex.from_names(rows, {})
+    index = EntityIndex.from_names(rows, {}, hub)
     load_s = time.perf_counter() - started
     console.print(
         f"{len(names):,} filer names as {len(ids):,} entities, "

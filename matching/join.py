@@ -143,6 +143,10 @@ TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "09565
 LONE_WORD_FILINGS = 20  # an everyday word leading one filer's name names the brand only when that filer files this
 # Words that only say how a filer is organised or what kind of tech firm it is: no second name.
 PLAIN_TAIL = GENERIC_TAIL | LEGAL_SUFFIXES | frozenset(["AI", "IO", "HQ", "APP", "CO", "COMPANY", "CORPORATION"])
+# An everyday word's filer whose H-1B petitions are denied this often (over at least HUB_TELL_MIN of them) is an IT
+# staffing firm's kind of record, not a product company's: on the registry 0.06-0.31 against 0.00-0.04.
+STAFFING_DENIALS = 0.05
+HUB_TELL_MIN = 50
 ACRONYM_AWAY_MIN = 500  # filings an initials-only match needs when it files in none of the employer's posting states
 ACRONYM = re.compile(r"[A-Z]{2,5}")  # a brand shown as capitals only ("HPE", "TCS") may be a filer's initials
 ALIASES_FILE = "aliases.csv"
@@ -612,9 +616,12 @@ class EntityIndex:
         self,
         variants: Iterable[tuple[Any, ...]],
         aliases: dict[str, list[str]] | None = None,
+        hub: dict[int, tuple[int, int]] | None = None,
     ) -> None:
         """`variants`: (entity id, entity name, fein, clean name, core key, legal key, tokens[, source, filings[,
-        state]]), grouped by entity; `source` is the dol_entity_names source (`trade` for d/b/a and trade names)."""
+        state]]), grouped by entity; `source` is the dol_entity_names source (`trade` for d/b/a and trade names).
+        `hub`: entity -> (H-1B petitions decided, of them denied) in the USCIS hub, where it has any."""
+        self.hub: dict[int, tuple[int, int]] = dict(hub or {})
         entity: dict[int, tuple[str, str | None]] = {}
         states: dict[int, str] = {}
         by_fein: dict[str, list[int]] = defaultdict(list)
@@ -727,9 +734,14 @@ class EntityIndex:
         self._posting_cores = None
 
     @classmethod
-    def from_names(cls, names: Iterable[tuple[Any, ...]], aliases: dict[str, list[str]] | None = None) -> EntityIndex:
+    def from_names(
+        cls,
+        names: Iterable[tuple[Any, ...]],
+        aliases: dict[str, list[str]] | None = None,
+        hub: dict[int, tuple[int, int]] | None = None,
+    ) -> EntityIndex:
         """An index over (entity id, legal name, fein[, source[, filings[, state]]]) rows, normalised here (tests,
-        ad-hoc use).
+        ad-hoc use); `hub` as for the constructor.
 
         As at ingest, a "D/B/A <trade>" clause, or a bracketed name that is the other's initials (`aside_name`),
         also files the entity under that name as a trade name; a row whose source is `trade` (LCA TRADE_NAME_DBA,
@@ -751,7 +763,7 @@ class EntityIndex:
                     tclean = clean_name(trade)
                     tokens = " ".join(sorted(blocking_tokens(tclean)))
                     rows.append((eid, name, fein, tclean, core_key(trade), legal_key(trade), tokens, "trade", 0, state))
-        return cls(rows, aliases)
+        return cls(rows, aliases, hub)
 
     @classmethod
     def from_session(
@@ -761,9 +773,9 @@ class EntityIndex:
         out again rather than read: names stored by an earlier version of the normalisation still join as the
         current one reads queries ("M BOOTH AND ASSOCIATES" and "M Booth & Associates")."""
         # Imported here: a look-up that loads a saved index never needs the ORM models.
-        from sqlalchemy import null, select
+        from sqlalchemy import func, null, select
 
-        from crawler.models import DolEntity, DolEntityName
+        from crawler.models import DolEntity, DolEntityName, DolEntityYear
 
         e, n = DolEntity.__table__.c, DolEntityName.__table__.c
         keys = (n.name, null(), null(), null()) if renormalise else (n.clean, n.core_key, n.legal_key, n.tokens)
@@ -783,7 +795,16 @@ class EntityIndex:
             cursor.close()
         if renormalise:
             rows = [_renormalised(row) for row in rows]
-        return cls(_drained(rows), aliases)
+        y = DolEntityYear.__table__.c
+        decided = sum(func.coalesce(c, 0) for c in (y.uscis_initial_approval, y.uscis_continuing_approval))
+        denied = sum(func.coalesce(c, 0) for c in (y.uscis_initial_denial, y.uscis_continuing_denial))
+        hub_rows = session.execute(
+            select(y.entity_id, func.sum(decided + denied), func.sum(denied))
+            .group_by(y.entity_id)
+            .having(func.sum(decided + denied) > 0)
+        )
+        hub = {eid: (int(total), int(no)) for eid, total, no in hub_rows}
+        return cls(_drained(rows), aliases, hub)
 
     def __len__(self) -> int:
         return len(self.entity)
@@ -1015,6 +1036,19 @@ class EntityIndex:
 
     def _filed(self, ids: Iterable[int]) -> int:
         return sum(self.filings.get(e, 0) for e in ids)
+
+    def _staffing_word(self, words: tuple[str, ...], ids: Iterable[int]) -> bool:
+        """Whether a one-word everyday brand's leading filers look like an IT staffing firm's: 50 or more H-1B
+        petitions in the USCIS hub, 5% or more of them denied ("Unify" is not UNIFY SOLUTIONS INC, 178 petitions,
+        6% denied: the word is that firm's, not a product company's brand). A giant filer (1,000 or more) is a name
+        in its own right: "Cognizant" is COGNIZANT TECHNOLOGY SOLUTIONS however often it is denied."""
+        if len(words) != 1 or words[0].lower() not in everyday_words():
+            return False
+        decided = denied = 0
+        for e in ids:
+            d, n = self.hub.get(e, (0, 0))
+            decided, denied = decided + d, denied + n
+        return HUB_TELL_MIN <= decided < GIANT and denied >= STAFFING_DENIALS * decided
 
     def _dominant(self, top: list[int], rivals: list[list[int]], elsewhere: Callable[[], list[int] | None]) -> bool:
         """Whether `top` has filed far more than every rival filer using the brand's words, together."""
@@ -1634,6 +1668,8 @@ class EntityIndex:
                 return self._unsure(query, ids)
             if ids is exact:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "exact") for e in exact])
+            if ids and self._staffing_word(words, ids):
+                return self._unsure(query, ids)
             if ids:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in ids])
             groups = [exact, *groups]  # namesakes: shown, not chosen
@@ -1648,6 +1684,8 @@ class EntityIndex:
             if own:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in own])
             lead, settled = self._settle_leading(groups, elsewhere, lead_words)
+            if settled and self._staffing_word(words, lead):
+                return self._unsure(query, lead)
             if settled:
                 # A filer only beginning with an everyday word, or with a legal name the brand wrote and no one
                 # files, or any such filer of an employer hiring only abroad (no US tag rides on it), is weighed as

@@ -546,6 +546,25 @@ def test_an_employer_hiring_only_abroad_is_not_a_small_filer_merely_beginning_wi
     assert initials.match("HPR", abroad).matches == []
 
 
+def test_an_everyday_word_leading_an_it_staffing_firms_name_is_not_a_product_brand() -> None:
+    rows = [
+        (1, "UNIFY SOLUTIONS INC", None, "uscis", 178, "MD"),
+        (2, "UNIFY DENTAL PC", None, "uscis", 1, "NY"),
+        (3, "COGNIZANT TECHNOLOGY SOLUTIONS US", None, "uscis", 5000, "NJ"),
+    ]
+    # The hub's petitions and denials: a staffing firm's record is denied far more often than a product company's.
+    staffing = {1: (178, 11), 3: (5000, 900)}
+    assert idx_match(rows, staffing, "Unify") == []
+    assert idx_match(rows, {1: (178, 2)}, "Unify") == ["UNIFY SOLUTIONS INC"]
+    assert idx_match(rows, {1: (40, 11)}, "Unify") == ["UNIFY SOLUTIONS INC"]  # too few petitions to tell
+    # A giant is a name in its own right, however often it is denied.
+    assert idx_match(rows, staffing, "Cognizant") == ["COGNIZANT TECHNOLOGY SOLUTIONS US"]
+
+
+def idx_match(rows: list[tuple], hub: dict[int, tuple[int, int]], query: str) -> list[str]:
+    return names(EntityIndex.from_names(rows, {}, hub).match(query))
+
+
 def test_an_initials_brand_on_a_board_spelling_its_name_out_is_the_filer_of_that_name() -> None:
     rows = [
         (1, "HYANNIS PORT RESEARCH INC", None, "lca", 40, "MA"),

@@ -342,6 +342,25 @@ def test_join_reads_that_an_employer_hires_only_abroad(db_url: str, tmp_path: Pa
         assert joined_by(s) == []
 
 
+def test_join_reads_the_hub_denials_that_mark_a_staffing_firm(db_url: str, tmp_path: Path) -> None:
+    hub = tmp_path / "h1b_datahubexport-2023.csv"
+    hub.write_text(
+        "Fiscal Year,Employer,Initial Approval,Initial Denial,Continuing Approval,Continuing Denial,NAICS,Tax ID,"
+        "State,City,ZIP\n"
+        "2023,UNIFY SOLUTIONS INC,40,5,60,3,54,1111,MD,ROCKVILLE,20850\n"  # 108 decided, 8 denied (7%)
+        "2023,BLEND LABS INC,40,0,66,1,54,2222,CA,SAN FRANCISCO,94105\n",  # 107 decided, 1 denied (1%)
+        encoding="utf-8",
+    )
+    ingest_paths(db_url, [hub], progress=False)
+    with dbmod.session_scope(db_url) as s:
+        add_posting(s, "Unify", "not_mentioned", 1)
+        add_posting(s, "Blend", "not_mentioned", 2)
+    with dbmod.session_scope(db_url) as s:
+        match_and_tag(s)
+        # An everyday word leading a staffing firm's name is that firm's word; a product company's is its brand.
+        assert joined_by(s) == [("BLEND LABS INC", "leading")]
+
+
 def test_join_reads_the_board_an_employers_postings_come_from(db_url: str, tmp_path: Path) -> None:
     lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
     ingest_paths(db_url, [lca], progress=False)
