@@ -306,12 +306,17 @@ def joined_by(session: Session) -> list[tuple[str, str]]:
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
+def loaded(db_url: str, files: list[Path], employers: list[str]) -> None:
+    """The DOL `files` ingested and one ML posting for each of `employers` (source ids 1, 2, ...), no statement."""
+    ingest_paths(db_url, files, progress=False)
+    with dbmod.session_scope(db_url) as s:
+        for n, employer in enumerate(employers, 1):
+            add_posting(s, employer, "not_mentioned", n)
+
+
 def test_join_reads_the_state_an_employers_postings_are_in(db_url: str, tmp_path: Path) -> None:
     lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
-    ingest_paths(db_url, [lca], progress=False)
-    with dbmod.session_scope(db_url) as s:
-        add_posting(s, "Orbit", "not_mentioned", 1)
-        add_posting(s, "Orbit", "not_mentioned", 2)
+    loaded(db_url, [lca], ["Orbit", "Orbit"])
     with dbmod.session_scope(db_url) as s:
         match_and_tag(s)
         # Two namesakes, and the postings say nothing of where they are: a person's call.
@@ -325,10 +330,8 @@ def test_join_reads_the_state_an_employers_postings_are_in(db_url: str, tmp_path
 
 def test_join_reads_that_an_employer_hires_only_abroad(db_url: str, tmp_path: Path) -> None:
     lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("VIREON BROOK FARM LLC", "WA")])
-    ingest_paths(db_url, [lca], progress=False)
+    loaded(db_url, [lca], ["Vireon", "Vireon"])
     with dbmod.session_scope(db_url) as s:
-        add_posting(s, "Vireon", "not_mentioned", 1)
-        add_posting(s, "Vireon", "not_mentioned", 2)
         for p, country in zip(s.scalars(select(Posting).order_by(Posting.source_id)), ["DE", None], strict=True):
             p.country = country
     with dbmod.session_scope(db_url) as s:
@@ -351,10 +354,7 @@ def test_join_reads_the_hub_denials_that_mark_a_staffing_firm(db_url: str, tmp_p
         "2023,BLEND LABS INC,40,0,66,1,54,2222,CA,SAN FRANCISCO,94105\n",  # 107 decided, 1 denied (1%)
         encoding="utf-8",
     )
-    ingest_paths(db_url, [hub], progress=False)
-    with dbmod.session_scope(db_url) as s:
-        add_posting(s, "Unify", "not_mentioned", 1)
-        add_posting(s, "Blend", "not_mentioned", 2)
+    loaded(db_url, [hub], ["Unify", "Blend"])
     with dbmod.session_scope(db_url) as s:
         match_and_tag(s)
         # An everyday word leading a staffing firm's name is that firm's word; a product company's is its brand.
