@@ -96,10 +96,10 @@ def read_petitions(folder: Path) -> tuple[Counter[str], Counter[str]]:
 
 
 def build_universe(
-    names: list[tuple[str, str]], petitions: Counter[str]
-) -> tuple[list[tuple[int, str, None, str, int, str]], dict]:
-    """Rows for EntityIndex.from_names (one entity per legal key, in its names' commonest state) and legal key ->
-    entity id."""
+    names: list[tuple[str, str]], petitions: Counter[str], denied: Counter[str]
+) -> tuple[list[tuple[int, str, None, str, int, str]], dict[str, int], dict[int, tuple[int, int]]]:
+    """Rows for EntityIndex.from_names (one entity per legal key, in its names' commonest state), legal key ->
+    entity id, and each entity's hub figures (petitions, denied), summed over its names as ingest sums them."""
     ids: dict[str, int] = {}
     states: dict[int, Counter[str]] = defaultdict(Counter)
     for name, state in names:
@@ -112,7 +112,13 @@ def build_universe(
         eid = ids[legal_key(name)]
         rows.append((eid, name, None, "lca", petitions.get(name, 0), where.get(eid, "")))
     rows.sort(key=lambda r: r[0])
-    return rows, ids
+    hub: dict[int, tuple[int, int]] = {}
+    for name, n in petitions.items():
+        eid = ids.get(legal_key(name))
+        if eid is not None and n:
+            total, no = hub.get(eid, (0, 0))
+            hub[eid] = (total + n, no + denied[name])
+    return rows, ids, hub
 
 
 def score(
@@ -205,13 +211,7 @@ def main() -> None:
     started = time.perf_counter()
     names = read_filers(args.filers)
     petitions, denied = read_petitions(args.uscis) if args.uscis else (Counter(), Counter())
-    rows, ids = build_universe(names, petitions)
-    hub: dict[int, tuple[int, int]] = {}
-    for name, n in petitions.items():  # each entity's hub figures, as ingest sums them per entity and year
-        eid = ids.get(legal_key(name))
-        if eid is not None and n:
-            total, no = hub.get(eid, (0, 0))
-            hub[eid] = (total + n, no + denied[name])
+    rows, ids, hub = build_universe(names, petitions, denied)
     listed = [n for row in labels for n in (row["gold"] + "|" + row["accept"]).split("|") if n]
     missing = [n for n in listed if legal_key(n) not in ids]
     if missing:

@@ -892,20 +892,12 @@ class EntityIndex:
             return len(spelt) == len(stray)
 
         if not all_own([e for g in groups for e in g]):
-            return self._dwarfing(own, [e for g in groups for e in g if e not in held], elsewhere)
+            # Unless the d/b/a's filers dwarf them, as a leading filer's would: ESHARES INC D/B/A CARTA (135 filings)
+            # is "Carta", not CARTA HEALTHCARE INC (1).
+            rivals = [e for g in groups for e in g if e not in held]
+            return own if self._dominant(own, [rivals], elsewhere) else []
         rest = elsewhere()  # the costly part: only when nothing else decided
         return own if rest is not None and all_own(rest) else []
-
-    def _dwarfing(self, own: list[int], rivals: list[int], elsewhere: Callable[[], list[int] | None]) -> list[int]:
-        """A d/b/a's filers when their filings dwarf every filer using the brand's words in its legal name, as a
-        leading filer's would: ESHARES INC D/B/A CARTA (135 filings) is "Carta", not CARTA HEALTHCARE INC (1)."""
-        filed, leading = self._filed(own), self._filed(rivals)
-        if filed < DOMINANT_MIN or filed < DOMINANT_RATIO * leading:
-            return []
-        rest = elsewhere()
-        if rest is None:
-            return []
-        return own if filed >= DOMINANT_RATIO * (leading + self._filed(e for e in rest if e not in own)) else []
 
     def _spelt_out(self, trade: list[int], words: tuple[str, ...], rivals: list[int]) -> list[int]:
         """The `rivals` that are a d/b/a filer's own name with the trade name written after it, no "DBA" between
@@ -1042,7 +1034,7 @@ class EntityIndex:
         petitions in the USCIS hub, 5% or more of them denied ("Unify" is not UNIFY SOLUTIONS INC, 178 petitions,
         6% denied: the word is that firm's, not a product company's brand). A giant filer (1,000 or more) is a name
         in its own right: "Cognizant" is COGNIZANT TECHNOLOGY SOLUTIONS however often it is denied."""
-        if len(words) != 1 or words[0].lower() not in everyday_words():
+        if not _everyday(words):
             return False
         decided = denied = 0
         for e in ids:
@@ -1050,22 +1042,24 @@ class EntityIndex:
             decided, denied = decided + d, denied + n
         return HUB_TELL_MIN <= decided < GIANT and denied >= STAFFING_DENIALS * decided
 
-    def _dominant(self, top: list[int], rivals: list[list[int]], elsewhere: Callable[[], list[int] | None]) -> bool:
-        """Whether `top` has filed far more than every rival filer using the brand's words, together."""
+    def _dominant(
+        self,
+        top: list[int],
+        rivals: list[list[int]],
+        elsewhere: Callable[[], list[int] | None],
+        least: int = DOMINANT_MIN,
+    ) -> bool:
+        """Whether `top` has filed at least `least` times and far more than every rival filer using the brand's
+        words, together (filers among `top` aside)."""
         f_top = self._filed(top)
-        if f_top < DOMINANT_MIN:
-            return False
+        leading = sum(self._filed(g) for g in rivals)
+        if f_top < least or f_top < DOMINANT_RATIO * leading:
+            return False  # settled before listing the other filers, the costly part
         others = elsewhere()
         if others is None:
             return False
-        return f_top >= DOMINANT_RATIO * (sum(self._filed(g) for g in rivals) + self._filed(others))
-
-    def _outweighs(self, lone: list[int], elsewhere: Callable[[], list[int] | None]) -> bool:
-        """Whether the one filer leading with the brand files enough to name it and ten times as much as all the
-        filers using its words only later in their names: KAYAK SOFTWARE CORPORATION (46) beside AUSTIN KAYAK LLC."""
-        filed = self._filed(lone)
-        others = elsewhere()
-        return others is not None and filed >= LONE_WORD_FILINGS and filed >= DOMINANT_RATIO * self._filed(others)
+        mine = set(top)
+        return f_top >= DOMINANT_RATIO * (leading + self._filed(e for e in others if e not in mine))
 
     def _settle_leading(
         self, groups: list[list[int]], elsewhere: Callable[[], list[int] | None], words: tuple[str, ...]
@@ -1074,7 +1068,9 @@ class EntityIndex:
         filings dwarf those of all other filers using them. Returns (entities, settled)."""
         if not groups or len("".join(words)) < MIN_LEAD_LEN:
             return [], False
-        if len(groups) == 1 and (elsewhere() == [] or self._outweighs(groups[0], elsewhere)):
+        # Filers using the words only later in their names are no rivals to one filing 20+ and ten times as much
+        # as they do: KAYAK SOFTWARE CORPORATION (46) beside AUSTIN KAYAK LLC.
+        if len(groups) == 1 and (elsewhere() == [] or self._dominant(groups[0], [], elsewhere, LONE_WORD_FILINGS)):
             lone = groups[0]
             if self._common_word_namesake(lone, words) or self._trades_as_others(lone, words):
                 return [], False
@@ -1095,7 +1091,7 @@ class EntityIndex:
         word, the filer files little, and its name goes on to say what else it is ("Windmill" is not WINDMILL RICE
         COMPANY LLC, "Incident" not INCIDENT IQ INC); a coined word ("Hootsuite") or a name adding only how the
         filer is organised ("Homeward" HOMEWARD INC) still names it."""
-        if len(words) != 1 or self._filed(ids) >= LONE_WORD_FILINGS or words[0].lower() not in everyday_words():
+        if not _everyday(words) or self._filed(ids) >= LONE_WORD_FILINGS:
             return False
         for e in ids:
             trade = split_dba(self.entity[e][0])[1]
@@ -1167,9 +1163,7 @@ class EntityIndex:
         top = max(range(len(groups)), key=lambda i: (filed[i], -i))
         if filed[top] < DOMINANT_MIN:
             return []
-        share = FAMILY_SHARE
-        if len(words) == 1 and words[0].lower() in everyday_words():
-            share = FAMILY_SHARE_ONE_WORD
+        share = FAMILY_SHARE_ONE_WORD if _everyday(words) else FAMILY_SHARE
         if filed[top] < share * sum(filed):
             return []
         others = elsewhere()
@@ -1244,9 +1238,7 @@ class EntityIndex:
             return []
         return chosen
 
-    def _acronym(
-        self, query: str, groups: list[list[int]], states: frozenset[str] = frozenset(), abroad: bool = False
-    ) -> int | None:
+    def _acronym(self, query: str, groups: list[list[int]], hints: JoinHints | None) -> int | None:
         """The filer whose initials a capitals-only brand is, when it dwarfs every other filer with those initials
         and every filer leading with the brand ("TCS" -> TATA CONSULTANCY SERVICES LIMITED); when the employer's
         posting states are known and the filer is in none of them, only a big filer: initials are a thin link, and a
@@ -1259,7 +1251,9 @@ class EntityIndex:
         eid, rest = hit
         rivals = rest + sum(self._filed(g) for g in groups if eid not in g)
         filed = self.filings.get(eid, 0)
-        if (abroad or (states and self.entity.state(eid) not in states)) and filed < ACRONYM_AWAY_MIN:
+        states = hints.states if hints else frozenset()
+        away = bool(hints and hints.abroad) or bool(states and self.entity.state(eid) not in states)
+        if away and filed < ACRONYM_AWAY_MIN:
             return None
         return eid if filed >= DOMINANT_RATIO * rivals else None
 
@@ -1525,7 +1519,7 @@ class EntityIndex:
             core.pop()
         if len(core) == len(words) or len("".join(core)) < MIN_LEAD_LEN:
             return None  # "CGS Group": three letters name no one filer
-        if len(core) == 1 and core[0].lower() in everyday_words():
+        if _everyday(tuple(core)):
             return None
         return tuple(core)
 
@@ -1690,16 +1684,14 @@ class EntityIndex:
                 # A filer only beginning with an everyday word, or with a legal name the brand wrote and no one
                 # files, or any such filer of an employer hiring only abroad (no US tag rides on it), is weighed as
                 # a lone namesake.
-                lone = len(words) == 1 and (
-                    words[0].lower() in everyday_words()
-                    or bool(legal_form_of(clean_name(query)))
-                    or bool(hints and hints.abroad)
+                lone = _everyday(words) or (
+                    len(words) == 1 and (bool(legal_form_of(clean_name(query))) or bool(hints and hints.abroad))
                 )
                 if self._elsewhere_only(words, lead, hints, groups, elsewhere, lone):
                     return self._unsure(query, lead)
                 return self._with_runner_up(query, [self._cand(e, 100.0, "leading") for e in lead])
             groups += [[e] for e in trade[:2]]
-        acronym = self._acronym(query, groups, hints.states, hints.abroad) if hints else self._acronym(query, groups)
+        acronym = self._acronym(query, groups, hints)
         if acronym:
             return self._with_runner_up(query, [self._cand(acronym, 100.0, "acronym")])
         # A board spelling out another legal name (the firm behind a product, a new name, an arm's brand) says more
@@ -1745,6 +1737,11 @@ def _renormalised(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """A stored name row with its normal forms worked out from the name itself, as the entity build stores them."""
     eid, ename, fein, name, _n2, _n3, _n4, *rest = row
     return (eid, ename, fein, *stored_forms(clean_name(name)), *rest)
+
+
+def _everyday(words: tuple[str, ...]) -> bool:
+    """Whether a brand is one everyday English word ("Delta", "Unify"): namesakes share such a word far more often."""
+    return len(words) == 1 and words[0].lower() in everyday_words()
 
 
 @lru_cache(maxsize=1)

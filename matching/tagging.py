@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Table, case, delete, func, or_, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from crawler.models import (
@@ -462,23 +462,18 @@ def _employer_hints(session: Session) -> dict[int, JoinHints]:
             Posting.employer_id, Posting.description_text, Posting.url, Posting.apply_url, Posting.ats, Posting.board
         ).where(Posting.id.in_(first.scalar_subquery()))
     )
-    places: dict[int, set[str]] = defaultdict(set)
-    for eid, region in session.execute(
-        select(Posting.employer_id, Posting.region)
-        .where(Posting.employer_id.is_not(None), Posting.country == "US", Posting.region.is_not(None))
-        .distinct()
+    places: dict[int, set[str]] = defaultdict(set)  # the US states its postings are in
+    here: set[int] = set()  # employers with a posting in the US or where it is not known (a remote one)
+    every: set[int] = set()
+    for eid, country, region in session.execute(
+        select(Posting.employer_id, Posting.country, Posting.region).where(Posting.employer_id.is_not(None)).distinct()
     ):
-        places[eid].add(region)
-    # Hiring only abroad: every posting's country is known and none is the US (a remote one with no country is not).
-    here = func.sum(case((or_(Posting.country.is_(None), Posting.country == "US"), 1), else_=0))
-    abroad = set(
-        session.scalars(
-            select(Posting.employer_id)
-            .where(Posting.employer_id.is_not(None))
-            .group_by(Posting.employer_id)
-            .having(here == 0)
-        )
-    )
+        every.add(eid)
+        if country is None or is_us(country):
+            here.add(eid)
+        if is_us(country) and region is not None:
+            places[eid].add(region)
+    abroad = every - here  # hiring only abroad: every posting's country known, none the US
     return {
         eid: h
         for eid, text, url, apply_url, ats, board in rows
