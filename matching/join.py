@@ -235,8 +235,14 @@ def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
     for row in csv.DictReader(lines):
         brand, filer = (row.get("brand") or "").strip(), (row.get("filer") or "").strip()
         if brand and filer:
-            aliases[legal_key(brand) or core_key(brand)].append(filer)
+            aliases[alias_key(brand)].append(filer)
     return dict(aliases)
+
+
+def alias_key(brand: str) -> str:
+    """The key an alias line or an operator's override is filed and looked up under: the brand's legal key
+    (legal form dropped, descriptors kept), else its core."""
+    return legal_key(brand) or core_key(brand)
 
 
 @dataclass(frozen=True)
@@ -713,11 +719,14 @@ class EntityIndex:
             if top >= DOMINANT_MIN and top >= DOMINANT_RATIO * rest:
                 self.by_acronym[key] = (-neg_id, rest)
         self.aliases = load_aliases() if aliases is None else aliases
+        # An operator's overrides (brand key -> filers, "!filer" for "not this one"), read from the database
+        # after the index is loaded: they win over the alias table and are never saved with the index.
+        self.overrides: dict[str, list[str]] = {}
         self.vocab: list[str] = self.postings.keys  # the sorted words
         self._posting_cores: list[str] | None = None  # built on first use, never saved
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in vars(self).items() if k not in ("vocab", "_posting_cores")}
+        state = {k: v for k, v in vars(self).items() if k not in ("vocab", "_posting_cores", "overrides")}
         state["owner"] = array("q", self.owner)
         state["_sizes"] = {}
         for name in ("cores", "cleans", "group", "lclean", "rvocab"):
@@ -732,6 +741,7 @@ class EntityIndex:
         vars(self).update(state)
         self.vocab = self.postings.keys
         self._posting_cores = None
+        self.overrides = {}
 
     @classmethod
     def from_names(
@@ -813,20 +823,31 @@ class EntityIndex:
         name, fein = self.entity[entity_id]
         return Candidate(entity_id, name, fein, score, method, variant)
 
+    def filer_ids(self, filer: str) -> list[int]:
+        """The entities an alias line or override names: by FEIN ("FEIN:12-3456789"), else by the filer's legal
+        name, descriptors kept ("Google LLC" is not GOOGLE GLOBAL SERVICES LLC), else by its core."""
+        if filer.upper().startswith("FEIN:"):
+            return list(self.by_fein.get(normalize_fein(filer[5:]) or "", ()))
+        return list(self.by_legal.get(legal_key(filer)) or self.by_core.get(core_key(filer), ()))
+
+    def _lines(self, key: str) -> tuple[list[str], str]:
+        """The filers a brand is said to be, and by whom: the operator's overrides when they name any (`override`),
+        else the alias table's lines less the filers an override rules out (`alias`)."""
+        mine = self.overrides.get(key, ())
+        own = [f for f in mine if not f.startswith("!")]
+        if own:
+            return own, "override"
+        ruled_out = {legal_key(f[1:]) for f in mine}
+        lines = [f for f in self.aliases.get(key, ()) if not f.startswith("!") and legal_key(f) not in ruled_out]
+        return lines, "alias"
+
     def _alias(self, key: str) -> list[Candidate]:
         out: dict[int, Candidate] = {}
-        for filer in self.aliases.get(key, ()):
-            if filer.startswith("!"):
-                continue
-            if filer.upper().startswith("FEIN:"):
-                fein = normalize_fein(filer[5:])
-                for eid in self.by_fein.get(fein or "", ()):
-                    out.setdefault(eid, self._cand(eid, 100.0, "fein", filer))
-            else:
-                # The filer's legal name, descriptors kept: "Google LLC" is not GOOGLE GLOBAL SERVICES LLC.
-                ids = self.by_legal.get(legal_key(filer)) or self.by_core.get(core_key(filer), ())
-                for eid in ids:
-                    out.setdefault(eid, self._cand(eid, 100.0, "alias", filer))
+        lines, method = self._lines(key)
+        for filer in lines:
+            by_fein = filer.upper().startswith("FEIN:")
+            for eid in self.filer_ids(filer):
+                out.setdefault(eid, self._cand(eid, 100.0, "fein" if by_fein and method == "alias" else method, filer))
         return list(out.values())
 
     def _exact(self, query: str, site_form: bool = True) -> list[int]:
@@ -1542,7 +1563,7 @@ class EntityIndex:
             return MatchResult(query, "none")
         words = legal_words(query)
         lkey = "".join(words)
-        akey = lkey if lkey in self.aliases else key
+        akey = lkey if lkey in self.aliases or lkey in self.overrides else key
         chosen = self._alias(akey)
         if chosen and akey != lkey:
             # Found under the brand's core: "Unity Technologies" may be Unity's UNITY TECHNOLOGIES SF, but "Block
@@ -1602,9 +1623,13 @@ class EntityIndex:
         return MatchResult(query, "unsure", [], [self._cand(e, 100.0, "leading") for e in ids[:3]])
 
     def _blocked(self, key: str) -> set[int]:
+        """Namesakes ruled out for a brand, by the alias table or an override; an override naming a filer the
+        table rules out takes it back."""
+        mine = self.overrides.get(key, ())
+        taken_back = {legal_key(f) for f in mine if not f.startswith("!")}
         out: set[int] = set()
-        for filer in self.aliases.get(key, ()):
-            if filer.startswith("!"):
+        for filer in (*self.aliases.get(key, ()), *mine):
+            if filer.startswith("!") and legal_key(filer[1:]) not in taken_back:
                 out.update(self.by_legal.get(legal_key(filer[1:]), ()))
         return out
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.dburl import libpq_uri, plain_sqlite_file, script_head
+from matching.overrides import OVERRIDES_SQL, apply_overrides, apply_stored
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -164,10 +165,11 @@ def load_index(session: Session, rebuild: bool = False, keys_fresh: bool = False
     if not rebuild:
         index = _read(engine, conn, fp)
         if index is not None:
-            return index, False
+            return apply_stored(index, session), False
     with no_gc():
         index = EntityIndex.from_session(session, renormalise=not keys_fresh)
     _save(engine, conn, fp, index)
+    apply_stored(index, session)  # after saving: overrides are the database's, never part of the saved index
     return index, True
 
 
@@ -198,11 +200,12 @@ def read_current_postgresql(uri: str) -> EntityIndex | None:
             if [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")] != [head]:
                 return None
             fp = _fingerprint(conn.execute)
+            overrides = conn.execute(OVERRIDES_SQL).fetchall()
             schema = conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
             cached = _cache_file(conn.info.host, conn.info.port, conn.info.dbname, schema)
             index = _read_cache(cached, fp)
             if index is not None:
-                return index
+                return apply_overrides(index, overrides)
             sql = "SELECT data FROM dol_match_index WHERE fingerprint = %s"
             row = conn.execute(sql, (fp,), binary=True).fetchone()
     except (psycopg.Error, ValueError):
@@ -212,6 +215,7 @@ def read_current_postgresql(uri: str) -> EntityIndex | None:
     index = _unpickle(row[0])
     if index is not None:
         _write_cache(cached, fp, row[0])
+        apply_overrides(index, overrides)
     return index
 
 
@@ -233,10 +237,11 @@ def _read_cached_via_libpq(uri: str, head: str) -> EntityIndex | None:
             return None
         found = _read_cache_any(cached)
         counts = conn.rows()
-    if found is None or not counts or found[0] != _fingerprint_of(counts[0]):
+        overrides = conn.query(OVERRIDES_SQL)
+    if found is None or not counts or overrides is None or found[0] != _fingerprint_of(counts[0]):
         return None
     _touch(cached)
-    return found[1]
+    return apply_overrides(found[1], overrides)
 
 
 def read_current_sqlite(db_url: str) -> EntityIndex | None:
@@ -260,11 +265,13 @@ def read_current_sqlite(db_url: str) -> EntityIndex | None:
         # The fingerprint scans both entity tables: read through a mapping, not a system call per page.
         conn.execute("PRAGMA mmap_size = 1073741824")
         fp = _fingerprint(conn.execute)
+        overrides = conn.execute(OVERRIDES_SQL).fetchall()
     except sqlite3.Error:
         return None
     finally:
         conn.close()
-    return _read_file(path, fp)
+    index = _read_file(path, fp)
+    return apply_overrides(index, overrides) if index is not None else None
 
 
 def _unpickle(data: bytes | memoryview) -> EntityIndex | None:

@@ -54,6 +54,7 @@ from matching.evidence import (
 )
 from matching.join import TOKEN_PLATFORMS, EntityIndex, JoinHints, MatchResult, posting_hints
 from matching.normalize import format_fein
+from matching.overrides import apply_stored
 from pipelines.rules.places import is_us
 
 VISAS = ("green_card", "h1b")
@@ -453,7 +454,7 @@ def _upsert(
 POSTING_PATHS = frozenset(["ad_name", "ad_site", "ad_board"])  # join paths settled by what a posting says
 
 
-def _employer_hints(session: Session) -> dict[int, JoinHints]:
+def employer_hints(session: Session) -> dict[int, JoinHints]:
     """Per employer, what its postings say of it: the first stored posting's EEO sentence, career-site domain and
     job board token, and the US states all its postings are in."""
     first = select(func.min(Posting.id)).where(Posting.employer_id.is_not(None)).group_by(Posting.employer_id)
@@ -533,8 +534,9 @@ def match_and_tag(session: Session, index: EntityIndex | None = None, today: dat
     if not posting_rows:
         session.execute(delete(PostingSponsorship))
         return {"employers": 0, "postings": 0}
-    index = index or EntityIndex.from_session(session)
-    hints = _employer_hints(session)
+    # The operator's overrides as they are now, on whichever index the caller holds.
+    index = apply_stored(index or EntityIndex.from_session(session), session)
+    hints = employer_hints(session)
     results: dict[int, MatchResult] = {}
     match_rows: dict[tuple[int, int], dict[str, Any]] = {}
     for emp in employers:

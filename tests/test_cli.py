@@ -59,6 +59,28 @@ def test_demo_twice_changes_nothing_but_last_seen(db_url: str, tmp_path: Path) -
     assert changes(dol_before, snapshot(db_url)) == {}
 
 
+def test_demo_brings_its_own_older_sample_file_to_the_current_schema(tmp_path: Path) -> None:
+    """`jobagg demo` after an upgrade of jobagg: its own jobagg-demo.db is migrated, not refused; a database the
+    user names is never migrated behind their back."""
+    old = tmp_path / "jobagg-demo.db"
+    engine = dbmod.make_engine(f"sqlite:///{old}")
+    dbmod.upgrade(engine, "0007")
+    engine.dispose()
+    out = jobagg("demo", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    engine = dbmod.make_engine(f"sqlite:///{old}")
+    try:
+        assert dbmod.current_revision(engine) == dbmod.head_revision()
+    finally:
+        engine.dispose()
+    named = tmp_path / "mine.db"
+    engine = dbmod.make_engine(f"sqlite:///{named}")
+    dbmod.upgrade(engine, "0007")
+    engine.dispose()
+    out = jobagg("--db", f"sqlite:///{named}", "demo", cwd=tmp_path)
+    assert out.returncode == 1 and "behind" in out.stderr and "jobagg db upgrade" in out.stderr
+
+
 def test_demo_keeps_to_its_own_database_marks_its_samples_and_reads_at_80_columns(tmp_path: Path) -> None:
     """$JOBAGG_DATABASE_URL is for real work: the demo never writes sample data there. Its tables fit 80 columns
     without a broken word."""
@@ -86,6 +108,9 @@ def test_demo_keeps_to_its_own_database_marks_its_samples_and_reads_at_80_column
     assert command[0] == "jobagg"
     why = jobagg(*command[1:], cwd=tmp_path)
     assert why.returncode == 0 and "green card (PERM): likely" in why.stdout, why.stderr[-2000:]
+    hint = next(line for line in lines if line.startswith("Joins to check: "))
+    review = jobagg(*hint.split(": ", 1)[1].split()[1:], cwd=tmp_path)
+    assert review.returncode == 0 and "Pylon Search" in review.stdout and "employers set" in review.stdout
     from crawler.offline.demo import compact_salary
 
     with dbmod.session_scope(demo_url) as session:

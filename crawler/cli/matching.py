@@ -13,6 +13,9 @@ from crawler.cli import AppContext, main, pass_app
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from sqlalchemy.orm import Session
+
+    from matching.join import EntityIndex
 
 
 @main.group("employers")
@@ -178,3 +181,201 @@ def match_all(app: AppContext) -> None:
     """Recompute the employer join and the sponsorship tags of every posting."""
     app.engine(create=False)  # nothing to join in a database that does not exist yet
     match_and_tag_step(app.db_url)
+
+
+def _index_for_overrides(session: Session) -> EntityIndex:
+    """The match index (with the stored overrides in force), or a clear error when no filings are loaded."""
+    from sqlalchemy import func, select
+
+    from crawler.models import DolEntity
+    from matching.matchindex import load_index
+
+    if not session.scalar(select(func.count()).select_from(DolEntity)):
+        raise click.ClickException("no DOL or USCIS filings are loaded: run `jobagg dol ingest FILE` first")
+    return load_index(session)[0]
+
+
+def _record_override(app: AppContext, brand: str, filer: str, blocked: bool, note: str | None, retag: bool) -> None:
+    from rich.console import Console
+    from sqlalchemy import select
+
+    from crawler import db as dbmod
+    from crawler.models import Employer
+    from matching.join import alias_key
+    from matching.overrides import OverrideError, record
+
+    app.engine(create=False)
+    console = Console()
+    with dbmod.session_scope(app.db_url) as session:
+        index = _index_for_overrides(session)
+        try:
+            names = record(session, index, brand, filer, blocked=blocked, note=note)
+        except OverrideError as exc:
+            raise click.BadParameter(str(exc)) from None
+        key = alias_key(brand)
+        shown = [n for n in session.scalars(select(Employer.name)) if alias_key(n) == key]
+    verb = "is not" if blocked else "is"
+    console.print(f"recorded: {brand!r} {verb} {filer!r} ({len(names)} loaded filer name(s): {'; '.join(names[:3])})")
+    if not shown:
+        console.print("no stored posting shows this employer yet; the override applies when one does")
+    if retag:
+        match_and_tag_step(app.db_url, console)
+    else:
+        console.print("run `jobagg match` to recompute the join and the tags")
+
+
+@employers_group.command("set")
+@click.argument("employer")
+@click.argument("filer")
+@click.option("--note", help="Why (kept with the override, shown by `jobagg employers overrides`).")
+@click.option("--no-retag", is_flag=True, help="Only record it; `jobagg match` recomputes the join and tags later.")
+@pass_app
+def set_override(app: AppContext, employer: str, filer: str, note: str | None, no_retag: bool) -> None:
+    """Record that EMPLOYER (as job boards show it) is the DOL filer FILER (a legal name as filed, or
+    FEIN:xx-xxxxxxx); repeat for each of its filers. Wins over the alias table and the name rules."""
+    _record_override(app, employer, filer, False, note, not no_retag)
+
+
+@employers_group.command("block")
+@click.argument("employer")
+@click.argument("filer")
+@click.option("--note", help="Why (kept with the override).")
+@click.option("--no-retag", is_flag=True, help="Only record it; `jobagg match` recomputes the join and tags later.")
+@pass_app
+def block_override(app: AppContext, employer: str, filer: str, note: str | None, no_retag: bool) -> None:
+    """Record that EMPLOYER is NOT the DOL filer FILER (a namesake the join chose): it is never chosen again."""
+    _record_override(app, employer, filer, True, note, not no_retag)
+
+
+@employers_group.command("unset")
+@click.argument("employer")
+@click.argument("filer", required=False)
+@click.option("--no-retag", is_flag=True, help="Only drop it; `jobagg match` recomputes the join and tags later.")
+@pass_app
+def unset_override(app: AppContext, employer: str, filer: str | None, no_retag: bool) -> None:
+    """Drop EMPLOYER's overrides (only the one naming FILER, when given): the join decides again."""
+    from rich.console import Console
+
+    from crawler import db as dbmod
+    from matching.overrides import remove
+
+    app.engine(create=False)
+    with dbmod.session_scope(app.db_url) as session:
+        dropped = remove(session, employer, filer)
+    if not dropped:
+        what = f"{employer!r} / {filer!r}" if filer else repr(employer)
+        raise click.ClickException(f"no override for {what} (see `jobagg employers overrides`)")
+    console = Console()
+    console.print(f"dropped {dropped} override(s) of {employer!r}")
+    if no_retag:
+        console.print("run `jobagg match` to recompute the join and the tags")
+    else:
+        match_and_tag_step(app.db_url, console)
+
+
+@employers_group.command("overrides")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_app
+def list_overrides(app: AppContext, as_json: bool) -> None:
+    """The overrides recorded with `jobagg employers set` and `block`."""
+    import json
+    from dataclasses import asdict
+
+    from crawler import db as dbmod
+    from matching.overrides import stored
+
+    app.engine(create=False)
+    with dbmod.session_scope(app.db_url) as session:
+        rows = stored(session)
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} join override(s)")
+    for col in ("employer", "is", "DOL filer", "note"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r.brand, "not" if r.blocked else "is", r.filer, r.note or "")
+    Console().print(table)
+
+
+@employers_group.command("review")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Employers shown.")
+@click.option("--all", "show_all", is_flag=True, help="Matched employers too, to audit what the join chose.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_app
+def review(app: AppContext, limit: int, show_all: bool, as_json: bool) -> None:
+    """Employers whose join needs a person: unsure between namesakes, or unjoined with near names, and no override
+    recorded yet; those with the most open ML postings first, each with the filers to choose from."""
+    import json
+
+    from sqlalchemy import case, func, select
+
+    from crawler import db as dbmod
+    from crawler.models import Employer, Posting
+    from matching.join import alias_key
+    from matching.tagging import employer_hints
+
+    app.engine(create=False)
+    with dbmod.session_scope(app.db_url) as session:
+        index = _index_for_overrides(session)
+        open_ml = func.sum(case((Posting.closed_at.is_(None) & Posting.is_ml.is_(True), 1), else_=0))
+        counts = session.execute(
+            select(Employer.id, Employer.name, func.count(Posting.id), open_ml)
+            .join(Posting, Posting.employer_id == Employer.id)
+            .group_by(Employer.id, Employer.name)
+        ).all()
+        hints = employer_hints(session)
+        rows = []
+        for eid, name, postings, ml in counts:
+            decided = alias_key(name) in index.overrides
+            if decided and not show_all:
+                continue  # an operator has answered for it already
+            res = index.match(name, hints.get(eid))
+            if res.outcome == "matched" and not show_all:
+                continue
+            if res.outcome == "none" and not res.alternatives:
+                continue  # nothing to choose from: no filer of a like name is loaded
+            shown = res.matches or res.alternatives
+            rows.append(
+                {
+                    "employer": name,
+                    "postings": postings,
+                    "open_ml_postings": int(ml or 0),
+                    "outcome": res.outcome,
+                    "method": res.matches[0].method if res.matches else None,
+                    "override": decided,
+                    "filers": [
+                        {
+                            "name": c.name,
+                            "state": index.entity.state(c.entity_id) or None,
+                            "filings": index.filings.get(c.entity_id, 0),
+                        }
+                        for c in shown[:3]
+                    ],
+                }
+            )
+    rows.sort(key=lambda r: (-r["open_ml_postings"], -r["postings"], r["employer"]))
+    rows = rows[:limit]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} employer join(s) to review")
+    for col in ("employer", "open ML", "outcome", "DOL filers (state, filings)"):
+        table.add_column(col, overflow="fold", justify="right" if col == "open ML" else "left")
+    for r in rows:
+        filers = "\n".join(f"{f['name']} ({f['state'] or '?'}, {f['filings']:,})" for f in r["filers"])
+        outcome = f"{r['outcome']} ({r['method']})" if r["method"] else r["outcome"]
+        table.add_row(r["employer"], str(r["open_ml_postings"]), outcome, filers)
+    console = Console()
+    console.print(table)
+    if rows:
+        console.print(
+            'Record the answer: jobagg employers set "EMPLOYER" "DOL FILER" (or `block` for a wrong one); '
+            "`jobagg employers unset EMPLOYER` takes it back."
+        )

@@ -10,6 +10,7 @@ from crawler.models.dol import (
     DolFile,
     DolMatchIndex,
     EmployerMatch,
+    EmployerOverride,
     PostingSponsorship,
     UscisEmployerYear,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "DolMatchIndex",
     "Employer",
     "EmployerMatch",
+    "EmployerOverride",
     "Posting",
     "PostingSponsorship",
     "SavedSearch",

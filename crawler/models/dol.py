@@ -225,11 +225,30 @@ class EmployerMatch(Base):
     # match | runner_up
     role: Mapped[str] = mapped_column(String(10))
     score: Mapped[float] = mapped_column(Float)
-    # fein | alias | ad_name | ad_site | ad_board | ad_place | exact | trade | leading | acronym | fuzzy
+    # override | fein | alias | ad_name | ad_site | ad_board | ad_place | exact | trade | leading | acronym | fuzzy
     method: Mapped[str] = mapped_column(String(8))
     # matched (chosen entities stored) | unsure (only a runner-up stored) | none
     outcome: Mapped[str] = mapped_column(String(10))
     matched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EmployerOverride(Base):
+    """An operator's word on a join: this displayed employer is (or, `blocked`, is not) this DOL filer. It wins over
+    the shipped alias table and every name rule, and lives with the data, so it survives upgrades and is shared by
+    every machine reading the database."""
+
+    __tablename__ = "employer_overrides"
+    __table_args__ = (UniqueConstraint("brand_key", "filer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The employer as the operator typed it, and the key the join looks it up by (legal key, else core key).
+    brand: Mapped[str] = mapped_column(String(300))
+    brand_key: Mapped[str] = mapped_column(String(300), index=True)
+    # A filer's legal name as filed, or FEIN:xx-xxxxxxx.
+    filer: Mapped[str] = mapped_column(String(300))
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PostingSponsorship(Base):

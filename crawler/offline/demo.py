@@ -72,6 +72,8 @@ def run_demo(db_url: str, console: Console | None = None, wide: bool = False) ->
     if likely is not None:
         # The figures behind a tag are the point of the tool: name one posting to ask about.
         console.print(f"Why a posting got its tags: jobagg --db {shown} why {likely}", markup=False, highlight=False)
+    # Every join can be checked and, where a person knows better, overridden (`employers set`).
+    console.print(f"Joins to check: jobagg --db {shown} employers review --all", markup=False, highlight=False)
     console.print("Next, for real (./jobagg.db or $JOBAGG_DATABASE_URL):", highlight=False)
     for command, why in NEXT_STEPS:
         console.print(f"  {command:<50} # {why}", markup=False, highlight=False)

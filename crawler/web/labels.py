@@ -38,6 +38,7 @@ STATEMENT = {"offered": "Ad offers sponsorship", "refused": "Ad refuses sponsors
 # How a displayed employer name was joined to a DOL filer (the stored match method), in words.
 JOIN_METHOD = {
     "fein": "the FEIN",
+    "override": "an operator's override",
     "alias": "the alias table",
     "ad_name": "the legal employer the ad names",
     "ad_site": "the career site's domain",

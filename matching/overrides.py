@@ -1,0 +1,118 @@
+"""An operator's overrides of the employer join, kept in the database (`employer_overrides`).
+
+The shipped alias table covers brands known when it was written; an operator who finds a wrong or missing join
+records the answer here (`jobagg employers set|block|unset`). Overrides are read after the match index is loaded
+and win over the alias table and every name rule; they never change the saved index, so recording one costs a
+re-match, not an index rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from matching.join import EntityIndex
+
+# Plain SQL with the flag as 0/1, so sqlite3, psycopg and libpq's text rows all read the same.
+OVERRIDES_SQL = (
+    "SELECT brand_key, filer, CASE WHEN blocked THEN 1 ELSE 0 END FROM employer_overrides ORDER BY brand_key, id"
+)
+
+
+class OverrideError(ValueError):
+    """An override that cannot be recorded: the message names the brand or filer at fault."""
+
+
+@dataclass(frozen=True)
+class Override:
+    brand: str
+    filer: str
+    blocked: bool
+    note: str | None
+
+
+def overrides_of(rows: Iterable[tuple[Any, Any, Any]]) -> dict[str, list[str]]:
+    """(brand key, filer, blocked) rows -> brand key -> filers, "!filer" for a filer ruled out."""
+    out: dict[str, list[str]] = {}
+    for key, filer, blocked in rows:
+        out.setdefault(key, []).append(f"!{filer}" if int(blocked) else filer)
+    return out
+
+
+def apply_overrides(index: EntityIndex, rows: Iterable[tuple[Any, Any, Any]]) -> EntityIndex:
+    index.overrides = overrides_of(rows)
+    return index
+
+
+def apply_stored(index: EntityIndex, session: Session) -> EntityIndex:
+    """The index with the database's overrides in force (replacing any it had)."""
+    return apply_overrides(index, session.connection().exec_driver_sql(OVERRIDES_SQL).all())
+
+
+def stored(session: Session) -> list[Override]:
+    from sqlalchemy import select
+
+    from crawler.models import EmployerOverride as O
+
+    rows = session.scalars(select(O).order_by(O.brand_key, O.id))
+    return [Override(r.brand, r.filer, r.blocked, r.note) for r in rows]
+
+
+def record(
+    session: Session, index: EntityIndex, brand: str, filer: str, blocked: bool = False, note: str | None = None
+) -> list[str]:
+    """Store that `brand` is (or, `blocked`, is not) `filer`; the loaded filer names it stands for.
+
+    The filer must be loaded (a legal name as filed, or FEIN:xx-xxxxxxx): a typo would otherwise join nothing and
+    say nothing. Recording the same pair again updates it (a block can become a match and back)."""
+    from sqlalchemy import select
+
+    from crawler.models import EmployerOverride as O
+    from matching.join import alias_key
+
+    brand, filer = brand.strip(), filer.strip()
+    key = alias_key(brand)
+    if not key:
+        raise OverrideError(f"employer {brand!r}: no name left to join once legal forms are dropped")
+    if not filer or filer.startswith("!"):
+        raise OverrideError(f"filer {filer!r}: give a legal name as filed or FEIN:xx-xxxxxxx")
+    ids = index.filer_ids(filer)
+    if not ids:
+        raise OverrideError(f"filer {filer!r}: no loaded DOL or USCIS filer has that name{_nearest(index, filer)}")
+    row = session.scalars(select(O).where(O.brand_key == key, O.filer == filer)).one_or_none()
+    if row is None:
+        session.add(O(brand=brand[:300], brand_key=key[:300], filer=filer[:300], blocked=blocked, note=note))
+    else:
+        row.brand, row.blocked, row.note = brand[:300], blocked, note if note is not None else row.note
+    session.flush()
+    return sorted({index.entity[e][0] for e in ids})
+
+
+def remove(session: Session, brand: str, filer: str | None = None) -> int:
+    """Drop `brand`'s overrides (only the one naming `filer`, when given); how many were dropped."""
+    from sqlalchemy import delete
+
+    from crawler.models import EmployerOverride as O
+    from matching.join import alias_key
+
+    stmt = delete(O).where(O.brand_key == alias_key(brand.strip()))
+    if filer is not None:
+        stmt = stmt.where(O.filer == filer.strip())
+    return session.execute(stmt).rowcount or 0
+
+
+def _nearest(index: EntityIndex, filer: str) -> str:
+    """'; nearest: A, B' from what the join picks for that name, else for its first words; or ''."""
+    from matching.join import legal_words
+
+    words = legal_words(filer)
+    for form in dict.fromkeys([filer, " ".join(words[:2]), " ".join(words[:1])]):
+        found = index.match(form) if form else None
+        names = list(dict.fromkeys(c.name for c in [*found.matches, *found.alternatives]))[:3] if found else []
+        if names:
+            return f"; nearest: {', '.join(names)}"
+    return ""

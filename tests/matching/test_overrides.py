@@ -1,0 +1,144 @@
+"""An operator's join overrides (`jobagg employers set|block|unset|overrides|review`), in the index and on real
+databases through click."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+import crawler.cli.matching  # noqa: F401  (registers the commands on `main`)
+from crawler import db as dbmod
+from crawler.cli import main
+from crawler.models import EmployerOverride, PostingSponsorship
+from matching.join import EntityIndex, alias_key
+from matching.matchindex import read_current
+from matching.overrides import apply_overrides
+from tests.matching.conftest import lca_of
+from tests.matching.test_tagging import joined_by, loaded
+
+ROWS = [
+    (1, "ORBIT LABS INC", "123456789", "lca", 10, "CA"),  # FEINs are stored as nine digits
+    (2, "ORBIT HEALTH LLC", None, "lca", 8, "TX"),
+    (3, "QUARRY SOFTWARE INC", None, "lca", 4, "NY"),
+]
+
+
+def run(db_url: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--db", db_url, *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def chosen(index: EntityIndex, name: str) -> list[tuple[str, str]]:
+    return [(c.name, c.method) for c in index.match(name).matches]
+
+
+def test_an_override_wins_over_the_alias_table_and_the_name_rules() -> None:
+    index = EntityIndex.from_names(ROWS, {alias_key("Quarry"): ["ORBIT HEALTH LLC"]})
+    assert chosen(index, "Orbit") == []  # two namesakes: unsure
+    assert chosen(index, "Quarry") == [("ORBIT HEALTH LLC", "alias")]
+    apply_overrides(
+        index, [(alias_key("Orbit"), "ORBIT HEALTH LLC", 0), (alias_key("Quarry"), "QUARRY SOFTWARE INC", 0)]
+    )
+    assert chosen(index, "Orbit") == [("ORBIT HEALTH LLC", "override")]
+    assert chosen(index, "Orbit, Inc.") == [("ORBIT HEALTH LLC", "override")]  # looked up by the legal key
+    assert chosen(index, "Quarry") == [("QUARRY SOFTWARE INC", "override")]
+    # Applied again (every look-up reads them afresh), overrides replace, never pile up.
+    apply_overrides(
+        index, [(alias_key("Orbit"), "FEIN:12-3456789", "0"), (alias_key("Orbit"), "ORBIT HEALTH LLC", "0")]
+    )
+    assert [(c.name, c.method) for c in index.match("Orbit").matches] == [
+        ("ORBIT LABS INC", "override"),
+        ("ORBIT HEALTH LLC", "override"),
+    ]
+    apply_overrides(index, [])
+    assert chosen(index, "Orbit") == [] and chosen(index, "Quarry") == [("ORBIT HEALTH LLC", "alias")]
+
+
+def test_a_block_rules_out_a_namesake_and_takes_back_an_alias_line() -> None:
+    index = EntityIndex.from_names(
+        ROWS, {alias_key("Quarry"): ["QUARRY SOFTWARE INC", "ORBIT LABS INC"], alias_key("Orb"): ["!ORBIT LABS INC"]}
+    )
+    assert chosen(index, "Quarry Software") == [("QUARRY SOFTWARE INC", "exact")]
+    apply_overrides(index, [(alias_key("Quarry"), "ORBIT LABS INC", 1)])
+    # The table's line for the blocked filer is dropped; its other line stands.
+    assert chosen(index, "Quarry") == [("QUARRY SOFTWARE INC", "alias")]
+    apply_overrides(
+        index, [(alias_key("Quarry"), "QUARRY SOFTWARE INC", 1), (alias_key("Quarry"), "ORBIT LABS INC", 1)]
+    )
+    result = index.match("Quarry")
+    assert result.outcome == "unsure" and result.matches == []
+    # An operator's "is" beats the table's "is not".
+    apply_overrides(index, [(alias_key("Orb"), "ORBIT LABS INC", 0)])
+    assert chosen(index, "Orb") == [("ORBIT LABS INC", "override")]
+
+
+def test_set_block_and_unset_through_the_cli_rejoin_and_retag(db_url: str, tmp_path: Path) -> None:
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
+    loaded(db_url, [lca], ["Orbit", "Orbit"])
+    code, out = run(db_url, "match")
+    assert code == 0, out
+    with dbmod.session_scope(db_url) as s:
+        assert joined_by(s) == []
+        assert set(s.scalars(select(PostingSponsorship.tag).where(PostingSponsorship.visa == "h1b"))) == {"unknown"}
+
+    code, out = run(db_url, "employers", "review", "--json")
+    assert code == 0, out
+    (row,) = json.loads(out)
+    assert row["employer"] == "Orbit" and row["outcome"] == "unsure" and row["open_ml_postings"] == 2
+    assert {f["name"] for f in row["filers"]} == {"ORBIT LABS INC", "ORBIT HEALTH LLC"}
+    assert {f["state"] for f in row["filers"]} == {"CA", "TX"}
+
+    code, out = run(db_url, "employers", "set", "Orbit", "ORBIT HEALTH LLC", "--note", "Austin robotics firm")
+    assert code == 0, out
+    with dbmod.session_scope(db_url) as s:
+        assert joined_by(s) == [("ORBIT HEALTH LLC", "override")]
+        # The tags were recomputed on the new join: the filer's certified LCA case now counts.
+        assert "unknown" not in set(s.scalars(select(PostingSponsorship.tag).where(PostingSponsorship.visa == "h1b")))
+    # A look-up through the database's own client library (the saved index) sees the override too.
+    index = read_current(db_url)
+    assert index is not None and index.overrides == {alias_key("Orbit"): ["ORBIT HEALTH LLC"]}
+    code, out = run(db_url, "employers", "match", "--json", "Orbit")
+    assert json.loads(out)[0]["match"]["method"] == "override"
+    code, out = run(db_url, "employers", "overrides", "--json")
+    assert json.loads(out) == [
+        {"brand": "Orbit", "filer": "ORBIT HEALTH LLC", "blocked": False, "note": "Austin robotics firm"}
+    ]
+    # Decided employers leave the review queue; --all still shows them.
+    assert json.loads(run(db_url, "employers", "review", "--json")[1]) == []
+    (row,) = json.loads(run(db_url, "employers", "review", "--all", "--json")[1])
+    assert row["override"] and row["method"] == "override"
+
+    # The same pair again turns the "is" into an "is not": one row, never two.
+    code, out = run(db_url, "employers", "block", "Orbit", "ORBIT HEALTH LLC", "--no-retag")
+    assert code == 0 and "jobagg match" in out
+    code, out = run(db_url, "match")
+    with dbmod.session_scope(db_url) as s:
+        assert joined_by(s) == []
+        assert s.scalar(select(func.count()).select_from(EmployerOverride)) == 1
+
+    code, out = run(db_url, "employers", "unset", "Orbit")
+    assert code == 0 and "dropped 1" in out
+    with dbmod.session_scope(db_url) as s:
+        assert joined_by(s) == [] and s.scalar(select(func.count()).select_from(EmployerOverride)) == 0
+    code, out = run(db_url, "employers", "unset", "Orbit")
+    assert code == 1 and "no override for 'Orbit'" in out
+
+
+def test_an_override_naming_no_loaded_filer_is_refused_and_stores_nothing(db_url: str, tmp_path: Path) -> None:
+    code, out = run(db_url, "employers", "set", "Orbit", "ORBIT LABS INC")
+    assert code == 1 and "no DOL or USCIS filings are loaded" in out
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA")])
+    loaded(db_url, [lca], ["Orbit"])
+    code, out = run(db_url, "employers", "set", "Orbit", "ORBIT LAMPS OF OHIO INC")
+    assert code == 2
+    assert "filer 'ORBIT LAMPS OF OHIO INC'" in out and "nearest: ORBIT LABS INC" in out
+    code, out = run(db_url, "employers", "set", "(!)", "ORBIT LABS INC")
+    assert code == 2 and "employer '(!)'" in out
+    with dbmod.session_scope(db_url) as s:
+        assert s.scalar(select(func.count()).select_from(EmployerOverride)) == 0
+    # An employer no posting shows yet may be answered for ahead of its first crawl.
+    code, out = run(db_url, "employers", "set", "Orbit Robotics", "ORBIT LABS INC", "--no-retag")
+    assert code == 0 and "no stored posting shows this employer yet" in out
