@@ -1215,7 +1215,7 @@ class EntityIndex:
             return exact
         rest = elsewhere() if len(others) <= LEAD_MAX_FILERS else None
         if rest is not None and len(others) + len(rest) <= LEAD_MAX_FILERS:
-            return exact
+            return [] if self._outfiled(exact, others, words) else exact
         # Many filers share the one word: still the brand when it dwarfs them, or is the biggest of them all
         # ("Snap" is SNAP INC among SNAP ... firms).
         f_exact = self._filed(exact)
@@ -1226,6 +1226,18 @@ class EntityIndex:
                 return exact
         # Or one company's entities, the biggest of which is not the bare name ("Amazon": AMAZON COM SERVICES INC).
         return self._family([exact, *others], elsewhere, words)
+
+    def _outfiled(self, exact: list[int], others: list[list[int]], words: tuple[str, ...]) -> bool:
+        """Whether an everyday word's bare-name filer, filing little, is outfiled ten times by a namesake that goes
+        on to say more: INTRINSIC LLC (1 filing) is no surer the brand "Intrinsic" than INTRINSIC INNOVATION LLC
+        (29), nor FETCH INC than FETCH REWARDS INC: a person's call, or the posting's state's."""
+        if not _everyday(words):
+            return False
+        filed = self._filed(exact)
+        if filed >= LONE_WORD_FILINGS:
+            return False
+        top = max((self._filed(g) for g in others), default=0)
+        return top >= LONE_WORD_FILINGS and top >= DOMINANT_RATIO * max(filed, 1)
 
     def _placed(
         self,

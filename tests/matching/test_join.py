@@ -1161,3 +1161,22 @@ def test_name_forms_forget_everything_when_cleared_and_work_again() -> None:
     # Names queued before count as new again, and are worked out as before.
     forms.add({"ACME LABS INC DBA ACME"}, filer=True)
     assert forms.work(1) is False and forms.clean("ACME LABS INC") == clean_name("ACME LABS INC")
+
+
+def test_an_everyday_words_small_bare_filer_is_unsure_beside_a_namesake_filing_ten_times_as_much() -> None:
+    rows = [
+        (1, "INTRINSIC LLC", None, "lca", 1, "CO"),
+        (2, "INTRINSIC INNOVATION LLC", None, "lca", 29, "CA"),
+        (3, "INTRINSIC VALUATION LLC", None, "lca", 1, "CO"),
+    ]
+    r = index_of(rows).match("Intrinsic")
+    assert r.outcome == "unsure" and {a.name for a in r.alternatives} >= {"INTRINSIC LLC", "INTRINSIC INNOVATION LLC"}
+    # Where the employer posts settles it, as for any namesakes.
+    assert names(index_of(rows).match("Intrinsic", posting_hints(None, states=["CA"]))) == ["INTRINSIC INNOVATION LLC"]
+    # Filing nine times as much, or a coined word, or a bare filer filing 20 or more: the bare legal name stands.
+    nine = [rows[0], (2, "INTRINSIC INNOVATION LLC", None, "lca", 9, "CA"), rows[2]]
+    assert names(index_of(nine).match("Intrinsic")) == ["INTRINSIC LLC"]
+    coined = [(1, "ZORBLIX LLC", None, "lca", 1, "CO"), (2, "ZORBLIX INNOVATION LLC", None, "lca", 29, "CA")]
+    assert names(index_of(coined).match("Zorblix")) == ["ZORBLIX LLC"]
+    busy = [(1, "INTRINSIC LLC", None, "lca", 20, "CO"), (2, "INTRINSIC INNOVATION LLC", None, "lca", 150, "CA")]
+    assert names(index_of(busy).match("Intrinsic")) == ["INTRINSIC LLC"]
