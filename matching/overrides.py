@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -90,6 +91,34 @@ def record(
         row.brand, row.blocked, row.note = brand[:300], blocked, note if note is not None else row.note
     session.flush()
     return sorted({index.entity[e][0] for e in ids})
+
+
+def read_csv(path: Path) -> list[tuple[int, Override]]:
+    """(line number, override) per line of a CSV in the shipped alias table's shape: `brand,filer[,note]`, a filer
+    written `!FILER` ruled out, `#` lines and blank lines skipped."""
+    import csv
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise OverrideError(f"{path}: not UTF-8 text") from None
+    numbered = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
+    if not numbered:
+        raise OverrideError(f"{path}: no lines (expected a header `brand,filer[,note]`)")
+    reader = csv.DictReader(ln for _, ln in numbered)
+    missing = {"brand", "filer"} - set(reader.fieldnames or ())
+    if missing:
+        raise OverrideError(f"{path}:{numbered[0][0]}: no {' or '.join(sorted(missing))} column in the header")
+    out = []
+    rows = list(reader)
+    if len(rows) != len(numbered) - 1:
+        raise OverrideError(f"{path}: a quoted field runs over several lines; write one override a line")
+    for (n, _), row in zip(numbered[1:], rows, strict=True):
+        brand, filer = (row.get("brand") or "").strip(), (row.get("filer") or "").strip()
+        blocked = filer.startswith("!")
+        note = (row.get("note") or "").strip() or None
+        out.append((n, Override(brand, filer[1:].strip() if blocked else filer, blocked, note)))
+    return out
 
 
 def remove(session: Session, brand: str, filer: str | None = None) -> int:

@@ -275,9 +275,10 @@ def unset_override(app: AppContext, employer: str, filer: str | None, no_retag: 
 
 @employers_group.command("overrides")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV lines `jobagg employers import` reads back.")
 @pass_app
-def list_overrides(app: AppContext, as_json: bool) -> None:
-    """The overrides recorded with `jobagg employers set` and `block`."""
+def list_overrides(app: AppContext, as_json: bool, as_csv: bool) -> None:
+    """The overrides recorded with `jobagg employers set`, `block` and `import`."""
     import json
     from dataclasses import asdict
 
@@ -290,6 +291,15 @@ def list_overrides(app: AppContext, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
         return
+    if as_csv:
+        import csv
+        import sys
+
+        # The shipped alias table's shape (a ruled-out filer written "!FILER"), plus the note.
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(["brand", "filer", "note"])
+        out.writerows([r.brand, f"!{r.filer}" if r.blocked else r.filer, r.note or ""] for r in rows)
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -299,6 +309,43 @@ def list_overrides(app: AppContext, as_json: bool) -> None:
     for r in rows:
         table.add_row(r.brand, "not" if r.blocked else "is", r.filer, r.note or "")
     Console().print(table)
+
+
+@employers_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-retag", is_flag=True, help="Only record them; `jobagg match` recomputes the join and tags later.")
+@pass_app
+def import_overrides(app: AppContext, file: Path, no_retag: bool) -> None:
+    """Record every override in FILE (`brand,filer[,note]` lines, "!FILER" for a filer ruled out, as
+    `jobagg employers overrides --csv` prints them): all of them, or none when a line is wrong."""
+    from rich.console import Console
+
+    from crawler import db as dbmod
+    from matching.overrides import OverrideError, read_csv, record
+
+    app.engine(create=False)
+    try:
+        lines = read_csv(file)
+    except OverrideError as exc:
+        raise click.ClickException(str(exc)) from None
+    errors: list[str] = []
+    with dbmod.session_scope(app.db_url) as session:
+        index = _index_for_overrides(session)
+        for n, o in lines:
+            try:
+                record(session, index, o.brand, o.filer, blocked=o.blocked, note=o.note)
+            except OverrideError as exc:
+                errors.append(f"{file}:{n}: {exc}")
+        if errors:
+            # Raised inside the transaction: the lines recorded before the first wrong one are rolled back.
+            shown = "\n".join(errors[:20]) + (f"\n... and {len(errors) - 20} more" if len(errors) > 20 else "")
+            raise click.ClickException(f"nothing imported, {len(errors)} wrong line(s):\n{shown}")
+    console = Console()
+    console.print(f"imported {len(lines)} override(s) from {file}")
+    if no_retag:
+        console.print("run `jobagg match` to recompute the join and the tags")
+    else:
+        match_and_tag_step(app.db_url, console)
 
 
 @employers_group.command("review")

@@ -142,3 +142,54 @@ def test_an_override_naming_no_loaded_filer_is_refused_and_stores_nothing(db_url
     # An employer no posting shows yet may be answered for ahead of its first crawl.
     code, out = run(db_url, "employers", "set", "Orbit Robotics", "ORBIT LABS INC", "--no-retag")
     assert code == 0 and "no stored posting shows this employer yet" in out
+
+
+def test_overrides_go_out_as_csv_and_come_back_in_all_or_none(db_url: str, tmp_path: Path) -> None:
+    lca = lca_of(
+        tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv",
+        [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX"), ("QUARRY SOFTWARE INC", "NY")],
+    )
+    loaded(db_url, [lca], ["Orbit", "Quarry"])
+    good = tmp_path / "overrides.csv"
+    good.write_text(
+        '# our team\'s answers\nbrand,filer,note\nOrbit,ORBIT HEALTH LLC,"Austin, TX"\nQuarry,!QUARRY SOFTWARE INC,\n',
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "brand,filer\nOrbit,ORBIT LABS INC\nQuarry,QUARRY HARDWARE CORP\n\n(!),ORBIT LABS INC\n", encoding="utf-8"
+    )
+    code, out = run(db_url, "employers", "import", str(bad))
+    # Every wrong line named with its number; the good line before them is not kept either.
+    assert code == 1 and "nothing imported, 2 wrong line(s)" in out
+    assert f"{bad}:3: filer 'QUARRY HARDWARE CORP'" in out and f"{bad}:5: employer '(!)'" in out
+    with dbmod.session_scope(db_url) as s:
+        assert s.scalar(select(func.count()).select_from(EmployerOverride)) == 0
+    code, out = run(db_url, "employers", "import", str(tmp_path / "nothing.csv"))
+    assert code == 2 and "does not exist" in out
+    headless = tmp_path / "headless.csv"
+    headless.write_text("employer,dol\nOrbit,ORBIT LABS INC\n", encoding="utf-8")
+    code, out = run(db_url, "employers", "import", str(headless))
+    assert code == 1 and f"{headless}:1: no brand or filer column in the header" in out
+
+    code, out = run(db_url, "employers", "import", str(good))
+    assert code == 0 and "imported 2 override(s)" in out
+    with dbmod.session_scope(db_url) as s:
+        assert joined_by(s) == [("ORBIT HEALTH LLC", "override")]
+    code, out = run(db_url, "employers", "overrides", "--csv")
+    assert out.splitlines() == [
+        "brand,filer,note",
+        'Orbit,ORBIT HEALTH LLC,"Austin, TX"',
+        "Quarry,!QUARRY SOFTWARE INC,",
+    ]
+    # What it prints reads back unchanged, and in the shipped alias table's shape.
+    again = tmp_path / "again.csv"
+    again.write_text(out, encoding="utf-8")
+    assert run(db_url, "employers", "import", "--no-retag", str(again))[0] == 0
+    assert run(db_url, "employers", "overrides", "--csv")[1] == out
+    from matching.join import load_aliases
+
+    assert load_aliases(again) == {
+        alias_key("Orbit"): ["ORBIT HEALTH LLC"],
+        alias_key("Quarry"): ["!QUARRY SOFTWARE INC"],
+    }
