@@ -78,6 +78,38 @@ def attention_table(found: dict[str, list[dict[str, Any]]], limit: int) -> Table
     return table
 
 
+def joins_table(session: Any) -> Table:
+    """Employers with open ML postings by the outcome of their stored join, with those postings and the
+    overrides recorded: how much of what users see rests on a join a person should look at."""
+    from crawler.models import EmployerMatch, EmployerOverride
+
+    outcome = (
+        select(EmployerMatch.employer_id, func.max(EmployerMatch.outcome).label("outcome"))
+        .group_by(EmployerMatch.employer_id)
+        .subquery()
+    )
+    shown = func.coalesce(outcome.c.outcome, "none")
+    rows = dict(
+        (o, (e, n))
+        for o, e, n in session.execute(
+            select(shown, func.count(func.distinct(Posting.employer_id)), func.count())
+            .select_from(Posting)
+            .outerjoin(outcome, outcome.c.employer_id == Posting.employer_id)
+            .where(Posting.closed_at.is_(None), Posting.is_ml.is_(True), Posting.employer_id.is_not(None))
+            .group_by(shown)
+        )
+    )
+    overrides = session.scalar(select(func.count()).select_from(EmployerOverride)) or 0
+    table = Table(title="Employer joins (employers with open ML postings)")
+    for col in ("join", "employers", "open ML postings"):
+        table.add_column(col, justify="left" if col == "join" else "right")
+    for key, label in (("matched", "matched"), ("unsure", "unsure: see jobagg employers review"), ("none", "none")):
+        employers, postings = rows.get(key, (0, 0))
+        table.add_row(label, str(employers), str(postings))
+    table.caption = f"{overrides} override(s) recorded (jobagg employers overrides)"
+    return table
+
+
 @main.command("status")
 @click.option("--runs", default=8, show_default=True, type=click.IntRange(min=0), help="How many recent runs to show.")
 @click.option(
@@ -159,6 +191,7 @@ def status(app: AppContext, runs: int, limit: int) -> None:
         for visa, label in (("green_card", "green card (PERM)"), ("h1b", "H-1B (LCA, USCIS)")):
             tags.add_row(label, *(str(counts.get((visa, tag), 0)) for tag in TAGS))
         console.print(tags)
+        console.print(joins_table(session))
         if any(found.values()):
             console.print(attention_table(found, limit))
             counts = ", ".join(f"{len(v)} {k}" for k, v in found.items() if v)

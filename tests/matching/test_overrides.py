@@ -106,6 +106,13 @@ def test_set_block_and_unset_through_the_cli_rejoin_and_retag(db_url: str, tmp_p
     assert json.loads(out) == [
         {"brand": "Orbit", "filer": "ORBIT HEALTH LLC", "blocked": False, "note": "Austin robotics firm"}
     ]
+    # Status counts what users see by join outcome: both ML postings now rest on a join, one override recorded.
+    code, out = run(db_url, "status")
+    table = out[out.index("Employer joins") :]
+    assert code == 0 and "1 override(s) recorded" in table
+    assert [[c.strip() for c in ln.split("│")[1:4]] for ln in table.splitlines() if "│ matched" in ln] == [
+        ["matched", "1", "2"]
+    ]
     # Decided employers leave the review queue; --all still shows them.
     assert json.loads(run(db_url, "employers", "review", "--json")[1]) == []
     (row,) = json.loads(run(db_url, "employers", "review", "--all", "--json")[1])
