@@ -189,6 +189,17 @@ def registry_outcomes(index: EntityIndex, path: Path, aliases: dict[str, list[st
     return table
 
 
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion hits / n: how far a figure on a few hundred brands may be
+    from the join's true rate (it stays inside [0, 1] and is honest near 1, where precision lives)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def figures(s: dict[str, int]) -> tuple[float, float]:
     right, wrong = s["right"], s["wrong"]
     precision = right / (right + wrong) if right + wrong else 1.0
@@ -266,6 +277,16 @@ def main() -> None:
             elif label.startswith("no alias") and r < RECALL_NO_ALIAS:
                 failed.append(f"{label} / {split}: recall {r:.3f} < {RECALL_NO_ALIAS}")
     console.print(table)
+    intervals = Table(title="holdout figures with their 95% intervals (Wilson)")
+    for col in ("run", "precision", "95% interval", "recall", "95% interval "):
+        intervals.add_column(col, justify="left" if col == "run" else "right")
+    for label, (stats, _errors, _secs) in results.items():
+        s = stats["holdout"]
+        p, r = figures(s)
+        p_lo, p_hi = wilson(s["right"], s["right"] + s["wrong"])
+        r_lo, r_hi = wilson(s["right"], s["positives"])
+        intervals.add_row(label, f"{p:.3f}", f"{p_lo:.3f}-{p_hi:.3f}", f"{r:.3f}", f"{r_lo:.3f}-{r_hi:.3f}")
+    console.print(intervals)
     console.print(
         "Path columns: share of positive brands joined right by that path. Targets (all brands and holdout): "
         f"precision >= {PRECISION}, recall >= {RECALL} with the alias table; recall >= {RECALL_NO_ALIAS} without."
