@@ -195,6 +195,14 @@ def _index_for_overrides(session: Session) -> EntityIndex:
     return load_index(session)[0]
 
 
+def _retag(app: AppContext, console: Console, retag: bool) -> None:
+    """After the overrides changed: the join and the tags recomputed now, or a line saying how to later."""
+    if retag:
+        match_and_tag_step(app.db_url, console)
+    else:
+        console.print("run `jobagg match` to recompute the join and the tags")
+
+
 def _record_override(app: AppContext, brand: str, filer: str, blocked: bool, note: str | None, retag: bool) -> None:
     from rich.console import Console
     from sqlalchemy import select
@@ -218,10 +226,7 @@ def _record_override(app: AppContext, brand: str, filer: str, blocked: bool, not
     console.print(f"recorded: {brand!r} {verb} {filer!r} ({len(names)} loaded filer name(s): {'; '.join(names[:3])})")
     if not shown:
         console.print("no stored posting shows this employer yet; the override applies when one does")
-    if retag:
-        match_and_tag_step(app.db_url, console)
-    else:
-        console.print("run `jobagg match` to recompute the join and the tags")
+    _retag(app, console, retag)
 
 
 @employers_group.command("set")
@@ -267,10 +272,7 @@ def unset_override(app: AppContext, employer: str, filer: str | None, no_retag: 
         raise click.ClickException(f"no override for {what} (see `jobagg employers overrides`)")
     console = Console()
     console.print(f"dropped {dropped} override(s) of {employer!r}")
-    if no_retag:
-        console.print("run `jobagg match` to recompute the join and the tags")
-    else:
-        match_and_tag_step(app.db_url, console)
+    _retag(app, console, not no_retag)
 
 
 @employers_group.command("overrides")
@@ -342,10 +344,7 @@ def import_overrides(app: AppContext, file: Path, no_retag: bool) -> None:
             raise click.ClickException(f"nothing imported, {len(errors)} wrong line(s):\n{shown}")
     console = Console()
     console.print(f"imported {len(lines)} override(s) from {file}")
-    if no_retag:
-        console.print("run `jobagg match` to recompute the join and the tags")
-    else:
-        match_and_tag_step(app.db_url, console)
+    _retag(app, console, not no_retag)
 
 
 @employers_group.command("review")
