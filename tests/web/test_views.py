@@ -13,7 +13,7 @@ from crawler import db as dbmod
 from crawler.web.query import Filters, listing_query, row_dict
 from tests.web.conftest import libpq_url, sqlite_path
 
-VIEWS = ("open_postings", "employer_filings")
+VIEWS = ("open_postings", "employer_filings", "employer_joins")
 # Surrogate ids depend on the order concurrent crawls stored rows; everything else must match exactly.
 IDS = {"posting_id", "employer_id", "dol_entity_id"}
 METADATA = Path(__file__).parents[2] / "crawler" / "web" / "metadata.yml"
@@ -84,6 +84,31 @@ def test_views_exclude_closed_postings_and_carry_tag_reasons(demo_sqlite: str) -
         con.close()
 
 
+def test_employer_joins_lists_every_employer_with_postings_as_the_review_command_sees_it(demo_sqlite: str) -> None:
+    import json
+
+    from tests.crawling import cli
+
+    con = sqlite3.connect(sqlite_path(demo_sqlite))
+    rows = con.execute(
+        "SELECT employer, outcome, role, dol_employer, match_method, open_ml_postings FROM employer_joins"
+    )
+    view = rows.fetchall()
+    posted = {
+        r[0] for r in con.execute("SELECT DISTINCT e.name FROM employers e JOIN postings p ON p.employer_id = e.id")
+    }
+    con.close()
+    assert {r[0] for r in view} == posted
+    live = json.loads(cli("--db", demo_sqlite, "employers", "review", "--all", "--json", "--limit", "1000").stdout)
+    for r in live:
+        stored = [v for v in view if v[0] == r["employer"]]
+        assert {v[1] for v in stored} == {r["outcome"]}, r["employer"]
+        assert {v[5] for v in stored} == {r["open_ml_postings"]}
+        if r["outcome"] == "matched":
+            assert {v[3] for v in stored if v[2] == "match"} == {f["name"] for f in r["filers"]}
+            assert {v[4] for v in stored if v[2] == "match"} == {r["method"]}
+
+
 def test_datasette_metadata_describes_every_view_column(demo_sqlite: str) -> None:
     meta = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
     tables = meta["databases"]["jobagg"]["tables"]
@@ -118,7 +143,7 @@ def test_migration_goes_down_and_up_and_later_table_rebuilds_keep_the_views(db_u
         command.downgrade(cfg, "0003")
     assert "open_postings" not in sa.inspect(engine).get_view_names()
     dbmod.upgrade(engine)
-    assert {"open_postings", "employer_filings"} <= set(sa.inspect(engine).get_view_names())
+    assert {"open_postings", "employer_filings", "employer_joins"} <= set(sa.inspect(engine).get_view_names())
     # What a later migration does on SQLite (table rebuild), run the way env.py runs migrations.
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
