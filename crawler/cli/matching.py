@@ -178,9 +178,18 @@ def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str,
 @main.command("match")
 @pass_app
 def match_all(app: AppContext) -> None:
-    """Recompute the employer join and the sponsorship tags of every posting."""
+    """Recompute the employer join and the sponsorship tags of every posting.
+
+    Exit status 75 when a `jobagg run` is in progress (it recomputes them itself; nothing was done)."""
+    from crawler.runlock import EXIT_LOCKED, RunLocked, run_lock
+
     app.engine(create=False)  # nothing to join in a database that does not exist yet
-    match_and_tag_step(app.db_url)
+    try:
+        with run_lock(app.db_url):
+            match_and_tag_step(app.db_url)
+    except RunLocked as exc:
+        click.echo(f"jobagg match: not started: {exc}", err=True)
+        raise SystemExit(EXIT_LOCKED) from None
 
 
 def _index_for_overrides(session: Session) -> EntityIndex:
@@ -196,11 +205,19 @@ def _index_for_overrides(session: Session) -> EntityIndex:
 
 
 def _retag(app: AppContext, console: Console, retag: bool) -> None:
-    """After the overrides changed: the join and the tags recomputed now, or a line saying how to later."""
-    if retag:
-        match_and_tag_step(app.db_url, console)
-    else:
+    """After the overrides changed: the join and the tags recomputed now, or a line saying how to later. Not
+    beside a `jobagg run` in progress (two writers of the join would race): the override is stored, and the next
+    run applies it."""
+    from crawler.runlock import RunLocked, run_lock
+
+    if not retag:
         console.print("run `jobagg match` to recompute the join and the tags")
+        return
+    try:
+        with run_lock(app.db_url):
+            match_and_tag_step(app.db_url, console)
+    except RunLocked:
+        console.print("a `jobagg run` is in progress: the next run (or `jobagg match`) recomputes the join and tags")
 
 
 def _record_override(app: AppContext, brand: str, filer: str, blocked: bool, note: str | None, retag: bool) -> None:

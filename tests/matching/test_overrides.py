@@ -200,3 +200,23 @@ def test_overrides_go_out_as_csv_and_come_back_in_all_or_none(db_url: str, tmp_p
         alias_key("Orbit"): ["ORBIT HEALTH LLC"],
         alias_key("Quarry"): ["!QUARRY SOFTWARE INC"],
     }
+
+
+def test_beside_a_run_in_progress_an_override_is_stored_and_left_to_the_next_run(db_url: str, tmp_path: Path) -> None:
+    from crawler.runlock import EXIT_LOCKED, run_lock
+
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
+    loaded(db_url, [lca], ["Orbit"])
+    assert run(db_url, "match")[0] == 0
+    with run_lock(db_url):  # what a scheduled `jobagg run` holds while it crawls and matches
+        code, out = run(db_url, "employers", "set", "Orbit", "ORBIT LABS INC")
+        assert code == 0 and "a `jobagg run` is in progress" in out
+        with dbmod.session_scope(db_url) as s:
+            # Recorded, but the join is the run's to recompute: two writers of it would race.
+            assert s.scalar(select(func.count()).select_from(EmployerOverride)) == 1
+            assert joined_by(s) == []
+        result = CliRunner().invoke(main, ["--db", db_url, "match"])
+        assert result.exit_code == EXIT_LOCKED and "not started" in result.stderr
+    assert run(db_url, "match")[0] == 0
+    with dbmod.session_scope(db_url) as s:
+        assert joined_by(s) == [("ORBIT LABS INC", "override")]
