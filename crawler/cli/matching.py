@@ -297,18 +297,27 @@ def unset_override(app: AppContext, employer: str, filer: str | None, no_retag: 
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV lines `jobagg employers import` reads back.")
 @pass_app
 def list_overrides(app: AppContext, as_json: bool, as_csv: bool) -> None:
-    """The overrides recorded with `jobagg employers set`, `block` and `import`."""
+    """The overrides recorded with `jobagg employers set`, `block` and `import`, each with how many loaded filers
+    its filer names now: a filer a later load no longer has joins nothing, and is flagged."""
     import json
     from dataclasses import asdict
 
+    from sqlalchemy import func, select
+
     from crawler import db as dbmod
+    from crawler.models import DolEntity
+    from matching.matchindex import load_index
     from matching.overrides import stored
 
     app.engine(create=False)
     with dbmod.session_scope(app.db_url) as session:
         rows = stored(session)
+        filed = bool(rows) and not as_csv and bool(session.scalar(select(func.count(DolEntity.id))))
+        index = load_index(session)[0] if filed else None
+        loaded = [len(index.filer_ids(r.filer)) if index is not None else 0 for r in rows]
     if as_json:
-        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
+        out = [{**asdict(r), "loaded_filers": n} for r, n in zip(rows, loaded, strict=True)]
+        click.echo(json.dumps(out, ensure_ascii=False))
         return
     if as_csv:
         import csv
@@ -323,11 +332,15 @@ def list_overrides(app: AppContext, as_json: bool, as_csv: bool) -> None:
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} join override(s)")
-    for col in ("employer", "is", "DOL filer", "note"):
+    for col in ("employer", "is", "DOL filer", "loaded", "note"):
         table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(r.brand, "not" if r.blocked else "is", r.filer, r.note or "")
-    Console().print(table)
+    for r, n in zip(rows, loaded, strict=True):
+        table.add_row(r.brand, "not" if r.blocked else "is", r.filer, str(n) if n else "[red]none", r.note or "")
+    console = Console()
+    console.print(table)
+    gone = sum(1 for n in loaded if not n)
+    if gone:
+        console.print(f"{gone} override(s) name a filer no loaded data has: they join nothing until it is loaded again")
 
 
 @employers_group.command("import")

@@ -104,7 +104,13 @@ def test_set_block_and_unset_through_the_cli_rejoin_and_retag(db_url: str, tmp_p
     assert json.loads(out)[0]["match"]["method"] == "override"
     code, out = run(db_url, "employers", "overrides", "--json")
     assert json.loads(out) == [
-        {"brand": "Orbit", "filer": "ORBIT HEALTH LLC", "blocked": False, "note": "Austin robotics firm"}
+        {
+            "brand": "Orbit",
+            "filer": "ORBIT HEALTH LLC",
+            "blocked": False,
+            "note": "Austin robotics firm",
+            "loaded_filers": 1,
+        }
     ]
     # Status counts what users see by join outcome: both ML postings now rest on a join, one override recorded.
     code, out = run(db_url, "status")
@@ -220,3 +226,18 @@ def test_beside_a_run_in_progress_an_override_is_stored_and_left_to_the_next_run
     assert run(db_url, "match")[0] == 0
     with dbmod.session_scope(db_url) as s:
         assert joined_by(s) == [("ORBIT LABS INC", "override")]
+
+
+def test_an_override_whose_filer_no_loaded_data_has_is_flagged(db_url: str, tmp_path: Path) -> None:
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA")])
+    loaded(db_url, [lca], ["Orbit"])
+    assert run(db_url, "employers", "set", "Orbit", "ORBIT LABS INC", "--no-retag")[0] == 0
+    with dbmod.session_scope(db_url) as s:
+        # As after the filings it named were dropped and reloaded without it (the override itself stays).
+        s.add(
+            EmployerOverride(brand="Quarry", brand_key=alias_key("Quarry"), filer="QUARRY SOFTWARE INC", blocked=False)
+        )
+    code, out = run(db_url, "employers", "overrides", "--json")
+    assert [(o["brand"], o["loaded_filers"]) for o in json.loads(out)] == [("Orbit", 1), ("Quarry", 0)]
+    code, out = run(db_url, "employers", "overrides")
+    assert code == 0 and "1 override(s) name a filer no loaded data has" in out
