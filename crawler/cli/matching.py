@@ -380,9 +380,15 @@ def import_overrides(app: AppContext, file: Path, no_retag: bool) -> None:
 @employers_group.command("review")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Employers shown.")
 @click.option("--all", "show_all", is_flag=True, help="Matched employers too, to audit what the join chose.")
+@click.option(
+    "--suspect",
+    is_flag=True,
+    help="Matched employers too when their join is of a kind often wrong (a near spelling, initials, a small filer "
+    "whose name says more, a filer in none of the postings' states), with the reason.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_app
-def review(app: AppContext, limit: int, show_all: bool, as_json: bool) -> None:
+def review(app: AppContext, limit: int, show_all: bool, suspect: bool, as_json: bool) -> None:
     """Employers whose join needs a person: unsure between namesakes, or unjoined with near names, and no override
     recorded yet; those with the most open ML postings first, each with the filers to choose from."""
     import json
@@ -392,6 +398,7 @@ def review(app: AppContext, limit: int, show_all: bool, as_json: bool) -> None:
     from crawler import db as dbmod
     from crawler.models import Employer, Posting
     from matching.join import alias_key
+    from matching.overrides import suspicion
     from matching.tagging import employer_hints
 
     app.engine(create=False)
@@ -410,7 +417,8 @@ def review(app: AppContext, limit: int, show_all: bool, as_json: bool) -> None:
             if decided and not show_all:
                 continue  # an operator has answered for it already
             res = index.match(name, hints.get(eid))
-            if res.outcome == "matched" and not show_all:
+            check = suspicion(index, res, hints.get(eid)) if res.outcome == "matched" else None
+            if res.outcome == "matched" and not show_all and not (suspect and check):
                 continue
             if res.outcome == "none" and not res.alternatives:
                 continue  # nothing to choose from: no filer of a like name is loaded
@@ -423,6 +431,7 @@ def review(app: AppContext, limit: int, show_all: bool, as_json: bool) -> None:
                     "outcome": res.outcome,
                     "method": res.matches[0].method if res.matches else None,
                     "override": decided,
+                    "check": check,
                     "filers": [
                         {
                             "name": c.name,
@@ -447,6 +456,8 @@ def review(app: AppContext, limit: int, show_all: bool, as_json: bool) -> None:
     for r in rows:
         filers = "\n".join(f"{f['name']} ({f['state'] or '?'}, {f['filings']:,})" for f in r["filers"])
         outcome = f"{r['outcome']} ({r['method']})" if r["method"] else r["outcome"]
+        if r["check"]:
+            outcome += f"\ncheck: {r['check']}"
         table.add_row(r["employer"], str(r["open_ml_postings"]), outcome, filers)
     console = Console()
     console.print(table)

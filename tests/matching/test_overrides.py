@@ -241,3 +241,32 @@ def test_an_override_whose_filer_no_loaded_data_has_is_flagged(db_url: str, tmp_
     assert [(o["brand"], o["loaded_filers"]) for o in json.loads(out)] == [("Orbit", 1), ("Quarry", 0)]
     code, out = run(db_url, "employers", "overrides")
     assert code == 0 and "1 override(s) name a filer no loaded data has" in out
+
+
+def test_review_flags_the_kinds_of_join_most_often_wrong_and_not_the_plain_ones() -> None:
+    from matching.join import posting_hints
+    from matching.overrides import suspicion
+
+    rows = [
+        (1, "EXANTE DATA LLC", None, "lca", 1, "NY"),
+        (2, "TWELVE TWENTY INC", None, "lca", 0, "PA"),
+        (3, "QUARRY SOFTWARE INC", None, "lca", 2, "NY"),
+        (4, "LATTICEWORKS ANALYTICS INC", None, "lca", 80, "CA"),
+        (5, "ZORBLIX INC", None, "lca", 3, "TX"),
+    ]
+    index = EntityIndex.from_names(rows, {})
+
+    def check(name: str, states: list[str] | None = None) -> str | None:
+        hints = posting_hints(None, states=states) if states else None
+        return suspicion(index, index.match(name, hints), hints)
+
+    # A small filer whose name goes on to say what else it is: the registry's commonest wrong join.
+    assert "a small filer (1 filings)" in (check("Exante") or "")
+    # The brand's own letters, however spaced, and words saying only what kind of firm it is, say nothing more.
+    assert check("TwelveTwenty") is None and check("Quarry") is None
+    assert check("Latticeworks") is None  # the filer says more, but files 80 times: the brand's own
+    assert "files in TX; the postings are in CA" in (check("Zorblix", ["CA"]) or "")
+    assert check("Zorblix", ["TX"]) is None
+    assert check("Latticeworks Analytic") == "a near spelling of the name, not the name"
+    apply_overrides(index, [(alias_key("Exante"), "EXANTE DATA LLC", 0)])
+    assert check("Exante") is None  # a person's answer already

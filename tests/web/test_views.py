@@ -107,6 +107,11 @@ def test_employer_joins_lists_every_employer_with_postings_as_the_review_command
         if r["outcome"] == "matched":
             assert {v[3] for v in stored if v[2] == "match"} == {f["name"] for f in r["filers"]}
             assert {v[4] for v in stored if v[2] == "match"} == {r["method"]}
+    # Of the matched joins, --suspect adds those of a kind often wrong: here the one joined by a near spelling.
+    suspect = json.loads(cli("--db", demo_sqlite, "employers", "review", "--suspect", "--json").stdout)
+    assert [(r["employer"], r["check"]) for r in suspect if r["outcome"] == "matched"] == [
+        ("Pylon Search", "a near spelling of the name, not the name")
+    ]
 
 
 def test_datasette_metadata_describes_every_view_column(demo_sqlite: str) -> None:
