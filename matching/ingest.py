@@ -641,7 +641,7 @@ def _ingest_paths(
                     return_freed_memory()
                     with Session(bind=conn) as session:
                         _build_staged(session, prog, forms, summary)
-                        _tag(session, prog, forms)
+                        summary.retag_deferred = not _tag(session, prog, forms)
                     return summaries
             if spare is not None:
                 reader, spare = spare, reader
@@ -655,7 +655,7 @@ def _ingest_paths(
         return_freed_memory()
         with dbmod.session_scope(engine) as session:
             build_entities(session, progress=prog, forms=forms)
-            _tag(session, prog, forms)
+            summaries[-1].retag_deferred = not _tag(session, prog, forms)
     return summaries
 
 
@@ -683,11 +683,14 @@ def _build_staged(session: Session, prog: Progress | None, forms: NameForms | No
     drop_stage(conn)
 
 
-def _tag(session: Session, prog: Progress | None, forms: NameForms | None = None) -> None:
-    """The match index, built and saved, and the tags of any stored postings.
+def _tag(session: Session, prog: Progress | None, forms: NameForms | None = None) -> bool:
+    """The match index, built and saved, and the tags of any stored postings; False when a `jobagg run` holds the
+    join (two writers of its rows would race, and a lost race would roll this load back): the run, or the next,
+    re-tags.
 
     Built even when there are no postings yet: the first look-up, `jobagg why` or a front end's first request
     then reads it instead of building it (seconds at 300,000 filer names)."""
+    from crawler.runlock import RunLocked, run_lock
     from matching.matchindex import load_index
     from matching.tagging import match_and_tag
 
@@ -701,4 +704,9 @@ def _tag(session: Session, prog: Progress | None, forms: NameForms | None = None
     index, _ = load_index(session, keys_fresh=True)
     if prog is not None and task is not None:
         prog.update(task, total=1, completed=1)
-    match_and_tag(session, index)
+    try:
+        with run_lock(session.connection().engine.url.render_as_string(hide_password=False)):
+            match_and_tag(session, index)
+    except RunLocked:
+        return False
+    return True

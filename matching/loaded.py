@@ -35,6 +35,8 @@ class FileSummary:
     already_loaded: bool = False  # same content hash as a file loaded before: not read again
     # Loaded before, but entities were built now: the run that loaded it stopped at a later file's failure.
     finished_earlier_run: bool = False
+    # Entities were rebuilt, but a `jobagg run` held the join: it (or the next run) re-tags the postings.
+    retag_deferred: bool = False
     sha256: str = ""
     # Its new cases, left in the stage table for the entity build to insert.
     staged: Pending | None = field(default=None, repr=False)

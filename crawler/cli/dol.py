@@ -84,6 +84,12 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool
         console.print("Nothing new: entities and tags left as they were.")
         return
     # ingest_paths already rebuilt entities and, when postings exist, recomputed the join and tags.
+    if any(s.retag_deferred for s in summaries):
+        console.print(
+            "Employer entities rebuilt; a `jobagg run` is in progress, so it (or the next run, or `jobagg match`)"
+            " re-tags the stored postings."
+        )
+        return
     console.print(
         "Employer entities rebuilt and every stored posting re-tagged (what `jobagg match` does);"
         " after your next crawl, `jobagg match` (or `jobagg run`) tags the new postings."

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 import crawler.cli.matching  # noqa: F401  (registers the commands on `main`)
 from crawler import db as dbmod
 from crawler.cli import main
-from crawler.models import EmployerOverride, PostingSponsorship
+from crawler.models import DolEntity, EmployerOverride, PostingSponsorship
 from matching.join import EntityIndex, alias_key
 from matching.matchindex import read_current
 from matching.overrides import apply_overrides
@@ -270,3 +270,22 @@ def test_review_flags_the_kinds_of_join_most_often_wrong_and_not_the_plain_ones(
     assert check("Latticeworks Analytic") == "a near spelling of the name, not the name"
     apply_overrides(index, [(alias_key("Exante"), "EXANTE DATA LLC", 0)])
     assert check("Exante") is None  # a person's answer already
+
+
+def test_an_ingest_beside_a_run_loads_and_builds_but_leaves_the_re_tag_to_the_run(db_url: str, tmp_path: Path) -> None:
+    from crawler.runlock import run_lock
+    from matching.tagging import match_and_tag
+    from tests.matching.test_tagging import add_posting
+
+    with dbmod.session_scope(db_url) as s:
+        add_posting(s, "Orbit", "not_mentioned", 1)
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA")])
+    with run_lock(db_url):  # a scheduled `jobagg run` matching meanwhile
+        code, out = run(db_url, "dol", "ingest", "--no-progress", str(lca))
+        assert code == 0 and "a `jobagg run` is in progress" in out
+    with dbmod.session_scope(db_url) as s:
+        # The filings and entities are in (the load was not lost to a race); the join waits for its one writer.
+        assert s.scalar(select(func.count()).select_from(DolEntity)) == 1
+        assert joined_by(s) == []
+        match_and_tag(s)
+        assert joined_by(s) == [("ORBIT LABS INC", "leading")]
