@@ -229,14 +229,25 @@ def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
     this filer); `path` defaults to the shipped table. A name is looked up by its legal key, else by its core."""
     if path is None:
         path = Path(__file__).parent / "data" / ALIASES_FILE
-    text = path.read_text(encoding="utf-8")
     aliases: dict[str, list[str]] = defaultdict(list)
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    for row in csv.DictReader(lines):
+    _, _, rows = alias_rows(path.read_text(encoding="utf-8"))
+    for _, row in rows:
         brand, filer = (row.get("brand") or "").strip(), (row.get("filer") or "").strip()
         if brand and filer:
             aliases[alias_key(brand)].append(filer)
     return dict(aliases)
+
+
+def alias_rows(text: str) -> tuple[int, list[str], list[tuple[int, dict[str, str]]]]:
+    """The header's line number, the header and the rows, each with its line number, of a CSV in the alias
+    table's shape (the shipped table, an operator's overrides file): `#` lines and blank lines skipped.
+    ValueError when a quoted field runs over several lines: one line is one alias."""
+    numbered = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
+    reader = csv.DictReader(ln for _, ln in numbered)
+    rows = [(numbered[reader.line_num - 1][0], row) for row in reader]
+    if numbered and reader.line_num != len(rows) + 1:
+        raise ValueError("a quoted field runs over several lines; write one line each")
+    return (numbered[0][0] if numbered else 0), list(reader.fieldnames or ()), rows
 
 
 def alias_key(brand: str) -> str:

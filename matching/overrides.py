@@ -96,24 +96,21 @@ def record(
 def read_csv(path: Path) -> list[tuple[int, Override]]:
     """(line number, override) per line of a CSV in the shipped alias table's shape: `brand,filer[,note]`, a filer
     written `!FILER` ruled out, `#` lines and blank lines skipped."""
-    import csv
+    from matching.join import alias_rows
 
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        at, header, rows = alias_rows(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise OverrideError(f"{path}: not UTF-8 text") from None
-    numbered = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
-    if not numbered:
+    except ValueError:
+        raise OverrideError(f"{path}: a quoted field runs over several lines; write one override a line") from None
+    if not header:
         raise OverrideError(f"{path}: no lines (expected a header `brand,filer[,note]`)")
-    reader = csv.DictReader(ln for _, ln in numbered)
-    missing = {"brand", "filer"} - set(reader.fieldnames or ())
+    missing = {"brand", "filer"} - set(header)
     if missing:
-        raise OverrideError(f"{path}:{numbered[0][0]}: no {' or '.join(sorted(missing))} column in the header")
+        raise OverrideError(f"{path}:{at}: no {' or '.join(sorted(missing))} column in the header")
     out = []
-    rows = list(reader)
-    if len(rows) != len(numbered) - 1:
-        raise OverrideError(f"{path}: a quoted field runs over several lines; write one override a line")
-    for (n, _), row in zip(numbered[1:], rows, strict=True):
+    for n, row in rows:
         brand, filer = (row.get("brand") or "").strip(), (row.get("filer") or "").strip()
         blocked = filer.startswith("!")
         note = (row.get("note") or "").strip() or None

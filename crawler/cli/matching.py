@@ -181,42 +181,53 @@ def match_all(app: AppContext) -> None:
     """Recompute the employer join and the sponsorship tags of every posting.
 
     Exit status 75 when a `jobagg run` is in progress (it recomputes them itself; nothing was done)."""
-    from crawler.runlock import EXIT_LOCKED, RunLocked, run_lock
+    from crawler.runlock import EXIT_LOCKED
 
     app.engine(create=False)  # nothing to join in a database that does not exist yet
+    refused = _match_unless_running(app.db_url)
+    if refused is not None:
+        click.echo(f"jobagg match: not started: {refused}", err=True)
+        raise SystemExit(EXIT_LOCKED)
+
+
+def _match_unless_running(db_url: str, console: Console | None = None) -> Exception | None:
+    """`match_and_tag_step` holding the run lock; the refusal instead when a `jobagg run` holds it: the join has
+    one writer at a time (two would race on its rows), and the run recomputes it anyway."""
+    from crawler.runlock import RunLocked, run_lock
+
     try:
-        with run_lock(app.db_url):
-            match_and_tag_step(app.db_url)
+        with run_lock(db_url):
+            match_and_tag_step(db_url, console)
     except RunLocked as exc:
-        click.echo(f"jobagg match: not started: {exc}", err=True)
-        raise SystemExit(EXIT_LOCKED) from None
+        return exc
+    return None
 
 
-def _index_for_overrides(session: Session) -> EntityIndex:
-    """The match index (with the stored overrides in force), or a clear error when no filings are loaded."""
+def _loaded_index(session: Session) -> EntityIndex | None:
+    """The match index (with the stored overrides in force), or None when no filings are loaded."""
     from sqlalchemy import func, select
 
     from crawler.models import DolEntity
     from matching.matchindex import load_index
 
-    if not session.scalar(select(func.count()).select_from(DolEntity)):
+    return load_index(session)[0] if session.scalar(select(func.count()).select_from(DolEntity)) else None
+
+
+def _index_for_overrides(session: Session) -> EntityIndex:
+    """`_loaded_index`, or a clear error when no filings are loaded."""
+    index = _loaded_index(session)
+    if index is None:
         raise click.ClickException("no DOL or USCIS filings are loaded: run `jobagg dol ingest FILE` first")
-    return load_index(session)[0]
+    return index
 
 
 def _retag(app: AppContext, console: Console, retag: bool) -> None:
     """After the overrides changed: the join and the tags recomputed now, or a line saying how to later. Not
     beside a `jobagg run` in progress (two writers of the join would race): the override is stored, and the next
     run applies it."""
-    from crawler.runlock import RunLocked, run_lock
-
     if not retag:
         console.print("run `jobagg match` to recompute the join and the tags")
-        return
-    try:
-        with run_lock(app.db_url):
-            match_and_tag_step(app.db_url, console)
-    except RunLocked:
+    elif _match_unless_running(app.db_url, console) is not None:
         console.print("a `jobagg run` is in progress: the next run (or `jobagg match`) recomputes the join and tags")
 
 
@@ -238,7 +249,7 @@ def _record_override(app: AppContext, brand: str, filer: str, blocked: bool, not
         except OverrideError as exc:
             raise click.BadParameter(str(exc)) from None
         key = alias_key(brand)
-        shown = [n for n in session.scalars(select(Employer.name)) if alias_key(n) == key]
+        shown = any(alias_key(n) == key for n in session.scalars(select(Employer.name)))
     verb = "is not" if blocked else "is"
     console.print(f"recorded: {brand!r} {verb} {filer!r} ({len(names)} loaded filer name(s): {'; '.join(names[:3])})")
     if not shown:
@@ -302,18 +313,13 @@ def list_overrides(app: AppContext, as_json: bool, as_csv: bool) -> None:
     import json
     from dataclasses import asdict
 
-    from sqlalchemy import func, select
-
     from crawler import db as dbmod
-    from crawler.models import DolEntity
-    from matching.matchindex import load_index
     from matching.overrides import stored
 
     app.engine(create=False)
     with dbmod.session_scope(app.db_url) as session:
         rows = stored(session)
-        filed = bool(rows) and not as_csv and bool(session.scalar(select(func.count(DolEntity.id))))
-        index = load_index(session)[0] if filed else None
+        index = _loaded_index(session) if rows and not as_csv else None
         loaded = [len(index.filer_ids(r.filer)) if index is not None else 0 for r in rows]
     if as_json:
         out = [{**asdict(r), "loaded_filers": n} for r, n in zip(rows, loaded, strict=True)]
@@ -393,10 +399,9 @@ def review(app: AppContext, limit: int, show_all: bool, suspect: bool, as_json: 
     recorded yet; those with the most open ML postings first, each with the filers to choose from."""
     import json
 
-    from sqlalchemy import case, func, select
+    from sqlalchemy import text
 
     from crawler import db as dbmod
-    from crawler.models import Employer, Posting
     from matching.join import alias_key
     from matching.overrides import suspicion
     from matching.tagging import employer_hints
@@ -404,11 +409,9 @@ def review(app: AppContext, limit: int, show_all: bool, suspect: bool, as_json: 
     app.engine(create=False)
     with dbmod.session_scope(app.db_url) as session:
         index = _index_for_overrides(session)
-        open_ml = func.sum(case((Posting.closed_at.is_(None) & Posting.is_ml.is_(True), 1), else_=0))
+        # Every employer with postings and its counts, as front ends read them; the join itself is asked afresh.
         counts = session.execute(
-            select(Employer.id, Employer.name, func.count(Posting.id), open_ml)
-            .join(Posting, Posting.employer_id == Employer.id)
-            .group_by(Employer.id, Employer.name)
+            text("SELECT DISTINCT employer_id, employer, postings, open_ml_postings FROM employer_joins")
         ).all()
         hints = employer_hints(session)
         rows = []
@@ -416,8 +419,9 @@ def review(app: AppContext, limit: int, show_all: bool, suspect: bool, as_json: 
             decided = alias_key(name) in index.overrides
             if decided and not show_all:
                 continue  # an operator has answered for it already
-            res = index.match(name, hints.get(eid))
-            check = suspicion(index, res, hints.get(eid)) if res.outcome == "matched" else None
+            hint = hints.get(eid)
+            res = index.match(name, hint)
+            check = suspicion(index, res, hint) if res.outcome == "matched" else None
             if res.outcome == "matched" and not show_all and not (suspect and check):
                 continue
             if res.outcome == "none" and not res.alternatives:

@@ -80,25 +80,22 @@ def attention_table(found: dict[str, list[dict[str, Any]]], limit: int) -> Table
 
 def joins_table(session: Any) -> Table:
     """Employers with open ML postings by the outcome of their stored join, with those postings and the
-    overrides recorded: how much of what users see rests on a join a person should look at."""
-    from crawler.models import EmployerMatch, EmployerOverride
+    overrides recorded: how much of what users see rests on a join a person should look at. Read from the
+    `employer_joins` view, which front ends read too."""
+    from sqlalchemy import text
 
-    outcome = (
-        select(EmployerMatch.employer_id, func.max(EmployerMatch.outcome).label("outcome"))
-        .group_by(EmployerMatch.employer_id)
-        .subquery()
-    )
-    shown = func.coalesce(outcome.c.outcome, "none")
-    rows = dict(
-        (o, (e, n))
-        for o, e, n in session.execute(
-            select(shown, func.count(func.distinct(Posting.employer_id)), func.count())
-            .select_from(Posting)
-            .outerjoin(outcome, outcome.c.employer_id == Posting.employer_id)
-            .where(Posting.closed_at.is_(None), Posting.is_ml.is_(True), Posting.employer_id.is_not(None))
-            .group_by(shown)
+    from crawler.models import EmployerOverride
+
+    rows = {
+        outcome: (employers, postings)
+        for outcome, employers, postings in session.execute(
+            text(
+                "SELECT outcome, COUNT(*), SUM(open_ml_postings) FROM"
+                " (SELECT DISTINCT employer_id, outcome, open_ml_postings FROM employer_joins) AS j"
+                " WHERE open_ml_postings > 0 GROUP BY outcome"
+            )
         )
-    )
+    }
     overrides = session.scalar(select(func.count()).select_from(EmployerOverride)) or 0
     table = Table(title="Employer joins (employers with open ML postings)")
     for col in ("join", "employers", "open ML postings"):
