@@ -17,7 +17,9 @@ the benchmark stops if one is missing), `accept` filers that are not wrong (a br
 are in (or `abroad`: all outside the US), read with `posting_hints`. A brand
 with no gold is a hard negative: no filing of its own, look-alikes in the universe; the right answer is no join.
 Split `tune` is what the rules were developed on; `holdout` was set aside (by a hash of the brand) before any
-rule was written and is only reported: its totals, never its errors (`--errors` lists the tune split's).
+rule was written and is only reported: its totals, never its errors (`--errors` lists the tune split's). The
+holdout's totals are also given per sample (the comment heading its rows: the hand-picked brands written first, then
+each random registry sample), so a figure moved by one kind of brand shows where it moved.
 
 Scoring is per brand: right = chose something, all of it gold or acceptable, at least one gold; wrong = chose
 any other filer; missed = chose nothing. precision = right / (right + wrong); recall = right / positive brands.
@@ -38,9 +40,11 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import re
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -61,9 +65,26 @@ def _open(path: Path) -> IO[str]:
     return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
 
 
+BLOCK_HEAD = re.compile(r"# (probe|sample|holdout)( \d+)?\b")
+
+
 def read_labels(path: Path) -> list[dict[str, str]]:
+    """The labelled rows, each with its `block`: the comment heading the sample it came from ("holdout 3"), or
+    "hand-picked" for the rows written before the first sample."""
+    block = ["hand-picked"]
+
+    def rows(fh: IO[str]) -> Iterator[str]:
+        for ln in fh:
+            if ln.startswith("#"):
+                if head := BLOCK_HEAD.match(ln):
+                    block[0] = head.group(1) + (head.group(2) or "")
+                continue
+            yield ln
+
     with path.open(encoding="utf-8") as fh:
-        return list(csv.DictReader(ln for ln in fh if not ln.startswith("#")))
+        reader = csv.DictReader(rows(fh))
+        # A row is read before the next comment is, so the block in force is the row's own.
+        return [{**row, "block": block[0]} for row in reader]
 
 
 def read_filers(path: Path) -> list[tuple[str, str]]:
@@ -142,7 +163,8 @@ def score(
             verdict = "right"
         else:
             verdict = "wrong"
-        for split in ("all", row["split"]):
+        keys = ("all", row["split"]) + ((f"holdout:{row['block']}",) if row["split"] == "holdout" else ())
+        for split in keys:
             s = stats[split]
             s["positives" if gold else "negatives"] += 1
             s[verdict] += 1
@@ -287,6 +309,20 @@ def main() -> None:
         r_lo, r_hi = wilson(s["right"], s["positives"])
         intervals.add_row(label, f"{p:.3f}", f"{p_lo:.3f}-{p_hi:.3f}", f"{r:.3f}", f"{r_lo:.3f}-{r_hi:.3f}")
     console.print(intervals)
+    blocks = Table(title="holdout by sample: hand-picked brands, and random registry samples (totals only)")
+    for col in ("sample", "brands (+/-)", *(f"{k} {m}" for k in ("alias", "no alias") for m in ("P", "R"))):
+        blocks.add_column(col, justify="left" if col == "sample" else "right")
+    first = next(iter(results.values()))[0]
+    for key in sorted(k for k in first if k.startswith("holdout:")):
+        s0 = first[key]
+        cells = []
+        for label in (runs[0][0], runs[1][0]):
+            p, r = figures(results[label][0][key])
+            cells += [f"{p:.3f}", f"{r:.3f}"]
+        blocks.add_row(
+            key.split(":", 1)[1], f"{s0['positives'] + s0['negatives']} ({s0['positives']}/{s0['negatives']})", *cells
+        )
+    console.print(blocks)
     console.print(
         "Path columns: share of positive brands joined right by that path. Targets (all brands and holdout): "
         f"precision >= {PRECISION}, recall >= {RECALL} with the alias table; recall >= {RECALL_NO_ALIAS} without."

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from join_accuracy import wilson
+from join_accuracy import read_labels, wilson
 
 
 def test_wilson_interval_matches_published_values_and_stays_inside_zero_and_one() -> None:
@@ -21,3 +21,27 @@ def test_wilson_interval_matches_published_values_and_stays_inside_zero_and_one(
     lo, hi = wilson(171, 179)
     assert lo < 171 / 179 < hi and hi < 0.99  # a precision of 0.955 on 179 joins does not reach 0.99
     assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_labels_carry_the_sample_they_were_drawn_in(tmp_path: Path) -> None:
+    # Holdout figures are reported per sample: a row must land in the block whose heading precedes it.
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "# header comment, not a sample\n"
+        "brand,kind,split,gold,accept,ad,url,place\n"
+        "Acme,plain,holdout,ACME INC,,,,CA\n"
+        "# probe 2 (today): development rows\n"
+        '"Beta, Inc.",plain,tune,BETA INC,,,,\n'
+        "# holdout 3 (today): a random sample\n"
+        "# labelled before the join ran\n"
+        "Gamma,none,holdout,,,,,\n"
+        "Delta,none,holdout,,,,,\n",
+        encoding="utf-8",
+    )
+    rows = read_labels(labels)
+    assert [(r["brand"], r["block"]) for r in rows] == [
+        ("Acme", "hand-picked"),
+        ("Beta, Inc.", "probe 2"),
+        ("Gamma", "holdout 3"),
+        ("Delta", "holdout 3"),
+    ]
