@@ -135,6 +135,8 @@ US_STATE_CODES = frozenset(_STATES.split())
 _FUNCTION = {"MANAGEMENT", "DISTRIBUTION", "OPERATIONS", "OPERATING", "STORES"}
 KIN_TAIL = GENERIC_TAIL | US_STATE_CODES | {"DELAWARE"} | _FUNCTION
 # What a filer's name may add to a brand and still be only the brand's arm somewhere: APPNOVATION USA INC.
+# A brand's tail naming the US arm of a firm known by the rest.
+US_ARM = frozenset(["US", "USA", "AMERICA", "AMERICAS", "NORTH"])
 _ARM_WORDS = US_STATE_CODES | {"USA", "US", "AMERICA", "AMERICAS", "NORTH", "DELAWARE", "INTERNATIONAL", "GLOBAL"}
 # A d/b/a cut short keeps at least CUT_MIN letters and loses fewer than CUT_MAX of the brand's: one letter
 # ("... DBA MAILCHIM" is Mailchimp); two short, it is as often a shorter name ("... DBA CIRCLE" is not CircleCI).
@@ -1492,8 +1494,12 @@ class EntityIndex:
             # a plain "Voleon Group" is as often a firm of its own as anyone's group: only the core's own legal
             # name then, not a filer that goes on to say more (VOLEON CAPITAL MANAGEMENT LP).
             found = self._again(query, " ".join(core), hints, spelling=False)
-            kinds = ("exact",) if "GROUP" in legal_words(brand)[len(core) :] else ("exact", "leading")
-            if self._plainly(found, len(core), kinds):
+            tail = set(legal_words(brand)[len(core) :])
+            kinds = ("exact",) if "GROUP" in tail else ("exact", "leading")
+            # "Think Academy US" is the US arm of whatever "Think Academy" is (THINK ACADEMY INTERNATIONAL
+            # EDUCATION INC): a country tail says where, so the core's own answer stands, whatever its filer adds.
+            us_arm = tail <= US_ARM and bool(found.matches) and all(c.method in kinds for c in found.matches)
+            if us_arm or self._plainly(found, len(core), kinds):
                 result = found
         field = self._without_field(brand)
         if field and not result.matches:
@@ -1705,6 +1711,14 @@ class EntityIndex:
         if exact:
             ids = self._settle_exact(exact, groups, elsewhere, words)
             if ids and self._elsewhere_only(words, ids, hints, groups, elsewhere):
+                # The one namesake in the posting's state is the brand's ("TomTom" in NH is TOMTOM NORTH AMERICA
+                # INC, NH, not a TOMTOM INC of MA), when places tell them apart as they would without a bare name;
+                # not for a short brand, whose leading words name no one ("GSK" in PA is no GSK CONSUMER HEALTH).
+                rivals = [g for g in groups if not set(ids).intersection(g)]
+                long_enough = len("".join(words)) >= MIN_LEAD_LEN
+                placed = self._placed(rivals, elsewhere, hints.states, words) if hints and long_enough else []
+                if placed:
+                    return self._with_runner_up(query, [self._cand(e, 100.0, "ad_place") for e in placed])
                 return self._unsure(query, ids)
             if ids is exact and self._trades_as_others(exact, words):
                 return self._unsure(query, ids)

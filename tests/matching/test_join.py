@@ -1180,3 +1180,37 @@ def test_an_everyday_words_small_bare_filer_is_unsure_beside_a_namesake_filing_t
     assert names(index_of(coined).match("Zorblix")) == ["ZORBLIX LLC"]
     busy = [(1, "INTRINSIC LLC", None, "lca", 20, "CO"), (2, "INTRINSIC INNOVATION LLC", None, "lca", 150, "CA")]
     assert names(index_of(busy).match("Intrinsic")) == ["INTRINSIC LLC"]
+
+
+def test_a_bare_name_filer_in_another_state_gives_way_to_the_one_namesake_where_the_employer_posts() -> None:
+    rows = [
+        (1, "ZORVANT INC", None, "lca", 0, "MA"),
+        (2, "ZORVANT NORTH AMERICA INC", None, "uscis", 21, "NH"),
+        (3, "QXR LLP", None, "lca", 0, "NY"),
+        (4, "QXR CONSUMER HEALTH INC", None, "uscis", 30, "PA"),
+    ]
+    idx = index_of(rows)
+    r = idx.match("Zorvant", posting_hints(None, states=["NH"]))
+    assert names(r) == ["ZORVANT NORTH AMERICA INC"] and r.matches[0].method == "ad_place"
+    # Without a word on where it posts, the bare legal name stands; posting where it files, it still does.
+    assert names(idx.match("Zorvant")) == ["ZORVANT INC"]
+    assert names(idx.match("Zorvant", posting_hints(None, states=["MA"]))) == ["ZORVANT INC"]
+    # Posting where neither files: no one.
+    assert idx.match("Zorvant", posting_hints(None, states=["TX"])).matches == []
+    # Three letters name no one by leading words, wherever they post.
+    assert idx.match("QXR", posting_hints(None, states=["PA"])).matches == []
+
+
+def test_a_brand_naming_its_us_arm_joins_what_the_rest_of_its_name_joins() -> None:
+    rows = [
+        (1, "THINKWELL ACADEMY INTERNATIONAL EDUCATION INC", None, "uscis", 10, "CA"),
+        (2, "THINKWELL ACADEMY INTERNATIONAL EDUCAT", None, "uscis", 7, "CA"),
+        (3, "CAHELTEK HALL INC", None, "lca", 2, "TX"),
+    ]
+    idx = index_of(rows)
+    assert set(names(idx.match("Thinkwell Academy US"))) == set(names(idx.match("Thinkwell Academy"))) != set()
+    assert idx.match("Thinkwell Academy USA").matches != []
+    # A tail that is no country still needs a filer adding nothing but how it is organised.
+    assert idx.match("Caheltek Global").matches == []
+    # What the core alone joins, its US arm joins too.
+    assert names(idx.match("Caheltek US")) == names(idx.match("Caheltek")) == ["CAHELTEK HALL INC"]
