@@ -1271,11 +1271,20 @@ class EntityIndex:
         state = self.entity.state
         if any(not state(e) for g in groups for e in g) or any(not state(e) for e in others):
             return []
-        inside = [g for g in groups if any(state(e) in states for e in g)]
+        inside = [[e for e in g if state(e) in states] for g in groups]
+        inside = [g for g in inside if g]
+        near = [e for e in others if state(e) in states]
+        if len(inside) > 1:
+            # Several namesakes in the state: one filing ten times all the others there together, and at least
+            # LONE_WORD_FILINGS, is the brand ("Enigma" in NY: ENIGMA TECHNOLOGIES INC, 21, beside ENIGMA LABS, 1).
+            inside.sort(key=lambda g: -self._filed(g))
+            top, rest = self._filed(inside[0]), self._filed(e for g in inside[1:] for e in g) + self._filed(near)
+            if top < LONE_WORD_FILINGS or top < DOMINANT_RATIO * rest:
+                return []
+            inside = inside[:1]
         if len(inside) != 1:
             return []
-        chosen = [e for e in inside[0] if state(e) in states]
-        near = [e for e in others if state(e) in states]
+        chosen = inside[0]
         if near and self._filed(near) >= self._filed(chosen):
             return []
         if len(groups) == 1 and not others and self._common_word_namesake(chosen, words):

@@ -1214,3 +1214,24 @@ def test_a_brand_naming_its_us_arm_joins_what_the_rest_of_its_name_joins() -> No
     assert idx.match("Caheltek Global").matches == []
     # What the core alone joins, its US arm joins too.
     assert names(idx.match("Caheltek US")) == names(idx.match("Caheltek")) == ["CAHELTEK HALL INC"]
+
+
+def test_of_several_namesakes_where_the_employer_posts_one_filing_ten_times_the_rest_there_is_the_brand() -> None:
+    rows = [
+        (1, "ENIGMATA TECHNOLOGIES INC", None, "uscis", 21, "NY"),
+        (2, "ENIGMATA LABS LLC", None, "lca", 1, "NY"),
+        (3, "ENIGMATA DENTAL PLLC", None, "lca", 40, "TX"),
+    ]
+    ny = posting_hints(None, states=["NY"])
+    r = index_of(rows).match("Enigmata", ny)
+    assert names(r) == ["ENIGMATA TECHNOLOGIES INC"] and r.matches[0].method == "ad_place"
+    # Out of state, the big namesake counts for nothing; with no state, the three are namesakes.
+    assert index_of(rows).match("Enigmata").matches == []
+    # Under 20 filings, or under ten times the others in the state together, it is not told apart.
+    small = [(1, "ENIGMATA TECHNOLOGIES INC", None, "uscis", 19, "NY"), *rows[1:]]
+    assert index_of(small).match("Enigmata", ny).matches == []
+    close = [*rows, (4, "ENIGMATA PARTNERS LLC", None, "lca", 2, "NY")]
+    assert index_of(close).match("Enigmata", ny).matches == []
+    # A filer using the word later in its name, in the state, counts among the others.
+    later = [*rows, (4, "THE ROYAL ENIGMATA CO", None, "lca", 2, "NY")]
+    assert index_of(later).match("Enigmata", ny).matches == []
