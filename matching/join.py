@@ -64,6 +64,8 @@ RUNNER_UP_MIN = 40.0  # a chosen match still reports the nearest other name abov
 MIN_FUZZY_LEN = 5  # short names ("SAP", "IBM") only ever match exactly
 SMALL_BLOCK = 3_000  # a word this rare is the whole block
 MAX_BLOCK = 20_000  # never score more candidates than this for one name
+GLUED_MIN = 8  # a one-word brand this long may be a filer's first words run together ...
+GLUED_SCAN = 200  # ... looked for among this many legal names beginning with its letters
 MIN_LEAD_LEN = 4  # leading words shorter than this ("ARC", "GE") never name a filer on their own
 PLACE_MIN_LEN = 3  # with the posting's state to back them, three letters may ("Hex" in CA)
 LEAD_SCAN = 20_000  # names starting with (or containing) the brand's words beyond this: the words are not rare
@@ -1060,6 +1062,29 @@ class EntityIndex:
             return []
         return list(found.values())
 
+    def _glued(self, word: str) -> list[list[int]]:
+        """Filers whose first few legal words, run together, are a one-word brand ("Ycombinator": Y COMBINATOR
+        MANAGEMENT LLC; "Nanonets": NANO NET TECHNOLOGIES INC, a plural forgiven), one group per filer; none for a
+        short or everyday word, whose run-together spellings are other words' ("Forestry" is no FOR ESTRY)."""
+        if len(word) < GLUED_MIN or word.lower() in everyday_words():
+            return []
+        keys = self.by_legal.keys
+        found: dict[int, None] = {}
+        for stem in dict.fromkeys((word, word[:-1] if word.endswith("S") else word)):
+            i = bisect_left(keys, stem)
+            end = min(len(keys), i + GLUED_SCAN)
+            while i < end and keys[i].startswith(stem):
+                for eid in self.by_legal.get(keys[i]):
+                    run = ""
+                    for k, part in enumerate(legal_words(self.entity[eid][0])):
+                        run += part
+                        if len(run) >= len(stem):
+                            if k and run == stem:
+                                found[eid] = None
+                            break
+                i += 1
+        return [[e] for e in sorted(found, key=lambda e: (-self.filings.get(e, 0), e))]
+
     def _filed(self, ids: Iterable[int]) -> int:
         return sum(self.filings.get(e, 0) for e in ids)
 
@@ -1287,6 +1312,8 @@ class EntityIndex:
         chosen = inside[0]
         if near and self._filed(near) >= self._filed(chosen):
             return []
+        if self._trades_as_others(chosen, words):
+            return []  # UNDERDOG TECHNOLOGIES INC DBA PINWHEEL is Pinwheel on a job board, not "Underdog"
         if len(groups) == 1 and not others and self._common_word_namesake(chosen, words):
             # The leading-words rule already judged the lone filer a namesake: sharing the posting's state does
             # not make FARTHER FARMS INC the brand "Farther"; telling several namesakes apart is what places do.
@@ -1748,6 +1775,12 @@ class EntityIndex:
             own = self._trade_owners(trade, words, groups, elsewhere) if trade else []
             if own:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "trade") for e in own])
+            if not groups and len(words) == 1 and hints and hints.states:
+                # One word the filer writes as several ("Ycombinator" is Y COMBINATOR MANAGEMENT LLC), only where
+                # the employer posts: run-together everyday words are other firms' names ("Pennylane" is no PENNY
+                # LANE CENTERS, "Starcloud" no STAR CLOUD SVCS INC).
+                state = self.entity.state
+                groups = [g for g in self._glued(words[0]) if all(state(e) in hints.states for e in g)]
             lead, settled = self._settle_leading(groups, elsewhere, lead_words)
             if settled and self._staffing_word(words, lead):
                 return self._unsure(query, lead)

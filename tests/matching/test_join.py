@@ -1235,3 +1235,34 @@ def test_of_several_namesakes_where_the_employer_posts_one_filing_ten_times_the_
     # A filer using the word later in its name, in the state, counts among the others.
     later = [*rows, (4, "THE ROYAL ENIGMATA CO", None, "lca", 2, "NY")]
     assert index_of(later).match("Enigmata", ny).matches == []
+
+
+def test_a_one_word_brand_a_filer_writes_as_several_words_joins_it_where_the_employer_posts() -> None:
+    rows = [
+        (1, "Y COMBINATOR MANAGEMENT LLC", None, "uscis", 2, "CA"),
+        (2, "Nano Net Technologies Inc", None, "lca", 0, "CA"),
+        (3, "BREEZE WAY LOGISTICS INC", None, "lca", 3, "CA"),
+        (4, "PICASSO LABS INC DBA QUILLOREX", None, "uscis", 9, "NY"),
+        (5, "QUILLO REX MEDIA", None, "lca", 0, "NY"),
+    ]
+    idx = index_of(rows)
+    ca, ny = posting_hints(None, states=["CA"]), posting_hints(None, states=["NY"])
+    assert names(idx.match("Ycombinator", ca)) == ["Y COMBINATOR MANAGEMENT LLC"]
+    assert names(idx.match("Nanonets", ca)) == ["Nano Net Technologies Inc"]  # a plural forgiven
+    # Run-together words name no one without the postings' state agreeing: other firms' names look so too.
+    assert idx.match("Ycombinator").matches == []
+    assert idx.match("Ycombinator", ny).matches == []
+    # Not an everyday word ("breezeway"), whatever the state; and a d/b/a of the brand comes first.
+    assert idx.match("Breezeway", ca).matches == []
+    assert names(idx.match("Quillorex", ny)) == ["PICASSO LABS INC DBA QUILLOREX"]
+
+
+def test_the_one_namesake_where_the_employer_posts_is_not_chosen_when_it_trades_under_another_name() -> None:
+    rows = [
+        (1, "UNDERBRUSH PHARMACEUTICALS INC", None, "lca", 1, "CA"),
+        (2, "UNDERBRUSH TECHNOLOGIES INC DBA PINWHEEL", None, "lca", 1, "NY"),
+        (3, "UNDERBRUSH STUDIOS LLC", None, "lca", 1, "TX"),
+    ]
+    idx = index_of(rows)
+    assert idx.match("Underbrush", posting_hints(None, states=["NY"])).matches == []
+    assert names(idx.match("Underbrush", posting_hints(None, states=["TX"]))) == ["UNDERBRUSH STUDIOS LLC"]
