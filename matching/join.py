@@ -1782,6 +1782,11 @@ class EntityIndex:
                 state = self.entity.state
                 groups = [g for g in self._glued(words[0]) if all(state(e) in hints.states for e in g)]
             lead, settled = self._settle_leading(groups, elsewhere, lead_words)
+
+            def arm(ids: list[int]) -> bool:
+                # A foreign firm's US arm adds only where it is to the brand: TYPEFORM US LLC is Typeform's.
+                return all(set(legal_words(self.entity[e][0])[1:]) <= _ARM_WORDS for e in ids)
+
             if settled and self._staffing_word(words, lead):
                 return self._unsure(query, lead)
             if settled:
@@ -1789,7 +1794,8 @@ class EntityIndex:
                 # files, or any such filer of an employer hiring only abroad (no US tag rides on it), is weighed as
                 # a lone namesake.
                 lone = _everyday(words) or (
-                    len(words) == 1 and (bool(legal_form_of(clean_name(query))) or bool(hints and hints.abroad))
+                    len(words) == 1
+                    and (bool(legal_form_of(clean_name(query))) or (bool(hints and hints.abroad) and not arm(lead)))
                 )
                 if self._elsewhere_only(words, lead, hints, groups, elsewhere, lone):
                     return self._unsure(query, lead)

@@ -213,6 +213,10 @@ _BOARD_LEAD = re.compile(r"^(?:careers?|jobs)\s+(?:at|@)\s+", re.IGNORECASE)
 _BOARD_GLUED = re.compile(r"^([A-Za-z][A-Za-z0-9]{2,})careers$", re.IGNORECASE)  # "Frontcareers", "Xbowcareers"
 # The kind of post a board lists: "Walleye Capital Full Time" is Walleye Capital's board for full-time roles.
 _BOARD_TERMS = re.compile(r"[\s,]+(?:full|part)[\s-]?time(?:\s+(?:roles|positions))?\s*$", re.IGNORECASE)
+# The channel a board feeds, after the name: "Lincoln Property Company through LinkedIn", "Rithum LinkedIn Board".
+_BOARD_CHANNEL = re.compile(
+    r"\s+(?:(?:external\s+)?(?:feed\s+)?(?:through|via|for|on)\s+linkedin|linkedin(?:\s+board)?)\s*$", re.IGNORECASE
+)
 # Whom a board is for, dropped only before a board word: "Veo Corporate Careers" is Veo; "Acme Corporate" stays.
 _BOARD_AUDIENCE = frozenset(["corporate", "university", "professional", "global", "general"])
 _BOARD_WORDS = frozenset(
@@ -254,7 +258,7 @@ def board_brand(name: str) -> str:
     bar, "Careers at" and trailing board words ("Careers page", "Job Board") dropped. The name itself when
     nothing but board words would be left ("Private Job Board")."""
     text = _BOARD_PART.split(_BOARD_OWNER.sub("", _BOARD_ASIDE.sub(" ", name)).strip())[0]
-    words = _BOARD_LEAD.sub("", _BOARD_TERMS.sub("", text.strip())).split()
+    words = _BOARD_LEAD.sub("", _BOARD_CHANNEL.sub("", _BOARD_TERMS.sub("", text.strip()))).split()
     popped = False
     while len(words) > 1 and (
         words[-1].lower().strip(".,:") in _BOARD_WORDS or (popped and words[-1].lower() in _BOARD_AUDIENCE)

@@ -718,7 +718,11 @@ def test_a_one_word_brand_is_not_a_small_namesake_filing_only_where_it_does_not_
         ("Acme University Jobs", "Acme"),
         ("NeuraFlash, Part of Accenture", "NeuraFlash"),
         ("Acme, an Initech company", "Acme"),
+        ("Lincoln Property Company through LinkedIn", "Lincoln Property Company"),
+        ("Rithum LinkedIn Board", "Rithum"),
+        ("Teneo external feed for LinkedIn", "Teneo"),
         # Names that only look like labels stay whole.
+        ("LinkedIn", "LinkedIn"),
         ("Good Job Games", "Good Job Games"),
         ("Job&Talent", "Job&Talent"),
         ("Hewlett-Packard", "Hewlett-Packard"),
@@ -1266,3 +1270,17 @@ def test_the_one_namesake_where_the_employer_posts_is_not_chosen_when_it_trades_
     idx = index_of(rows)
     assert idx.match("Underbrush", posting_hints(None, states=["NY"])).matches == []
     assert names(idx.match("Underbrush", posting_hints(None, states=["TX"]))) == ["UNDERBRUSH STUDIOS LLC"]
+
+
+def test_an_employer_hiring_only_abroad_is_its_us_arm_that_adds_only_where_it_is() -> None:
+    rows = [
+        (1, "TYPEFLUX US LLC", None, "lca", 2, "NY"),
+        (2, "ZOMATIX USA LLC", None, "lca", 1, "CA"),
+        (3, "HELSKAR JUNCTION FARM CSA", None, "lca", 3, "WA"),
+    ]
+    idx = index_of(rows)
+    abroad = posting_hints(None, abroad=True)
+    assert names(idx.match("Typeflux", abroad)) == ["TYPEFLUX US LLC"]
+    assert names(idx.match("Zomatix", abroad)) == ["ZOMATIX USA LLC"]
+    # A filer going on to say something else is still a stranger's.
+    assert idx.match("Helskar", abroad).matches == []
