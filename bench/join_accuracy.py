@@ -21,8 +21,10 @@ rule was written and is only reported: its totals, never its errors (`--errors` 
 holdout's totals are also given per sample (the comment heading its rows: the hand-picked brands written first, then
 each random registry sample), so a figure moved by one kind of brand shows where it moved.
 
-Scoring is per brand: right = chose something, all of it gold or acceptable, at least one gold; wrong = chose
-any other filer; missed = chose nothing. precision = right / (right + wrong); recall = right / positive brands.
+Scoring is per brand: right = chose something, all of it gold or acceptable, at least one gold; other = chose
+only acceptable filers (the company's other entities: not wrong, not its own filer); wrong = chose any other filer;
+missed = chose nothing. precision = (right + other) / brands joined; recall = right / positive brands (an `other`
+counts as a miss).
 Path recall: the share of positive brands joined right by each path (the method of the first match).
 Targets: precision >= 0.99 and recall >= 0.97 with the alias table, recall >= 0.90 without it, on all brands
 and on the holdout alone. Exits 1 when one is missed.
@@ -161,6 +163,8 @@ def score(
             verdict = "missed" if gold else "rejected"
         elif got <= ok and got & gold:
             verdict = "right"
+        elif got <= ok:
+            verdict = "other"  # only the company's other entities: not wrong, but not its own filer either
         else:
             verdict = "wrong"
         keys = ("all", row["split"]) + ((f"holdout:{row['block']}",) if row["split"] == "holdout" else ())
@@ -170,7 +174,7 @@ def score(
             s[verdict] += 1
             if verdict == "right":
                 s[f"path:{res.matches[0].method}"] += 1
-        if verdict in ("missed", "wrong"):
+        if verdict in ("missed", "wrong", "other"):
             shown = res.matches or res.alternatives
             errors.append(
                 (
@@ -223,9 +227,11 @@ def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def figures(s: dict[str, int]) -> tuple[float, float]:
-    right, wrong = s["right"], s["wrong"]
-    precision = right / (right + wrong) if right + wrong else 1.0
-    recall = right / s["positives"] if s["positives"] else float("nan")
+    """Precision: the share of brands joined to some filer whose filers are all the company's own (gold or its
+    other entities); recall: the share of brands with filings joined to their own filer (a gold one)."""
+    chosen = s["right"] + s["other"] + s["wrong"]
+    precision = (chosen - s["wrong"]) / chosen if chosen else 1.0
+    recall = s["right"] / s["positives"] if s["positives"] else float("nan")
     return precision, recall
 
 
@@ -268,7 +274,19 @@ def main() -> None:
         results[label] = score(index, labels, ids, use_hints)
 
     table = Table(title=f"join accuracy: {len(labels)} labelled brands vs {len(names):,} real filer names")
-    for col in ("run", "split", "brands (+/-)", "right", "wrong", "missed", "precision", "recall", *PATHS, "s"):
+    for col in (
+        "run",
+        "split",
+        "brands (+/-)",
+        "right",
+        "other",
+        "wrong",
+        "missed",
+        "precision",
+        "recall",
+        *PATHS,
+        "s",
+    ):
         table.add_column(col, justify="left" if col in ("run", "split") else "right")
     failed = []
     for label, (stats, _errors, secs) in results.items():
@@ -282,6 +300,7 @@ def main() -> None:
                 split,
                 f"{s['positives'] + s['negatives']} ({s['positives']}/{s['negatives']})",
                 str(s["right"]),
+                str(s["other"]),
                 str(s["wrong"]),
                 str(s["missed"]),
                 f"{p:.3f}",
@@ -305,7 +324,8 @@ def main() -> None:
     for label, (stats, _errors, _secs) in results.items():
         s = stats["holdout"]
         p, r = figures(s)
-        p_lo, p_hi = wilson(s["right"], s["right"] + s["wrong"])
+        chosen = s["right"] + s["other"] + s["wrong"]
+        p_lo, p_hi = wilson(chosen - s["wrong"], chosen)
         r_lo, r_hi = wilson(s["right"], s["positives"])
         intervals.add_row(label, f"{p:.3f}", f"{p_lo:.3f}-{p_hi:.3f}", f"{r:.3f}", f"{r_lo:.3f}-{r_hi:.3f}")
     console.print(intervals)

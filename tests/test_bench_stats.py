@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from join_accuracy import read_labels, wilson
+from join_accuracy import figures, read_labels, wilson
 
 
 def test_wilson_interval_matches_published_values_and_stays_inside_zero_and_one() -> None:
@@ -45,3 +45,13 @@ def test_labels_carry_the_sample_they_were_drawn_in(tmp_path: Path) -> None:
         ("Gamma", "holdout 3"),
         ("Delta", "holdout 3"),
     ]
+
+
+def test_a_join_to_only_the_companys_other_entities_is_neither_wrong_nor_a_hit() -> None:
+    from collections import Counter
+
+    # 8 right, 1 to the company's other entity only, 1 wrong, of 12 brands with filings.
+    s = Counter(right=8, other=1, wrong=1, positives=12)
+    precision, recall = figures(s)
+    assert precision == pytest.approx(9 / 10) and recall == pytest.approx(8 / 12)
+    assert figures(Counter(positives=3)) == (1.0, 0.0)  # nothing joined: no wrong join
