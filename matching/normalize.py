@@ -209,13 +209,15 @@ _BOARD_ASIDE = re.compile(r"\s*\([^)]*\)")
 _BOARD_PART = re.compile(r"\s+[-\u2013\u2014|]\s+|\s*\|\s*|:\s+")  # "AMP: AI-Powered Sortation ..." too
 # The group a firm belongs to, after its name: "NeuraFlash, Part of Accenture", "Acme, an Initech company".
 _BOARD_OWNER = re.compile(r",\s*(?:(?:now\s+)?part\s+of|an?\s+\S.*\s+company$)\s*.*$", re.IGNORECASE)
-_BOARD_LEAD = re.compile(r"^(?:careers?|jobs)\s+(?:at|@)\s+", re.IGNORECASE)
+_BOARD_LEAD = re.compile(r"^(?:careers?|jobs|(?:employment\s+)?opportunities)\s+(?:at|@|with)\s+", re.IGNORECASE)
 _BOARD_GLUED = re.compile(r"^([A-Za-z][A-Za-z0-9]{2,})careers$", re.IGNORECASE)  # "Frontcareers", "Xbowcareers"
 # The kind of post a board lists: "Walleye Capital Full Time" is Walleye Capital's board for full-time roles.
 _BOARD_TERMS = re.compile(r"[\s,]+(?:full|part)[\s-]?time(?:\s+(?:roles|positions))?\s*$", re.IGNORECASE)
 # The channel a board feeds, after the name: "Lincoln Property Company through LinkedIn", "Rithum LinkedIn Board".
 _BOARD_CHANNEL = re.compile(
-    r"\s+(?:(?:external\s+)?(?:feed\s+)?(?:through|via|for|on)\s+linkedin|linkedin(?:\s+board)?)\s*$", re.IGNORECASE
+    r"\s+(?:(?:external\s+)?(?:feed\s+)?(?:through|via|for|on)\s+(?:linkedin|handshake|indeed)"
+    r"|(?:linkedin|handshake|naukri|indeed)(?:\s+board)?)\s*$",
+    re.IGNORECASE,
 )
 # Whom a board is for, dropped only before a board word: "Veo Corporate Careers" is Veo; "Acme Corporate" stays.
 _BOARD_AUDIENCE = frozenset(["corporate", "university", "professional", "global", "general"])
@@ -249,6 +251,7 @@ _BOARD_WORDS = frozenset(
         "recruiting",
         "students",
         "graduates",
+        "portal",
     ]
 )
 
@@ -261,7 +264,9 @@ def board_brand(name: str) -> str:
     words = _BOARD_LEAD.sub("", _BOARD_CHANNEL.sub("", _BOARD_TERMS.sub("", text.strip()))).split()
     popped = False
     while len(words) > 1 and (
-        words[-1].lower().strip(".,:") in _BOARD_WORDS or (popped and words[-1].lower() in _BOARD_AUDIENCE)
+        # "Unlisted/Referral": several board words in one
+        all(w in _BOARD_WORDS for w in words[-1].lower().strip(".,:").split("/"))
+        or (popped and words[-1].lower() in _BOARD_AUDIENCE)
     ):
         popped = True
         words.pop()
