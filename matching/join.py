@@ -136,10 +136,10 @@ US_STATE_CODES = frozenset(_STATES.split())
 # A company's own arms by what they run for it: "Dollar Tree Management" and "Dollar Tree Distribution".
 _FUNCTION = {"MANAGEMENT", "DISTRIBUTION", "OPERATIONS", "OPERATING", "STORES"}
 KIN_TAIL = GENERIC_TAIL | US_STATE_CODES | {"DELAWARE"} | _FUNCTION
-# What a filer's name may add to a brand and still be only the brand's arm somewhere: APPNOVATION USA INC.
 # A brand's tail naming the US arm of a firm known by the rest.
 US_ARM = frozenset(["US", "USA", "AMERICA", "AMERICAS", "NORTH"])
-_ARM_WORDS = US_STATE_CODES | {"USA", "US", "AMERICA", "AMERICAS", "NORTH", "DELAWARE", "INTERNATIONAL", "GLOBAL"}
+# What a filer's name may add to a brand and still be only the brand's arm somewhere: APPNOVATION USA INC.
+_ARM_WORDS = US_STATE_CODES | US_ARM | {"DELAWARE", "INTERNATIONAL", "GLOBAL"}
 # A d/b/a cut short keeps at least CUT_MIN letters and loses fewer than CUT_MAX of the brand's: one letter
 # ("... DBA MAILCHIM" is Mailchimp); two short, it is as often a shorter name ("... DBA CIRCLE" is not CircleCI).
 CUT_MIN, CUT_MAX = 6, 2
@@ -1085,6 +1085,11 @@ class EntityIndex:
                 i += 1
         return [[e] for e in sorted(found, key=lambda e: (-self.filings.get(e, 0), e))]
 
+    def _arm(self, ids: list[int]) -> bool:
+        """Whether every filer's legal name adds to the brand's one word only where it is: TYPEFORM US LLC is the
+        US arm of a firm hiring abroad, not a stranger merely beginning with its word."""
+        return all(set(legal_words(self.entity[e][0])[1:]) <= _ARM_WORDS for e in ids)
+
     def _filed(self, ids: Iterable[int]) -> int:
         return sum(self.filings.get(e, 0) for e in ids)
 
@@ -1782,11 +1787,6 @@ class EntityIndex:
                 state = self.entity.state
                 groups = [g for g in self._glued(words[0]) if all(state(e) in hints.states for e in g)]
             lead, settled = self._settle_leading(groups, elsewhere, lead_words)
-
-            def arm(ids: list[int]) -> bool:
-                # A foreign firm's US arm adds only where it is to the brand: TYPEFORM US LLC is Typeform's.
-                return all(set(legal_words(self.entity[e][0])[1:]) <= _ARM_WORDS for e in ids)
-
             if settled and self._staffing_word(words, lead):
                 return self._unsure(query, lead)
             if settled:
@@ -1795,7 +1795,9 @@ class EntityIndex:
                 # a lone namesake.
                 lone = _everyday(words) or (
                     len(words) == 1
-                    and (bool(legal_form_of(clean_name(query))) or (bool(hints and hints.abroad) and not arm(lead)))
+                    and (
+                        bool(legal_form_of(clean_name(query))) or (bool(hints and hints.abroad) and not self._arm(lead))
+                    )
                 )
                 if self._elsewhere_only(words, lead, hints, groups, elsewhere, lone):
                     return self._unsure(query, lead)
