@@ -226,10 +226,15 @@ def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def joined(s: dict[str, int]) -> int:
+    """Brands joined to some filer: right, only another entity of the company, or wrong."""
+    return s["right"] + s["other"] + s["wrong"]
+
+
 def figures(s: dict[str, int]) -> tuple[float, float]:
     """Precision: the share of brands joined to some filer whose filers are all the company's own (gold or its
     other entities); recall: the share of brands with filings joined to their own filer (a gold one)."""
-    chosen = s["right"] + s["other"] + s["wrong"]
+    chosen = joined(s)
     precision = (chosen - s["wrong"]) / chosen if chosen else 1.0
     recall = s["right"] / s["positives"] if s["positives"] else float("nan")
     return precision, recall
@@ -324,8 +329,7 @@ def main() -> None:
     for label, (stats, _errors, _secs) in results.items():
         s = stats["holdout"]
         p, r = figures(s)
-        chosen = s["right"] + s["other"] + s["wrong"]
-        p_lo, p_hi = wilson(chosen - s["wrong"], chosen)
+        p_lo, p_hi = wilson(joined(s) - s["wrong"], joined(s))
         r_lo, r_hi = wilson(s["right"], s["positives"])
         intervals.add_row(label, f"{p:.3f}", f"{p_lo:.3f}-{p_hi:.3f}", f"{r:.3f}", f"{r_lo:.3f}-{r_hi:.3f}")
     console.print(intervals)

@@ -641,7 +641,7 @@ def _ingest_paths(
                     return_freed_memory()
                     with Session(bind=conn) as session:
                         _build_staged(session, prog, forms, summary)
-                        summary.retag_deferred = not _tag(session, prog, forms)
+                        summary.retag_deferred = not _tag(session, db_url, prog, forms)
                     return summaries
             if spare is not None:
                 reader, spare = spare, reader
@@ -655,7 +655,7 @@ def _ingest_paths(
         return_freed_memory()
         with dbmod.session_scope(engine) as session:
             build_entities(session, progress=prog, forms=forms)
-            summaries[-1].retag_deferred = not _tag(session, prog, forms)
+            summaries[-1].retag_deferred = not _tag(session, db_url, prog, forms)
     return summaries
 
 
@@ -683,7 +683,7 @@ def _build_staged(session: Session, prog: Progress | None, forms: NameForms | No
     drop_stage(conn)
 
 
-def _tag(session: Session, prog: Progress | None, forms: NameForms | None = None) -> bool:
+def _tag(session: Session, db_url: str, prog: Progress | None, forms: NameForms | None = None) -> bool:
     """The match index, built and saved, and the tags of any stored postings; False when a `jobagg run` holds the
     join (two writers of its rows would race, and a lost race would roll this load back): the run, or the next,
     re-tags.
@@ -705,7 +705,7 @@ def _tag(session: Session, prog: Progress | None, forms: NameForms | None = None
     if prog is not None and task is not None:
         prog.update(task, total=1, completed=1)
     try:
-        with run_lock(session.connection().engine.url.render_as_string(hide_password=False)):
+        with run_lock(db_url):
             match_and_tag(session, index)
     except RunLocked:
         return False

@@ -1276,11 +1276,9 @@ class EntityIndex:
         (29), nor FETCH INC than FETCH REWARDS INC: a person's call, or the posting's state's."""
         if not _everyday(words):
             return False
-        filed = self._filed(exact)
-        if filed >= LONE_WORD_FILINGS:
+        if not others or self._filed(exact) >= LONE_WORD_FILINGS:
             return False
-        top = max((self._filed(g) for g in others), default=0)
-        return top >= LONE_WORD_FILINGS and top >= DOMINANT_RATIO * max(filed, 1)
+        return self._dominant(max(others, key=self._filed), [exact], list, LONE_WORD_FILINGS)
 
     def _placed(
         self,
@@ -1308,8 +1306,7 @@ class EntityIndex:
             # Several namesakes in the state: one filing ten times all the others there together, and at least
             # LONE_WORD_FILINGS, is the brand ("Enigma" in NY: ENIGMA TECHNOLOGIES INC, 21, beside ENIGMA LABS, 1).
             inside.sort(key=lambda g: -self._filed(g))
-            top, rest = self._filed(inside[0]), self._filed(e for g in inside[1:] for e in g) + self._filed(near)
-            if top < LONE_WORD_FILINGS or top < DOMINANT_RATIO * rest:
+            if not self._dominant(inside[0], [*inside[1:], near], list, LONE_WORD_FILINGS):
                 return []
             inside = inside[:1]
         if len(inside) != 1:

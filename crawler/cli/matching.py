@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -257,12 +258,25 @@ def _record_override(app: AppContext, brand: str, filer: str, blocked: bool, not
     _retag(app, console, retag)
 
 
+def _override_args(fn: Callable[..., None]) -> Callable[..., None]:
+    """The arguments and options `employers set` and `employers block` share."""
+    for decorate in reversed(
+        (
+            click.argument("employer"),
+            click.argument("filer"),
+            click.option("--note", help="Why (kept with the override, shown by `jobagg employers overrides`)."),
+            click.option(
+                "--no-retag", is_flag=True, help="Only record it; `jobagg match` recomputes the join and tags later."
+            ),
+            pass_app,
+        )
+    ):
+        fn = decorate(fn)
+    return fn
+
+
 @employers_group.command("set")
-@click.argument("employer")
-@click.argument("filer")
-@click.option("--note", help="Why (kept with the override, shown by `jobagg employers overrides`).")
-@click.option("--no-retag", is_flag=True, help="Only record it; `jobagg match` recomputes the join and tags later.")
-@pass_app
+@_override_args
 def set_override(app: AppContext, employer: str, filer: str, note: str | None, no_retag: bool) -> None:
     """Record that EMPLOYER (as job boards show it) is the DOL filer FILER (a legal name as filed, or
     FEIN:xx-xxxxxxx); repeat for each of its filers. Wins over the alias table and the name rules."""
@@ -270,11 +284,7 @@ def set_override(app: AppContext, employer: str, filer: str, note: str | None, n
 
 
 @employers_group.command("block")
-@click.argument("employer")
-@click.argument("filer")
-@click.option("--note", help="Why (kept with the override).")
-@click.option("--no-retag", is_flag=True, help="Only record it; `jobagg match` recomputes the join and tags later.")
-@pass_app
+@_override_args
 def block_override(app: AppContext, employer: str, filer: str, note: str | None, no_retag: bool) -> None:
     """Record that EMPLOYER is NOT the DOL filer FILER (a namesake the join chose): it is never chosen again."""
     _record_override(app, employer, filer, True, note, not no_retag)
