@@ -1640,11 +1640,15 @@ class EntityIndex:
         blocked = self._blocked(akey)
         if blocked:
             # A curated "not this filer" line: drop that namesake wherever it would have been chosen.
+            # A ruled-out filer is no candidate either: shown as one, it would send the brand back to review.
             result = self._match(query, key, hints, chosen, spelling)
             kept = [c for c in result.matches if c.entity_id not in blocked]
-            if kept or not result.matches:
-                return MatchResult(query, result.outcome, kept, result.alternatives)
-            return MatchResult(query, "unsure", [], result.matches[:3])
+            others = [c for c in result.alternatives if c.entity_id not in blocked]
+            if kept:
+                return MatchResult(query, result.outcome, kept, others)
+            # Every filer it chose is ruled out: nothing of its own is known; near names stay for a person to see.
+            outcome = "unsure" if result.outcome == "unsure" and others else "none"
+            return MatchResult(query, outcome, [], others)
         return self._match(query, key, hints, chosen, spelling)
 
     def _elsewhere_only(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from matching.join import EntityIndex, JoinHints, load_aliases, posting_hints, site_domain, stated_entity
+from matching.join import EntityIndex, JoinHints, alias_key, load_aliases, posting_hints, site_domain, stated_entity
 from matching.normalize import aside_name, clean_name, core_key, legal_key, split_dba
 
 FILERS = [
@@ -1003,8 +1003,18 @@ def test_alias_line_can_rule_out_a_namesake(tmp_path: Path) -> None:
     aliases = load_aliases(table)
     idx = index_of([(1, "COGNITION LLC", None), (2, "NIMBUS ROBOTICS CORPORATION", None)], aliases)
     r = idx.match("Cognition")
-    assert r.matches == [] and r.outcome == "unsure" and r.alternatives[0].name == "COGNITION LLC"
+    # Its one namesake ruled out, the brand has no filer of its own: not a candidate to offer a person again.
+    assert r.matches == [] and r.outcome == "none"
+    assert "COGNITION LLC" not in {a.name for a in r.alternatives}
     assert idx.match("Nimbus").best.method == "alias"  # type: ignore[union-attr]
+
+
+def test_a_ruled_out_namesake_leaves_the_others_to_choose_from() -> None:
+    rows = [(1, "ORBIT LABS INC", None, "lca", 10, "CA"), (2, "ORBIT HEALTH LLC", None, "lca", 8, "TX")]
+    assert EntityIndex.from_names(rows, {}).match("Orbit").outcome == "unsure"  # two namesakes
+    r = EntityIndex.from_names(rows, {alias_key("Orbit"): ["!ORBIT LABS INC"]}).match("Orbit")
+    assert r.outcome == "unsure" and r.matches == []
+    assert [a.name for a in r.alternatives] == ["ORBIT HEALTH LLC"]
 
 
 def test_index_pickles_and_takes_seven_column_rows() -> None:

@@ -69,7 +69,9 @@ def test_a_block_rules_out_a_namesake_and_takes_back_an_alias_line() -> None:
         index, [(alias_key("Quarry"), "QUARRY SOFTWARE INC", 1), (alias_key("Quarry"), "ORBIT LABS INC", 1)]
     )
     result = index.match("Quarry")
-    assert result.outcome == "unsure" and result.matches == []
+    # Both ruled out, neither is offered again as a candidate.
+    assert result.outcome == "none" and result.matches == []
+    assert not {"QUARRY SOFTWARE INC", "ORBIT LABS INC"} & {c.name for c in result.alternatives}
     # An operator's "is" beats the table's "is not".
     apply_overrides(index, [(alias_key("Orb"), "ORBIT LABS INC", 0)])
     assert chosen(index, "Orb") == [("ORBIT LABS INC", "override")]
