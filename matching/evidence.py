@@ -101,6 +101,11 @@ class PostingFacts:
     def band(self) -> str | None:
         return BANDS.get(self.seniority or "")
 
+    @property
+    def job(self) -> str:
+        """The job the title names: level words and the team or speciality after it cut off."""
+        return _head(_bare(self.title))
+
     def annual_pay(self) -> tuple[float, float] | None:
         if self.salary_min is None or (self.salary_currency not in (None, "USD")):
             return None
@@ -139,22 +144,38 @@ class EntityFilings:
     uscis: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
 
 
+# Where a title's job ends and its team or speciality begins: "Product Designer, Developer Tools".
+_SPECIALITY = re.compile(r"\s*(?:[,(|:]|\s[-\u2013\u2014/]\s).*$")
+
+
+def _bare(title: str) -> str:
+    return " ".join(_SENIORITY_WORDS.sub(" ", title.lower()).split())
+
+
+def _head(bare: str) -> str:
+    """The job a title names, its team or speciality cut off (a title that starts with one stays whole)."""
+    return _SPECIALITY.sub("", bare) or bare
+
+
 @lru_cache(maxsize=100_000)
 def title_kind(title: str) -> tuple[str | None, str | None, str]:
     """(role group, seniority band, title without level words) of a filed job title."""
     role = classify_role(title)
     group = ROLE_GROUPS.get(role.role_family or "") if role.is_ml else None
-    bare = " ".join(_SENIORITY_WORDS.sub(" ", title.lower()).split())
-    return group, BANDS.get(seniority(title) or ""), bare
+    return group, BANDS.get(seniority(title) or ""), _bare(title)
 
 
 def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
-    """An ML-occupation filing for the same kind of work; outside ML, a near-identical title."""
+    """An ML-occupation filing for the same kind of work, or for the job the posting's title names ("Computer
+    Vision Scientist" for a "Senior Computer Vision Scientist, Satellite Imagery"); outside ML, that job."""
     kind, _band, bare = title_kind(group.title)
+    job = facts.job
     if facts.group is not None:
-        return group.is_ml and kind == facts.group
-    posting_bare = " ".join(_SENIORITY_WORDS.sub(" ", facts.title.lower()).split())
-    return bool(posting_bare) and fuzz.token_sort_ratio(posting_bare, bare) >= 90
+        return group.is_ml and (kind == facts.group or (bool(job) and fuzz.token_sort_ratio(job, bare) >= 90))
+    # The filing's whole title against the posting's, or against the job it names: a speciality the filing
+    # names too must agree ("Research Scientist, Biology" is no "Research Scientist, Machine Learning").
+    posting = _bare(facts.title)
+    return bool(posting) and max(fuzz.token_sort_ratio(posting, bare), fuzz.token_sort_ratio(job, bare)) >= 90
 
 
 def load_filings(session: Session, entity_ids: Iterable[int], since_fy: int) -> dict[int, EntityFilings]:
@@ -202,12 +223,16 @@ def load_filings(session: Session, entity_ids: Iterable[int], since_fy: int) -> 
 
 
 def _level() -> dict[str, Any]:
-    return {"certified": 0, "denied": 0, "withdrawn": 0, "same_level": 0, "wage_levels": {}, "offered_wage": None}
+    return {
+        "certified": 0, "denied": 0, "withdrawn": 0, "same_level": 0, "wage_levels": {}, "offered_wage": None,
+        "latest_fy": None,
+    }  # fmt: skip
 
 
 def _add(level: dict[str, Any], g: CaseGroup, band: str | None, same_band: bool) -> None:
     if g.status in CERTIFIED:
         level["certified"] += g.count
+        level["latest_fy"] = max(level["latest_fy"] or g.fiscal_year, g.fiscal_year)
         if same_band:
             level["same_level"] += g.count
         if g.wage_level:
@@ -260,6 +285,7 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
     hub_recent = [v for fy, v in filings.uscis.items() if lo <= fy <= hi]
     uscis = {
         "approvals": sum(v[0] + v[2] for v in hub_recent),
+        "approvals_lookback": sum(v[0] + v[2] for fy, v in filings.uscis.items() if hi - LOOKBACK_YEARS < fy <= hi),
         "initial_approvals": sum(v[0] for v in hub_recent),
         "denials": sum(v[1] + v[3] for v in hub_recent),
         "years": sorted(fy for fy in filings.uscis if lo <= fy <= hi),

@@ -7,14 +7,18 @@ the last three fiscal years counted from today (matching/evidence.py), the rules
 - a posting outside the US gets no US visa tag at all;
 - the ad explicitly refuses sponsorship → `unlikely`, whatever the history says;
 - no join, an unsure join, or no data of that kind loaded → `unknown` (`possible` when the ad offers sponsorship);
-- denials outnumber certifications (at least two denials) → `unlikely`;
-- recent certified filings for similar roles (ML occupation and the same kind of ML work), at least two, or one
-  when the ad offers sponsorship → `likely`; for H-1B the USCIS hub must also show approvals in the window
-  (an LCA is an attestation DOL certifies almost automatically), or, without recent hub data, five similar LCAs;
-- recent employer-level or ML-occupation filings → `possible`;
+- failures outnumber certifications (at least two): denied and withdrawn PERM cases; denied LCAs or denied USCIS
+  petitions → `unlikely`;
+- recent certified filings for similar roles (ML occupation and the same kind of ML work, or the job the title
+  names), at least two, or one when the ad offers sponsorship, reaching the newest year of the data, at wage levels
+  that fit the posting's seniority → `likely`; for H-1B the USCIS hub must also show approvals in the lookback
+  (an LCA is an attestation DOL certifies almost automatically) and deny under a third, or, without recent hub
+  data, five similar LCAs; an internship is `possible` at best;
+- recent employer-level or ML-occupation filings, or similar ones at other levels → `possible`;
 - green card only: H-1B filings but no certified PERM in five fiscal years → `unlikely` ("sponsors H-1B, not
-  green cards");
-- older filings only → `possible`; joined with nothing certified in five years → `unlikely`.
+  green cards"), unless a new, small sponsor (`possible`); PERM under 1% of 100+ H-1B filings → `unlikely`;
+- older filings, even before the lookback, or a PERM case filed and withdrawn → `possible`; joined with nothing
+  certified in the loaded years → `unlikely`.
 
 Several joined entities are kept apart: each has its own evidence and the tag rests on the strongest one.
 """
@@ -63,6 +67,26 @@ LIKELY_SIMILAR = 2
 # Without recent USCIS hub data an H-1B `likely` needs this many similar-role LCAs.
 LIKELY_LCA_ALONE = 5
 DENIALS_DOMINATE_MIN = 2
+# Wage levels that fit a posting's seniority band: filings made only at other levels are the same job, not "a role
+# like this one" (a staff posting beside Level I-II filings, an intern's beside Level IV ones).
+BAND_LEVELS = {
+    "entry": {"I", "II"},
+    "mid": {"I", "II", "III"},
+    "senior": {"II", "III", "IV"},
+    "staff+": {"III", "IV"},
+    "manager": {"III", "IV"},
+}
+# An employer whose first H-1B is this many fiscal years old or less is too new for green-card filings to show
+# (a PERM case is filed a year or more into the job and takes over a year to decide).
+NEW_SPONSOR_YEARS = 3
+# ... and files this few: a big H-1B programme first seen lately is one the loaded years only start to show.
+NEW_SPONSOR_MAX_FILINGS = 20
+# PERM cases under this share of H-1B filings over the lookback, with at least TOKEN_H1B_MIN of those: an employer
+# that sponsors H-1Bs and hardly ever a green card.
+TOKEN_PERM_SHARE = 0.01
+TOKEN_H1B_MIN = 100
+# USCIS denying this share of an employer's H-1B petitions keeps its H-1B tag at `possible` at best.
+HUB_DENIED_SHARE = 1 / 3
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 
@@ -211,6 +235,46 @@ def _denied(level: dict[str, Any]) -> str:
     return "none denied" if not level["denied"] else f"{level['denied']} denied"
 
 
+def history(years: Iterable[DolEntityYear], window: tuple[int, int]) -> dict[str, int | None]:
+    """From an entity's yearly figures: the last fiscal year before the lookback with a certified PERM case and with
+    an H-1B filing (certified LCA or USCIS approval), and the first year with an H-1B filing at all."""
+    start = window[1] - LOOKBACK_YEARS + 1
+    perm_before: int | None = None
+    h1b_before: int | None = None
+    h1b_first: int | None = None
+    for fy, row in _sum_years(years).items():
+        perm = row["perm_certified"] + row["perm_certified_expired"]
+        hub = (row.get("uscis_initial_approval") or 0) + (row.get("uscis_continuing_approval") or 0)
+        h1b = row["lca_certified"] + hub
+        if fy < start and perm:
+            perm_before = max(perm_before or fy, fy)
+        if fy < start and h1b:
+            h1b_before = max(h1b_before or fy, fy)
+        if h1b and fy <= window[1]:
+            h1b_first = min(h1b_first or fy, fy)
+    return {"perm_last_before": perm_before, "h1b_last_before": h1b_before, "h1b_first": h1b_first}
+
+
+def _fresh(level: dict[str, Any], window: tuple[int, int], newest: int | None) -> bool:
+    """Whether these filings reach the newest fiscal year of the loaded data (or the last one before today's):
+    cases from a year before it are the employer's past, not what it does now."""
+    last = level["latest_fy"]
+    return last is not None and last >= min(window[1] - 1, newest or window[1])
+
+
+def _years(entities: dict[int, dict[str, Any]], eid: int) -> list[DolEntityYear]:
+    return entities.get(eid, {}).get("years", [])
+
+
+def _off_level(facts: PostingFacts, level: dict[str, Any]) -> str:
+    """ "Level I-II" when every wage level of these filings is one this posting's seniority does not fit, else ""."""
+    fits = BAND_LEVELS.get(facts.band or "")
+    filed = {lv for lv, n in level["wage_levels"].items() if n and lv in ("I", "II", "III", "IV")}
+    if not fits or not filed or filed & fits:
+        return ""
+    return _levels(level["wage_levels"])
+
+
 def _strength(ev: dict[str, Any], visa: str) -> tuple[int, ...]:
     if visa == "green_card":
         p = ev["perm"]
@@ -219,32 +283,60 @@ def _strength(ev: dict[str, Any], visa: str) -> tuple[int, ...]:
     return (lca["similar"]["certified"], ev["uscis"]["approvals"], lca["any"]["certified"], ev["h1b_lookback"])
 
 
-def _green_card(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int]) -> tuple[str, str]:
+def _green_card(
+    facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int], hist: dict[str, int | None], newest: int | None
+) -> tuple[str, str]:
     offered = facts.statement == "offered"
+    ad = "; this ad offers sponsorship" if offered else ""
     sim, ml, anyl = ev["perm"]["similar"], ev["perm"]["ml"], ev["perm"]["any"]
     span = _span(window)
     what = f"{GROUP_WORDS[facts.group]} titles" if facts.group else "this title"
-    if anyl["denied"] >= DENIALS_DOMINATE_MIN and anyl["denied"] > anyl["certified"]:
-        return (
-            "unlikely",
-            f"denials dominate: {_n(anyl['denied'], 'PERM case')} denied, {anyl['certified']} certified {span}",
+    failed = anyl["denied"] + anyl["withdrawn"]
+    if failed >= DENIALS_DOMINATE_MIN and failed > anyl["certified"]:
+        # A PERM case withdrawn is one the employer gave up on: beside few certified ones, a green-card
+        # programme that is stalling.
+        return "unlikely", (
+            f"denials and withdrawals dominate: {anyl['denied']} PERM denied, {anyl['withdrawn']} withdrawn, "
+            f"{anyl['certified']} certified {span}"
         )
-    if sim["certified"] >= LIKELY_SIMILAR or (sim["certified"] >= 1 and offered):
+    if (sim["certified"] >= LIKELY_SIMILAR or (sim["certified"] >= 1 and offered)) and _fresh(sim, window, newest):
         parts = [f"{_n(sim['certified'], 'certified PERM case')} for {what} {span}"]
+        if off := _off_level(facts, sim):
+            return "possible", f"{parts[0]}, all at {off}: none at this posting's level{ad}"
         if levels := _levels(sim["wage_levels"]):
             parts.append(levels)
         parts.append(_denied(sim))
-        reason = ", ".join(parts)
-        return "likely", reason + ("; this ad offers sponsorship" if offered else "")
+        return "likely", ", ".join(parts) + ad
+    h1b_recent = ev["lca"]["any"]["certified"] + ev["uscis"]["approvals"]
+    lookback = ev["perm_certified_lookback"]
+    if lookback and ev["h1b_lookback"] >= TOKEN_H1B_MIN and lookback < TOKEN_PERM_SHARE * ev["h1b_lookback"]:
+        return "unlikely", (
+            f"sponsors H-1B, rarely green cards: {_n(lookback, 'certified PERM case')} against "
+            f"{_n(ev['h1b_lookback'], 'H-1B filing')} in {LOOKBACK_YEARS} fiscal years"
+        )
     if anyl["certified"]:
         basis = (
             f"{_n(ml['certified'], 'certified PERM case')} in ML occupations" if ml["certified"] else
             _n(anyl['certified'], 'certified PERM case')
         )  # fmt: skip
-        reason = f"{basis} {span}, {sim['certified']} for {what}"
-        return "possible", reason + ("; this ad offers sponsorship" if offered else "")
-    h1b_recent = ev["lca"]["any"]["certified"] + ev["uscis"]["approvals"]
-    if not ev["perm_certified_lookback"] and h1b_recent:
+        return "possible", f"{basis} {span}, {sim['certified']} for {what}{ad}"
+    if not lookback and h1b_recent:
+        first = hist.get("h1b_first")
+        lca, hub = ev["lca"]["any"], ev["uscis"]
+        failing = any(no >= DENIALS_DOMINATE_MIN and no > yes for no, yes in (
+            (lca["denied"], lca["certified"]), (hub["denials"], hub["approvals"])
+        ))  # fmt: skip
+        new = (
+            first is not None
+            and first >= window[1] - NEW_SPONSOR_YEARS
+            and not hist.get("h1b_last_before")
+            and ev["h1b_lookback"] <= NEW_SPONSOR_MAX_FILINGS
+        )
+        if new and not failing:
+            return "possible", (
+                f"a new H-1B sponsor (first filing FY{first}): too soon for green-card filings to show; "
+                f"no certified PERM yet{ad}"
+            )
         if offered:
             # The ad's own word keeps it open, but the filings say nothing for green cards.
             return "possible", (
@@ -255,18 +347,23 @@ def _green_card(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int]
             f"sponsors H-1B, not green cards: {_n(h1b_recent, 'H-1B filing')} {span} but no certified PERM in "
             f"{LOOKBACK_YEARS} fiscal years"
         )
-    if ev["perm_certified_lookback"]:
-        return (
-            "possible",
-            f"{_n(ev['perm_certified_lookback'], 'certified PERM case')} in {LOOKBACK_YEARS} years, none {span}",
-        )
+    if lookback:
+        return "possible", f"{_n(lookback, 'certified PERM case')} in {LOOKBACK_YEARS} years, none {span}"
+    if anyl["withdrawn"]:
+        # Too few to dominate (above): a case filed and withdrawn is a green card the employer set out to sponsor.
+        return "possible", f"{_n(anyl['withdrawn'], 'PERM case')} filed and withdrawn {span}, none certified yet{ad}"
+    if before := hist.get("perm_last_before"):
+        return "possible", f"sponsored green cards before: last certified PERM case FY{before}, none since{ad}"
     if offered:
         return "possible", f"no certified PERM in {LOOKBACK_YEARS} fiscal years, but the ad offers sponsorship"
     return "unlikely", f"joined, but no certified PERM case in {LOOKBACK_YEARS} fiscal years"
 
 
-def _h1b(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int], cov: DataCoverage) -> tuple[str, str]:
+def _h1b(
+    facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int], cov: DataCoverage, hist: dict[str, int | None]
+) -> tuple[str, str]:
     offered = facts.statement == "offered"
+    ad = "; this ad offers sponsorship" if offered else ""
     sim, anyl, hub = ev["lca"]["similar"], ev["lca"]["any"], ev["uscis"]
     span = _span(window)
     what = f"{GROUP_WORDS[facts.group]} titles" if facts.group else "this title"
@@ -275,23 +372,36 @@ def _h1b(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int], cov: 
             "unlikely",
             f"denials dominate: {_n(anyl['denied'], 'H-1B LCA')} denied, {anyl['certified']} certified {span}",
         )
+    if hub["denials"] >= DENIALS_DOMINATE_MIN and hub["denials"] > hub["approvals"]:
+        # The petition is where an H-1B is won or lost: an LCA is certified almost automatically.
+        return "unlikely", (
+            f"USCIS denies most of its H-1B petitions: {hub['denials']} denied, {hub['approvals']} approved {span}"
+        )
     hub_recent = cov.uscis is not None and cov.uscis >= window[0]
-    enough = sim["certified"] >= (1 if offered else LIKELY_SIMILAR)
-    if enough and (hub["approvals"] >= 1 if hub_recent else sim["certified"] >= LIKELY_LCA_ALONE):
+    enough = sim["certified"] >= (1 if offered else LIKELY_SIMILAR) and _fresh(sim, window, cov.lca)
+    # USCIS publishes a year behind DOL: approved petitions in the lookback back this year's LCAs.
+    if enough and (hub["approvals_lookback"] >= 1 if hub_recent else sim["certified"] >= LIKELY_LCA_ALONE):
         reason = f"{_n(sim['certified'], 'certified H-1B LCA')} for {what} {span}"
+        decided = hub["approvals"] + hub["denials"]
+        if off := _off_level(facts, sim):
+            return "possible", f"{reason}, all at {off}: none at this posting's level{ad}"
+        if hub["denials"] >= DENIALS_DOMINATE_MIN and hub["denials"] >= HUB_DENIED_SHARE * decided:
+            return "possible", f"{reason}, but USCIS denied {hub['denials']} of {decided} H-1B petitions{ad}"
         if levels := _levels(sim["wage_levels"]):
             reason += f", {levels}"
         if hub["approvals"]:
             reason += f"; {_n(hub['approvals'], 'USCIS H-1B approval')}"
-        return "likely", reason + ("; this ad offers sponsorship" if offered else "")
+        return "likely", reason + ad
     if anyl["certified"] or hub["approvals"]:
         reason = f"{_n(anyl['certified'], 'certified H-1B LCA')} ({sim['certified']} for {what})"
         reason += (
             f", {_n(hub['approvals'], 'USCIS approval')} {span}" if hub_recent else f" {span}; no recent USCIS hub data"
         )
-        return "possible", reason + ("; this ad offers sponsorship" if offered else "")
+        return "possible", reason + ad
     if ev["h1b_lookback"]:
         return "possible", f"{_n(ev['h1b_lookback'], 'H-1B filing')} in {LOOKBACK_YEARS} years, none {span}"
+    if before := hist.get("h1b_last_before"):
+        return "possible", f"sponsored H-1Bs before: last filing FY{before}, none since{ad}"
     if offered:
         return "possible", f"no H-1B filings in {LOOKBACK_YEARS} fiscal years, but the ad offers sponsorship"
     return "unlikely", f"joined, but no certified H-1B filing in {LOOKBACK_YEARS} fiscal years"
@@ -349,7 +459,8 @@ def score_posting(
     per_entity: list[tuple[int, dict[str, Any]]] = []
     if matched and result is not None:
         for c in result.matches:
-            key = (c.entity_id, facts.group, facts.band, facts.title if facts.group is None else "", window)
+            # What the evidence depends on: an ML posting is compared by its kind of work and the job it names.
+            key = (c.entity_id, facts.group, facts.band, facts.title if facts.group is None else facts.job, window)
             ev = cache.get(key) if cache is not None else None
             if ev is None:
                 ev = entity_evidence(facts, filings.get(c.entity_id, EntityFilings()), window)
@@ -378,13 +489,19 @@ def score_posting(
             reason = f"no {source} data loaded" + (
                 "; the ad offers sponsorship" if facts.statement == "offered" else ""
             )
-        elif visa == "green_card":
-            tag, reason = _green_card(facts, chosen[1], window)
         else:
-            tag, reason = _h1b(facts, chosen[1], window, cov)
+            hist = history(_years(entities, chosen[0]), window)
+            if visa == "green_card":
+                tag, reason = _green_card(facts, chosen[1], window, hist, cov.perm)
+            else:
+                tag, reason = _h1b(facts, chosen[1], window, cov, hist)
+            if tag == "likely" and facts.seniority == "intern":
+                # No visa is filed for an internship itself (students work on their own status): what the
+                # record shows is that a full-time offer after it would be sponsored.
+                tag, reason = "possible", f"an internship: sponsorship comes with a full-time offer; {reason}"
         ents = []
         for (eid, ev), base in zip(per_entity, match_ev.get("entities", []), strict=False):
-            years = entities.get(eid, {}).get("years", [])
+            years = _years(entities, eid)
             if visa == "green_card":
                 levels = {"similar_role": ev["perm"]["similar"], "ml_occupation": ev["perm"]["ml"],
                           "any_occupation": ev["perm"]["any"]}  # fmt: skip

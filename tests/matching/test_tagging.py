@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler import db as dbmod
-from crawler.models import DolEntity, Employer, EmployerMatch, Posting, PostingSponsorship
-from matching.evidence import CaseGroup, EntityFilings, PostingFacts
+from crawler.models import DolEntity, DolEntityYear, Employer, EmployerMatch, Posting, PostingSponsorship
+from matching.evidence import CaseGroup, EntityFilings, PostingFacts, is_similar
 from matching.ingest import ingest_paths
 from matching.join import Candidate, MatchResult
 from matching.tagging import DataCoverage, match_and_tag, score_posting
@@ -56,10 +56,18 @@ def score(
     result: MatchResult | None = None,
     cov: DataCoverage = COV,
     today: date = TODAY,
+    years: list[DolEntityYear] | None = None,
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     result = matched(*filings) if result is None else result
-    ents = {e.id: {"entity": e, "years": []} for e in (ACME, OTHER)}
+    ents = {e.id: {"entity": e, "years": list(years or []) if e is ACME else []} for e in (ACME, OTHER)}
     return score_posting(facts, result, ents, filings, cov, today)
+
+
+def year(fy: int, **counts: int) -> DolEntityYear:
+    """One fiscal year of the entity's stored figures (the counts not given are zero)."""
+    zero = ["perm_certified", "perm_certified_expired", "perm_denied", "perm_withdrawn", "perm_ml", "perm_ml_certified",
+            "lca_certified", "lca_denied", "lca_withdrawn", "lca_ml_certified", "lca_secondary"]  # fmt: skip
+    return DolEntityYear(entity_id=1, fiscal_year=fy, **{**dict.fromkeys(zero, 0), **counts})
 
 
 def tags(out: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, str]:
@@ -131,7 +139,7 @@ def test_employer_level_or_ml_occupation_evidence_is_only_possible() -> None:
     research = cases(("perm", 2026, "certified", True, "Research Scientist, Machine Learning", "Level IV", 4))
     assert tags(score(MLE, {1: research}))["green_card"] == "possible"
     # One similar case plus an ad that offers sponsorship is enough.
-    one = cases(("perm", 2026, "certified", True, "Machine Learning Engineer", "Level II", 1))
+    one = cases(("perm", 2026, "certified", True, "Machine Learning Engineer", "Level IV", 1))
     offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
     assert tags(score(MLE, {1: one}))["green_card"] == "possible"
     assert tags(score(offered, {1: one}))["green_card"] == "likely"
@@ -143,11 +151,18 @@ def test_denials_that_dominate_make_it_unlikely() -> None:
         ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level II", 2),
     )
     out = score(MLE, {1: denied})
-    assert tags(out)["green_card"] == "unlikely" and "denials dominate" in out["green_card"][1]["reason"]
+    assert tags(out)["green_card"] == "unlikely"
+    assert "denials and withdrawals dominate" in out["green_card"][1]["reason"]
+    # A PERM case withdrawn is one given up on: many of them beside few certified ones weigh as denials do.
+    withdrawn = cases(
+        ("perm", 2026, "withdrawn", True, "Machine Learning Engineer", "Level III", 9),
+        ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level III", 3),
+    )
+    assert tags(score(MLE, {1: withdrawn}))["green_card"] == "unlikely"
 
 
 def test_h1b_without_perm_is_a_finding() -> None:
-    h1b_only = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "II", 25))
+    h1b_only = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 25))
     h1b_only.uscis = {2026: (10, 0, 20, 0)}
     out = score(MLE, {1: h1b_only})
     assert tags(out) == {"green_card": "unlikely", "h1b": "likely"}
@@ -157,15 +172,15 @@ def test_h1b_without_perm_is_a_finding() -> None:
 
 
 def test_h1b_likely_needs_more_than_near_automatic_lca_certifications() -> None:
-    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "II", 3))
+    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 3))
     # Hub data for the window is loaded and shows no approvals for this employer: the LCAs alone prove little.
     assert tags(score(MLE, {1: lcas}))["h1b"] == "possible"
     lcas.uscis = {2026: (2, 0, 1, 0)}
     assert tags(score(MLE, {1: lcas}))["h1b"] == "likely"
     # Without recent hub data, five similar LCAs are needed.
     stale_hub = DataCoverage(2026, 2026, 2022, date(2026, 9, 30), date(2026, 9, 30))
-    few = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "II", 3))
-    many = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "II", 6))
+    few = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 3))
+    many = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 6))
     assert tags(score(MLE, {1: few}, cov=stale_hub))["h1b"] == "possible"
     assert tags(score(MLE, {1: many}, cov=stale_hub))["h1b"] == "likely"
 
@@ -174,8 +189,12 @@ def test_old_filings_only_are_possible_and_nothing_certified_is_unlikely() -> No
     old = cases(("perm", 2023, "certified", True, "Machine Learning Engineer", "Level II", 6))
     out = score(MLE, {1: old})
     assert tags(out)["green_card"] == "possible" and "none FY2025-27" in out["green_card"][1]["reason"]
-    nothing = cases(("perm", 2026, "withdrawn", True, "Machine Learning Engineer", None, 1))
-    assert tags(score(MLE, {1: nothing})) == {"green_card": "unlikely", "h1b": "unlikely"}
+    # One case filed and withdrawn is a green card the employer set out to sponsor; one denied is not.
+    withdrawn = score(MLE, {1: cases(("perm", 2026, "withdrawn", True, "Machine Learning Engineer", None, 1))})
+    assert tags(withdrawn) == {"green_card": "possible", "h1b": "unlikely"}
+    assert "filed and withdrawn" in withdrawn["green_card"][1]["reason"]
+    denied = cases(("perm", 2026, "denied", True, "Machine Learning Engineer", None, 1))
+    assert tags(score(MLE, {1: denied})) == {"green_card": "unlikely", "h1b": "unlikely"}
 
 
 def test_a_posting_outside_the_us_gets_no_us_tag() -> None:
@@ -204,6 +223,127 @@ def test_non_ml_posting_compares_titles() -> None:
     out = score(accountant, {1: STRONG})
     assert out["green_card"][1]["similar_role"]["certified"] == 3
     assert tags(out)["green_card"] == "likely"
+
+
+def test_a_level_the_filings_never_reach_is_only_possible() -> None:
+    junior = cases(
+        ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level II", 6),
+        ("lca", 2026, "certified", True, "Machine Learning Engineer", "I", 30),
+    )
+    junior.uscis = {2026: (10, 0, 20, 0)}
+    out = score(MLE, {1: junior})  # a staff posting
+    assert tags(out) == {"green_card": "possible", "h1b": "possible"}
+    assert "all at Level II: none at this posting's level" in out["green_card"][1]["reason"]
+    director = PostingFacts(**{**MLE.__dict__, "title": "Director of Machine Learning", "seniority": "director"})
+    assert tags(score(director, {1: junior}))["green_card"] == "possible"
+    mid = PostingFacts(**{**MLE.__dict__, "title": "Machine Learning Engineer", "seniority": "mid"})
+    assert tags(score(mid, {1: junior})) == {"green_card": "likely", "h1b": "likely"}
+    # A level not on the filings (older PERM forms) says nothing either way.
+    unlevelled = cases(("perm", 2026, "certified", True, "Machine Learning Engineer", None, 6))
+    assert tags(score(MLE, {1: unlevelled}))["green_card"] == "likely"
+
+
+def test_an_internship_is_possible_at_best() -> None:
+    intern = PostingFacts(**{**MLE.__dict__, "title": "Machine Learning Engineer Intern", "seniority": "intern"})
+    entry = cases(
+        ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level II", 12),
+        ("lca", 2026, "certified", True, "Machine Learning Engineer", "II", 40),
+    )
+    entry.uscis = {2026: (20, 0, 30, 0)}
+    out = score(intern, {1: entry})
+    assert tags(out) == {"green_card": "possible", "h1b": "possible"}
+    assert out["h1b"][1]["reason"].startswith("an internship: sponsorship comes with a full-time offer; 40 certified")
+
+
+def test_uscis_denials_weigh_on_the_h1b_tag() -> None:
+    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 10))
+    lcas.uscis = {2026: (2, 4, 1, 1)}
+    out = score(MLE, {1: lcas})
+    assert tags(out)["h1b"] == "unlikely" and "USCIS denies most" in out["h1b"][1]["reason"]
+    lcas.uscis = {2025: (10, 6, 10, 6)}  # a third of the petitions denied
+    out = score(MLE, {1: lcas})
+    assert tags(out)["h1b"] == "possible" and "USCIS denied 12 of 32" in out["h1b"][1]["reason"]
+    lcas.uscis = {2025: (10, 1, 20, 1)}
+    assert tags(score(MLE, {1: lcas}))["h1b"] == "likely"
+
+
+def test_a_new_small_h1b_sponsor_may_still_sponsor_green_cards() -> None:
+    new = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 3))
+    new.uscis = {2026: (2, 0, 0, 0)}
+    first = [year(2026, lca_certified=3, uscis_initial_approval=2)]
+    out = score(MLE, {1: new}, years=first)
+    assert (
+        tags(out)["green_card"] == "possible"
+        and "a new H-1B sponsor (first filing FY2026)" in out["green_card"][1]["reason"]
+    )
+    # H-1Bs long before the lookback, with no green card since: not new.
+    assert tags(score(MLE, {1: new}, years=[year(2019, lca_certified=4), *first]))["green_card"] == "unlikely"
+    # A big programme first seen lately is one the loaded years only begin to show.
+    big = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 60))
+    big.uscis = {2026: (20, 0, 10, 0)}
+    assert tags(score(MLE, {1: big}, years=[year(2026, lca_certified=60)]))["green_card"] == "unlikely"
+    # Its petitions failing, it is no sponsor finding its feet.
+    new.uscis = {2026: (0, 3, 0, 0)}
+    assert tags(score(MLE, {1: new}, years=first))["green_card"] == "unlikely"
+
+
+def test_a_token_of_green_cards_beside_many_h1bs_is_unlikely() -> None:
+    token = cases(
+        ("perm", 2025, "certified", False, "Software Developer", "Level II", 1),
+        ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 150),
+    )
+    out = score(MLE, {1: token})
+    assert tags(out)["green_card"] == "unlikely"
+    assert out["green_card"][1]["reason"].startswith("sponsors H-1B, rarely green cards: 1 certified PERM case against")
+    steady = cases(
+        ("perm", 2025, "certified", False, "Software Developer", "Level II", 5),
+        ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 150),
+    )
+    assert tags(score(MLE, {1: steady}))["green_card"] == "possible"
+
+
+def test_sponsorship_before_the_lookback_is_possible_not_unlikely() -> None:
+    before = [year(2019, perm_certified=4, lca_certified=6)]
+    nothing_recent = cases(("perm", 2026, "denied", True, "Machine Learning Engineer", None, 1))
+    out = score(MLE, {1: nothing_recent}, years=before)
+    assert tags(out) == {"green_card": "possible", "h1b": "possible"}
+    assert out["green_card"][1]["reason"] == "sponsored green cards before: last certified PERM case FY2019, none since"
+    assert out["h1b"][1]["reason"] == "sponsored H-1Bs before: last filing FY2019, none since"
+    assert tags(score(MLE, {1: nothing_recent})) == {"green_card": "unlikely", "h1b": "unlikely"}
+
+
+def test_likely_needs_the_newest_year_of_the_data() -> None:
+    last_year = cases(("perm", 2025, "certified", True, "Machine Learning Engineer", "Level III", 4))
+    assert tags(score(MLE, {1: last_year}))["green_card"] == "possible"  # FY2026 is loaded and has none
+    stale = DataCoverage(2025, 2026, 2026, date(2025, 9, 30), date(2026, 9, 30))
+    assert tags(score(MLE, {1: last_year}, cov=stale))["green_card"] == "likely"  # FY2025 is the newest loaded
+    both = cases(
+        ("perm", 2025, "certified", True, "Machine Learning Engineer", "Level III", 3),
+        ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level III", 1),
+    )
+    assert tags(score(MLE, {1: both}))["green_card"] == "likely"
+
+
+def test_uscis_approvals_a_year_behind_back_this_years_lcas() -> None:
+    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 3))
+    lcas.uscis = {2024: (4, 0, 3, 0)}  # before the window, inside the lookback
+    assert tags(score(MLE, {1: lcas}))["h1b"] == "likely"
+    lcas.uscis = {2021: (4, 0, 3, 0)}
+    assert tags(score(MLE, {1: lcas}))["h1b"] == "possible"
+
+
+def test_similar_reads_the_job_a_title_names() -> None:
+    def filed(title: str, ml: bool) -> CaseGroup:
+        return CaseGroup("lca", 2026, "certified", ml, title, "III", "year", 1, None, None)
+
+    designer = PostingFacts("Senior Product Designer, Developer Tools", None, "senior", False)
+    assert is_similar(designer, filed("Product Designer", False))
+    assert not is_similar(designer, filed("Product Designer, Hardware", False))
+    vision = PostingFacts("Senior Computer Vision Scientist, Satellite Imagery", "perception", "senior", True)
+    assert is_similar(vision, filed("Computer Vision Scientist", True))  # a research title, the same job
+    assert not is_similar(vision, filed("Computer Vision Scientist", False))  # not filed as an ML occupation
+    biology = PostingFacts("Research Scientist, Biology", None, None, False)
+    assert not is_similar(biology, filed("Research Scientist, Machine Learning", True))
 
 
 def add_posting(session: Session, employer: str, statement: str, n: int) -> None:
