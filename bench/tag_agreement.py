@@ -8,7 +8,7 @@ the tag an immigration-savvy reader gives each visa, with the reason. Every scen
 - name match: "this employer has ever filed" (any certified PERM → green card likely; any certified LCA or USCIS
   approval → H-1B likely; joined without one → unlikely; no join → unknown).
 
-The development labels include 50 postings labelled by readers who never saw the rules (two, a third on
+The development labels include 100 postings labelled by readers who never saw the rules (two, a third on
 disagreements). The holdouts, bench/data/holdout/tags.jsonl (labelled by the first rules' author) and
 tags_blind.jsonl (labelled blind, as above), were labelled before the rules were ever run on them; each is scored
 the same way but only its totals are printed (never which pairs disagree), so no rule is fixed from them.

@@ -71,10 +71,11 @@ WITHDRAWN = ("withdrawn", "certified_withdrawn")
 
 
 def window_for(today: date) -> tuple[int, int]:
-    """The last WINDOW_YEARS federal fiscal years, ending with the one `today` falls in."""
+    """The WINDOW_YEARS complete federal fiscal years before `today` and the one it falls in: DOL publishes a year's
+    cases quarterly, so the current year alone would leave a window with two years of data for most of a year."""
     fy = fiscal_year(today)
     assert fy is not None
-    return fy - WINDOW_YEARS + 1, fy
+    return fy - WINDOW_YEARS, fy
 
 
 @dataclass(frozen=True)
@@ -225,14 +226,15 @@ def load_filings(session: Session, entity_ids: Iterable[int], since_fy: int) -> 
 def _level() -> dict[str, Any]:
     return {
         "certified": 0, "denied": 0, "withdrawn": 0, "same_level": 0, "wage_levels": {}, "offered_wage": None,
-        "latest_fy": None,
+        "certified_years": [],
     }  # fmt: skip
 
 
 def _add(level: dict[str, Any], g: CaseGroup, band: str | None, same_band: bool) -> None:
     if g.status in CERTIFIED:
         level["certified"] += g.count
-        level["latest_fy"] = max(level["latest_fy"] or g.fiscal_year, g.fiscal_year)
+        if g.fiscal_year not in level["certified_years"]:
+            level["certified_years"] = sorted([*level["certified_years"], g.fiscal_year])
         if same_band:
             level["same_level"] += g.count
         if g.wage_level:
@@ -252,6 +254,15 @@ def _wage_level(raw: str) -> str:
     """'Level III', 'III', '3' -> 'III'."""
     text = raw.strip().upper().replace("LEVEL", "").strip()
     return {"1": "I", "2": "II", "3": "III", "4": "IV"}.get(text, text or raw)
+
+
+def _newest(uscis: dict[int, tuple[int, int, int, int]], lo: int, hi: int) -> list[int]:
+    """[approvals, denials] of the newest hub year inside [lo, hi]; [0, 0] without one."""
+    inside = [fy for fy in uscis if lo <= fy <= hi]
+    if not inside:
+        return [0, 0]
+    ia, idn, ca, cd = uscis[max(inside)]
+    return [ia + ca, idn + cd]
 
 
 def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[int, int]) -> dict[str, Any]:
@@ -289,6 +300,8 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
         "initial_approvals": sum(v[0] for v in hub_recent),
         "denials": sum(v[1] + v[3] for v in hub_recent),
         "years": sorted(fy for fy in filings.uscis if lo <= fy <= hi),
+        # The newest hub year's approvals and denials: where a run of denials starts.
+        "latest": _newest(filings.uscis, lo, hi),
     }
     days = sorted(filings.perm_days)
     return {

@@ -2,21 +2,24 @@
 
 The question a tag answers is the user's: *will this employer sponsor this visa for a role like this one?*
 Per visa kind (`green_card` from PERM, `h1b` from LCA and the USCIS hub), from the joined employer's filings in
-the last three fiscal years counted from today (matching/evidence.py), the rules are (docs/sponsorship.md):
+the three complete fiscal years before today and the current one (matching/evidence.py), the rules are
+(docs/sponsorship.md):
 
 - a posting outside the US gets no US visa tag at all;
 - the ad explicitly refuses sponsorship → `unlikely`, whatever the history says;
 - no join, an unsure join, or no data of that kind loaded → `unknown` (`possible` when the ad offers sponsorship);
 - failures outnumber certifications (at least two): denied and withdrawn PERM cases; denied LCAs or denied USCIS
-  petitions → `unlikely`;
+  petitions (over the window or in its newest hub year) → `unlikely`;
 - recent certified filings for similar roles (ML occupation and the same kind of ML work, or the job the title
-  names), at least two, or one when the ad offers sponsorship, reaching the newest year of the data, at wage levels
-  that fit the posting's seniority → `likely`; for H-1B the USCIS hub must also show approvals in the lookback
-  (an LCA is an attestation DOL certifies almost automatically) and deny under a third, or, without recent hub
-  data, five similar LCAs; an internship is `possible` at best;
-- recent employer-level or ML-occupation filings, or similar ones at other levels → `possible`;
+  names), at least two, or one when the ad offers sponsorship or the employer runs a green-card programme, reaching
+  the newest year of the data (or the employer filing that visa in it), not all at wage levels below the posting's
+  seniority → `likely`; for H-1B the USCIS hub must also show approvals in the lookback (an LCA is an attestation
+  DOL certifies almost automatically) and deny under a third, or, without recent hub data, five similar LCAs; an
+  internship is `possible` at best;
+- recent employer-level or ML-occupation filings, or similar ones below the posting's level → `possible`;
 - green card only: H-1B filings but no certified PERM in five fiscal years → `unlikely` ("sponsors H-1B, not
-  green cards"), unless a new, small sponsor (`possible`); PERM under 1% of 100+ H-1B filings → `unlikely`;
+  green cards"), unless a new, small sponsor, or an ad offering sponsorship beside under three years of H-1Bs
+  (`possible`); PERM under 1% of 100+ H-1B filings → `unlikely`;
 - older filings, even before the lookback, or a PERM case filed and withdrawn → `possible`; joined with nothing
   certified in the loaded years → `unlikely`.
 
@@ -69,6 +72,7 @@ LIKELY_LCA_ALONE = 5
 DENIALS_DOMINATE_MIN = 2
 # Wage levels that fit a posting's seniority band: filings made only at other levels are the same job, not "a role
 # like this one" (a staff posting beside Level I-II filings, an intern's beside Level IV ones).
+WAGE_ORDER = ("I", "II", "III", "IV")
 BAND_LEVELS = {
     "entry": {"I", "II"},
     "mid": {"I", "II", "III"},
@@ -85,6 +89,11 @@ NEW_SPONSOR_MAX_FILINGS = 20
 # that sponsors H-1Bs and hardly ever a green card.
 TOKEN_PERM_SHARE = 0.01
 TOKEN_H1B_MIN = 100
+# An employer certifying this many PERM cases in the window, in at least two of its years, runs a green-card
+# programme: one recent case for a similar role then says as much as two would elsewhere.
+PROGRAMME_PERM = 5
+# Fiscal years of H-1B filings with no PERM after which an ad's offer of sponsorship no longer reads as green cards.
+H1B_ONLY_YEARS = 3
 # USCIS denying this share of an employer's H-1B petitions keeps its H-1B tag at `possible` at best.
 HUB_DENIED_SHARE = 1 / 3
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
@@ -237,11 +246,13 @@ def _denied(level: dict[str, Any]) -> str:
 
 def history(years: Iterable[DolEntityYear], window: tuple[int, int]) -> dict[str, int | None]:
     """From an entity's yearly figures: the last fiscal year before the lookback with a certified PERM case and with
-    an H-1B filing (certified LCA or USCIS approval), and the first year with an H-1B filing at all."""
+    an H-1B filing (certified LCA or USCIS approval), the first year with an H-1B filing at all, and how many years
+    of the lookback have one."""
     start = window[1] - LOOKBACK_YEARS + 1
     perm_before: int | None = None
     h1b_before: int | None = None
     h1b_first: int | None = None
+    h1b_years = 0
     for fy, row in _sum_years(years).items():
         perm = row["perm_certified"] + row["perm_certified_expired"]
         hub = (row.get("uscis_initial_approval") or 0) + (row.get("uscis_continuing_approval") or 0)
@@ -252,14 +263,30 @@ def history(years: Iterable[DolEntityYear], window: tuple[int, int]) -> dict[str
             h1b_before = max(h1b_before or fy, fy)
         if h1b and fy <= window[1]:
             h1b_first = min(h1b_first or fy, fy)
-    return {"perm_last_before": perm_before, "h1b_last_before": h1b_before, "h1b_first": h1b_first}
+            h1b_years += fy >= start
+    return {
+        "perm_last_before": perm_before,
+        "h1b_last_before": h1b_before,
+        "h1b_first": h1b_first,
+        "h1b_years": h1b_years,
+    }
 
 
 def _fresh(level: dict[str, Any], window: tuple[int, int], newest: int | None) -> bool:
     """Whether these filings reach the newest fiscal year of the loaded data (or the last one before today's):
     cases from a year before it are the employer's past, not what it does now."""
-    last = level["latest_fy"]
-    return last is not None and last >= min(window[1] - 1, newest or window[1])
+    years = level["certified_years"]
+    return bool(years) and years[-1] >= min(window[1] - 1, newest or window[1])
+
+
+def _recent(sim: dict[str, Any], anyl: dict[str, Any], window: tuple[int, int], newest: int | None) -> bool:
+    """Similar-role filings that are the employer's present: they reach the newest year, or the employer files
+    that visa in it all the same (a programme running every year need not hire for this role every year)."""
+    return _fresh(sim, window, newest) or _fresh(anyl, window, newest)
+
+
+def _programme(anyl: dict[str, Any]) -> bool:
+    return anyl["certified"] >= PROGRAMME_PERM and len(anyl["certified_years"]) >= 2
 
 
 def _years(entities: dict[int, dict[str, Any]], eid: int) -> list[DolEntityYear]:
@@ -267,10 +294,11 @@ def _years(entities: dict[int, dict[str, Any]], eid: int) -> list[DolEntityYear]
 
 
 def _off_level(facts: PostingFacts, level: dict[str, Any]) -> str:
-    """ "Level I-II" when every wage level of these filings is one this posting's seniority does not fit, else ""."""
+    """The filings' wage levels ("Level I-II") when all of them are below what this posting's seniority fits, else
+    "": filings paid above the posting's level still show the employer sponsoring the job."""
     fits = BAND_LEVELS.get(facts.band or "")
-    filed = {lv for lv, n in level["wage_levels"].items() if n and lv in ("I", "II", "III", "IV")}
-    if not fits or not filed or filed & fits:
+    filed = [WAGE_ORDER.index(lv) for lv, n in level["wage_levels"].items() if n and lv in WAGE_ORDER]
+    if not fits or not filed or max(filed) >= min(WAGE_ORDER.index(lv) for lv in fits):
         return ""
     return _levels(level["wage_levels"])
 
@@ -299,7 +327,8 @@ def _green_card(
             f"denials and withdrawals dominate: {anyl['denied']} PERM denied, {anyl['withdrawn']} withdrawn, "
             f"{anyl['certified']} certified {span}"
         )
-    if (sim["certified"] >= LIKELY_SIMILAR or (sim["certified"] >= 1 and offered)) and _fresh(sim, window, newest):
+    enough = sim["certified"] >= LIKELY_SIMILAR or (sim["certified"] >= 1 and (offered or _programme(anyl)))
+    if enough and _recent(sim, anyl, window, newest):
         parts = [f"{_n(sim['certified'], 'certified PERM case')} for {what} {span}"]
         if off := _off_level(facts, sim):
             return "possible", f"{parts[0]}, all at {off}: none at this posting's level{ad}"
@@ -337,8 +366,9 @@ def _green_card(
                 f"a new H-1B sponsor (first filing FY{first}): too soon for green-card filings to show; "
                 f"no certified PERM yet{ad}"
             )
-        if offered:
-            # The ad's own word keeps it open, but the filings say nothing for green cards.
+        if offered and (hist.get("h1b_years") or 0) < H1B_ONLY_YEARS:
+            # The ad's own word keeps it open, but the filings say nothing for green cards (yet: years of H-1Bs
+            # without one say the offer is of H-1Bs).
             return "possible", (
                 f"the ad offers sponsorship, but the filings show H-1B only: {_n(h1b_recent, 'H-1B filing')} {span}, "
                 f"no certified PERM in {LOOKBACK_YEARS} fiscal years"
@@ -372,13 +402,18 @@ def _h1b(
             "unlikely",
             f"denials dominate: {_n(anyl['denied'], 'H-1B LCA')} denied, {anyl['certified']} certified {span}",
         )
+    (approved, denied), newest_fy = hub["latest"], (hub["years"] or [window[1]])[-1]
     if hub["denials"] >= DENIALS_DOMINATE_MIN and hub["denials"] > hub["approvals"]:
         # The petition is where an H-1B is won or lost: an LCA is certified almost automatically.
         return "unlikely", (
             f"USCIS denies most of its H-1B petitions: {hub['denials']} denied, {hub['approvals']} approved {span}"
         )
+    if denied >= DENIALS_DOMINATE_MIN and denied > approved:
+        return "unlikely", (
+            f"USCIS denied most of its H-1B petitions in FY{newest_fy}: {denied} denied, {approved} approved"
+        )
     hub_recent = cov.uscis is not None and cov.uscis >= window[0]
-    enough = sim["certified"] >= (1 if offered else LIKELY_SIMILAR) and _fresh(sim, window, cov.lca)
+    enough = sim["certified"] >= (1 if offered else LIKELY_SIMILAR) and _recent(sim, anyl, window, cov.lca)
     # USCIS publishes a year behind DOL: approved petitions in the lookback back this year's LCAs.
     if enough and (hub["approvals_lookback"] >= 1 if hub_recent else sim["certified"] >= LIKELY_LCA_ALONE):
         reason = f"{_n(sim['certified'], 'certified H-1B LCA')} for {what} {span}"

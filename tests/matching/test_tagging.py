@@ -18,7 +18,7 @@ from matching.join import Candidate, MatchResult
 from matching.tagging import DataCoverage, match_and_tag, score_posting
 from tests.matching.conftest import lca_of
 
-TODAY = date(2026, 11, 29)  # fiscal year 2027: the window is FY2025-27
+TODAY = date(2026, 11, 29)  # fiscal year 2027: the window is FY2024-27
 COV = DataCoverage(perm=2026, lca=2026, uscis=2026, perm_latest=date(2026, 9, 30), lca_latest=date(2026, 9, 30))
 ACME = DolEntity(id=1, key="fein:812345678", name="ACME ARTIFICIAL INTELLIGENCE, INC.", fein="812345678",
                  is_staffing=False, sample_cases={"perm": ["G-100-26300-600000"]})  # fmt: skip
@@ -87,10 +87,10 @@ def test_similar_recent_role_evidence_is_likely_with_a_readable_reason() -> None
     out = score(MLE, {1: STRONG})
     assert tags(out) == {"green_card": "likely", "h1b": "likely"}
     _tag, ev = out["green_card"]
-    assert ev["reason"] == "12 certified PERM cases for ML engineer titles FY2025-27, Level III-IV, none denied"
+    assert ev["reason"] == "12 certified PERM cases for ML engineer titles FY2024-27, Level III-IV, none denied"
     assert ev["similar_role"]["certified"] == 12 and ev["similar_role"]["same_level"] == 5
     assert ev["any_occupation"]["certified"] == 15 and ev["ml_occupation"]["certified"] == 12
-    assert ev["window"] == [2025, 2027] and ev["data"]["age_days"] == (TODAY - date(2026, 9, 30)).days
+    assert ev["window"] == [2024, 2027] and ev["data"]["age_days"] == (TODAY - date(2026, 9, 30)).days
     assert ev["posting"]["annual_pay_usd"] == [240000.0, 300000.0]
     assert ev["similar_role"]["offered_wage"] == [180000.0, 260000.0]
     assert ev["employer"]["entities"][0]["fein"] == "81-2345678"
@@ -101,7 +101,7 @@ def test_the_window_is_counted_from_today_not_from_the_data() -> None:
     # The same filings seen three years later are old news: possible, not likely.
     out = score(MLE, {1: STRONG}, today=date(2029, 11, 29))
     assert tags(out)["green_card"] == "possible"
-    assert "none FY2028-30" in out["green_card"][1]["reason"]
+    assert "none FY2027-30" in out["green_card"][1]["reason"]
 
 
 def test_refusal_in_ad_outranks_history() -> None:
@@ -134,7 +134,7 @@ def test_employer_level_or_ml_occupation_evidence_is_only_possible() -> None:
     non_ml = cases(("perm", 2026, "certified", False, "Accountant", None, 9))
     out = score(MLE, {1: non_ml})
     assert tags(out)["green_card"] == "possible"
-    assert out["green_card"][1]["reason"].startswith("9 certified PERM cases FY2025-27, 0 for ML engineer titles")
+    assert out["green_card"][1]["reason"].startswith("9 certified PERM cases FY2024-27, 0 for ML engineer titles")
     # An ML occupation, but research work, is not a role like an ML engineer's.
     research = cases(("perm", 2026, "certified", True, "Research Scientist, Machine Learning", "Level IV", 4))
     assert tags(score(MLE, {1: research}))["green_card"] == "possible"
@@ -188,7 +188,7 @@ def test_h1b_likely_needs_more_than_near_automatic_lca_certifications() -> None:
 def test_old_filings_only_are_possible_and_nothing_certified_is_unlikely() -> None:
     old = cases(("perm", 2023, "certified", True, "Machine Learning Engineer", "Level II", 6))
     out = score(MLE, {1: old})
-    assert tags(out)["green_card"] == "possible" and "none FY2025-27" in out["green_card"][1]["reason"]
+    assert tags(out)["green_card"] == "possible" and "none FY2024-27" in out["green_card"][1]["reason"]
     # One case filed and withdrawn is a green card the employer set out to sponsor; one denied is not.
     withdrawn = score(MLE, {1: cases(("perm", 2026, "withdrawn", True, "Machine Learning Engineer", None, 1))})
     assert tags(withdrawn) == {"green_card": "possible", "h1b": "unlikely"}
@@ -241,6 +241,46 @@ def test_a_level_the_filings_never_reach_is_only_possible() -> None:
     # A level not on the filings (older PERM forms) says nothing either way.
     unlevelled = cases(("perm", 2026, "certified", True, "Machine Learning Engineer", None, 6))
     assert tags(score(MLE, {1: unlevelled}))["green_card"] == "likely"
+
+
+def test_filings_paid_above_the_posting_level_still_count() -> None:
+    senior_pay = cases(("perm", 2026, "certified", True, "Machine Learning Engineer", "Level IV", 3))
+    mid = PostingFacts(**{**MLE.__dict__, "title": "Machine Learning Engineer", "seniority": "mid"})
+    assert tags(score(mid, {1: senior_pay}))["green_card"] == "likely"
+
+
+def test_one_similar_case_in_a_running_green_card_programme_is_likely() -> None:
+    programme = cases(
+        ("perm", 2025, "certified", False, "Software Engineer", "Level III", 4),
+        ("perm", 2026, "certified", False, "Software Engineer", "Level III", 3),
+        ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level III", 1),
+    )
+    assert tags(score(MLE, {1: programme}))["green_card"] == "likely"
+    one_off = cases(("perm", 2026, "certified", True, "Machine Learning Engineer", "Level III", 1))
+    assert tags(score(MLE, {1: one_off}))["green_card"] == "possible"
+    # A programme filing in the newest year keeps last year's similar cases current.
+    last_year = cases(
+        ("perm", 2025, "certified", True, "Machine Learning Engineer", "Level III", 3),
+        ("perm", 2026, "certified", False, "Software Engineer", "Level III", 4),
+    )
+    assert tags(score(MLE, {1: last_year}))["green_card"] == "likely"
+
+
+def test_years_of_h1b_without_perm_outweigh_an_ad_offering_sponsorship() -> None:
+    offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
+    lcas = cases(*(("lca", fy, "certified", True, "Machine Learning Engineer", "III", 8) for fy in (2024, 2025, 2026)))
+    years = [year(fy, lca_certified=8) for fy in (2024, 2025, 2026)]
+    out = score(offered, {1: lcas}, years=years)
+    assert tags(out)["green_card"] == "unlikely" and out["green_card"][1]["reason"].startswith("sponsors H-1B, not")
+    assert tags(score(offered, {1: lcas}, years=years[-1:]))["green_card"] == "possible"  # one year: still open
+
+
+def test_uscis_denying_most_petitions_in_the_newest_year_is_unlikely() -> None:
+    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 10))
+    lcas.uscis = {2024: (20, 1, 30, 1), 2026: (2, 5, 1, 4)}
+    out = score(MLE, {1: lcas})
+    assert tags(out)["h1b"] == "unlikely"
+    assert out["h1b"][1]["reason"] == "USCIS denied most of its H-1B petitions in FY2026: 9 denied, 3 approved"
 
 
 def test_an_internship_is_possible_at_best() -> None:

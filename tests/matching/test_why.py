@@ -64,7 +64,7 @@ def test_why_json_is_the_stored_evidence(why_demo: str) -> None:
     out = jobagg("--db", why_demo, "why", str(posting.id), "--json")
     evidence = json.loads(out.stdout)
     assert evidence["h1b"]["tag"] == "likely" and evidence["h1b"]["reason"]
-    assert evidence["h1b"]["window"][1] - evidence["h1b"]["window"][0] == 2
+    assert evidence["h1b"]["window"][1] - evidence["h1b"]["window"][0] == 3
 
 
 def test_why_says_when_a_posting_gets_no_us_tag(why_demo: str) -> None:
