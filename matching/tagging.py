@@ -285,6 +285,11 @@ def _recent(sim: dict[str, Any], anyl: dict[str, Any], window: tuple[int, int], 
     return _fresh(sim, window, newest) or _fresh(anyl, window, newest)
 
 
+def _dominate(failed: int, passed: int) -> bool:
+    """Whether failed filings (at least DENIALS_DOMINATE_MIN) outnumber the ones that went through."""
+    return failed >= DENIALS_DOMINATE_MIN and failed > passed
+
+
 def _programme(anyl: dict[str, Any]) -> bool:
     return anyl["certified"] >= PROGRAMME_PERM and len(anyl["certified_years"]) >= 2
 
@@ -319,8 +324,7 @@ def _green_card(
     sim, ml, anyl = ev["perm"]["similar"], ev["perm"]["ml"], ev["perm"]["any"]
     span = _span(window)
     what = f"{GROUP_WORDS[facts.group]} titles" if facts.group else "this title"
-    failed = anyl["denied"] + anyl["withdrawn"]
-    if failed >= DENIALS_DOMINATE_MIN and failed > anyl["certified"]:
+    if _dominate(anyl["denied"] + anyl["withdrawn"], anyl["certified"]):
         # A PERM case withdrawn is one the employer gave up on: beside few certified ones, a green-card
         # programme that is stalling.
         return "unlikely", (
@@ -352,9 +356,7 @@ def _green_card(
     if not lookback and h1b_recent:
         first = hist.get("h1b_first")
         lca, hub = ev["lca"]["any"], ev["uscis"]
-        failing = any(no >= DENIALS_DOMINATE_MIN and no > yes for no, yes in (
-            (lca["denied"], lca["certified"]), (hub["denials"], hub["approvals"])
-        ))  # fmt: skip
+        failing = _dominate(lca["denied"], lca["certified"]) or _dominate(hub["denials"], hub["approvals"])
         new = (
             first is not None
             and first >= window[1] - NEW_SPONSOR_YEARS
@@ -397,18 +399,18 @@ def _h1b(
     sim, anyl, hub = ev["lca"]["similar"], ev["lca"]["any"], ev["uscis"]
     span = _span(window)
     what = f"{GROUP_WORDS[facts.group]} titles" if facts.group else "this title"
-    if anyl["denied"] >= DENIALS_DOMINATE_MIN and anyl["denied"] > anyl["certified"]:
+    if _dominate(anyl["denied"], anyl["certified"]):
         return (
             "unlikely",
             f"denials dominate: {_n(anyl['denied'], 'H-1B LCA')} denied, {anyl['certified']} certified {span}",
         )
     (approved, denied), newest_fy = hub["latest"], (hub["years"] or [window[1]])[-1]
-    if hub["denials"] >= DENIALS_DOMINATE_MIN and hub["denials"] > hub["approvals"]:
+    if _dominate(hub["denials"], hub["approvals"]):
         # The petition is where an H-1B is won or lost: an LCA is certified almost automatically.
         return "unlikely", (
             f"USCIS denies most of its H-1B petitions: {hub['denials']} denied, {hub['approvals']} approved {span}"
         )
-    if denied >= DENIALS_DOMINATE_MIN and denied > approved:
+    if _dominate(denied, approved):
         return "unlikely", (
             f"USCIS denied most of its H-1B petitions in FY{newest_fy}: {denied} denied, {approved} approved"
         )
@@ -499,6 +501,7 @@ def score_posting(
             ev = cache.get(key) if cache is not None else None
             if ev is None:
                 ev = entity_evidence(facts, filings.get(c.entity_id, EntityFilings()), window)
+                ev["history"] = history(_years(entities, c.entity_id), window)
                 if cache is not None:
                     cache[key] = ev
             per_entity.append((c.entity_id, ev))
@@ -525,7 +528,7 @@ def score_posting(
                 "; the ad offers sponsorship" if facts.statement == "offered" else ""
             )
         else:
-            hist = history(_years(entities, chosen[0]), window)
+            hist = chosen[1]["history"]
             if visa == "green_card":
                 tag, reason = _green_card(facts, chosen[1], window, hist, cov.perm)
             else:
