@@ -82,7 +82,8 @@ def entity_years(rows: list[list[Any]], uscis: dict[int, tuple[int, ...]]) -> li
 
     for kind, fy, status, ml, _title, _level, n in rows:
         y = year(fy)
-        column = f"{kind}_{status}"
+        # A certification later withdrawn is stored as a withdrawal, as the entity build counts it.
+        column = f"{kind}_{'withdrawn' if status == 'certified_withdrawn' else status}"
         if hasattr(y, column):
             setattr(y, column, getattr(y, column) + n)
         if kind == "perm" and ml:

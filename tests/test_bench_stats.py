@@ -10,6 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from join_accuracy import figures, read_labels, wilson
+from tag_agreement import YEAR_COUNTS, entity_years
 
 
 def test_wilson_interval_matches_published_values_and_stays_inside_zero_and_one() -> None:
@@ -55,3 +56,41 @@ def test_a_join_to_only_the_companys_other_entities_is_neither_wrong_nor_a_hit()
     precision, recall = figures(s)
     assert precision == pytest.approx(9 / 10) and recall == pytest.approx(8 / 12)
     assert figures(Counter(positives=3)) == (1.0, 0.0)  # nothing joined: no wrong join
+
+
+def test_tag_scenarios_get_the_yearly_figures_the_entity_build_stores(sqlite_url: str) -> None:
+    # The tag benchmark builds each scenario's yearly figures itself; they must be what a real load stores, or the
+    # rules reading them (history before the lookback, first H-1B year) are measured on something else.
+    from sqlalchemy import select
+
+    from crawler import db as dbmod
+    from crawler.models import DolEntityYear
+    from matching.evidence import load_filings
+    from matching.ingest import ingest_paths
+
+    dol = Path(__file__).parent / "fixtures" / "dol"
+    names = [
+        "perm_fy2012.csv", "perm_fy2016.csv", "perm_fy2022.csv", "perm_new_form_fy2025.csv", "lca_fy2018.csv",
+        "lca_fy2024_q3.csv", "lca_fy2024_q4.csv", "uscis_hub_fy2023.csv", "uscis_hub_fy2024_utf16.csv",
+    ]  # fmt: skip
+    dbmod.upgrade(dbmod.make_engine(sqlite_url))
+    ingest_paths(sqlite_url, [dol / n for n in names], progress=False)
+    # LCAs of other visas (E-3, H-1B1) are stored apart and never reach H-1B evidence: not in the scenarios.
+    counted = [c for c in YEAR_COUNTS if c != "lca_secondary"] + [
+        "uscis_initial_approval", "uscis_initial_denial", "uscis_continuing_approval", "uscis_continuing_denial",
+    ]  # fmt: skip
+    with dbmod.session_scope(sqlite_url) as s:
+        stored = list(s.scalars(select(DolEntityYear)))
+        ids = sorted({y.entity_id for y in stored})
+        filings = load_filings(s, ids, 0)
+        compared = 0
+        for eid in ids:
+            f = filings[eid]
+            rows = [[g.kind, g.fiscal_year, g.status, g.is_ml, g.title, g.wage_level, g.count] for g in f.groups]
+            built = {y.fiscal_year: y for y in entity_years(rows, f.uscis)}
+            for y in (y for y in stored if y.entity_id == eid):
+                for col in counted:
+                    mine = getattr(built[y.fiscal_year], col) if y.fiscal_year in built else 0
+                    assert (getattr(y, col) or 0) == (mine or 0), (eid, y.fiscal_year, col)
+                    compared += 1
+    assert len(ids) >= 10 and compared > 200
