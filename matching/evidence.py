@@ -105,7 +105,7 @@ class PostingFacts:
     @property
     def job(self) -> str:
         """The job the title names: level words and the team or speciality after it cut off."""
-        return _head(_bare(self.title))
+        return job_of(self.title)
 
     def annual_pay(self) -> tuple[float, float] | None:
         if self.salary_min is None or (self.salary_currency not in (None, "USD")):
@@ -156,6 +156,11 @@ def _bare(title: str) -> str:
 def _head(bare: str) -> str:
     """The job a title names, its team or speciality cut off (a title that starts with one stays whole)."""
     return _SPECIALITY.sub("", bare) or bare
+
+
+@lru_cache(maxsize=100_000)
+def job_of(title: str) -> str:
+    return _head(_bare(title))
 
 
 @lru_cache(maxsize=100_000)

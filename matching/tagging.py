@@ -298,6 +298,15 @@ def _years(entities: dict[int, dict[str, Any]], eid: int) -> list[DolEntityYear]
     return entities.get(eid, {}).get("years", [])
 
 
+def _year_tables(ev: dict[str, Any], entities: dict[int, dict[str, Any]], eid: int) -> dict[str, Any]:
+    """Both visas' tables of the entity's figures by fiscal year, worked out once and kept with its evidence: every
+    posting of the employer shows the same ones."""
+    if "by_fiscal_year" not in ev:
+        years = _years(entities, eid)
+        ev["by_fiscal_year"] = {visa: _year_table(visa, years) for visa in VISAS}
+    return ev["by_fiscal_year"]
+
+
 def _off_level(facts: PostingFacts, level: dict[str, Any]) -> str:
     """The filings' wage levels ("Level I-II") when all of them are below what this posting's seniority fits, else
     "": filings paid above the posting's level still show the employer sponsoring the job."""
@@ -539,7 +548,6 @@ def score_posting(
                 tag, reason = "possible", f"an internship: sponsorship comes with a full-time offer; {reason}"
         ents = []
         for (eid, ev), base in zip(per_entity, match_ev.get("entities", []), strict=False):
-            years = _years(entities, eid)
             if visa == "green_card":
                 levels = {"similar_role": ev["perm"]["similar"], "ml_occupation": ev["perm"]["ml"],
                           "any_occupation": ev["perm"]["any"]}  # fmt: skip
@@ -556,7 +564,7 @@ def score_posting(
                     **levels,
                     **extra,
                     "similar_titles": ev["similar_titles"],
-                    "by_fiscal_year": _year_table(visa, years),
+                    "by_fiscal_year": _year_tables(ev, entities, eid)[visa],
                 }
             )
         best = next((e for e in ents if e["chosen"]), None)
