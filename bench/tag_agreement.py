@@ -9,8 +9,9 @@ the tag an immigration-savvy reader gives each visa, with the reason. Every scen
   approval → H-1B likely; joined without one → unlikely; no join → unknown).
 
 The development labels include 100 postings labelled by readers who never saw the rules (two, a third on
-disagreements). The holdouts, bench/data/holdout/tags.jsonl (labelled by the first rules' author) and
-tags_blind.jsonl (labelled blind, as above), were labelled before the rules were ever run on them; each is scored
+disagreements). The holdouts, bench/data/holdout/tags.jsonl (labelled by the first rules' author),
+tags_blind.jsonl and tags_blind_2.jsonl (labelled blind, as above; the second written after the rules were
+reworked), were labelled before the rules were ever run on them; each is scored
 the same way but only its totals are printed (never which pairs disagree), so no rule is fixed from them.
 
 Target, on each set: jobagg agrees on ≥ 0.90 of (posting, visa) pairs and beats both baselines; exits 1 otherwise.
@@ -151,7 +152,7 @@ def main() -> int:
         "--holdout",
         type=Path,
         nargs="+",
-        default=[here / "holdout" / "tags.jsonl", here / "holdout" / "tags_blind.jsonl"],
+        default=[here / "holdout" / name for name in ("tags.jsonl", "tags_blind.jsonl", "tags_blind_2.jsonl")],
         help="Holdout label files, each scored on its own (totals only).",
     )
     parser.add_argument("--errors", action="store_true", help="List every disagreement on the development labels.")
