@@ -226,6 +226,11 @@ def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def brands(s: dict[str, int]) -> str:
+    """ "637 (354/283)": the brands of a split, with and without filings."""
+    return f"{s['positives'] + s['negatives']} ({s['positives']}/{s['negatives']})"
+
+
 def joined(s: dict[str, int]) -> int:
     """Brands joined to some filer: right, only another entity of the company, or wrong."""
     return s["right"] + s["other"] + s["wrong"]
@@ -303,7 +308,7 @@ def main() -> None:
             table.add_row(
                 label if split == "all" else "",
                 split,
-                f"{s['positives'] + s['negatives']} ({s['positives']}/{s['negatives']})",
+                brands(s),
                 str(s["right"]),
                 str(s["other"]),
                 str(s["wrong"]),
@@ -338,14 +343,11 @@ def main() -> None:
         blocks.add_column(col, justify="left" if col == "sample" else "right")
     first = next(iter(results.values()))[0]
     for key in sorted(k for k in first if k.startswith("holdout:")):
-        s0 = first[key]
         cells = []
         for label in (runs[0][0], runs[1][0]):
             p, r = figures(results[label][0][key])
             cells += [f"{p:.3f}", f"{r:.3f}"]
-        blocks.add_row(
-            key.split(":", 1)[1], f"{s0['positives'] + s0['negatives']} ({s0['positives']}/{s0['negatives']})", *cells
-        )
+        blocks.add_row(key.split(":", 1)[1], brands(first[key]), *cells)
     console.print(blocks)
     console.print(
         "Path columns: share of positive brands joined right by that path. Targets (all brands and holdout): "

@@ -34,16 +34,12 @@ from rich.console import Console
 from rich.table import Table
 
 from crawler.models import DolEntity, DolEntityYear
-from matching.evidence import CaseGroup, EntityFilings, PostingFacts
+from matching.evidence import CERTIFIED, WITHDRAWN, CaseGroup, EntityFilings, PostingFacts
 from matching.join import Candidate, MatchResult
-from matching.tagging import DataCoverage, score_posting
+from matching.tagging import YEAR_COUNTS, DataCoverage, score_posting
 
 TODAY = date(2026, 11, 29)
 TARGET = 0.90
-YEAR_COUNTS = (
-    "perm_certified", "perm_certified_expired", "perm_denied", "perm_withdrawn", "perm_ml", "perm_ml_certified",
-    "lca_certified", "lca_denied", "lca_withdrawn", "lca_ml_certified", "lca_secondary",
-)  # fmt: skip
 VISAS = ("green_card", "h1b")
 
 
@@ -84,12 +80,12 @@ def entity_years(rows: list[list[Any]], uscis: dict[int, tuple[int, ...]]) -> li
     for kind, fy, status, ml, _title, _level, n in rows:
         y = year(fy)
         # A certification later withdrawn is stored as a withdrawal, as the entity build counts it.
-        column = f"{kind}_{'withdrawn' if status == 'certified_withdrawn' else status}"
+        column = f"{kind}_{'withdrawn' if status in WITHDRAWN else status}"
         if hasattr(y, column):
             setattr(y, column, getattr(y, column) + n)
         if kind == "perm" and ml:
             y.perm_ml += n
-            y.perm_ml_certified += n if status in ("certified", "certified_expired") else 0
+            y.perm_ml_certified += n if status in CERTIFIED else 0
         if kind == "lca" and ml and status == "certified":
             y.lca_ml_certified += n
     for fy, (ia, idn, ca, cd) in uscis.items():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -149,7 +150,9 @@ class EntityFilings:
 _SPECIALITY = re.compile(r"\s*(?:[,(|:]|\s[-\u2013\u2014/]\s).*$")
 
 
+@lru_cache(maxsize=100_000)
 def _bare(title: str) -> str:
+    """The title without its level words, lower-cased (called per filing group a posting is compared with)."""
     return " ".join(_SENIORITY_WORDS.sub(" ", title.lower()).split())
 
 
@@ -239,7 +242,7 @@ def _add(level: dict[str, Any], g: CaseGroup, band: str | None, same_band: bool)
     if g.status in CERTIFIED:
         level["certified"] += g.count
         if g.fiscal_year not in level["certified_years"]:
-            level["certified_years"] = sorted([*level["certified_years"], g.fiscal_year])
+            insort(level["certified_years"], g.fiscal_year)
         if same_band:
             level["same_level"] += g.count
         if g.wage_level:

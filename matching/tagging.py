@@ -70,16 +70,10 @@ LIKELY_SIMILAR = 2
 # Without recent USCIS hub data an H-1B `likely` needs this many similar-role LCAs.
 LIKELY_LCA_ALONE = 5
 DENIALS_DOMINATE_MIN = 2
-# Wage levels that fit a posting's seniority band: filings made only at other levels are the same job, not "a role
-# like this one" (a staff posting beside Level I-II filings, an intern's beside Level IV ones).
+# The lowest wage level that fits a posting's seniority band: filings made only below it are the same job, not "a
+# role like this one" (a staff posting beside Level I-II filings); entry and mid postings fit every level.
 WAGE_ORDER = ("I", "II", "III", "IV")
-BAND_LEVELS = {
-    "entry": {"I", "II"},
-    "mid": {"I", "II", "III"},
-    "senior": {"II", "III", "IV"},
-    "staff+": {"III", "IV"},
-    "manager": {"III", "IV"},
-}
+BAND_FLOOR = {"senior": "II", "staff+": "III", "manager": "III"}
 # An employer whose first H-1B is this many fiscal years old or less is too new for green-card filings to show
 # (a PERM case is filed a year or more into the job and takes over a year to decide).
 NEW_SPONSOR_YEARS = 3
@@ -98,6 +92,11 @@ H1B_ONLY_YEARS = 3
 HUB_DENIED_SHARE = 1 / 3
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
+# The counts a DolEntityYear row holds for one entity and fiscal year (the hub's figures aside).
+YEAR_COUNTS = (
+    "perm_certified", "perm_certified_expired", "perm_denied", "perm_withdrawn", "perm_ml", "perm_ml_certified",
+    "lca_certified", "lca_denied", "lca_withdrawn", "lca_ml_certified", "lca_secondary",
+)  # fmt: skip
 
 
 @dataclass
@@ -184,19 +183,7 @@ def _sum_years(years: Iterable[DolEntityYear]) -> dict[int, dict[str, Any]]:
     by_fy: dict[int, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
     for y in years:
         row = by_fy[y.fiscal_year]
-        for attr in (
-            "perm_certified",
-            "perm_certified_expired",
-            "perm_denied",
-            "perm_withdrawn",
-            "perm_ml",
-            "perm_ml_certified",
-            "lca_certified",
-            "lca_denied",
-            "lca_withdrawn",
-            "lca_ml_certified",
-            "lca_secondary",
-        ):
+        for attr in YEAR_COUNTS:
             row[attr] += getattr(y, attr) or 0
         for attr in (
             "uscis_initial_approval",
@@ -244,16 +231,16 @@ def _denied(level: dict[str, Any]) -> str:
     return "none denied" if not level["denied"] else f"{level['denied']} denied"
 
 
-def history(years: Iterable[DolEntityYear], window: tuple[int, int]) -> dict[str, int | None]:
-    """From an entity's yearly figures: the last fiscal year before the lookback with a certified PERM case and with
-    an H-1B filing (certified LCA or USCIS approval), the first year with an H-1B filing at all, and how many years
-    of the lookback have one."""
+def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[str, int | None]:
+    """From an entity's yearly figures (`_sum_years`): the last fiscal year before the lookback with a certified
+    PERM case and with an H-1B filing (certified LCA or USCIS approval), the first year with an H-1B filing at all,
+    and how many years of the lookback have one."""
     start = window[1] - LOOKBACK_YEARS + 1
     perm_before: int | None = None
     h1b_before: int | None = None
     h1b_first: int | None = None
     h1b_years = 0
-    for fy, row in _sum_years(years).items():
+    for fy, row in summed.items():
         perm = row["perm_certified"] + row["perm_certified_expired"]
         hub = (row.get("uscis_initial_approval") or 0) + (row.get("uscis_continuing_approval") or 0)
         h1b = row["lca_certified"] + hub
@@ -294,25 +281,24 @@ def _programme(anyl: dict[str, Any]) -> bool:
     return anyl["certified"] >= PROGRAMME_PERM and len(anyl["certified_years"]) >= 2
 
 
-def _years(entities: dict[int, dict[str, Any]], eid: int) -> list[DolEntityYear]:
-    return entities.get(eid, {}).get("years", [])
-
-
-def _year_tables(ev: dict[str, Any], entities: dict[int, dict[str, Any]], eid: int) -> dict[str, Any]:
-    """Both visas' tables of the entity's figures by fiscal year, worked out once and kept with its evidence: every
-    posting of the employer shows the same ones."""
-    if "by_fiscal_year" not in ev:
-        years = _years(entities, eid)
-        ev["by_fiscal_year"] = {visa: _year_table(visa, years) for visa in VISAS}
-    return ev["by_fiscal_year"]
+def _entity_years(
+    entities: dict[int, dict[str, Any]], eid: int, window: tuple[int, int], cache: dict[Any, dict[str, Any]]
+) -> dict[str, Any]:
+    """What an entity's yearly figures say whatever the posting: its history and both visas' tables by fiscal
+    year, from one pass over its years, once per entity in a run (every posting of the employer shows the same)."""
+    key = ("years", eid, window)
+    if key not in cache:
+        summed = _sum_years(entities.get(eid, {}).get("years", []))
+        cache[key] = {"history": history(summed, window), **{visa: _year_table(visa, summed) for visa in VISAS}}
+    return cache[key]
 
 
 def _off_level(facts: PostingFacts, level: dict[str, Any]) -> str:
     """The filings' wage levels ("Level I-II") when all of them are below what this posting's seniority fits, else
     "": filings paid above the posting's level still show the employer sponsoring the job."""
-    fits = BAND_LEVELS.get(facts.band or "")
+    floor = BAND_FLOOR.get(facts.band or "")
     filed = [WAGE_ORDER.index(lv) for lv, n in level["wage_levels"].items() if n and lv in WAGE_ORDER]
-    if not fits or not filed or max(filed) >= min(WAGE_ORDER.index(lv) for lv in fits):
+    if floor is None or not filed or max(filed) >= WAGE_ORDER.index(floor):
         return ""
     return _levels(level["wage_levels"])
 
@@ -363,13 +349,13 @@ def _green_card(
         )  # fmt: skip
         return "possible", f"{basis} {span}, {sim['certified']} for {what}{ad}"
     if not lookback and h1b_recent:
-        first = hist.get("h1b_first")
+        first = hist["h1b_first"]
         lca, hub = ev["lca"]["any"], ev["uscis"]
         failing = _dominate(lca["denied"], lca["certified"]) or _dominate(hub["denials"], hub["approvals"])
         new = (
             first is not None
             and first >= window[1] - NEW_SPONSOR_YEARS
-            and not hist.get("h1b_last_before")
+            and not hist["h1b_last_before"]
             and ev["h1b_lookback"] <= NEW_SPONSOR_MAX_FILINGS
         )
         if new and not failing:
@@ -377,7 +363,7 @@ def _green_card(
                 f"a new H-1B sponsor (first filing FY{first}): too soon for green-card filings to show; "
                 f"no certified PERM yet{ad}"
             )
-        if offered and (hist.get("h1b_years") or 0) < H1B_ONLY_YEARS:
+        if offered and (hist["h1b_years"] or 0) < H1B_ONLY_YEARS:
             # The ad's own word keeps it open, but the filings say nothing for green cards (yet: years of H-1Bs
             # without one say the offer is of H-1Bs).
             return "possible", (
@@ -393,7 +379,7 @@ def _green_card(
     if anyl["withdrawn"]:
         # Too few to dominate (above): a case filed and withdrawn is a green card the employer set out to sponsor.
         return "possible", f"{_n(anyl['withdrawn'], 'PERM case')} filed and withdrawn {span}, none certified yet{ad}"
-    if before := hist.get("perm_last_before"):
+    if before := hist["perm_last_before"]:
         return "possible", f"sponsored green cards before: last certified PERM case FY{before}, none since{ad}"
     if offered:
         return "possible", f"no certified PERM in {LOOKBACK_YEARS} fiscal years, but the ad offers sponsorship"
@@ -413,7 +399,7 @@ def _h1b(
             "unlikely",
             f"denials dominate: {_n(anyl['denied'], 'H-1B LCA')} denied, {anyl['certified']} certified {span}",
         )
-    (approved, denied), newest_fy = hub["latest"], (hub["years"] or [window[1]])[-1]
+    approved, denied = hub["latest"]
     if _dominate(hub["denials"], hub["approvals"]):
         # The petition is where an H-1B is won or lost: an LCA is certified almost automatically.
         return "unlikely", (
@@ -421,7 +407,7 @@ def _h1b(
         )
     if _dominate(denied, approved):
         return "unlikely", (
-            f"USCIS denied most of its H-1B petitions in FY{newest_fy}: {denied} denied, {approved} approved"
+            f"USCIS denied most of its H-1B petitions in FY{hub['years'][-1]}: {denied} denied, {approved} approved"
         )
     hub_recent = cov.uscis is not None and cov.uscis >= window[0]
     enough = sim["certified"] >= (1 if offered else LIKELY_SIMILAR) and _recent(sim, anyl, window, cov.lca)
@@ -446,16 +432,16 @@ def _h1b(
         return "possible", reason + ad
     if ev["h1b_lookback"]:
         return "possible", f"{_n(ev['h1b_lookback'], 'H-1B filing')} in {LOOKBACK_YEARS} years, none {span}"
-    if before := hist.get("h1b_last_before"):
+    if before := hist["h1b_last_before"]:
         return "possible", f"sponsored H-1Bs before: last filing FY{before}, none since{ad}"
     if offered:
         return "possible", f"no H-1B filings in {LOOKBACK_YEARS} fiscal years, but the ad offers sponsorship"
     return "unlikely", f"joined, but no certified H-1B filing in {LOOKBACK_YEARS} fiscal years"
 
 
-def _year_table(visa: str, years: Iterable[DolEntityYear]) -> dict[str, dict[str, Any]]:
+def _year_table(visa: str, summed: dict[int, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     table: dict[str, dict[str, Any]] = {}
-    for fy, row in sorted(_sum_years(years).items(), reverse=True):
+    for fy, row in sorted(summed.items(), reverse=True):
         if visa == "green_card":
             entry: dict[str, Any] = {
                 "certified": row["perm_certified"],
@@ -499,6 +485,7 @@ def score_posting(
         return {}
     today = today or today_utc()
     window = window_for(today)
+    cache = {} if cache is None else cache  # one posting alone still reads each entity's years once
     ad = {"statement": facts.statement or "not_mentioned", "sentence": facts.sentence}
     matched = result is not None and result.outcome == "matched"
     match_ev = _match_evidence(result, entities)
@@ -507,12 +494,9 @@ def score_posting(
         for c in result.matches:
             # What the evidence depends on: an ML posting is compared by its kind of work and the job it names.
             key = (c.entity_id, facts.group, facts.band, facts.title if facts.group is None else facts.job, window)
-            ev = cache.get(key) if cache is not None else None
+            ev = cache.get(key)
             if ev is None:
-                ev = entity_evidence(facts, filings.get(c.entity_id, EntityFilings()), window)
-                ev["history"] = history(_years(entities, c.entity_id), window)
-                if cache is not None:
-                    cache[key] = ev
+                ev = cache[key] = entity_evidence(facts, filings.get(c.entity_id, EntityFilings()), window)
             per_entity.append((c.entity_id, ev))
     pay = facts.annual_pay()
     out: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -537,7 +521,7 @@ def score_posting(
                 "; the ad offers sponsorship" if facts.statement == "offered" else ""
             )
         else:
-            hist = chosen[1]["history"]
+            hist = _entity_years(entities, chosen[0], window, cache)["history"]
             if visa == "green_card":
                 tag, reason = _green_card(facts, chosen[1], window, hist, cov.perm)
             else:
@@ -564,7 +548,7 @@ def score_posting(
                     **levels,
                     **extra,
                     "similar_titles": ev["similar_titles"],
-                    "by_fiscal_year": _year_tables(ev, entities, eid)[visa],
+                    "by_fiscal_year": _entity_years(entities, eid, window, cache)[visa],
                 }
             )
         best = next((e for e in ents if e["chosen"]), None)

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from join_accuracy import figures, read_labels, wilson
-from tag_agreement import YEAR_COUNTS, entity_years
+from tag_agreement import entity_years
 
 
 def test_wilson_interval_matches_published_values_and_stays_inside_zero_and_one() -> None:
@@ -67,6 +67,7 @@ def test_tag_scenarios_get_the_yearly_figures_the_entity_build_stores(sqlite_url
     from crawler.models import DolEntityYear
     from matching.evidence import load_filings
     from matching.ingest import ingest_paths
+    from matching.tagging import YEAR_COUNTS
 
     dol = Path(__file__).parent / "fixtures" / "dol"
     names = [

@@ -15,7 +15,7 @@ from crawler.models import DolEntity, DolEntityYear, Employer, EmployerMatch, Po
 from matching.evidence import CaseGroup, EntityFilings, PostingFacts, is_similar
 from matching.ingest import ingest_paths
 from matching.join import Candidate, MatchResult
-from matching.tagging import DataCoverage, match_and_tag, score_posting
+from matching.tagging import YEAR_COUNTS, DataCoverage, match_and_tag, score_posting
 from tests.matching.conftest import lca_of
 
 TODAY = date(2026, 11, 29)  # fiscal year 2027: the window is FY2024-27
@@ -65,9 +65,7 @@ def score(
 
 def year(fy: int, **counts: int) -> DolEntityYear:
     """One fiscal year of the entity's stored figures (the counts not given are zero)."""
-    zero = ["perm_certified", "perm_certified_expired", "perm_denied", "perm_withdrawn", "perm_ml", "perm_ml_certified",
-            "lca_certified", "lca_denied", "lca_withdrawn", "lca_ml_certified", "lca_secondary"]  # fmt: skip
-    return DolEntityYear(entity_id=1, fiscal_year=fy, **{**dict.fromkeys(zero, 0), **counts})
+    return DolEntityYear(entity_id=1, fiscal_year=fy, **{**dict.fromkeys(YEAR_COUNTS, 0), **counts})
 
 
 def tags(out: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, str]:
