@@ -198,6 +198,8 @@ class MatchResult:
     outcome: str  # matched | unsure | none
     matches: list[Candidate] = field(default_factory=list)
     alternatives: list[Candidate] = field(default_factory=list)
+    # Filers the rules chose but the alias table or an override rules out as namesakes: why a brand is `none`.
+    ruled_out: list[Candidate] = field(default_factory=list)
 
     @property
     def best(self) -> Candidate | None:
@@ -215,16 +217,18 @@ class MatchResult:
             "matches": matches,
             "outcome": self.outcome,
             "alternatives": [a.as_json() for a in self.alternatives],
+            **({"ruled_out": [r.as_json() for r in self.ruled_out]} if self.ruled_out else {}),
         }
 
     def json_text(self) -> str:
         """`json.dumps(self.as_json(), ensure_ascii=False)`, written directly (twice as fast for a batch)."""
         matches = [m.json_text() for m in self.matches]
         alternatives = ", ".join([a.json_text() for a in self.alternatives])
+        ruled = f', "ruled_out": [{", ".join([r.json_text() for r in self.ruled_out])}]' if self.ruled_out else ""
         return (
             f'{{"query": {_json_str(self.query)}, "match": {matches[0] if matches else "null"}, '
             f'"matches": [{", ".join(matches)}], "outcome": {_json_str(self.outcome)}, '
-            f'"alternatives": [{alternatives}]}}'
+            f'"alternatives": [{alternatives}]{ruled}}}'
         )
 
 
@@ -1648,7 +1652,8 @@ class EntityIndex:
                 return MatchResult(query, result.outcome, kept, others)
             # Every filer it chose is ruled out: nothing of its own is known; near names stay for a person to see.
             outcome = "unsure" if result.outcome == "unsure" and others else "none"
-            return MatchResult(query, outcome, [], others)
+            gone = [c for c in result.matches if c.entity_id in blocked]
+            return MatchResult(query, outcome, [], others, gone)
         return self._match(query, key, hints, chosen, spelling)
 
     def _elsewhere_only(

@@ -176,6 +176,7 @@ def _match_evidence(result: MatchResult | None, entities: dict[int, dict[str, An
         "score": round(result.best.score, 1) if result.best else None,
         "entities": ents,
         "runner_up": ru.as_json() if ru else None,
+        **({"ruled_out": [c.name for c in result.ruled_out]} if result.ruled_out else {}),
     }
 
 
@@ -509,9 +510,13 @@ def score_posting(
         if facts.statement == "refused":
             tag, reason = "unlikely", "the ad says the employer does not sponsor; that outranks filing history"
         elif not matched:
-            why = "the employer join is unsure" if result is not None and result.outcome == "unsure" else (
-                "no DOL employer joined"
-            )  # fmt: skip
+            if result is not None and result.outcome == "unsure":
+                why = "the employer join is unsure"
+            elif result is not None and result.ruled_out:
+                names = ", ".join(c.name for c in result.ruled_out[:2])
+                why = f"no DOL employer joined ({names}: a namesake, ruled out by the alias table or an override)"
+            else:
+                why = "no DOL employer joined"
             tag = "possible" if facts.statement == "offered" else "unknown"
             reason = why + ("; the ad offers sponsorship" if facts.statement == "offered" else "")
         elif not loaded or chosen is None:

@@ -1006,7 +1006,12 @@ def test_alias_line_can_rule_out_a_namesake(tmp_path: Path) -> None:
     # Its one namesake ruled out, the brand has no filer of its own: not a candidate to offer a person again.
     assert r.matches == [] and r.outcome == "none"
     assert "COGNITION LLC" not in {a.name for a in r.alternatives}
+    # What was ruled out is said, so a tag's reason and `jobagg why` can name it; JSON carries it too.
+    assert [c.name for c in r.ruled_out] == ["COGNITION LLC"]
+    assert r.as_json()["ruled_out"][0]["name"] == "COGNITION LLC"
+    assert json.loads(r.json_text()) == r.as_json()
     assert idx.match("Nimbus").best.method == "alias"  # type: ignore[union-attr]
+    assert "ruled_out" not in idx.match("Nimbus").as_json()
 
 
 def test_a_ruled_out_namesake_leaves_the_others_to_choose_from() -> None:

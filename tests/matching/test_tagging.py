@@ -119,6 +119,13 @@ def test_no_or_unsure_join_is_unknown_not_unlikely() -> None:
     assert "unsure" in out["h1b"][1]["reason"]
     offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
     assert tags(score(offered, {}, result=none)) == {"green_card": "possible", "h1b": "possible"}
+    # A brand whose only namesake a person ruled out says so, naming the filer it is not.
+    ruled = MatchResult("Acme AI", "none", ruled_out=[Candidate(2, OTHER.name, OTHER.fein, 100.0, "exact")])
+    out = score(MLE, {}, result=ruled)
+    assert tags(out) == {"green_card": "unknown", "h1b": "unknown"}
+    assert "ACME ROBOTICS LLC: a namesake, ruled out" in out["green_card"][1]["reason"]
+    assert out["h1b"][1]["employer"]["ruled_out"] == ["ACME ROBOTICS LLC"]
+    assert "ruled_out" not in score(MLE, {}, result=none)["h1b"][1]["employer"]
 
 
 def test_no_data_loaded_is_unknown() -> None:
