@@ -8,10 +8,11 @@ the tag an immigration-savvy reader gives each visa, with the reason. Every scen
 - name match: "this employer has ever filed" (any certified PERM → green card likely; any certified LCA or USCIS
   approval → H-1B likely; joined without one → unlikely; no join → unknown).
 
-The development labels include 100 postings labelled by readers who never saw the rules (two, a third on
+The development labels include 153 postings labelled by readers who never saw the rules (two, a third on
 disagreements). The holdouts, bench/data/holdout/tags.jsonl (labelled by the first rules' author),
-tags_blind.jsonl and tags_blind_2.jsonl (labelled blind, as above; the second written after the rules were
-reworked), were labelled before the rules were ever run on them; each is scored
+tags_blind.jsonl, tags_blind_2.jsonl and tags_blind_3.jsonl (labelled blind, as above; the second written after
+the rules were reworked, the third sealed while they were reworked again), were labelled before the rules were
+ever run on them; each is scored
 the same way but only its totals are printed (never which pairs disagree), so no rule is fixed from them.
 
 Target, on each set: jobagg agrees on ≥ 0.90 of (posting, visa) pairs and beats both baselines; exits 1 otherwise.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -37,9 +39,11 @@ from crawler.models import DolEntity, DolEntityYear
 from matching.evidence import CERTIFIED, WITHDRAWN, CaseGroup, EntityFilings, PostingFacts
 from matching.join import Candidate, MatchResult
 from matching.tagging import YEAR_COUNTS, DataCoverage, score_posting
+from pipelines.rules.roles import title_is_ml
 
 TODAY = date(2026, 11, 29)
 TARGET = 0.90
+_COMPUTER_TITLE = re.compile(r"\b(?:engineer|developer|software|programmer)", re.I)
 VISAS = ("green_card", "h1b")
 
 
@@ -59,13 +63,23 @@ def scenario_inputs(s: dict[str, Any]) -> tuple[PostingFacts, MatchResult, dict[
     else:
         result = MatchResult("Employer", "none")
     groups = [
-        CaseGroup(k, fy, st, ml, title, lvl, "year", n, None, None) for k, fy, st, ml, title, lvl, n in s["filings"]
+        CaseGroup(k, fy, st, ml, title, lvl, "year", n, None, None) for k, fy, st, ml, title, lvl, n in filings_of(s)
     ]
     uscis = {int(fy): tuple(v) for fy, v in (s.get("uscis") or {}).items()}
     filings = {1: EntityFilings(groups, [], uscis)}
     cov_spec = s.get("coverage", {"perm": 2026, "lca": 2026, "uscis": 2026})
     cov = DataCoverage(cov_spec["perm"], cov_spec["lca"], cov_spec["uscis"])
-    return facts, result, {1: {"entity": entity, "years": entity_years(s["filings"], uscis)}}, filings, cov
+    return facts, result, {1: {"entity": entity, "years": entity_years(filings_of(s), uscis)}}, filings, cov
+
+
+def filings_of(s: dict[str, Any]) -> list[list[Any]]:
+    """The scenario's filing rows with the ML flag ingest would store: an engineer's or developer's filing whose
+    title names ML work carries a computer-occupation code, under which ingest counts it as an ML case
+    (`is_ml_case`), whatever the writer flagged; other titles ("Research Fellow") may carry a life-science code."""
+    return [
+        [k, fy, st, ml or (bool(title) and bool(_COMPUTER_TITLE.search(title)) and title_is_ml(title)), title, lvl, n]
+        for k, fy, st, ml, title, lvl, n in s["filings"]
+    ]
 
 
 def entity_years(rows: list[list[Any]], uscis: dict[int, tuple[int, ...]]) -> list[DolEntityYear]:
@@ -148,7 +162,10 @@ def main() -> int:
         "--holdout",
         type=Path,
         nargs="+",
-        default=[here / "holdout" / name for name in ("tags.jsonl", "tags_blind.jsonl", "tags_blind_2.jsonl")],
+        default=[
+            here / "holdout" / name
+            for name in ("tags.jsonl", "tags_blind.jsonl", "tags_blind_2.jsonl", "tags_blind_3.jsonl")
+        ],
         help="Holdout label files, each scored on its own (totals only).",
     )
     parser.add_argument("--errors", action="store_true", help="List every disagreement on the development labels.")

@@ -68,6 +68,15 @@ _SENIORITY_WORDS = re.compile(
     re.I,
 )
 CERTIFIED = ("certified", "certified_expired")
+POSTDOC = re.compile(r"\bpost[- ]?doc(?:toral)?s?\b", re.I)
+# ML specialities named the same way in engineers' and scientists' titles ("Speech Scientist" files for a "Speech
+# Recognition Engineer"): a filing naming the posting's speciality is for the same work.
+_SPECIALITIES = {
+    "speech": re.compile(r"\b(?:speech|asr|voice)\b"),
+    "nlp": re.compile(r"\b(?:nlp|natural language|computational linguist\w*)\b"),
+    "vision": re.compile(r"\b(?:computer vision|perception|cv)\b"),
+    "recsys": re.compile(r"\b(?:recommend\w*|ranking|recsys)\b"),
+}
 WITHDRAWN = ("withdrawn", "certified_withdrawn")
 
 
@@ -102,6 +111,11 @@ class PostingFacts:
     @property
     def band(self) -> str | None:
         return BANDS.get(self.seniority or "")
+
+    @property
+    def postdoc(self) -> bool:
+        """A postdoctoral post: temporary by design, so not the permanent job a PERM case is filed for."""
+        return bool(POSTDOC.search(self.title))
 
     @property
     def job(self) -> str:
@@ -148,6 +162,13 @@ class EntityFilings:
 
 # Where a title's job ends and its team or speciality begins: "Product Designer, Developer Tools".
 _SPECIALITY = re.compile(r"\s*(?:[,(|:]|\s[-\u2013\u2014/]\s).*$")
+# Software specialities: employers file most of them as plain "Software Engineer" / "Software Developer".
+_SOFTWARE_JOB = re.compile(
+    r"(?:(?:front|back)[- ]?end|frontend|backend|full[- ]?stack|software|web|mobile|ios|android|platform|"
+    r"infrastructure|cloud|systems|devops|site reliability|applications?|api)"
+    r"(?: (?:software|application|applications|web|platform))? (?:engineer|developer|development engineer)"
+)
+_PLAIN_SOFTWARE = re.compile(r"software (?:engineer|developer|development engineer)")
 
 
 @lru_cache(maxsize=100_000)
@@ -180,11 +201,40 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
     kind, _band, bare = title_kind(group.title)
     job = facts.job
     if facts.group is not None:
-        return group.is_ml and (kind == facts.group or (bool(job) and fuzz.token_sort_ratio(job, bare) >= 90))
+        if not group.is_ml:
+            return False
+        if kind == facts.group or (bool(job) and fuzz.token_sort_ratio(job, bare) >= 90):
+            return True
+        # AI labs file every kind of ML work as "Member of Technical Staff" (its level word "staff" cut off here);
+        # an ML occupation code says it is ML work.
+        return (kind is None and "member of technical" in bare) or _same_speciality(facts.title, bare)
     # The filing's whole title against the posting's, or against the job it names: a speciality the filing
     # names too must agree ("Research Scientist, Biology" is no "Research Scientist, Machine Learning").
     posting = _bare(facts.title)
-    return bool(posting) and max(fuzz.token_sort_ratio(posting, bare), fuzz.token_sort_ratio(job, bare)) >= 90
+    if not posting:
+        return False
+    if max(fuzz.token_sort_ratio(posting, bare), fuzz.token_sort_ratio(job, bare)) >= 90:
+        return True
+    filed = _head(bare)
+    # The job with a qualifier in front dropped ("Marketing Manager" for a "Product Marketing Manager"): two words
+    # at least, so a bare "Manager" or "Engineer" never stands for every manager or engineer.
+    if filed.count(" ") >= 1 and job.endswith(" " + filed):
+        return True
+    return _software_pair(job, filed)
+
+
+@lru_cache(maxsize=100_000)
+def _same_speciality(title: str, filed: str) -> bool:
+    low = title.lower()
+    return any(rx.search(low) and rx.search(filed) for rx in _SPECIALITIES.values())
+
+
+@lru_cache(maxsize=100_000)
+def _software_pair(job: str, filed: str) -> bool:
+    """A software speciality and a plain software-engineer filing, either way round ("Frontend Engineer" and
+    "Software Engineer III"): the filing names the speciality's occupation, not another job."""
+    plain, special = _PLAIN_SOFTWARE.fullmatch, _SOFTWARE_JOB.fullmatch
+    return bool((plain(filed) and special(job)) or (plain(job) and special(filed)))
 
 
 def load_filings(session: Session, entity_ids: Iterable[int], since_fy: int) -> dict[int, EntityFilings]:
@@ -278,7 +328,7 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
     lo, hi = window
     perm = {"similar": _level(), "ml": _level(), "any": _level()}
     lca = {"similar": _level(), "ml": _level(), "any": _level()}
-    perm_lookback = lca_lookback = 0
+    perm_lookback = lca_lookback = perm_postdoc = 0
     titles: dict[str, int] = defaultdict(int)
     for g in filings.groups:
         if not hi - LOOKBACK_YEARS < g.fiscal_year <= hi:
@@ -301,6 +351,8 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
             _add(target["similar"], g, band, same_band)
             if g.kind == "perm" and g.status in CERTIFIED:
                 titles[g.title] += g.count
+        if g.kind == "perm" and g.status in CERTIFIED and POSTDOC.search(g.title):
+            perm_postdoc += g.count
     hub_recent = [v for fy, v in filings.uscis.items() if lo <= fy <= hi]
     uscis = {
         "approvals": sum(v[0] + v[2] for v in hub_recent),
@@ -321,4 +373,5 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
         + sum(v[0] + v[2] for fy, v in filings.uscis.items() if hi - LOOKBACK_YEARS < fy <= hi),
         "similar_titles": [t for t, _n in sorted(titles.items(), key=lambda kv: (-kv[1], kv[0]))[:3]],
         "perm_median_days": int(statistics.median(days)) if days else None,
+        "perm_postdoc": perm_postdoc,
     }

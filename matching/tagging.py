@@ -88,8 +88,14 @@ TOKEN_H1B_MIN = 100
 PROGRAMME_PERM = 5
 # Fiscal years of H-1B filings with no PERM after which an ad's offer of sponsorship no longer reads as green cards.
 H1B_ONLY_YEARS = 3
-# USCIS denying this share of an employer's H-1B petitions keeps its H-1B tag at `possible` at best.
-HUB_DENIED_SHARE = 1 / 3
+# USCIS denying this share of an employer's H-1B petitions keeps its H-1B tag at `possible` at best (the hub's
+# national denial rate runs at a few percent: a quarter is many times the usual).
+HUB_DENIED_SHARE = 1 / 4
+# ... and, for an ML posting, under this share of its ML-occupation H-1Bs: a hospital's hundreds of physician H-1Bs
+# say little about how it treats its few ML staff.
+TOKEN_ML_SHARE = 0.05
+# A new sponsor is one still filing: its last H-1B filing at most this many fiscal years before the current one.
+NEW_SPONSOR_STALE = 2
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 # The counts a DolEntityYear row holds for one entity and fiscal year (the hub's figures aside).
@@ -234,12 +240,13 @@ def _denied(level: dict[str, Any]) -> str:
 
 def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[str, int | None]:
     """From an entity's yearly figures (`_sum_years`): the last fiscal year before the lookback with a certified
-    PERM case and with an H-1B filing (certified LCA or USCIS approval), the first year with an H-1B filing at all,
-    and how many years of the lookback have one."""
+    PERM case and with an H-1B filing (certified LCA or USCIS approval), the first and the last year with an H-1B
+    filing at all, and how many years of the lookback have one."""
     start = window[1] - LOOKBACK_YEARS + 1
     perm_before: int | None = None
     h1b_before: int | None = None
     h1b_first: int | None = None
+    h1b_last: int | None = None
     h1b_years = 0
     for fy, row in summed.items():
         perm = row["perm_certified"] + row["perm_certified_expired"]
@@ -251,11 +258,13 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
             h1b_before = max(h1b_before or fy, fy)
         if h1b and fy <= window[1]:
             h1b_first = min(h1b_first or fy, fy)
+            h1b_last = max(h1b_last or fy, fy)
             h1b_years += fy >= start
     return {
         "perm_last_before": perm_before,
         "h1b_last_before": h1b_before,
         "h1b_first": h1b_first,
+        "h1b_last": h1b_last,
         "h1b_years": h1b_years,
     }
 
@@ -327,6 +336,12 @@ def _green_card(
             f"denials and withdrawals dominate: {anyl['denied']} PERM denied, {anyl['withdrawn']} withdrawn, "
             f"{anyl['certified']} certified {span}"
         )
+    if facts.postdoc and not ev["perm_postdoc"]:
+        # A PERM case is for a permanent job; a postdoc's green card comes later, in another job or by petition.
+        return "unlikely", (
+            "a postdoctoral post is temporary and PERM needs a permanent job: "
+            f"{_n(anyl['certified'], 'certified PERM case')} {span}, none for a postdoc{ad}"
+        )
     enough = sim["certified"] >= LIKELY_SIMILAR or (sim["certified"] >= 1 and (offered or _programme(anyl)))
     if enough and _recent(sim, anyl, window, newest):
         parts = [f"{_n(sim['certified'], 'certified PERM case')} for {what} {span}"]
@@ -338,7 +353,10 @@ def _green_card(
         return "likely", ", ".join(parts) + ad
     h1b_recent = ev["lca"]["any"]["certified"] + ev["uscis"]["approvals"]
     lookback = ev["perm_certified_lookback"]
-    if lookback and ev["h1b_lookback"] >= TOKEN_H1B_MIN and lookback < TOKEN_PERM_SHARE * ev["h1b_lookback"]:
+    token = lookback and ev["h1b_lookback"] >= TOKEN_H1B_MIN and lookback < TOKEN_PERM_SHARE * ev["h1b_lookback"]
+    if token and facts.group is not None:
+        token = lookback < TOKEN_ML_SHARE * ev["lca"]["ml"]["certified"]
+    if token:
         return "unlikely", (
             f"sponsors H-1B, rarely green cards: {_n(lookback, 'certified PERM case')} against "
             f"{_n(ev['h1b_lookback'], 'H-1B filing')} in {LOOKBACK_YEARS} fiscal years"
@@ -358,6 +376,7 @@ def _green_card(
             and first >= window[1] - NEW_SPONSOR_YEARS
             and not hist["h1b_last_before"]
             and ev["h1b_lookback"] <= NEW_SPONSOR_MAX_FILINGS
+            and (hist["h1b_last"] or 0) >= window[1] - NEW_SPONSOR_STALE
         )
         if new and not failing:
             return "possible", (
@@ -411,11 +430,21 @@ def _h1b(
             f"USCIS denied most of its H-1B petitions in FY{hub['years'][-1]}: {denied} denied, {approved} approved"
         )
     hub_recent = cov.uscis is not None and cov.uscis >= window[0]
+    psim = ev["perm"]["similar"]
+    decided = hub["approvals"] + hub["denials"]
+    # Without LCA files the job titles come from PERM: recent green cards for the role and petitions approved say
+    # the employer hires such people on H-1B (most PERM cases are for workers already on one).
+    hub_ok = hub["approvals"] and hub["denials"] < HUB_DENIED_SHARE * decided
+    perm_role = psim["certified"] >= LIKELY_SIMILAR and _fresh(psim, window, cov.perm) and not _off_level(facts, psim)
+    if cov.lca is None and hub_ok and perm_role:
+        return "likely", (
+            f"no LCA data loaded: {_n(hub['approvals'], 'USCIS H-1B approval')} {span} and "
+            f"{_n(psim['certified'], 'certified PERM case')} for {what}{ad}"
+        )
     enough = sim["certified"] >= (1 if offered else LIKELY_SIMILAR) and _recent(sim, anyl, window, cov.lca)
     # USCIS publishes a year behind DOL: approved petitions in the lookback back this year's LCAs.
     if enough and (hub["approvals_lookback"] >= 1 if hub_recent else sim["certified"] >= LIKELY_LCA_ALONE):
         reason = f"{_n(sim['certified'], 'certified H-1B LCA')} for {what} {span}"
-        decided = hub["approvals"] + hub["denials"]
         if off := _off_level(facts, sim):
             return "possible", f"{reason}, all at {off}: none at this posting's level{ad}"
         if hub["denials"] >= DENIALS_DOMINATE_MIN and hub["denials"] >= HUB_DENIED_SHARE * decided:

@@ -95,3 +95,18 @@ def test_tag_scenarios_get_the_yearly_figures_the_entity_build_stores(sqlite_url
                     assert (getattr(y, col) or 0) == (mine or 0), (eid, y.fiscal_year, col)
                     compared += 1
     assert len(ids) >= 10 and compared > 200
+
+
+def test_tag_scenarios_flag_ml_cases_as_ingest_does() -> None:
+    # A scenario's writer flags the occupation; ingest also counts a computer-occupation filing with an ML title.
+    from tag_agreement import filings_of
+
+    from matching.values import is_ml_case
+
+    titles = ["Software Engineer, Machine Learning", "Software Engineer", "Senior ML Engineer", "Accountant", ""]
+    rows = [["lca", 2026, "certified", False, t, "II", 1] for t in titles]
+    got = [row[3] for row in filings_of({"filings": rows})]
+    assert got == [is_ml_case("15-1252", t) for t in titles] == [True, False, True, False, False]
+    assert all(
+        row[3] for row in filings_of({"filings": [["perm", 2026, "certified", True, "Data Scientist", None, 1]]})
+    )

@@ -308,6 +308,8 @@ def test_uscis_denials_weigh_on_the_h1b_tag() -> None:
     lcas.uscis = {2025: (10, 6, 10, 6)}  # a third of the petitions denied
     out = score(MLE, {1: lcas})
     assert tags(out)["h1b"] == "possible" and "USCIS denied 12 of 32" in out["h1b"][1]["reason"]
+    lcas.uscis = {2025: (10, 4, 10, 4)}  # under a third, over a quarter: many times the usual few percent
+    assert tags(score(MLE, {1: lcas}))["h1b"] == "possible"
     lcas.uscis = {2025: (10, 1, 20, 1)}
     assert tags(score(MLE, {1: lcas}))["h1b"] == "likely"
 
@@ -330,6 +332,12 @@ def test_a_new_small_h1b_sponsor_may_still_sponsor_green_cards() -> None:
     # Its petitions failing, it is no sponsor finding its feet.
     new.uscis = {2026: (0, 3, 0, 0)}
     assert tags(score(MLE, {1: new}, years=first))["green_card"] == "unlikely"
+    # One H-1B three years ago and nothing since: a sponsor that stopped, not one finding its feet.
+    once = cases(("lca", 2024, "certified", True, "Machine Learning Engineer", "III", 1))
+    once.uscis = {2024: (1, 0, 0, 0)}
+    out = score(MLE, {1: once}, years=[year(2024, lca_certified=1, uscis_initial_approval=1)])
+    assert tags(out)["green_card"] == "unlikely" and "not green cards" in out["green_card"][1]["reason"]
+    assert tags(score(MLE, {1: once}, years=[year(2025, lca_certified=1)]))["green_card"] == "possible"
 
 
 def test_a_token_of_green_cards_beside_many_h1bs_is_unlikely() -> None:
@@ -345,6 +353,53 @@ def test_a_token_of_green_cards_beside_many_h1bs_is_unlikely() -> None:
         ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 150),
     )
     assert tags(score(MLE, {1: steady}))["green_card"] == "possible"
+    # For an ML posting the H-1Bs that count are its kind of work's: a hospital's physician H-1Bs say little.
+    hospital = cases(
+        ("perm", 2025, "certified", False, "Research Associate", "Level II", 3),
+        ("lca", 2025, "certified", False, "Physician", "IV", 400),
+        ("lca", 2026, "certified", False, "Physician", "IV", 420),
+        ("lca", 2026, "certified", True, "Research Data Scientist", "II", 5),
+    )
+    out = score(MLE, {1: hospital})
+    assert tags(out)["green_card"] == "possible" and out["green_card"][1]["reason"].startswith("3 certified PERM")
+    nurse = PostingFacts("Staff Nurse", None, "staff", False, country="US")
+    assert tags(score(nurse, {1: hospital}))["green_card"] == "unlikely"  # outside ML every H-1B counts
+
+
+def test_a_postdoc_is_no_permanent_job_for_perm() -> None:
+    postdoc = PostingFacts(
+        "Postdoctoral Research Fellow, Machine Learning", "research_scientist", None, True, country="US"
+    )
+    university = cases(
+        ("perm", 2025, "certified", False, "Assistant Professor", "Level II", 22),
+        ("perm", 2026, "certified", True, "Research Scientist", "Level II", 2),
+        ("perm", 2026, "certified", True, "Research Scientist", "Level II", 3),
+        ("lca", 2026, "certified", True, "Postdoctoral Research Fellow, Machine Learning", "I", 40),
+    )
+    university.uscis = {2026: (30, 0, 40, 0)}
+    out = score(postdoc, {1: university})
+    assert tags(out) == {"green_card": "unlikely", "h1b": "likely"}
+    assert out["green_card"][1]["reason"].startswith("a postdoctoral post is temporary and PERM needs a permanent job")
+    scientist = PostingFacts("Research Scientist, Machine Learning", "research_scientist", None, True, country="US")
+    assert tags(score(scientist, {1: university}))["green_card"] == "likely"
+    # An employer that does file PERM cases for its postdocs answers for itself.
+    university.groups.append(CaseGroup("perm", 2026, "certified", True, "Postdoc", "Level I", "year", 2, None, None))
+    assert tags(score(postdoc, {1: university}))["green_card"] != "unlikely"
+
+
+def test_no_lca_data_reads_the_role_from_perm_and_approvals_from_the_hub() -> None:
+    perms = cases(
+        ("perm", 2025, "certified", True, "Machine Learning Engineer", "Level III", 3),
+        ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level III", 2),
+    )
+    perms.uscis = {2025: (8, 0, 12, 0), 2026: (9, 0, 15, 0)}
+    no_lca = DataCoverage(2026, None, 2026, date(2026, 9, 30), None)
+    out = score(MLE, {1: perms}, cov=no_lca)
+    assert tags(out)["h1b"] == "likely"
+    assert out["h1b"][1]["reason"].startswith("no LCA data loaded: 44 USCIS H-1B approvals FY2024-27 and 5 certified")
+    assert tags(score(MLE, {1: perms}))["h1b"] == "possible"  # LCAs loaded and none for the role
+    perms.uscis = {2026: (5, 4, 5, 4)}
+    assert tags(score(MLE, {1: perms}, cov=no_lca))["h1b"] == "possible"  # petitions often denied
 
 
 def test_sponsorship_before_the_lookback_is_possible_not_unlikely() -> None:
@@ -389,6 +444,39 @@ def test_similar_reads_the_job_a_title_names() -> None:
     assert not is_similar(vision, filed("Computer Vision Scientist", False))  # not filed as an ML occupation
     biology = PostingFacts("Research Scientist, Biology", None, None, False)
     assert not is_similar(biology, filed("Research Scientist, Machine Learning", True))
+    # AI labs file every kind of ML work as Member of Technical Staff; an ML code says it is ML work.
+    pretraining = PostingFacts("Research Engineer, Pretraining", "research_engineer", None, True)
+    assert is_similar(pretraining, filed("Member of Technical Staff", True))
+    assert not is_similar(pretraining, filed("Member of Technical Staff", False))
+    # The same speciality across engineers' and scientists' titles.
+    speech = PostingFacts("Speech Recognition Engineer", "ml_engineer", None, True)
+    assert is_similar(speech, filed("Speech Scientist", True))
+    assert not is_similar(speech, filed("Research Scientist, Computer Vision", True))
+    # Outside ML, the job with a qualifier in front dropped, never a one-word job.
+    marketing = PostingFacts("Product Marketing Manager, AI", None, "manager", False)
+    assert is_similar(marketing, filed("Marketing Manager", False))
+    assert not is_similar(marketing, filed("Manager", False))
+    assert not is_similar(marketing, filed("Product Manager", False))
+
+
+def test_a_software_speciality_is_filed_as_software_engineer() -> None:
+    def filed(title: str) -> CaseGroup:
+        return CaseGroup("lca", 2026, "certified", False, title, "III", "year", 1, None, None)
+
+    frontend = PostingFacts("Senior Frontend Engineer", None, "senior", False)
+    backend = PostingFacts("Staff Backend Engineer, Payments", None, "staff", False)
+    for posting in (frontend, backend):
+        assert is_similar(posting, filed("Software Engineer III"))
+        assert is_similar(posting, filed("Software Developer, Applications"))
+    # Either way round; but two specialities are not one job, and other engineers are not software ones.
+    assert is_similar(PostingFacts("Software Engineer", None, None, False), filed("Full Stack Engineer"))
+    assert not is_similar(frontend, filed("Android Engineer"))
+    assert not is_similar(PostingFacts("Data Engineer", None, None, False), filed("Software Engineer"))
+    assert not is_similar(PostingFacts("Mechanical Engineer", None, None, False), filed("Software Engineer"))
+    lcas = cases(("lca", 2025, "certified", False, "Software Engineer", "III", 12),
+                 ("lca", 2026, "certified", False, "Software Engineer", "III", 14))  # fmt: skip
+    lcas.uscis = {2026: (20, 0, 40, 0)}
+    assert tags(score(frontend, {1: lcas}))["h1b"] == "likely"
 
 
 def add_posting(session: Session, employer: str, statement: str, n: int) -> None:
