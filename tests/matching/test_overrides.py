@@ -142,6 +142,22 @@ def test_set_block_and_unset_through_the_cli_rejoin_and_retag(db_url: str, tmp_p
     assert code == 1 and "no override for 'Orbit'" in out
 
 
+def test_why_names_the_namesake_an_operator_ruled_out(db_url: str, tmp_path: Path) -> None:
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("QUARRY SOFTWARE INC", "NY")])
+    loaded(db_url, [lca], ["Quarry Software"])
+    assert run(db_url, "match")[0] == 0
+    with dbmod.session_scope(db_url) as s:
+        assert joined_by(s) == [("QUARRY SOFTWARE INC", "exact")]
+    code, out = run(db_url, "employers", "block", "Quarry Software", "QUARRY SOFTWARE INC")
+    assert code == 0, out
+    code, out = run(db_url, "why", "1")
+    # Not a bare "no DOL employer joined": the filer it is not, and who said so.
+    assert code == 0 and "green card (PERM): unknown" in out
+    assert "QUARRY SOFTWARE INC: a namesake, ruled out by the alias table or an override" in " ".join(out.split())
+    evidence = json.loads(run(db_url, "why", "1", "--json")[1])
+    assert evidence["h1b"]["employer"]["ruled_out"] == ["QUARRY SOFTWARE INC"]
+
+
 def test_an_override_naming_no_loaded_filer_is_refused_and_stores_nothing(db_url: str, tmp_path: Path) -> None:
     code, out = run(db_url, "employers", "set", "Orbit", "ORBIT LABS INC")
     assert code == 1 and "no DOL or USCIS filings are loaded" in out
