@@ -10,16 +10,18 @@ the three complete fiscal years before today and the current one (matching/evide
 - no join, an unsure join, or no data of that kind loaded → `unknown` (`possible` when the ad offers sponsorship);
 - failures outnumber certifications (at least two): denied and withdrawn PERM cases; denied LCAs or denied USCIS
   petitions (over the window or in its newest hub year) → `unlikely`;
-- recent certified filings for similar roles (ML occupation and the same kind of ML work, or the job the title
-  names), at least two, or one when the ad offers sponsorship or the employer runs a green-card programme, reaching
-  the newest year of the data (or the employer filing that visa in it), not all at wage levels below the posting's
-  seniority → `likely`; for H-1B the USCIS hub must also show approvals in the lookback (an LCA is an attestation
-  DOL certifies almost automatically) and deny under a third, or, without recent hub data, five similar LCAs; an
-  internship is `possible` at best;
+- recent certified filings for similar roles (ML occupation and the same kind of ML work or speciality, or the job
+  the title names), at least two, or one when the ad offers sponsorship or the employer runs a green-card programme,
+  reaching the newest year of the data (or the employer filing that visa in it), not all at wage levels below the
+  posting's seniority → `likely`; for H-1B the USCIS hub must also show approvals in the lookback (an LCA is an
+  attestation DOL certifies almost automatically) and deny under a quarter, or, without recent hub data, five
+  similar LCAs; without LCA files, two recent similar PERM cases and approved petitions; an internship is `possible`
+  at best;
 - recent employer-level or ML-occupation filings, or similar ones below the posting's level → `possible`;
 - green card only: H-1B filings but no certified PERM in five fiscal years → `unlikely` ("sponsors H-1B, not
   green cards"), unless a new, small sponsor, or an ad offering sponsorship beside under three years of H-1Bs
-  (`possible`); PERM under 1% of 100+ H-1B filings → `unlikely`;
+  (`possible`); PERM under 1% of 100+ H-1B filings (for an ML posting, also under 5% of its ML H-1Bs) →
+  `unlikely`; a postdoc posting without PERM cases for postdocs → `unlikely` (PERM needs a permanent job);
 - older filings, even before the lookback, or a PERM case filed and withdrawn → `possible`; joined with nothing
   certified in the loaded years → `unlikely`.
 
