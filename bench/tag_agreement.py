@@ -150,8 +150,57 @@ def score(scenarios: list[dict[str, Any]]) -> tuple[dict[str, int], int, list[tu
     return agree, pairs, errors
 
 
+TAGS = ("likely", "possible", "unlikely", "unknown", None)
+STATUSES = ("certified", "certified_expired", "denied", "withdrawn", "certified_withdrawn")
+
+
+class LabelError(ValueError):
+    """A label file that is not in the scenario format: the message names the file, line, posting and field."""
+
+
 def read(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The scenarios of a label file, each checked for the fields the scoring reads."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LabelError(f"{path}: cannot read ({exc.strerror})") from None
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            s = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LabelError(f"{path}:{n}: not JSON ({exc.msg})") from None
+        problem = _problem(s)
+        if problem:
+            where = f" ({s['id']})" if isinstance(s, dict) and isinstance(s.get("id"), str) else ""
+            raise LabelError(f"{path}:{n}{where}: {problem}")
+        out.append(s)
+    if not out:
+        raise LabelError(f"{path}: no scenarios")
+    return out
+
+
+def _problem(s: Any) -> str | None:
+    if not isinstance(s, dict):
+        return "not a JSON object"
+    for field in ("id", "posting", "filings", "expect"):
+        if field not in s:
+            return f"missing field '{field}'"
+    if not isinstance(s["posting"], dict) or not isinstance(s["posting"].get("title"), str):
+        return "'posting' needs a 'title'"
+    for visa in VISAS:
+        if s["expect"].get(visa, "missing") not in TAGS:
+            return f"'expect.{visa}' must be one of likely, possible, unlikely, unknown or null"
+    for i, row in enumerate(s["filings"]):
+        shape = isinstance(row, list) and len(row) == 7 and row[0] in ("perm", "lca") and row[2] in STATUSES
+        if not shape or not isinstance(row[1], int) or not isinstance(row[6], int) or row[6] < 0:
+            return f"'filings[{i}]' must be [perm|lca, fiscal year, status, ML flag, title, wage level, count]"
+    for fy, counts in (s.get("uscis") or {}).items():
+        if not (fy.isdigit() and isinstance(counts, list) and len(counts) == 4):
+            return f"'uscis.{fy}' must be four counts (initial and continuing approvals and denials)"
+    return None
 
 
 def main() -> int:
@@ -173,8 +222,12 @@ def main() -> int:
     console = Console()
     missed = []
     sets = [("development labels", args.labels), *((f"holdout {path.name}", path) for path in args.holdout)]
-    for label, path in sets:
-        scenarios = read(path)
+    try:
+        loaded = [(label, path, read(path)) for label, path in sets]
+    except LabelError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for label, _path, scenarios in loaded:
         agree, pairs, errors = score(scenarios)
         table = Table(
             title=f"Tag agreement with a careful reader, {label}: {len(scenarios)} postings, {pairs} (posting, visa) "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -110,3 +112,31 @@ def test_tag_scenarios_flag_ml_cases_as_ingest_does() -> None:
     assert all(
         row[3] for row in filings_of({"filings": [["perm", 2026, "certified", True, "Data Scientist", None, 1]]})
     )
+
+
+def test_a_malformed_label_file_is_named_with_its_line_and_field(tmp_path: Path) -> None:
+    from tag_agreement import LabelError, read
+
+    good = {
+        "id": "p1",
+        "posting": {"title": "ML Engineer"},
+        "filings": [],
+        "expect": {"green_card": "likely", "h1b": None},
+    }
+    cases = {
+        "not json\n": "bad.jsonl:1: not JSON",
+        json.dumps(
+            {**good, "filings": [["perm", 2026, "certified", True, "ML Engineer", "II"]]}
+        ): "bad.jsonl:1 (p1): 'filings[0]'",
+        json.dumps({**good, "expect": {"green_card": "probably", "h1b": None}}): "'expect.green_card' must be",
+        json.dumps({k: v for k, v in good.items() if k != "expect"}): "missing field 'expect'",
+        "\n" + json.dumps({**good, "uscis": {"2026": [1, 2]}}): "bad.jsonl:2 (p1): 'uscis.2026' must be four counts",
+        "": "bad.jsonl: no scenarios",
+    }
+    for text, message in cases.items():
+        path = tmp_path / "bad.jsonl"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(LabelError, match=re.escape(message)):
+            read(path)
+    path.write_text(json.dumps(good) + "\n", encoding="utf-8")
+    assert [s["id"] for s in read(path)] == ["p1"]
