@@ -207,7 +207,10 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
             return True
         # AI labs file every kind of ML work as "Member of Technical Staff" (its level word "staff" cut off here);
         # an ML occupation code says it is ML work.
-        return (kind is None and "member of technical" in bare) or _same_speciality(facts.title, bare)
+        if (kind is None and "member of technical" in bare) or _same_speciality(facts.title, bare):
+            return True
+        # A speciality's scientist ("NLP Scientist") sits between engineers and scientists: either kind is filed.
+        return facts.group == "engineering" and job.endswith("scientist") and bare.endswith("scientist")
     # The filing's whole title against the posting's, or against the job it names: a speciality the filing
     # names too must agree ("Research Scientist, Biology" is no "Research Scientist, Machine Learning").
     posting = _bare(facts.title)

@@ -15,8 +15,10 @@ the three complete fiscal years before today and the current one (matching/evide
   reaching the newest year of the data (or the employer filing that visa in it), not all at wage levels below the
   posting's seniority → `likely`; for H-1B the USCIS hub must also show approvals in the lookback (an LCA is an
   attestation DOL certifies almost automatically) and deny under a quarter, or, without recent hub data, five
-  similar LCAs; without LCA files, two recent similar PERM cases and approved petitions; an internship is `possible`
-  at best;
+  similar LCAs; without LCA files, two recent similar PERM cases and approved petitions; an internship's H-1B is
+  `possible` at best and its green card `unlikely` (PERM needs a permanent job);
+- an employer seen only extending its H-1B staff, with no new filing for two loaded years → `unlikely` (stopped
+  sponsoring new hires), unless the ad offers sponsorship;
 - recent employer-level or ML-occupation filings, or similar ones below the posting's level → `possible`;
 - green card only: H-1B filings but no certified PERM in five fiscal years → `unlikely` ("sponsors H-1B, not
   green cards"), unless a new, small sponsor, or an ad offering sponsorship beside under three years of H-1Bs
@@ -98,6 +100,8 @@ HUB_DENIED_SHARE = 1 / 4
 TOKEN_ML_SHARE = 0.05
 # A new sponsor is one still filing: its last H-1B filing at most this many fiscal years before the current one.
 NEW_SPONSOR_STALE = 2
+# Loaded fiscal years without a new filing, beside extensions only, after which an employer has stopped sponsoring.
+STOPPED_YEARS = 2
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 # The counts a DolEntityYear row holds for one entity and fiscal year (the hub's figures aside).
@@ -250,7 +254,15 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
     h1b_first: int | None = None
     h1b_last: int | None = None
     h1b_years = 0
+    new_last: int | None = None  # the last year with a new filing: a certified case or a new H-1B approved
+    extended: list[int] = []  # years USCIS approved extensions of the employer's H-1B workers
     for fy, row in summed.items():
+        if fy <= window[1]:
+            initial = row.get("uscis_initial_approval") or 0
+            if row["perm_certified"] + row["perm_certified_expired"] + row["lca_certified"] + initial:
+                new_last = max(new_last or fy, fy)
+            if row.get("uscis_continuing_approval"):
+                extended.append(fy)
         perm = row["perm_certified"] + row["perm_certified_expired"]
         hub = (row.get("uscis_initial_approval") or 0) + (row.get("uscis_continuing_approval") or 0)
         h1b = row["lca_certified"] + hub
@@ -268,6 +280,9 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
         "h1b_first": h1b_first,
         "h1b_last": h1b_last,
         "h1b_years": h1b_years,
+        "new_last": new_last,
+        # Extensions only, after the last new filing: the employer keeps its H-1B staff and sponsors no new hire.
+        "extensions_since": sum(1 for fy in extended if new_last is not None and fy > new_last),
     }
 
 
@@ -282,6 +297,18 @@ def _recent(sim: dict[str, Any], anyl: dict[str, Any], window: tuple[int, int], 
     """Similar-role filings that are the employer's present: they reach the newest year, or the employer files
     that visa in it all the same (a programme running every year need not hire for this role every year)."""
     return _fresh(sim, window, newest) or _fresh(anyl, window, newest)
+
+
+def _stopped(hist: dict[str, int | None], newest: int | None) -> str:
+    """The reason, when an employer has stopped sponsoring new hires: no new filing for the last two loaded fiscal
+    years or more, while USCIS approves only extensions of the H-1B workers it has; else ""."""
+    last = hist["new_last"]
+    if last is None or not hist["extensions_since"] or newest is None or newest - last < STOPPED_YEARS:
+        return ""
+    return (
+        f"stopped sponsoring new hires: no new PERM, LCA or H-1B approval since FY{last}; USCIS approves only "
+        "extensions of its existing H-1B workers since"
+    )
 
 
 def _dominate(failed: int, passed: int) -> bool:
@@ -345,7 +372,12 @@ def _green_card(
             f"{_n(anyl['certified'], 'certified PERM case')} {span}, none for a postdoc{ad}"
         )
     enough = sim["certified"] >= LIKELY_SIMILAR or (sim["certified"] >= 1 and (offered or _programme(anyl)))
-    if enough and _recent(sim, anyl, window, newest):
+    # A year older still counts beside H-1Bs for the role filed in the newest year: the hiring goes on.
+    lca_now = _fresh(ev["lca"]["similar"], window, newest)
+    year_before = (
+        bool(sim["certified_years"]) and sim["certified_years"][-1] >= min(window[1] - 1, newest or window[1]) - 1
+    )
+    if enough and (_recent(sim, anyl, window, newest) or (year_before and lca_now)):
         parts = [f"{_n(sim['certified'], 'certified PERM case')} for {what} {span}"]
         if off := _off_level(facts, sim):
             return "possible", f"{parts[0]}, all at {off}: none at this posting's level{ad}"
@@ -558,14 +590,24 @@ def score_posting(
             )
         else:
             hist = _entity_years(entities, chosen[0], window, cache)["history"]
-            if visa == "green_card":
+            # An ad offering sponsorship is newer than any filing: it outranks a stop the filings suggest.
+            stopped = "" if facts.statement == "offered" else _stopped(hist, max(cov.perm or 0, cov.lca or 0) or None)
+            if stopped:
+                tag, reason = "unlikely", stopped
+            elif visa == "green_card":
                 tag, reason = _green_card(facts, chosen[1], window, hist, cov.perm)
             else:
                 tag, reason = _h1b(facts, chosen[1], window, cov, hist)
-            if tag == "likely" and facts.seniority == "intern":
+            if tag == "likely" and facts.seniority == "intern" and visa == "h1b":
                 # No visa is filed for an internship itself (students work on their own status): what the
                 # record shows is that a full-time offer after it would be sponsored.
                 tag, reason = "possible", f"an internship: sponsorship comes with a full-time offer; {reason}"
+        if visa == "green_card" and facts.seniority == "intern" and facts.statement != "refused":
+            # PERM is filed for a permanent full-time job only: never for an internship, whoever the employer is.
+            tag, reason = (
+                "unlikely",
+                f"an internship is not a permanent job, and PERM needs one; for a full-time offer: {reason}",
+            )
         ents = []
         for (eid, ev), base in zip(per_entity, match_ev.get("entities", []), strict=False):
             if visa == "green_card":

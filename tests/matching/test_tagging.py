@@ -288,7 +288,7 @@ def test_uscis_denying_most_petitions_in_the_newest_year_is_unlikely() -> None:
     assert out["h1b"][1]["reason"] == "USCIS denied most of its H-1B petitions in FY2026: 9 denied, 3 approved"
 
 
-def test_an_internship_is_possible_at_best() -> None:
+def test_an_internship_gets_no_green_card_and_an_h1b_possible_at_best() -> None:
     intern = PostingFacts(**{**MLE.__dict__, "title": "Machine Learning Engineer Intern", "seniority": "intern"})
     entry = cases(
         ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level II", 12),
@@ -296,8 +296,16 @@ def test_an_internship_is_possible_at_best() -> None:
     )
     entry.uscis = {2026: (20, 0, 30, 0)}
     out = score(intern, {1: entry})
-    assert tags(out) == {"green_card": "possible", "h1b": "possible"}
+    assert tags(out) == {"green_card": "unlikely", "h1b": "possible"}
     assert out["h1b"][1]["reason"].startswith("an internship: sponsorship comes with a full-time offer; 40 certified")
+    # PERM needs a permanent job; what the employer does for full-time hires is still said.
+    assert out["green_card"][1]["reason"].startswith(
+        "an internship is not a permanent job, and PERM needs one; for a full-time offer: 12 certified PERM cases"
+    )
+    # A property of the role, not of the employer: the same with no employer joined.
+    assert tags(score(intern, {}, result=MatchResult("Stealth", "none")))["green_card"] == "unlikely"
+    refused = PostingFacts(**{**intern.__dict__, "statement": "refused"})
+    assert score(refused, {1: entry})["green_card"][1]["reason"].startswith("the ad says")
 
 
 def test_uscis_denials_weigh_on_the_h1b_tag() -> None:
@@ -402,6 +410,46 @@ def test_no_lca_data_reads_the_role_from_perm_and_approvals_from_the_hub() -> No
     assert tags(score(MLE, {1: perms}, cov=no_lca))["h1b"] == "possible"  # petitions often denied
 
 
+def test_an_employer_extending_its_h1b_staff_but_filing_nothing_new_has_stopped() -> None:
+    # Nothing new since FY2023; USCIS approves only extensions (continuing) in FY2024-26.
+    old = cases(("lca", 2023, "certified", True, "Machine Learning Engineer", "III", 40))
+    old.uscis = {2024: (0, 0, 60, 1), 2025: (0, 0, 30, 0)}
+    years = [
+        year(2022, perm_certified=5, lca_certified=50, uscis_initial_approval=30),
+        year(2023, lca_certified=40, uscis_initial_approval=12),
+        year(2024, uscis_continuing_approval=60),
+        year(2025, uscis_continuing_approval=30),
+    ]
+    out = score(MLE, {1: old}, years=years)
+    assert tags(out) == {"green_card": "unlikely", "h1b": "unlikely"}
+    assert out["h1b"][1]["reason"].startswith(
+        "stopped sponsoring new hires: no new PERM, LCA or H-1B approval since FY2023"
+    )
+    # No hub rows after the last filing: an employer that went quiet, not one seen extending its staff only.
+    assert tags(score(MLE, {1: old}, years=years[:2]))["h1b"] == "possible"
+    # A new H-1B approved in FY2025 is a new hire.
+    again = [*years[:3], year(2025, uscis_initial_approval=2, uscis_continuing_approval=30)]
+    assert tags(score(MLE, {1: old}, years=again))["h1b"] != "unlikely"
+    # The ad's offer is newer than any filing.
+    offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
+    assert tags(score(offered, {1: old}, years=years))["h1b"] != "unlikely"
+
+
+def test_similar_green_cards_a_year_old_count_beside_h1bs_for_the_role_now() -> None:
+    perms = [
+        ("perm", 2024, "certified", True, "Machine Learning Engineer", "Level III", 1),
+        ("perm", 2025, "certified", True, "Machine Learning Engineer", "Level III", 2),
+    ]
+    hiring = cases(*perms, ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 5))
+    hiring.uscis = {2026: (3, 0, 4, 0)}
+    assert tags(score(MLE, {1: hiring}))["green_card"] == "likely"
+    quiet = cases(*perms, ("lca", 2025, "certified", True, "Machine Learning Engineer", "III", 5))
+    quiet.uscis = {2026: (3, 0, 4, 0)}
+    assert tags(score(MLE, {1: quiet}))["green_card"] == "possible"  # no hiring for the role in FY2026
+    older = cases(perms[0], ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 5))
+    assert tags(score(MLE, {1: older}))["green_card"] == "possible"  # two years old is the past
+
+
 def test_sponsorship_before_the_lookback_is_possible_not_unlikely() -> None:
     before = [year(2019, perm_certified=4, lca_certified=6)]
     nothing_recent = cases(("perm", 2026, "denied", True, "Machine Learning Engineer", None, 1))
@@ -449,6 +497,12 @@ def test_similar_reads_the_job_a_title_names() -> None:
     assert is_similar(pretraining, filed("Member of Technical Staff", True))
     assert not is_similar(pretraining, filed("Member of Technical Staff", False))
     # The same speciality across engineers' and scientists' titles.
+    # A speciality's scientist: engineers' and scientists' filings both.
+    nlp = PostingFacts("NLP Scientist, Clinical Text", "nlp", None, True)
+    assert is_similar(nlp, filed("Data Scientist", True)) and is_similar(nlp, filed("Machine Learning Engineer", True))
+    assert not is_similar(
+        PostingFacts("Machine Learning Engineer", "ml_engineer", None, True), filed("Data Scientist", True)
+    )
     speech = PostingFacts("Speech Recognition Engineer", "ml_engineer", None, True)
     assert is_similar(speech, filed("Speech Scientist", True))
     assert not is_similar(speech, filed("Research Scientist, Computer Vision", True))
