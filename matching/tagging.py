@@ -254,15 +254,23 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
     h1b_first: int | None = None
     h1b_last: int | None = None
     h1b_years = 0
-    new_last: int | None = None  # the last year with a new filing: a certified case or a new H-1B approved
-    extended: list[int] = []  # years USCIS approved extensions of the employer's H-1B workers
+    # The last year with a new hire sponsored: a certified PERM case or a new H-1B approved (an LCA may be for an
+    # extension: every H-1B petition needs one); the years USCIS approved extensions; the years with LCAs; the hub's.
+    new_last: int | None = None
+    extended: list[int] = []
+    lca_years: list[int] = []
+    hub_years: list[int] = []
     for fy, row in summed.items():
         if fy <= window[1]:
             initial = row.get("uscis_initial_approval") or 0
-            if row["perm_certified"] + row["perm_certified_expired"] + row["lca_certified"] + initial:
+            if row["perm_certified"] + row["perm_certified_expired"] + initial:
                 new_last = max(new_last or fy, fy)
             if row.get("uscis_continuing_approval"):
                 extended.append(fy)
+            if row["lca_certified"]:
+                lca_years.append(fy)
+            if row.get("uscis_initial_approval") is not None or row.get("uscis_continuing_approval") is not None:
+                hub_years.append(fy)
         perm = row["perm_certified"] + row["perm_certified_expired"]
         hub = (row.get("uscis_initial_approval") or 0) + (row.get("uscis_continuing_approval") or 0)
         h1b = row["lca_certified"] + hub
@@ -281,8 +289,11 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
         "h1b_last": h1b_last,
         "h1b_years": h1b_years,
         "new_last": new_last,
-        # Extensions only, after the last new filing: the employer keeps its H-1B staff and sponsors no new hire.
+        # Extensions only, after the last new hire: the employer keeps its H-1B staff and sponsors no new one.
         "extensions_since": sum(1 for fy in extended if new_last is not None and fy > new_last),
+        # LCAs from the hub's newest year on could be new hires whose petitions it does not show yet (a petition
+        # is decided months after its LCA, often in the next fiscal year): they keep the question open.
+        "lca_past_hub": sum(1 for fy in lca_years if new_last is not None and fy >= max(hub_years, default=0)),
     }
 
 
@@ -300,14 +311,17 @@ def _recent(sim: dict[str, Any], anyl: dict[str, Any], window: tuple[int, int], 
 
 
 def _stopped(hist: dict[str, int | None], newest: int | None) -> str:
-    """The reason, when an employer has stopped sponsoring new hires: no new filing for the last two loaded fiscal
-    years or more, while USCIS approves only extensions of the H-1B workers it has; else ""."""
+    """The reason, when an employer has stopped sponsoring new hires: no certified PERM case and no new H-1B
+    approved for the last two loaded fiscal years or more, while USCIS approves only extensions of the H-1B workers
+    it has (and no LCA falls in a year the hub does not show yet); else ""."""
     last = hist["new_last"]
-    if last is None or not hist["extensions_since"] or newest is None or newest - last < STOPPED_YEARS:
+    if last is None or not hist["extensions_since"] or hist["lca_past_hub"] or newest is None:
+        return ""
+    if newest - last < STOPPED_YEARS:
         return ""
     return (
-        f"stopped sponsoring new hires: no new PERM, LCA or H-1B approval since FY{last}; USCIS approves only "
-        "extensions of its existing H-1B workers since"
+        f"stopped sponsoring new hires: no certified PERM case or new H-1B approved since FY{last}; USCIS approves "
+        "only extensions of its existing H-1B workers since"
     )
 
 

@@ -423,13 +423,22 @@ def test_an_employer_extending_its_h1b_staff_but_filing_nothing_new_has_stopped(
     out = score(MLE, {1: old}, years=years)
     assert tags(out) == {"green_card": "unlikely", "h1b": "unlikely"}
     assert out["h1b"][1]["reason"].startswith(
-        "stopped sponsoring new hires: no new PERM, LCA or H-1B approval since FY2023"
+        "stopped sponsoring new hires: no certified PERM case or new H-1B approved since FY2023"
     )
     # No hub rows after the last filing: an employer that went quiet, not one seen extending its staff only.
     assert tags(score(MLE, {1: old}, years=years[:2]))["h1b"] == "possible"
     # A new H-1B approved in FY2025 is a new hire.
     again = [*years[:3], year(2025, uscis_initial_approval=2, uscis_continuing_approval=30)]
     assert tags(score(MLE, {1: old}, years=again))["h1b"] != "unlikely"
+    # An LCA in a year the hub shows without a new hire is an extension's (every petition needs one) ...
+    extension = [*years[:2], year(2024, lca_certified=3, uscis_continuing_approval=60), years[3]]
+    assert tags(score(MLE, {1: old}, years=extension))["h1b"] == "unlikely"
+    # ... but LCAs from the hub's newest year on may be new hires whose petitions it does not show yet.
+    for ahead in (
+        [*years[:3], year(2025, lca_certified=3, uscis_continuing_approval=30)],
+        [*years, year(2026, lca_certified=3)],
+    ):
+        assert tags(score(MLE, {1: old}, years=ahead))["h1b"] != "unlikely"
     # The ad's offer is newer than any filing.
     offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
     assert tags(score(offered, {1: old}, years=years))["h1b"] != "unlikely"
