@@ -261,19 +261,18 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
     lca_years: list[int] = []
     hub_years: list[int] = []
     for fy, row in summed.items():
+        perm = row["perm_certified"] + row["perm_certified_expired"]
+        initial, continuing = row.get("uscis_initial_approval"), row.get("uscis_continuing_approval")
+        h1b = row["lca_certified"] + (initial or 0) + (continuing or 0)
         if fy <= window[1]:
-            initial = row.get("uscis_initial_approval") or 0
-            if row["perm_certified"] + row["perm_certified_expired"] + initial:
+            if perm or initial:
                 new_last = max(new_last or fy, fy)
-            if row.get("uscis_continuing_approval"):
+            if continuing:
                 extended.append(fy)
             if row["lca_certified"]:
                 lca_years.append(fy)
-            if row.get("uscis_initial_approval") is not None or row.get("uscis_continuing_approval") is not None:
+            if initial is not None or continuing is not None:
                 hub_years.append(fy)
-        perm = row["perm_certified"] + row["perm_certified_expired"]
-        hub = (row.get("uscis_initial_approval") or 0) + (row.get("uscis_continuing_approval") or 0)
-        h1b = row["lca_certified"] + hub
         if fy < start and perm:
             perm_before = max(perm_before or fy, fy)
         if fy < start and h1b:
@@ -313,11 +312,11 @@ def _recent(sim: dict[str, Any], anyl: dict[str, Any], window: tuple[int, int], 
 def _stopped(hist: dict[str, int | None], newest: int | None) -> str:
     """The reason, when an employer has stopped sponsoring new hires: no certified PERM case and no new H-1B
     approved for the last two loaded fiscal years or more, while USCIS approves only extensions of the H-1B workers
-    it has (and no LCA falls in a year the hub does not show yet); else ""."""
+    it has (and no LCA falls in the hub's newest year or later, whose petitions it may not show yet); else ""."""
     last = hist["new_last"]
-    if last is None or not hist["extensions_since"] or hist["lca_past_hub"] or newest is None:
+    if last is None or newest is None or newest - last < STOPPED_YEARS:
         return ""
-    if newest - last < STOPPED_YEARS:
+    if not hist["extensions_since"] or hist["lca_past_hub"]:
         return ""
     return (
         f"stopped sponsoring new hires: no certified PERM case or new H-1B approved since FY{last}; USCIS approves "
@@ -478,17 +477,18 @@ def _h1b(
             f"USCIS denied most of its H-1B petitions in FY{hub['years'][-1]}: {denied} denied, {approved} approved"
         )
     hub_recent = cov.uscis is not None and cov.uscis >= window[0]
-    psim = ev["perm"]["similar"]
     decided = hub["approvals"] + hub["denials"]
-    # Without LCA files the job titles come from PERM: recent green cards for the role and petitions approved say
-    # the employer hires such people on H-1B (most PERM cases are for workers already on one).
-    hub_ok = hub["approvals"] and hub["denials"] < HUB_DENIED_SHARE * decided
-    perm_role = psim["certified"] >= LIKELY_SIMILAR and _fresh(psim, window, cov.perm) and not _off_level(facts, psim)
-    if cov.lca is None and hub_ok and perm_role:
-        return "likely", (
-            f"no LCA data loaded: {_n(hub['approvals'], 'USCIS H-1B approval')} {span} and "
-            f"{_n(psim['certified'], 'certified PERM case')} for {what}{ad}"
-        )
+    if cov.lca is None:
+        # Without LCA files the job titles come from PERM: recent green cards for the role and petitions approved
+        # say the employer hires such people on H-1B (most PERM cases are for workers already on one).
+        psim = ev["perm"]["similar"]
+        hub_ok = hub["approvals"] and hub["denials"] < HUB_DENIED_SHARE * decided
+        fresh = _fresh(psim, window, cov.perm) and not _off_level(facts, psim)
+        if hub_ok and psim["certified"] >= LIKELY_SIMILAR and fresh:
+            return "likely", (
+                f"no LCA data loaded: {_n(hub['approvals'], 'USCIS H-1B approval')} {span} and "
+                f"{_n(psim['certified'], 'certified PERM case')} for {what}{ad}"
+            )
     enough = sim["certified"] >= (1 if offered else LIKELY_SIMILAR) and _recent(sim, anyl, window, cov.lca)
     # USCIS publishes a year behind DOL: approved petitions in the lookback back this year's LCAs.
     if enough and (hub["approvals_lookback"] >= 1 if hub_recent else sim["certified"] >= LIKELY_LCA_ALONE):
