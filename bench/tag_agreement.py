@@ -10,10 +10,10 @@ the tag an immigration-savvy reader gives each visa, with the reason. Every scen
 
 The development labels include 213 postings labelled by readers who never saw the rules (two, a third on
 disagreements; the last 60 by three, the majority's tag kept). The holdouts, bench/data/holdout/tags.jsonl (labelled
-by the first rules' author), tags_blind.jsonl, tags_blind_2.jsonl and tags_blind_3.jsonl (labelled blind, as above;
-the second written after the rules were reworked, the third sealed while they were reworked again), were labelled
-before the rules were ever run on them; each is scored the same way but only its totals are printed (never which
-pairs disagree), so no rule is fixed from them.
+by the first rules' author) and tags_blind.jsonl to tags_blind_4.jsonl (labelled blind, as above; the second and the
+fourth written after the rules were reworked, the third sealed while they were reworked again), were labelled before
+the rules were ever run on them; each is scored the same way but only its totals are printed (never which pairs
+disagree), so no rule is fixed from them.
 
 Target, on each set: jobagg agrees on ≥ 0.90 of (posting, visa) pairs and beats both baselines; exits 1 otherwise.
 
@@ -213,7 +213,13 @@ def main() -> int:
         nargs="+",
         default=[
             here / "holdout" / name
-            for name in ("tags.jsonl", "tags_blind.jsonl", "tags_blind_2.jsonl", "tags_blind_3.jsonl")
+            for name in (
+                "tags.jsonl",
+                "tags_blind.jsonl",
+                "tags_blind_2.jsonl",
+                "tags_blind_3.jsonl",
+                "tags_blind_4.jsonl",
+            )
         ],
         help="Holdout label files, each scored on its own (totals only).",
     )
