@@ -20,10 +20,11 @@ the three complete fiscal years before today and the current one (matching/evide
 - an employer seen only extending its H-1B staff, with no new filing for two loaded years → `unlikely` (stopped
   sponsoring new hires), unless the ad offers sponsorship;
 - recent employer-level or ML-occupation filings, or similar ones below the posting's level → `possible`;
-- green card only: H-1B filings but no certified PERM in five fiscal years → `unlikely` ("sponsors H-1B, not
-  green cards"), unless a new, small sponsor, or an ad offering sponsorship beside under three years of H-1Bs
-  (`possible`); PERM under 1% of 100+ H-1B filings (for an ML posting, also under 5% of its ML H-1Bs) →
-  `unlikely`; a postdoc posting without PERM cases for postdocs → `unlikely` (PERM needs a permanent job);
+- green card only: H-1B filings but no certified PERM in five fiscal years → `unlikely` ("sponsors H-1B, not green
+  cards"), unless a new, small sponsor, or an ad offering sponsorship beside under three years of H-1Bs
+  (`possible`), or hub approvals with no LCA under the name (`unknown`: its DOL filings are under another); PERM
+  under 1% of 100+ H-1B filings (for an ML posting, also under 5% of its ML H-1Bs) → `unlikely`; a postdoc posting
+  without PERM cases for postdocs → `unlikely` (PERM needs a permanent job);
 - older filings, even before the lookback, or a PERM case filed and withdrawn → `possible`; joined with nothing
   certified in the loaded years → `unlikely`.
 
@@ -364,7 +365,12 @@ def _strength(ev: dict[str, Any], visa: str) -> tuple[int, ...]:
 
 
 def _green_card(
-    facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int], hist: dict[str, int | None], newest: int | None
+    facts: PostingFacts,
+    ev: dict[str, Any],
+    window: tuple[int, int],
+    hist: dict[str, int | None],
+    newest: int | None,
+    lca_loaded: bool = True,
 ) -> tuple[str, str]:
     offered = facts.statement == "offered"
     ad = "; this ad offers sponsorship" if offered else ""
@@ -414,6 +420,14 @@ def _green_card(
             _n(anyl['certified'], 'certified PERM case')
         )  # fmt: skip
         return "possible", f"{basis} {span}, {sim['certified']} for {what}{ad}"
+    lcas = ev["h1b_lookback"] - ev["uscis"]["approvals_lookback"]
+    if not lookback and not lcas and ev["uscis"]["approvals_lookback"] and lca_loaded:
+        # Petitions approved but no LCA under this name, though every petition needs one: the employer's DOL
+        # filings are under another name, so finding no PERM case under this one says nothing.
+        return "unknown", (
+            f"{_n(ev['uscis']['approvals_lookback'], 'USCIS H-1B approval')} in {LOOKBACK_YEARS} fiscal years but no "
+            "LCA under this name: its DOL filings are under another, and no PERM case found here is no evidence"
+        )
     if not lookback and h1b_recent:
         first = hist["h1b_first"]
         lca, hub = ev["lca"]["any"], ev["uscis"]
@@ -609,7 +623,7 @@ def score_posting(
             if stopped:
                 tag, reason = "unlikely", stopped
             elif visa == "green_card":
-                tag, reason = _green_card(facts, chosen[1], window, hist, cov.perm)
+                tag, reason = _green_card(facts, chosen[1], window, hist, cov.perm, cov.lca is not None)
             else:
                 tag, reason = _h1b(facts, chosen[1], window, cov, hist)
             if tag == "likely" and facts.seniority == "intern" and visa == "h1b":

@@ -374,6 +374,20 @@ def test_a_token_of_green_cards_beside_many_h1bs_is_unlikely() -> None:
     assert tags(score(nurse, {1: hospital}))["green_card"] == "unlikely"  # outside ML every H-1B counts
 
 
+def test_petitions_without_any_lca_under_the_name_say_nothing_of_green_cards() -> None:
+    # The hub shows approved petitions, yet no LCA is filed under this name although every petition needs one:
+    # the DOL filings are under another name, so the missing PERM cases are no evidence.
+    hub_only = cases()
+    hub_only.uscis = {2025: (6, 0, 10, 0), 2026: (5, 0, 12, 0)}
+    out = score(MLE, {1: hub_only})
+    assert tags(out)["green_card"] == "unknown"
+    assert "no LCA under this name" in out["green_card"][1]["reason"]
+    assert tags(score(MLE, {1: hub_only}, cov=DataCoverage(2026, None, 2026)))["green_card"] == "unlikely"
+    with_lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 4))
+    with_lcas.uscis = hub_only.uscis
+    assert tags(score(MLE, {1: with_lcas}))["green_card"] == "unlikely"  # files H-1B, not green cards
+
+
 def test_a_postdoc_is_no_permanent_job_for_perm() -> None:
     postdoc = PostingFacts(
         "Postdoctoral Research Fellow, Machine Learning", "research_scientist", None, True, country="US"
