@@ -38,13 +38,14 @@ from rich.table import Table
 from crawler.models import DolEntity, DolEntityYear
 from matching.evidence import CERTIFIED, WITHDRAWN, CaseGroup, EntityFilings, PostingFacts
 from matching.join import Candidate, MatchResult
-from matching.tagging import YEAR_COUNTS, DataCoverage, score_posting
-from pipelines.rules.roles import title_is_ml
+from matching.tagging import VISAS, YEAR_COUNTS, DataCoverage, score_posting
+from matching.values import is_ml_case
 
 TODAY = date(2026, 11, 29)
 TARGET = 0.90
 _COMPUTER_TITLE = re.compile(r"\b(?:engineer|developer|software|programmer)", re.I)
-VISAS = ("green_card", "h1b")
+# The occupation code an engineer's or developer's filing carries when its writer did not flag an ML one.
+_SOFTWARE_SOC = "15-1252"
 
 
 def scenario_inputs(s: dict[str, Any]) -> tuple[PostingFacts, MatchResult, dict[int, Any], dict[int, Any], Any]:
@@ -62,14 +63,13 @@ def scenario_inputs(s: dict[str, Any]) -> tuple[PostingFacts, MatchResult, dict[
         result = MatchResult("Employer", "unsure", [], [Candidate(1, entity.name, entity.fein, 85.0, "fuzzy")])
     else:
         result = MatchResult("Employer", "none")
-    groups = [
-        CaseGroup(k, fy, st, ml, title, lvl, "year", n, None, None) for k, fy, st, ml, title, lvl, n in filings_of(s)
-    ]
+    rows = filings_of(s)
+    groups = [CaseGroup(k, fy, st, ml, title, lvl, "year", n, None, None) for k, fy, st, ml, title, lvl, n in rows]
     uscis = {int(fy): tuple(v) for fy, v in (s.get("uscis") or {}).items()}
     filings = {1: EntityFilings(groups, [], uscis)}
     cov_spec = s.get("coverage", {"perm": 2026, "lca": 2026, "uscis": 2026})
     cov = DataCoverage(cov_spec["perm"], cov_spec["lca"], cov_spec["uscis"])
-    return facts, result, {1: {"entity": entity, "years": entity_years(filings_of(s), uscis)}}, filings, cov
+    return facts, result, {1: {"entity": entity, "years": entity_years(rows, uscis)}}, filings, cov
 
 
 def filings_of(s: dict[str, Any]) -> list[list[Any]]:
@@ -77,7 +77,7 @@ def filings_of(s: dict[str, Any]) -> list[list[Any]]:
     title names ML work carries a computer-occupation code, under which ingest counts it as an ML case
     (`is_ml_case`), whatever the writer flagged; other titles ("Research Fellow") may carry a life-science code."""
     return [
-        [k, fy, st, ml or (bool(title) and bool(_COMPUTER_TITLE.search(title)) and title_is_ml(title)), title, lvl, n]
+        [k, fy, st, ml or (bool(_COMPUTER_TITLE.search(title)) and is_ml_case(_SOFTWARE_SOC, title)), title, lvl, n]
         for k, fy, st, ml, title, lvl, n in s["filings"]
     ]
 
@@ -151,7 +151,7 @@ def score(scenarios: list[dict[str, Any]]) -> tuple[dict[str, int], int, list[tu
 
 
 TAGS = ("likely", "possible", "unlikely", "unknown", None)
-STATUSES = ("certified", "certified_expired", "denied", "withdrawn", "certified_withdrawn")
+STATUSES = (*CERTIFIED, "denied", *WITHDRAWN)
 
 
 class LabelError(ValueError):

@@ -71,12 +71,12 @@ CERTIFIED = ("certified", "certified_expired")
 POSTDOC = re.compile(r"\bpost[- ]?doc(?:toral)?s?\b", re.I)
 # ML specialities named the same way in engineers' and scientists' titles ("Speech Scientist" files for a "Speech
 # Recognition Engineer"): a filing naming the posting's speciality is for the same work.
-_SPECIALITIES = {
-    "speech": re.compile(r"\b(?:speech|asr|voice)\b"),
-    "nlp": re.compile(r"\b(?:nlp|natural language|computational linguist\w*)\b"),
-    "vision": re.compile(r"\b(?:computer vision|perception|cv)\b"),
-    "recsys": re.compile(r"\b(?:recommend\w*|ranking|recsys)\b"),
-}
+_SPECIALITIES = (
+    re.compile(r"\b(?:speech|asr|voice)\b"),
+    re.compile(r"\b(?:nlp|natural language|computational linguist\w*)\b"),
+    re.compile(r"\b(?:computer vision|perception|cv)\b"),
+    re.compile(r"\b(?:recommend\w*|ranking|recsys)\b"),
+)
 WITHDRAWN = ("withdrawn", "certified_withdrawn")
 
 
@@ -229,7 +229,7 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
 @lru_cache(maxsize=100_000)
 def _same_speciality(title: str, filed: str) -> bool:
     low = title.lower()
-    return any(rx.search(low) and rx.search(filed) for rx in _SPECIALITIES.values())
+    return any(rx.search(low) and rx.search(filed) for rx in _SPECIALITIES)
 
 
 @lru_cache(maxsize=100_000)
@@ -317,15 +317,6 @@ def _wage_level(raw: str) -> str:
     return {"1": "I", "2": "II", "3": "III", "4": "IV"}.get(text, text or raw)
 
 
-def _newest(uscis: dict[int, tuple[int, int, int, int]], lo: int, hi: int) -> list[int]:
-    """[approvals, denials] of the newest hub year inside [lo, hi]; [0, 0] without one."""
-    inside = [fy for fy in uscis if lo <= fy <= hi]
-    if not inside:
-        return [0, 0]
-    ia, idn, ca, cd = uscis[max(inside)]
-    return [ia + ca, idn + cd]
-
-
 def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[int, int]) -> dict[str, Any]:
     """Counts at the three levels for PERM and H-1B LCA in the window, plus the five-year and hub findings."""
     lo, hi = window
@@ -356,15 +347,18 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
                 titles[g.title] += g.count
         if g.kind == "perm" and g.status in CERTIFIED and POSTDOC.search(g.title):
             perm_postdoc += g.count
-    hub_recent = [v for fy, v in filings.uscis.items() if lo <= fy <= hi]
+    hub_years = sorted(fy for fy in filings.uscis if lo <= fy <= hi)
+    hub_recent = [filings.uscis[fy] for fy in hub_years]
+    hub_lookback = sum(v[0] + v[2] for fy, v in filings.uscis.items() if hi - LOOKBACK_YEARS < fy <= hi)
+    ia, idn, ca, cd = hub_recent[-1] if hub_recent else (0, 0, 0, 0)
     uscis = {
         "approvals": sum(v[0] + v[2] for v in hub_recent),
-        "approvals_lookback": sum(v[0] + v[2] for fy, v in filings.uscis.items() if hi - LOOKBACK_YEARS < fy <= hi),
+        "approvals_lookback": hub_lookback,
         "initial_approvals": sum(v[0] for v in hub_recent),
         "denials": sum(v[1] + v[3] for v in hub_recent),
-        "years": sorted(fy for fy in filings.uscis if lo <= fy <= hi),
+        "years": hub_years,
         # The newest hub year's approvals and denials: where a run of denials starts.
-        "latest": _newest(filings.uscis, lo, hi),
+        "latest": [ia + ca, idn + cd],
     }
     days = sorted(filings.perm_days)
     return {
@@ -372,8 +366,8 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
         "lca": lca,
         "uscis": uscis,
         "perm_certified_lookback": perm_lookback,
-        "h1b_lookback": lca_lookback
-        + sum(v[0] + v[2] for fy, v in filings.uscis.items() if hi - LOOKBACK_YEARS < fy <= hi),
+        "h1b_lookback": lca_lookback + hub_lookback,
+        "lca_lookback": lca_lookback,
         "similar_titles": [t for t, _n in sorted(titles.items(), key=lambda kv: (-kv[1], kv[0]))[:3]],
         "perm_median_days": int(statistics.median(days)) if days else None,
         "perm_postdoc": perm_postdoc,

@@ -1114,16 +1114,16 @@ class EntityIndex:
         self,
         top: list[int],
         rivals: list[list[int]],
-        elsewhere: Callable[[], list[int] | None],
+        elsewhere: Callable[[], list[int] | None] | None = None,
         least: int = DOMINANT_MIN,
     ) -> bool:
         """Whether `top` has filed at least `least` times and far more than every rival filer using the brand's
-        words, together (filers among `top` aside)."""
+        words, together (filers among `top` aside); `elsewhere` lists further filers using them, if any."""
         f_top = self._filed(top)
         leading = sum(self._filed(g) for g in rivals)
         if f_top < least or f_top < DOMINANT_RATIO * leading:
             return False  # settled before listing the other filers, the costly part
-        others = elsewhere()
+        others = elsewhere() if elsewhere is not None else []
         if others is None:
             return False
         mine = set(top)
@@ -1282,7 +1282,7 @@ class EntityIndex:
             return False
         if not others or self._filed(exact) >= LONE_WORD_FILINGS:
             return False
-        return self._dominant(max(others, key=self._filed), [exact], list, LONE_WORD_FILINGS)
+        return self._dominant(max(others, key=self._filed), [exact], least=LONE_WORD_FILINGS)
 
     def _placed(
         self,
@@ -1310,7 +1310,7 @@ class EntityIndex:
             # Several namesakes in the state: one filing ten times all the others there together, and at least
             # LONE_WORD_FILINGS, is the brand ("Enigma" in NY: ENIGMA TECHNOLOGIES INC, 21, beside ENIGMA LABS, 1).
             inside.sort(key=lambda g: -self._filed(g))
-            if not self._dominant(inside[0], [*inside[1:], near], list, LONE_WORD_FILINGS):
+            if not self._dominant(inside[0], [*inside[1:], near], least=LONE_WORD_FILINGS):
                 return []
             inside = inside[:1]
         if len(inside) != 1:

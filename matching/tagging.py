@@ -55,6 +55,7 @@ from crawler.models import (
     utcnow,
 )
 from matching.bulk import delete_ids, diff_rows, insert_rows, update_rows
+from matching.entities import HUB_COLS
 from matching.evidence import (
     GROUP_WORDS,
     LOOKBACK_YEARS,
@@ -199,12 +200,7 @@ def _sum_years(years: Iterable[DolEntityYear]) -> dict[int, dict[str, Any]]:
         row = by_fy[y.fiscal_year]
         for attr in YEAR_COUNTS:
             row[attr] += getattr(y, attr) or 0
-        for attr in (
-            "uscis_initial_approval",
-            "uscis_initial_denial",
-            "uscis_continuing_approval",
-            "uscis_continuing_denial",
-        ):
+        for attr in HUB_COLS:
             val = getattr(y, attr)
             if val is not None:
                 row[attr] = (row.get(attr) or 0) + val
@@ -229,8 +225,7 @@ def _span(window: tuple[int, int]) -> str:
 
 
 def _levels(wage_levels: dict[str, int]) -> str:
-    order = ["I", "II", "III", "IV"]
-    present = [lv for lv in order if wage_levels.get(lv)]
+    present = [lv for lv in WAGE_ORDER if wage_levels.get(lv)]
     if not present:
         return ""
     return f"Level {present[0]}" if len(present) == 1 else f"Level {present[0]}-{present[-1]}"
@@ -255,25 +250,10 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
     h1b_first: int | None = None
     h1b_last: int | None = None
     h1b_years = 0
-    # The last year with a new hire sponsored: a certified PERM case or a new H-1B approved (an LCA may be for an
-    # extension: every H-1B petition needs one); the years USCIS approved extensions; the years with LCAs; the hub's.
-    new_last: int | None = None
-    extended: list[int] = []
-    lca_years: list[int] = []
-    hub_years: list[int] = []
     for fy, row in summed.items():
         perm = row["perm_certified"] + row["perm_certified_expired"]
-        initial, continuing = row.get("uscis_initial_approval"), row.get("uscis_continuing_approval")
-        h1b = row["lca_certified"] + (initial or 0) + (continuing or 0)
-        if fy <= window[1]:
-            if perm or initial:
-                new_last = max(new_last or fy, fy)
-            if continuing:
-                extended.append(fy)
-            if row["lca_certified"]:
-                lca_years.append(fy)
-            if initial is not None or continuing is not None:
-                hub_years.append(fy)
+        hub = (row.get("uscis_initial_approval") or 0) + (row.get("uscis_continuing_approval") or 0)
+        h1b = row["lca_certified"] + hub
         if fy < start and perm:
             perm_before = max(perm_before or fy, fy)
         if fy < start and h1b:
@@ -288,12 +268,6 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
         "h1b_first": h1b_first,
         "h1b_last": h1b_last,
         "h1b_years": h1b_years,
-        "new_last": new_last,
-        # Extensions only, after the last new hire: the employer keeps its H-1B staff and sponsors no new one.
-        "extensions_since": sum(1 for fy in extended if new_last is not None and fy > new_last),
-        # LCAs from the hub's newest year on could be new hires whose petitions it does not show yet (a petition
-        # is decided months after its LCA, often in the next fiscal year): they keep the question open.
-        "lca_past_hub": sum(1 for fy in lca_years if new_last is not None and fy >= max(hub_years, default=0)),
     }
 
 
@@ -310,14 +284,20 @@ def _recent(sim: dict[str, Any], anyl: dict[str, Any], window: tuple[int, int], 
     return _fresh(sim, window, newest) or _fresh(anyl, window, newest)
 
 
-def _stopped(hist: dict[str, int | None], newest: int | None) -> str:
+def _stopped(summed: dict[int, dict[str, Any]], window: tuple[int, int], newest: int | None) -> str:
     """The reason, when an employer has stopped sponsoring new hires: no certified PERM case and no new H-1B
     approved for the last two loaded fiscal years or more, while USCIS approves only extensions of the H-1B workers
-    it has (and no LCA falls in the hub's newest year or later, whose petitions it may not show yet); else ""."""
-    last = hist["new_last"]
-    if last is None or newest is None or newest - last < STOPPED_YEARS:
+    it has; else "". An LCA is no new hire (every extension needs one), except from the hub's newest year on: its
+    petition may be decided in a year the hub does not show yet."""
+    years = {fy: row for fy, row in summed.items() if fy <= window[1]}
+    new = [fy for fy, r in years.items() if r["perm_certified"] + r["perm_certified_expired"]
+           or r.get("uscis_initial_approval")]  # fmt: skip
+    if not new or newest is None or newest - (last := max(new)) < STOPPED_YEARS:
         return ""
-    if not hist["extensions_since"] or hist["lca_past_hub"]:
+    approvals = ("uscis_initial_approval", "uscis_continuing_approval")
+    hub_newest = max((fy for fy, r in years.items() if any(r.get(c) is not None for c in approvals)), default=0)
+    extended = any(r.get("uscis_continuing_approval") for fy, r in years.items() if fy > last)
+    if not extended or any(r["lca_certified"] for fy, r in years.items() if fy > last and fy >= hub_newest):
         return ""
     return (
         f"stopped sponsoring new hires: no certified PERM case or new H-1B approved since FY{last}; USCIS approves "
@@ -335,14 +315,23 @@ def _programme(anyl: dict[str, Any]) -> bool:
 
 
 def _entity_years(
-    entities: dict[int, dict[str, Any]], eid: int, window: tuple[int, int], cache: dict[Any, dict[str, Any]]
+    entities: dict[int, dict[str, Any]],
+    eid: int,
+    window: tuple[int, int],
+    newest: int | None,
+    cache: dict[Any, dict[str, Any]],
 ) -> dict[str, Any]:
-    """What an entity's yearly figures say whatever the posting: its history and both visas' tables by fiscal
-    year, from one pass over its years, once per entity in a run (every posting of the employer shows the same)."""
-    key = ("years", eid, window)
+    """What an entity's yearly figures say whatever the posting: its history, whether it has stopped sponsoring
+    (`newest`: the newest fiscal year loaded), and both visas' tables by fiscal year, from one sum of its years,
+    once per entity in a run (every posting of the employer shows the same)."""
+    key = ("years", eid, window, newest)
     if key not in cache:
         summed = _sum_years(entities.get(eid, {}).get("years", []))
-        cache[key] = {"history": history(summed, window), **{visa: _year_table(visa, summed) for visa in VISAS}}
+        cache[key] = {
+            "history": history(summed, window),
+            "stopped": _stopped(summed, window, newest),
+            **{visa: _year_table(visa, summed) for visa in VISAS},
+        }
     return cache[key]
 
 
@@ -370,7 +359,7 @@ def _green_card(
     window: tuple[int, int],
     hist: dict[str, int | None],
     newest: int | None,
-    lca_loaded: bool = True,
+    lca_loaded: bool,
 ) -> tuple[str, str]:
     offered = facts.statement == "offered"
     ad = "; this ad offers sponsorship" if offered else ""
@@ -420,8 +409,7 @@ def _green_card(
             _n(anyl['certified'], 'certified PERM case')
         )  # fmt: skip
         return "possible", f"{basis} {span}, {sim['certified']} for {what}{ad}"
-    lcas = ev["h1b_lookback"] - ev["uscis"]["approvals_lookback"]
-    if not lookback and not lcas and ev["uscis"]["approvals_lookback"] and lca_loaded:
+    if not lookback and not ev["lca_lookback"] and ev["uscis"]["approvals_lookback"] and lca_loaded:
         # Petitions approved but no LCA under this name, though every petition needs one: the employer's DOL
         # filings are under another name, so finding no PERM case under this one says nothing.
         return "unknown", (
@@ -553,10 +541,7 @@ def _year_table(visa: str, summed: dict[int, dict[str, Any]]) -> dict[str, dict[
                 "lca_denied": row["lca_denied"],
                 "lca_withdrawn": row["lca_withdrawn"],
                 "lca_ml_occupation_certified": row["lca_ml_certified"],
-                "uscis_initial_approval": row.get("uscis_initial_approval"),
-                "uscis_initial_denial": row.get("uscis_initial_denial"),
-                "uscis_continuing_approval": row.get("uscis_continuing_approval"),
-                "uscis_continuing_denial": row.get("uscis_continuing_denial"),
+                **{col: row.get(col) for col in HUB_COLS},
             }
         if any(val for val in entry.values() if isinstance(val, int)):
             table[str(fy)] = entry
@@ -578,6 +563,7 @@ def score_posting(
     today = today or today_utc()
     window = window_for(today)
     cache = {} if cache is None else cache  # one posting alone still reads each entity's years once
+    newest = max(cov.perm or 0, cov.lca or 0) or None
     ad = {"statement": facts.statement or "not_mentioned", "sentence": facts.sentence}
     matched = result is not None and result.outcome == "matched"
     match_ev = _match_evidence(result, entities)
@@ -617,11 +603,11 @@ def score_posting(
                 "; the ad offers sponsorship" if facts.statement == "offered" else ""
             )
         else:
-            hist = _entity_years(entities, chosen[0], window, cache)["history"]
+            years = _entity_years(entities, chosen[0], window, newest, cache)
+            hist = years["history"]
             # An ad offering sponsorship is newer than any filing: it outranks a stop the filings suggest.
-            stopped = "" if facts.statement == "offered" else _stopped(hist, max(cov.perm or 0, cov.lca or 0) or None)
-            if stopped:
-                tag, reason = "unlikely", stopped
+            if years["stopped"] and facts.statement != "offered":
+                tag, reason = "unlikely", years["stopped"]
             elif visa == "green_card":
                 tag, reason = _green_card(facts, chosen[1], window, hist, cov.perm, cov.lca is not None)
             else:
@@ -654,7 +640,7 @@ def score_posting(
                     **levels,
                     **extra,
                     "similar_titles": ev["similar_titles"],
-                    "by_fiscal_year": _entity_years(entities, eid, window, cache)[visa],
+                    "by_fiscal_year": _entity_years(entities, eid, window, newest, cache)[visa],
                 }
             )
         best = next((e for e in ents if e["chosen"]), None)

@@ -67,6 +67,7 @@ def test_tag_scenarios_get_the_yearly_figures_the_entity_build_stores(sqlite_url
 
     from crawler import db as dbmod
     from crawler.models import DolEntityYear
+    from matching.entities import HUB_COLS
     from matching.evidence import load_filings
     from matching.ingest import ingest_paths
     from matching.tagging import YEAR_COUNTS
@@ -79,9 +80,7 @@ def test_tag_scenarios_get_the_yearly_figures_the_entity_build_stores(sqlite_url
     dbmod.upgrade(dbmod.make_engine(sqlite_url))
     ingest_paths(sqlite_url, [dol / n for n in names], progress=False)
     # LCAs of other visas (E-3, H-1B1) are stored apart and never reach H-1B evidence: not in the scenarios.
-    counted = [c for c in YEAR_COUNTS if c != "lca_secondary"] + [
-        "uscis_initial_approval", "uscis_initial_denial", "uscis_continuing_approval", "uscis_continuing_denial",
-    ]  # fmt: skip
+    counted = [c for c in YEAR_COUNTS if c != "lca_secondary"] + list(HUB_COLS)
     with dbmod.session_scope(sqlite_url) as s:
         stored = list(s.scalars(select(DolEntityYear)))
         ids = sorted({y.entity_id for y in stored})
