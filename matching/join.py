@@ -1094,6 +1094,16 @@ class EntityIndex:
         US arm of a firm hiring abroad, not a stranger merely beginning with its word."""
         return all(set(legal_words(self.entity[e][0])[1:]) <= _ARM_WORDS for e in ids)
 
+    def _bare_unpetitioned(self, ids: list[int], words: tuple[str, ...]) -> bool:
+        """Whether every filer is the brand's bare name with no petition in the hub: for a firm hiring only abroad
+        that is a namesake as often as its US arm ("Mollie" of Amsterdam is no Mollie LLC of California), while an
+        arm that employs anyone in the US shows petitions, and one named as an arm (RED BULL NA INC) says so."""
+
+        def bare(name: str) -> bool:  # "NA" is a bank's legal form but an arm's "North America"
+            return tuple(w for w in clean_name(name).split() if w == "NA" or w not in LEGAL_SUFFIXES) == words
+
+        return self._filed(ids) == 0 and all(bare(self.entity[e][0]) for e in ids)
+
     def _filed(self, ids: Iterable[int]) -> int:
         return sum(self.filings.get(e, 0) for e in ids)
 
@@ -1566,7 +1576,36 @@ class EntityIndex:
             found = self._again(query, house, hints, spelling=False)
             if found.matches and found.matches[0].method not in ("acronym", "fuzzy"):
                 result = found
+        if not result.matches:
+            result = self._prefix(query, brand, hints) or result
         return result
+
+    def _prefix(self, query: str, brand: str, hints: JoinHints | None) -> MatchResult | None:
+        """The brand's first two or more words, one of them a name no dictionary has, without a tail naming a unit,
+        a team or a place ("Madison Energy Infrastructure", "Bauer Hockey/ Cascade Maverik Lacrosse"), longest
+        first: taken only when they are one filer's whole legal name or leading words (its spellings) and no other
+        filer has them anywhere. Never one word: "Apera AI" is not APERA INSTRUMENTS, the tail is what tells a
+        coined word's namesakes apart."""
+        words = legal_words(brand)
+        for n in range(len(words) - 1, 1, -1):
+            prefix = words[:n]
+            if len("".join(prefix)) < MIN_LEAD_LEN or prefix[-1] in GENERIC_TAIL or set(words[n:]) <= ORGANISED_AS:
+                continue  # a tail saying only how it is organised is the organised core's to read
+            if all(_dictionary_word(w) for w in prefix):
+                continue  # "Million Dollar Baby" is not MILLION DOLLAR SMILE: everyday words need the whole name
+            found = self._again(query, " ".join(prefix), hints, spelling=False)
+            if not found.matches and found.outcome == "none":
+                continue
+            if found.matches and all(c.method in ("alias", "fein") for c in found.matches):
+                return found  # the curated table knows these words
+            if not found.matches or any(c.method not in ("exact", "leading") for c in found.matches):
+                return None  # namesakes at this length: a shorter prefix only has more
+            groups, elsewhere = self._leading(prefix)
+            chosen = {c.entity_id for c in found.matches}
+            if all(chosen.issuperset(g) for g in groups) and elsewhere() == []:
+                return found
+            return None
+        return None
 
     def _board_spells(self, label: str, words: tuple[str, ...]) -> list[Candidate]:
         """The filer whose whole legal name a job board's token spells out, when that name is several words or one
@@ -1769,6 +1808,8 @@ class EntityIndex:
                 return self._unsure(query, ids)
             if ids is exact and self._trades_as_others(exact, words):
                 return self._unsure(query, ids)
+            if ids is exact and hints and hints.abroad and self._bare_unpetitioned(ids, words):
+                return self._unsure(query, ids)
             if ids is exact:
                 return self._with_runner_up(query, [self._cand(e, 100.0, "exact") for e in exact])
             if ids and self._staffing_word(words, ids):
@@ -1860,6 +1901,12 @@ def _renormalised(row: tuple[Any, ...]) -> tuple[Any, ...]:
 def _everyday(words: tuple[str, ...]) -> bool:
     """Whether a brand is one everyday English word ("Delta", "Unify"): namesakes share such a word far more often."""
     return len(words) == 1 and words[0].lower() in everyday_words()
+
+
+def _dictionary_word(word: str) -> bool:
+    """Whether a legal-name word, or the singular of a plural one, is an English dictionary word."""
+    low = word.lower()
+    return low in everyday_words() or (low.endswith("s") and low[:-1] in everyday_words())
 
 
 @lru_cache(maxsize=1)

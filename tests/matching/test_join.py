@@ -481,6 +481,25 @@ def test_a_brand_with_a_tail_saying_how_it_is_organised_joins_as_its_core() -> N
     assert index_of([(1, "CAHELTEK HALL INC", None, "lca", 2, "TX")]).match("Caheltek Global").matches == []
 
 
+def test_a_brand_naming_a_unit_after_its_name_joins_the_one_filer_of_that_name() -> None:
+    rows = [
+        (1, "MADISON ENERGY HOLDINGS LLC", None, "lca", 4, "NY"),
+        (2, "BAUER HOCKEY LLC", None, "lca", 6, "NH"),
+        (3, "MILLION DOLLAR SMILE", None, "lca", 1, "TX"),
+        (4, "APERA INSTRUMENTS INC", None, "lca", 2, "OH"),
+        (5, "VANTOR SYSTEMS INC", None, "lca", 5, "CA"),
+        (6, "NORTHSTAR VANTOR SYSTEMS LLC", None, "lca", 1, "TX"),
+    ]
+    idx = index_of(rows)
+    assert names(idx.match("Madison Energy Infrastructure")) == ["MADISON ENERGY HOLDINGS LLC"]
+    assert names(idx.match("Bauer Hockey/ Cascade Maverik Lacrosse")) == ["BAUER HOCKEY LLC"]
+    # Everyday words alone need the whole name; one word never stands for a brand that says more.
+    assert idx.match("Million Dollar Baby").matches == []
+    assert idx.match("Apera AI Vision").matches == []
+    # Another filer with the words inside its name: the tail may be what tells them apart.
+    assert idx.match("Vantor Systems Europe").matches == []
+
+
 def test_a_filer_gluing_a_site_ending_onto_the_brand_is_its_site_form() -> None:
     rows = [(1, "SARDINEAI CORP", None, "lca", 2, "CA"), (2, "FIELDWIRELABS INC", None, "lca", 4, "CA")]
     idx = index_of(rows)
@@ -540,6 +559,12 @@ def test_an_employer_hiring_only_abroad_is_not_a_small_filer_merely_beginning_wi
     # The brand's own legal name is no namesake of it, nor is a filer filing too much to be a stranger's.
     assert names(idx.match("Manychat", abroad)) == ["MANYCHAT INC"]
     assert names(idx.match("Kestrel", abroad)) == ["KESTREL SYSTEMS INC"]
+    # Unless that bare name never had a petition: a namesake as often as a US arm. Named as an arm, it is one.
+    unfiled = index_of([(1, "MOLLIE LLC", None, "lca", 0, "CA"), (2, "RED BULL NA INC", None, "lca", 0, "CA")])
+    assert unfiled.match("Mollie", abroad).matches == []
+    assert unfiled.match("Mollie", abroad).outcome == "unsure"
+    assert names(unfiled.match("Mollie")) == ["MOLLIE LLC"]
+    assert names(unfiled.match("Red Bull", abroad)) == ["RED BULL NA INC"]
     # Initials tie a brand to a filer in no state it posts in only when that filer is big.
     initials = index_of([(1, "HRB PROFESSIONAL RESOURCES LLC", None, "lca", 120, "MO")])
     assert names(initials.match("HPR")) == ["HRB PROFESSIONAL RESOURCES LLC"]
