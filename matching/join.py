@@ -125,6 +125,8 @@ FIELD_WORDS = frozenset(
 # Words saying only what kind of firm it is: beside a coined word they are read like a field, but the filer found
 # may add nothing else than where or how it is organised ("Arlo Solutions" is not ARLO TECHNOLOGIES INC).
 KIND_WORDS = frozenset(["TECHNOLOGIES", "TECHNOLOGY", "SYSTEMS", "LABS", "SOLUTIONS"])
+# A site's ending written as a word of a legal name: SPAN IO INC is the firm behind span.io.
+SITE_WORDS = frozenset(["IO", "COM", "APP", "HQ"])
 KIN_MAX = 3  # at most this many filers leading with a brand's rare words may be its entities by their names alone
 # What such a filer may add to the brand's words: where or how it is organised ("DE": incorporated in Delaware).
 # A state's code names the arm incorporated or working there: BOT AUTO CA INC and BOT AUTO TX INC.
@@ -1316,6 +1318,12 @@ class EntityIndex:
         inside = [[e for e in g if state(e) in states] for g in groups]
         inside = [g for g in inside if g]
         near = [e for e in others if state(e) in states]
+        sited = [g for g in inside if all(legal_words(self.entity[e][0])[:-1] == words for e in g)
+                 and all(legal_words(self.entity[e][0])[-1] in SITE_WORDS for e in g)]  # fmt: skip
+        if len(inside) > 1 and len(sited) == 1:
+            # The one namesake there writing the brand as its site ("Span" in CA is SPAN IO INC, not SPAN
+            # CONSTRUCTION & ENGINEERING INC): a name only a firm known by that site takes.
+            inside = sited
         if len(inside) > 1:
             # Several namesakes in the state: one filing ten times all the others there together, and at least
             # LONE_WORD_FILINGS, is the brand ("Enigma" in NY: ENIGMA TECHNOLOGIES INC, 21, beside ENIGMA LABS, 1).

@@ -1288,6 +1288,23 @@ def test_of_several_namesakes_where_the_employer_posts_one_filing_ten_times_the_
     assert index_of(later).match("Enigmata", ny).matches == []
 
 
+def test_of_several_namesakes_where_the_employer_posts_the_one_writing_the_brand_as_its_site_is_the_brand() -> None:
+    rows = [
+        (1, "SPANNIX IO INC", None, "uscis", 11, "CA"),
+        (2, "SPANNIX CONSTRUCTION & ENGINEERING INC", None, "lca", 1, "CA"),
+        (3, "SPANNIX ARCHITECTURE LLC", None, "lca", 4, "NY"),
+        (4, "SPANNIX", None, "lca", 0, "NY"),  # a bare namesake elsewhere: the site form is no exact answer
+    ]
+    ca = posting_hints(None, states=["CA"])
+    r = index_of(rows).match("Spannix", ca)
+    assert names(r) == ["SPANNIX IO INC"] and r.matches[0].method == "ad_place"
+    # Without the state the site form is no answer; nor with two site forms there, nor elsewhere.
+    assert "SPANNIX IO INC" not in names(index_of(rows).match("Spannix"))
+    two = [*rows, (5, "SPANNIX APP LLC", None, "lca", 1, "CA")]
+    assert index_of(two).match("Spannix", ca).matches == []
+    assert "SPANNIX IO INC" not in names(index_of(rows).match("Spannix", posting_hints(None, states=["TX"])))
+
+
 def test_a_one_word_brand_a_filer_writes_as_several_words_joins_it_where_the_employer_posts() -> None:
     rows = [
         (1, "Y COMBINATOR MANAGEMENT LLC", None, "uscis", 2, "CA"),
