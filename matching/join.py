@@ -1106,6 +1106,11 @@ class EntityIndex:
 
         return self._filed(ids) == 0 and all(bare(self.entity[e][0]) for e in ids)
 
+    def _site_form(self, eid: int, words: tuple[str, ...]) -> bool:
+        """Whether a filer's legal name is the brand's words and a site's ending (SPAN IO INC for "Span")."""
+        named = legal_words(self.entity[eid][0])
+        return named[:-1] == words and named[-1] in SITE_WORDS
+
     def _filed(self, ids: Iterable[int]) -> int:
         return sum(self.filings.get(e, 0) for e in ids)
 
@@ -1318,8 +1323,7 @@ class EntityIndex:
         inside = [[e for e in g if state(e) in states] for g in groups]
         inside = [g for g in inside if g]
         near = [e for e in others if state(e) in states]
-        sited = [g for g in inside if all(legal_words(self.entity[e][0])[:-1] == words for e in g)
-                 and all(legal_words(self.entity[e][0])[-1] in SITE_WORDS for e in g)]  # fmt: skip
+        sited = [g for g in inside if all(self._site_form(e, words) for e in g)]
         if len(inside) > 1 and len(sited) == 1:
             # The one namesake there writing the brand as its site ("Span" in CA is SPAN IO INC, not SPAN
             # CONSTRUCTION & ENGINEERING INC): a name only a firm known by that site takes.
@@ -1536,7 +1540,8 @@ class EntityIndex:
         ("Rubrik Job Board" as Rubrik); only then, since legal names have such words too ("CIRCULAR BOARD INC",
         "BESTWAY (USA) INC", "FOX REHAB - MA LLC"). One that still joins nothing for sure is tried without a tail
         saying how it is organised ("Episode Six US"), then as a coined word without its field ("Armis
-        Security"), then as a house without its group word ("The Voleon Group"). A job board token spelling out
+        Security"), then as a house without its group word ("The Voleon Group"), then as its first words without a
+        tail naming a unit or a place ("Madison Energy Infrastructure"). A job board token spelling out
         another legal name ("PlayStation Global" on "sonyinteractiveentertainmentglobal") comes before `ad_place`.
         """
         result = self._match_brand(query, hints)
