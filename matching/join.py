@@ -138,6 +138,8 @@ US_STATE_CODES = frozenset(_STATES.split())
 # A company's own arms by what they run for it: "Dollar Tree Management" and "Dollar Tree Distribution".
 _FUNCTION = {"MANAGEMENT", "DISTRIBUTION", "OPERATIONS", "OPERATING", "STORES"}
 KIN_TAIL = GENERIC_TAIL | US_STATE_CODES | {"DELAWARE"} | _FUNCTION
+# Words that join a name's parts ("YMCA of ...", "Schulte Roth and ..."): a name is never cut next to them.
+_JOINING = frozenset(["OF", "AND", "&", "FOR", "AT", "THE", "DE", "DU", "LA"])
 # A brand's tail naming the US arm of a firm known by the rest.
 US_ARM = frozenset(["US", "USA", "AMERICA", "AMERICAS", "NORTH"])
 # What a filer's name may add to a brand and still be only the brand's arm somewhere: APPNOVATION USA INC.
@@ -1596,22 +1598,28 @@ class EntityIndex:
     def _prefix(self, query: str, brand: str, hints: JoinHints | None) -> MatchResult | None:
         """The brand's first two or more words, one of them a name no dictionary has, without a tail naming a unit,
         a team or a place ("Madison Energy Infrastructure", "Bauer Hockey/ Cascade Maverik Lacrosse"), longest
-        first: taken only when they are one filer's whole legal name or leading words (its spellings) and no other
-        filer has them anywhere. Never one word: "Apera AI" is not APERA INSTRUMENTS, the tail is what tells a
-        coined word's namesakes apart."""
+        first: taken only when they are one filer's whole legal name, or its leading words followed by nothing
+        but how it is organised (MADISON ENERGY HOLDINGS LLC) or by the word the brand's last one cuts short
+        ("Kingsisle Entertainment Incorporat"), and no other filer has them anywhere. A filer that goes on to say
+        something else is another firm sharing the words (OPTIMUS HEALTH CARE INC is not "Optimus Health
+        Analytics", NEW MEXICO STATE SENATE not "New Mexico State University"); never one word ("Apera AI" is
+        not APERA INSTRUMENTS) and never words joined by "of", "and" or "&" cut apart ("YMCA of ...")."""
         words = legal_words(brand)
+        if "&" in clean_name(brand).split():
+            return None  # partners' names: the tail is the rest of the firm's name, not a unit
         for n in range(len(words) - 1, 1, -1):
-            prefix = words[:n]
-            if len("".join(prefix)) < MIN_LEAD_LEN or prefix[-1] in GENERIC_TAIL or set(words[n:]) <= ORGANISED_AS:
+            prefix, tail = words[:n], words[n:]
+            if len("".join(prefix)) < MIN_LEAD_LEN or prefix[-1] in GENERIC_TAIL or set(tail) <= ORGANISED_AS:
                 continue  # a tail saying only how it is organised is the organised core's to read
-            if all(_dictionary_word(w) for w in prefix):
+            if prefix[-1] in _JOINING or tail[0] in _JOINING or all(_dictionary_word(w) for w in prefix):
                 continue  # "Million Dollar Baby" is not MILLION DOLLAR SMILE: everyday words need the whole name
             found = self._again(query, " ".join(prefix), hints, spelling=False)
             if not found.matches and found.outcome == "none":
                 continue
-            if found.matches and all(c.method in ("alias", "fein") for c in found.matches):
-                return found  # the curated table knows these words
-            if not found.matches or any(c.method not in ("exact", "leading") for c in found.matches):
+            cut = tail[0] if len(tail) == 1 and len(tail[0]) >= 3 else None
+            if not found.matches or not all(
+                c.method in ("exact", "leading") and self._adds_only(c.name, n, cut) for c in found.matches
+            ):
                 return None  # namesakes at this length: a shorter prefix only has more
             groups, elsewhere = self._leading(prefix)
             chosen = {c.entity_id for c in found.matches}
@@ -1619,6 +1627,13 @@ class EntityIndex:
                 return found
             return None
         return None
+
+    @staticmethod
+    def _adds_only(name: str, n: int, cut: str | None) -> bool:
+        """Whether a filer's legal name adds to its first `n` words nothing but how it is organised, or starts the
+        word `cut` shortens."""
+        rest = legal_words(name)[n:]
+        return set(rest) <= KIN_TAIL or bool(cut and rest and rest[0].startswith(cut) and rest[0] != cut)
 
     def _board_spells(self, label: str, words: tuple[str, ...]) -> list[Candidate]:
         """The filer whose whole legal name a job board's token spells out, when that name is several words or one

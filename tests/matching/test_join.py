@@ -498,6 +498,19 @@ def test_a_brand_naming_a_unit_after_its_name_joins_the_one_filer_of_that_name()
     assert idx.match("Apera AI Vision").matches == []
     # Another filer with the words inside its name: the tail may be what tells them apart.
     assert idx.match("Vantor Systems Europe").matches == []
+    more = [
+        (1, "QUORVEX HEALTH CARE INC", None, "lca", 3, "CA"),
+        (2, "ZENTARO ENTERTAINMENT INC", None, "lca", 9, "TX"),
+        (3, "YMCA OF GREATER TOLEDO", None, "lca", 2, "OH"),
+        (4, "DRAVEK ENGINEERING LLC", None, "lca", 2, "NJ"),
+    ]
+    other = index_of(more)
+    # A filer going on to say something else is another firm with those words; a cut last word is the filer's.
+    assert other.match("Quorvex Health Analytics").matches == []
+    assert names(other.match("Zentaro Entertainment Incorporat")) == ["ZENTARO ENTERTAINMENT INC"]
+    # Never cut next to a joining word, nor a partners' name.
+    assert other.match("YMCA of South Hampton Roads").matches == []
+    assert other.match("Dravek Engineering & Consulting").matches == []
 
 
 def test_a_filer_gluing_a_site_ending_onto_the_brand_is_its_site_form() -> None:
