@@ -139,7 +139,8 @@ SMALL_FILER = 5
 def suspicion(index: EntityIndex, result: MatchResult, hints: JoinHints | None) -> str | None:
     """Why a matched join deserves a person's look, in a few words, or None: the kinds of join that the audits of
     the bundled registry found wrong most often. Not a verdict: most of those flagged are right."""
-    from matching.join import KIN_TAIL, PLAIN_TAIL, legal_words
+    from matching.join import FIELD_WORDS, KIN_TAIL, KIND_WORDS, PLAIN_TAIL, SITE_WORDS, US_ARM, legal_words
+    from matching.normalize import board_brand
 
     if not result.matches:
         return None
@@ -158,6 +159,18 @@ def suspicion(index: EntityIndex, result: MatchResult, hints: JoinHints | None) 
         return "one of several namesakes, picked by the postings' state"
     if method not in ("leading", "exact"):
         return None  # a d/b/a, the ad's own words or the board's token named that filer
+    # Words of the brand past those the filer's name spells: the join took its first words and left the rest.
+    says_nothing = PLAIN_TAIL | KIN_TAIL | FIELD_WORDS | KIND_WORDS | US_ARM | SITE_WORDS
+    said = legal_words(board_brand(result.query))
+    left = min(
+        (
+            [w for w in _unspelt(said, named) if w not in says_nothing and w not in named]
+            for named in (legal_words(c.name) for c in result.matches)
+        ),
+        key=len,
+    )
+    if left:
+        return f"joined on the employer's first words; {' '.join(left).title()} is not in {result.matches[0].name}"
     filed = sum(index.filings.get(e, 0) for e in ids)
     brand = "".join(legal_words(result.query))
     # Words saying only how or where a filer is organised, or what kind of tech firm it is, say nothing more.
@@ -165,6 +178,17 @@ def suspicion(index: EntityIndex, result: MatchResult, hints: JoinHints | None) 
     if filed < SMALL_FILER and more:
         return f"a small filer ({filed} filings) whose name says more than the employer's: {more[0]}"
     return None
+
+
+def _unspelt(brand: tuple[str, ...], filer: tuple[str, ...]) -> tuple[str, ...]:
+    """The brand's words after the longest run of its first words that the filer's name begins with, however
+    spaced ("TwelveTwenty" is all spelt by TWELVE TWENTY INC; "Madison Energy Infrastructure" leaves the last)."""
+    letters, spelt = "".join(filer), ""
+    for i, w in enumerate(brand):
+        if not letters.startswith(spelt + w):
+            return brand[i:]
+        spelt += w
+    return ()
 
 
 def _past(brand: str, words: tuple[str, ...]) -> tuple[str, ...]:

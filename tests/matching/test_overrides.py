@@ -271,6 +271,8 @@ def test_review_flags_the_kinds_of_join_most_often_wrong_and_not_the_plain_ones(
         (3, "QUARRY SOFTWARE INC", None, "lca", 2, "NY"),
         (4, "LATTICEWORKS ANALYTICS INC", None, "lca", 80, "CA"),
         (5, "ZORBLIX INC", None, "lca", 3, "TX"),
+        (6, "MADRENA ENERGY HOLDINGS LLC", None, "lca", 40, "NY"),
+        (7, "ARMOVA INC", None, "lca", 40, "CA"),
     ]
     index = EntityIndex.from_names(rows, {})
 
@@ -286,6 +288,12 @@ def test_review_flags_the_kinds_of_join_most_often_wrong_and_not_the_plain_ones(
     assert "files in TX; the postings are in CA" in (check("Zorblix", ["CA"]) or "")
     assert check("Zorblix", ["TX"]) is None
     assert check("Latticeworks Analytic") == "a near spelling of the name, not the name"
+    # A join on the employer's first words, leaving a unit or a place out; a field or a site ending says nothing.
+    assert check("Madrena Energy Infrastructure") == (
+        "joined on the employer's first words; Infrastructure is not in MADRENA ENERGY HOLDINGS LLC"
+    )
+    assert index.match("Armova Security").matches and check("Armova Security") is None
+    assert index.match("Armova.com").matches and check("Armova.com") is None
     apply_overrides(index, [(alias_key("Exante"), "EXANTE DATA LLC", 0)])
     assert check("Exante") is None  # a person's answer already
 
