@@ -1605,6 +1605,8 @@ class EntityIndex:
         Analytics", NEW MEXICO STATE SENATE not "New Mexico State University"); never one word ("Apera AI" is
         not APERA INSTRUMENTS) and never words joined by "of", "and" or "&" cut apart ("YMCA of ...")."""
         words = legal_words(brand)
+        if len(words) < 3 or words[0] not in self.by_first:
+            return None  # no filer begins with the first word: no shorter name of the brand can join
         if "&" in clean_name(brand).split():
             return None  # partners' names: the tail is the rest of the firm's name, not a unit
         for n in range(len(words) - 1, 1, -1):
