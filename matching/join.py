@@ -1099,14 +1099,17 @@ class EntityIndex:
         return all(set(legal_words(self.entity[e][0])[1:]) <= _ARM_WORDS for e in ids)
 
     def _bare_unpetitioned(self, ids: list[int], words: tuple[str, ...]) -> bool:
-        """Whether every filer is the brand's bare name with no petition in the hub: for a firm hiring only abroad
-        that is a namesake as often as its US arm ("Mollie" of Amsterdam is no Mollie LLC of California), while an
-        arm that employs anyone in the US shows petitions, and one named as an arm (RED BULL NA INC) says so."""
+        """Whether every filer is the brand's bare name with no petition decided in the USCIS hub (when the hub is
+        loaded at all): for a firm hiring only abroad that is a namesake as often as its US arm ("Mollie" of
+        Amsterdam is no Mollie LLC of California, known from LCAs alone), while an arm that employs anyone in the US
+        shows petitions, and one named as an arm (RED BULL NA INC) says so."""
 
         def bare(name: str) -> bool:  # "NA" is a bank's legal form but an arm's "North America"
             return tuple(w for w in clean_name(name).split() if w == "NA" or w not in LEGAL_SUFFIXES) == words
 
-        return self._filed(ids) == 0 and all(bare(self.entity[e][0]) for e in ids)
+        if not self.hub or any(self.hub.get(e, (0, 0))[0] for e in ids):
+            return False
+        return all(bare(self.entity[e][0]) for e in ids)
 
     def _site_form(self, eid: int, words: tuple[str, ...]) -> bool:
         """Whether a filer's legal name is the brand's words and a site's ending (SPAN IO INC for "Span")."""

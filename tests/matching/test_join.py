@@ -572,12 +572,20 @@ def test_an_employer_hiring_only_abroad_is_not_a_small_filer_merely_beginning_wi
     # The brand's own legal name is no namesake of it, nor is a filer filing too much to be a stranger's.
     assert names(idx.match("Manychat", abroad)) == ["MANYCHAT INC"]
     assert names(idx.match("Kestrel", abroad)) == ["KESTREL SYSTEMS INC"]
-    # Unless that bare name never had a petition: a namesake as often as a US arm. Named as an arm, it is one.
-    unfiled = index_of([(1, "MOLLIE LLC", None, "lca", 0, "CA"), (2, "RED BULL NA INC", None, "lca", 0, "CA")])
+    # Unless the hub shows that bare name no petition: a namesake as often as a US arm. Named as an arm, it is one.
+    bare = [
+        (1, "MOLLIE LLC", None, "lca", 3, "CA"),
+        (2, "RED BULL NA INC", None, "lca", 2, "CA"),
+        (3, "XENDORA INCORPORATED", None, "lca", 2, "CA"),
+    ]
+    unfiled = EntityIndex.from_names(bare, {}, {3: (1, 0)})  # the hub: one petition decided, for XENDORA
     assert unfiled.match("Mollie", abroad).matches == []
     assert unfiled.match("Mollie", abroad).outcome == "unsure"
     assert names(unfiled.match("Mollie")) == ["MOLLIE LLC"]
     assert names(unfiled.match("Red Bull", abroad)) == ["RED BULL NA INC"]
+    assert names(unfiled.match("Xendora", abroad)) == ["XENDORA INCORPORATED"]
+    # With no hub loaded there is nothing to tell: the bare name stands.
+    assert names(index_of(bare).match("Mollie", abroad)) == ["MOLLIE LLC"]
     # Initials tie a brand to a filer in no state it posts in only when that filer is big.
     initials = index_of([(1, "HRB PROFESSIONAL RESOURCES LLC", None, "lca", 120, "MO")])
     assert names(initials.match("HPR")) == ["HRB PROFESSIONAL RESOURCES LLC"]
