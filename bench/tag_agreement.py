@@ -211,17 +211,8 @@ def main() -> int:
         "--holdout",
         type=Path,
         nargs="+",
-        default=[
-            here / "holdout" / name
-            for name in (
-                "tags.jsonl",
-                "tags_blind.jsonl",
-                "tags_blind_2.jsonl",
-                "tags_blind_3.jsonl",
-                "tags_blind_4.jsonl",
-            )
-        ],
-        help="Holdout label files, each scored on its own (totals only).",
+        default=sorted((here / "holdout").glob("tags*.jsonl")),
+        help="Holdout label files, each scored on its own (totals only); default: every holdout/tags*.jsonl.",
     )
     parser.add_argument("--errors", action="store_true", help="List every disagreement on the development labels.")
     args = parser.parse_args()

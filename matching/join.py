@@ -1622,9 +1622,7 @@ class EntityIndex:
             if not found.matches and found.outcome == "none":
                 continue
             cut = tail[0] if len(tail) == 1 and len(tail[0]) >= 3 else None
-            if not found.matches or not all(
-                c.method in ("exact", "leading") and self._adds_only(c.name, n, cut) for c in found.matches
-            ):
+            if not self._plainly(found, n, ("exact", "leading"), cut):
                 return None  # namesakes at this length: a shorter prefix only has more
             groups, elsewhere = self._leading(prefix)
             chosen = {c.entity_id for c in found.matches}
@@ -1632,13 +1630,6 @@ class EntityIndex:
                 return found
             return None
         return None
-
-    @staticmethod
-    def _adds_only(name: str, n: int, cut: str | None) -> bool:
-        """Whether a filer's legal name adds to its first `n` words nothing but how it is organised, or starts the
-        word `cut` shortens."""
-        rest = legal_words(name)[n:]
-        return set(rest) <= KIN_TAIL or bool(cut and rest and rest[0].startswith(cut) and rest[0] != cut)
 
     def _board_spells(self, label: str, words: tuple[str, ...]) -> list[Candidate]:
         """The filer whose whole legal name a job board's token spells out, when that name is several words or one
@@ -1666,12 +1657,15 @@ class EntityIndex:
         return MatchResult(query, found.outcome, found.matches, found.alternatives)
 
     @staticmethod
-    def _plainly(found: MatchResult, n: int, kinds: tuple[str, ...]) -> bool:
+    def _plainly(found: MatchResult, n: int, kinds: tuple[str, ...], cut: str | None = None) -> bool:
         """Whether a fallback found filers by one of `kinds` whose names add to their first `n` words nothing but
-        how they are organised: CAHELTEK HALL INC is not "Caheltek Global"."""
-        return bool(found.matches) and all(
-            c.method in kinds and set(legal_words(c.name)[n:]) <= KIN_TAIL for c in found.matches
-        )
+        how they are organised (CAHELTEK HALL INC is not "Caheltek Global"), or start the word `cut` shortens."""
+
+        def adds_only(name: str) -> bool:
+            rest = legal_words(name)[n:]
+            return set(rest) <= KIN_TAIL or bool(cut and rest and rest[0].startswith(cut) and rest[0] != cut)
+
+        return bool(found.matches) and all(c.method in kinds and adds_only(c.name) for c in found.matches)
 
     @staticmethod
     def _organised_core(words: tuple[str, ...]) -> tuple[str, ...] | None:

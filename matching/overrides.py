@@ -164,7 +164,7 @@ def suspicion(index: EntityIndex, result: MatchResult, hints: JoinHints | None) 
     said = legal_words(board_brand(result.query))
     left = min(
         (
-            [w for w in _unspelt(said, named) if w not in says_nothing and w not in named]
+            [w for w in _past("".join(named), said) if w not in says_nothing and w not in named]
             for named in (legal_words(c.name) for c in result.matches)
         ),
         key=len,
@@ -180,19 +180,10 @@ def suspicion(index: EntityIndex, result: MatchResult, hints: JoinHints | None) 
     return None
 
 
-def _unspelt(brand: tuple[str, ...], filer: tuple[str, ...]) -> tuple[str, ...]:
-    """The brand's words after the longest run of its first words that the filer's name begins with, however
-    spaced ("TwelveTwenty" is all spelt by TWELVE TWENTY INC; "Madison Energy Infrastructure" leaves the last)."""
-    letters, spelt = "".join(filer), ""
-    for i, w in enumerate(brand):
-        if not letters.startswith(spelt + w):
-            return brand[i:]
-        spelt += w
-    return ()
-
-
 def _past(brand: str, words: tuple[str, ...]) -> tuple[str, ...]:
-    """A filer's words after those spelling the brand, however spaced ("12 TWENTY" for "12twenty")."""
+    """A filer's words after those spelling the brand, however spaced ("12 TWENTY" for "12twenty"); the other way
+    round, a brand's words after those its filer's name begins with ("Infrastructure" of "Madison Energy
+    Infrastructure" past MADISON ENERGY HOLDINGS)."""
     spelt = ""
     for i, w in enumerate(words):
         if not brand.startswith(spelt + w):

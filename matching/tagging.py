@@ -271,11 +271,11 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
     }
 
 
-def _fresh(level: dict[str, Any], window: tuple[int, int], newest: int | None) -> bool:
-    """Whether these filings reach the newest fiscal year of the loaded data (or the last one before today's):
-    cases from a year before it are the employer's past, not what it does now."""
+def _fresh(level: dict[str, Any], window: tuple[int, int], newest: int | None, slack: int = 0) -> bool:
+    """Whether these filings reach the newest fiscal year of the loaded data (or the last one before today's), or
+    come within `slack` years of it: cases from a year before it are the employer's past, not what it does now."""
     years = level["certified_years"]
-    return bool(years) and years[-1] >= min(window[1] - 1, newest or window[1])
+    return bool(years) and years[-1] >= min(window[1] - 1, newest or window[1]) - slack
 
 
 def _recent(sim: dict[str, Any], anyl: dict[str, Any], window: tuple[int, int], newest: int | None) -> bool:
@@ -382,10 +382,7 @@ def _green_card(
     enough = sim["certified"] >= LIKELY_SIMILAR or (sim["certified"] >= 1 and (offered or _programme(anyl)))
     # A year older still counts beside H-1Bs for the role filed in the newest year: the hiring goes on.
     lca_now = _fresh(ev["lca"]["similar"], window, newest)
-    year_before = (
-        bool(sim["certified_years"]) and sim["certified_years"][-1] >= min(window[1] - 1, newest or window[1]) - 1
-    )
-    if enough and (_recent(sim, anyl, window, newest) or (year_before and lca_now)):
+    if enough and (_recent(sim, anyl, window, newest) or (lca_now and _fresh(sim, window, newest, slack=1))):
         parts = [f"{_n(sim['certified'], 'certified PERM case')} for {what} {span}"]
         if off := _off_level(facts, sim):
             return "possible", f"{parts[0]}, all at {off}: none at this posting's level{ad}"
