@@ -27,6 +27,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from scrapy.crawler import Crawler, CrawlerRunner
+from scrapy.settings import Settings
 from scrapy.utils.reactor import install_reactor
 from sqlalchemy import text
 from twisted.internet import defer
@@ -114,7 +115,9 @@ def main() -> None:
                     dbmod.upgrade(dbmod.make_engine(databases[name]))  # migrations are explicit
             return databases[name]
 
-        runner = CrawlerRunner(crawl_settings(f"sqlite:///{work / 'warm.db'}", base))
+        # Bare settings: the runner merges its own settings into every crawler it runs, and a database URL set
+        # here would send every crawl to one file, so each crawl's own settings carry everything.
+        runner = CrawlerRunner(Settings())
 
         def crawler_for(kind: str, n: int) -> Crawler:
             if kind == "bare":
@@ -124,10 +127,18 @@ def main() -> None:
             db = database(f"full_{mode}_{n}".replace("-", "m"))
             return Crawler(GreenhouseSpider, crawl_settings(db, {**base, "JOBAGG_DB_IN_THREAD": modes[mode]}))
 
+        def check(kind: str, stats: dict) -> None:
+            """A first crawl must read every posting and a re-crawl reuse every one, or the figures mean nothing."""
+            expected = {"bare": (0, 0), "first": (args.postings, 0), "recrawl": (0, args.postings)}[kind.split("/")[0]]
+            found = (stats.get("jobagg/store/written", 0), stats.get("jobagg/reuse/unchanged", 0))
+            if found != expected or stats.get("item_scraped_count", 0) != args.postings:
+                raise RuntimeError(f"{kind} crawl wrote/reused {found}, expected {expected}: not the crawl it claims")
+
         @defer.inlineCallbacks
         def rounds():  # type: ignore[no-untyped-def]
             # Warm-up (not counted): the first full crawl of a process pays for imports and rule tables.
-            yield runner.crawl(crawler_for("first/thread", -1), **spider_args)
+            warm = Crawler(GreenhouseSpider, crawl_settings(f"sqlite:///{work / 'warm.db'}", base))
+            yield runner.crawl(warm, **spider_args)
             for n in range(args.rounds):
                 # Alternate which mode goes first, so neither always runs on a cooler or warmer machine.
                 order = kinds if n % 2 == 0 else [kinds[0], *kinds[3:], *kinds[1:3]]
@@ -137,6 +148,7 @@ def main() -> None:
                     stats = crawler.stats.get_stats()
                     seconds = (stats["finish_time"] - stats["start_time"]).total_seconds()
                     rates[kind].append(stats.get("item_scraped_count", 0) / seconds)
+                    check(kind, stats)
                     console.print(
                         f"round {n + 1} {kind:>14}: {stats.get('item_scraped_count', 0)} items in {seconds:.2f} s"
                     )

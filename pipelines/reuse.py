@@ -21,20 +21,31 @@ from scrapy.exceptions import DropItem
 from sqlalchemy import Engine, select
 
 from crawler import db as dbmod
-from crawler.items import CONTRACT_FIELDS, INTERNAL_FIELDS, as_mapping, fields_of
+from crawler.items import CONTRACT_FIELDS, INTERNAL_FIELDS, JobPostingItem, as_mapping, fields_of
 from crawler.models import Posting
 from pipelines import READ_VERSION
 
 # Boards whose stored rows stay in memory; items of one board arrive together, so a few suffice.
 BOARDS_IN_MEMORY = 8
 REUSED_FIELDS = tuple(f for f in CONTRACT_FIELDS if f not in ("ats", "board", "source_id"))
+_NOT_HASHED = frozenset(INTERNAL_FIELDS)
 _COLUMNS = [Posting.__table__.c[name] for name in ("id", "source_id", "raw_hash", *REUSED_FIELDS)]
 
 
 def raw_hash(fields: dict[str, Any]) -> str:
-    payload = {k: v for k, v in fields.items() if k not in INTERNAL_FIELDS and v is not None}
-    blob = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha1(f"{READ_VERSION}\n{blob}".encode()).hexdigest()
+    """Hash of the fields as sent: each named and length-prefixed, so no two different items can run together.
+
+    Strings (the ad's HTML above all) go in as they are; only other values pass through JSON, whose escaping of
+    a long ad cost more than the rest of an unchanged item's reuse.
+    """
+    parts = [f"raw/{READ_VERSION}\n"]
+    for name in sorted(fields):
+        value = fields[name]
+        if value is None or name in _NOT_HASHED:
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+        parts.append(f"{name}\0{'s' if text is value else 'j'}{len(text)}\0{text}")
+    return hashlib.sha1("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class StoredBoards:
@@ -54,7 +65,13 @@ class StoredBoards:
         """Blocking: a board's stored rows by source id (safe in a worker thread; touches no shared state)."""
         query = select(*_COLUMNS).where(Posting.ats == key[0], Posting.board == key[1])
         with self.engine.connect() as conn:
-            return {r.source_id: r._asdict() for r in conn.execute(query)}
+            rows = {r.source_id: r._asdict() for r in conn.execute(query)}
+        for row in rows.values():
+            # Items carry dates as ISO text; converted here, off the reactor, once per board load.
+            for name in REUSED_FIELDS:
+                if isinstance(row[name], date):
+                    row[name] = row[name].isoformat()
+        return rows
 
     def keep(self, key: tuple[str, str], rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         self.boards[key] = rows
@@ -123,11 +140,13 @@ class ReuseUnchangedPipeline:
             digest = adapter["raw_hash"] = row["raw_hash"]
         if row is None or row["raw_hash"] != digest:
             return item
-        for name in REUSED_FIELDS:
-            value = row[name]
-            adapter[name] = value.isoformat() if isinstance(value, date) else value
+        values = {name: row[name] for name in REUSED_FIELDS}
         # The stored reading replaces it; the raw HTML is never stored or exported.
-        adapter["description_raw"] = None
-        adapter["unchanged_id"] = row["id"]
+        values.update(description_raw=None, unchanged_id=row["id"])
+        if isinstance(item, JobPostingItem):
+            item.__dict__.update(values)  # every key is a field of ours: no per-field check needed
+        else:
+            for name, value in values.items():
+                adapter[name] = value
         self.stats.inc_value("jobagg/reuse/unchanged")
         return item

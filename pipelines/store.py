@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crawler import db as dbmod
 from crawler.extensions import CrawlRunRecorder
-from crawler.items import fields_of
+from crawler.items import as_mapping, fields_of
 from crawler.models import Posting, get_or_create_board, get_or_create_employer, utcnow
 
 logger = logging.getLogger(__name__)
@@ -193,11 +193,11 @@ class StorePostingsPipeline:
         self.writer = PostingWriter(dbmod.get_engine(self.db_url))
 
     async def process_item(self, item: Any) -> Any:
-        fields = fields_of(item)
-        if fields.get("unchanged_id"):
-            self.unchanged.append(fields["unchanged_id"])
+        unchanged_id = as_mapping(item).get("unchanged_id")
+        if unchanged_id:
+            self.unchanged.append(unchanged_id)
         else:
-            self.buffer.append(row_from_item(fields))
+            self.buffer.append(row_from_item(fields_of(item)))
         if len(self.buffer) + len(self.unchanged) >= self.batch_size:
             await self.flush()
         return item

@@ -32,6 +32,8 @@ class DropUnusableItemsPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = as_mapping(item)
+        if adapter.get("unchanged_id"):
+            return item  # the same item as one already stored, which was usable
         reasons = unusable_reasons(adapter)
         if reasons:
             self.stats.inc_value("jobagg/dropped/unusable")

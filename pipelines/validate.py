@@ -28,7 +28,11 @@ ENUMS: dict[str, frozenset[str]] = {name: frozenset(values) for name, values in 
 
 def problems(fields: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
     """(unusable reasons, missing field names, invalid field names) for one item's fields."""
-    unusable = unusable_reasons(fields)
+    return unusable_reasons(fields), *_incomplete(fields)
+
+
+def _incomplete(fields: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(missing, invalid) field names; the pipeline's part of `problems` (unusable items were dropped earlier)."""
     missing = [name for name in CONTRACT_FIELDS if fields.get(name) in (None, "", [])]
     invalid = []
     for name, types in FIELD_TYPES.items():
@@ -39,7 +43,7 @@ def problems(fields: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
         value = fields.get(name)
         if value is not None and (not isinstance(value, str) or value not in allowed):
             invalid.append(name)
-    return unusable, missing, invalid
+    return missing, invalid
 
 
 class ValidateItemPipeline:
@@ -57,7 +61,7 @@ class ValidateItemPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        _, missing, invalid = problems(fields_of(item))
+        missing, invalid = _incomplete(fields_of(item))
         self.seen += 1
         if self.seen % self.FLUSH_EVERY == 0:
             self.push_counts()

@@ -11,7 +11,7 @@ import pytest
 from crawler.middlewares import retry_after_seconds
 from pipelines.dates import relative_date, to_date, to_iso_date
 from pipelines.normalize import employment_type, normalize, remote_mode, salary_period, to_number
-from pipelines.text import clean_line, html_to_text, sanitize_html, sanitized_html_to_text, unescape_markup
+from pipelines.text import clean_line, clean_text, html_to_text, sanitize_html, sanitized_html_to_text, unescape_markup
 from pipelines.validate import problems
 from tests.crawling import ATS_FIXTURES
 
@@ -73,6 +73,12 @@ def test_text_keeps_paragraphs_and_bullets() -> None:
     text = sanitized_html_to_text(sanitize_html("<p>One&nbsp;two</p><ul><li>A</li><li>B</li></ul><p>Three</p>"))
     assert text == "One two\n\n• A\n• B\n\nThree"
     assert clean_line("  Senior\n  ML &amp; AI   Engineer ") == "Senior ML & AI Engineer"
+
+
+def test_clean_text_folds_odd_spaces_runs_and_blank_lines() -> None:
+    raw = "a\u00a0\u00a0 b\t\tc\u2009\u3000d \r\n  \n\u200b\n\f\nE\u202f  f    \n\n\n\ng\n"
+    assert clean_text(raw) == "a b c d\n\nE f\n\ng"
+    assert clean_line("x\u2003\u2003y\u00a0 z") == "x y z"
 
 
 @pytest.mark.parametrize(

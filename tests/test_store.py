@@ -196,6 +196,16 @@ def test_a_new_read_version_reads_everything_again(tmp_path: Path, monkeypatch) 
     assert raw_hash(fields) != before
 
 
+def test_the_raw_hash_tells_apart_values_moved_between_fields_and_a_list_from_its_json_text() -> None:
+    from pipelines.reuse import raw_hash
+
+    base = {"ats": "greenhouse", "board": "b", "source_id": "1"}
+    assert raw_hash({**base, "title": "ab", "department": "c"}) != raw_hash({**base, "title": "a", "department": "bc"})
+    assert raw_hash({**base, "locations": ["Paris"]}) != raw_hash({**base, "locations": '["Paris"]'})
+    assert raw_hash({**base, "title": "T", "extra": {"a": 1, "b": 2}}) == raw_hash({**base, "extra": {"b": 2, "a": 1},
+                                                                                   "title": "T"})  # fmt: skip
+
+
 def test_an_ml_only_crawl_does_not_close_listed_postings_it_skipped(db_url: str, tmp_path: Path) -> None:
     with serve(ATS_FIXTURES) as server:
         base = ("-a", "board=lumenlabs", "-a", f"api_base={server.base_url}")

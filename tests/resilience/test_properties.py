@@ -17,7 +17,7 @@ from matching.values import parse_date
 from pipelines.dates import to_date
 from pipelines.normalize import MAX_SALARY, normalize, plausible_posting_date
 from pipelines.rules.read import read_posting
-from pipelines.text import clean_line, sanitize_html, sanitized_html_to_text, unescape_markup
+from pipelines.text import clean_line, clean_text, sanitize_html, sanitized_html_to_text, unescape_markup
 from spiders.jsonld import job_postings, parse_block, salary_fields
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -105,6 +105,15 @@ def test_json_ld_containers_and_salaries_take_any_json(data: Any) -> None:
         salary_fields(posting)
     if isinstance(data, dict):
         salary_fields(data)
+
+
+@FAST
+@given(st.text(alphabet=" \t\n\r\f\v\u00a0\u2003\u200b\u202f\u3000\u2028\x85ab", max_size=40))
+def test_clean_text_has_no_space_runs_blank_line_runs_or_edge_spaces(text: str) -> None:
+    cleaned = clean_text(text)
+    assert "  " not in cleaned and "\n\n\n" not in cleaned and cleaned == cleaned.strip()
+    assert not any(line != line.strip() for line in cleaned.split("\n"))
+    assert cleaned.split() == text.replace("\u200b", " ").split()  # words survive, in order
 
 
 @FAST
