@@ -16,6 +16,7 @@ from collections import OrderedDict
 from datetime import date
 from typing import Any, Self
 
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from sqlalchemy import Engine, select
@@ -90,7 +91,12 @@ class StoredBoards:
 
 
 class ReuseUnchangedPipeline:
-    """Loads each board's stored rows once, in a worker thread (JOBAGG_DB_IN_THREAD, default on)."""
+    """Loads each board's stored rows once, in a worker thread (JOBAGG_DB_IN_THREAD, default on).
+
+    The load starts when the board's request reaches the downloader, so it runs while the listing downloads.
+    Stats: ``jobagg/reuse/unchanged`` (items reused), ``jobagg/reuse/board_loads`` (more than the boards crawled
+    means boards were evicted and loaded again), ``jobagg/reuse/prefetched`` (loads started by a request).
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
@@ -102,11 +108,39 @@ class ReuseUnchangedPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        if pipeline.in_thread:
+            crawler.signals.connect(pipeline.prefetch, signal=signals.request_reached_downloader)
+        return pipeline
 
     def open_spider(self) -> None:
         # On the reactor thread, once, before any response: the process-wide engine cache is not thread-safe.
         self.stored = StoredBoards(dbmod.get_engine(self.db_url))
+
+    def prefetch(self, request: Request, spider: Spider) -> None:
+        """Start loading a board's stored rows while its request downloads, so its items need not wait for them."""
+        token = getattr(request.cb_kwargs.get("board"), "token", None)
+        key = (spider.name, token)
+        if self.stored is not None and isinstance(token, str) and self.stored.cached(key) is None:
+            if key not in self._loading:
+                self.stats.inc_value("jobagg/reuse/prefetched")
+            self._load(key)
+
+    def _load(self, key: tuple[str, str]) -> asyncio.Future[dict[str, dict[str, Any]]]:
+        """The board's load in a worker thread: the one already running, or a new one."""
+        assert self.stored is not None
+        loading = self._loading.get(key)
+        if loading is None:
+            self.stats.inc_value("jobagg/reuse/board_loads")
+            loading = self._loading[key] = asyncio.ensure_future(asyncio.to_thread(self.stored.fetch, key))
+            loading.add_done_callback(lambda done: self._loaded(key, done))
+        return loading
+
+    def _loaded(self, key: tuple[str, str], done: asyncio.Future[dict[str, dict[str, Any]]]) -> None:
+        self._loading.pop(key, None)
+        # A failed load is not kept: the board's first item loads it again and meets the error itself.
+        if not done.cancelled() and done.exception() is None and self.stored is not None:
+            self.stored.keep(key, done.result())
 
     async def _board_rows(self, key: tuple[str, str]) -> dict[str, dict[str, Any]]:
         assert self.stored is not None
@@ -114,13 +148,10 @@ class ReuseUnchangedPipeline:
         if rows is not None:
             return rows
         if not self.in_thread:
+            self.stats.inc_value("jobagg/reuse/board_loads")
             return self.stored.keep(key, self.stored.fetch(key))
-        loading = self._loading.get(key)
-        if loading is None:
-            loading = self._loading[key] = asyncio.ensure_future(asyncio.to_thread(self.stored.fetch, key))
-            loading.add_done_callback(lambda _: self._loading.pop(key, None))
         # shield: one waiter being cancelled must not cancel the load the others wait for.
-        rows = await asyncio.shield(loading)
+        rows = await asyncio.shield(self._load(key))
         return self.stored.cached(key) or self.stored.keep(key, rows)
 
     async def process_item(self, item: Any) -> Any:

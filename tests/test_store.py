@@ -181,6 +181,8 @@ def test_unchanged_recrawl_reuses_stored_reading_and_exports_the_same_items(db_u
     assert runs[0].stats.get("jobagg/reuse/unchanged") is None
     assert runs[1].stats["jobagg/reuse/unchanged"] == len(first.items) == 4
     assert runs[1].stats["jobagg/store/unchanged"] == 4
+    # The board's stored rows were loaded once, while its listing downloaded, not after its items arrived.
+    assert runs[1].stats["jobagg/reuse/board_loads"] == runs[1].stats["jobagg/reuse/prefetched"] == 1
     assert all(p.last_run_id == runs[1].id and p.raw_hash for p in _postings(engine))
 
 
