@@ -21,11 +21,15 @@ import random
 import statistics
 import sys
 import tempfile
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerRunner
 from scrapy.settings import Settings
 from scrapy.utils.reactor import install_reactor
@@ -38,6 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from crawler import db as dbmod  # noqa: E402
 from crawler.crawl import crawl_settings  # noqa: E402
+from crawler.items import fields_of  # noqa: E402
 from crawler.offline.server import serve  # noqa: E402
 from spiders.greenhouse import GreenhouseSpider  # noqa: E402
 
@@ -74,6 +79,45 @@ def make_board(n: int, seed: int = 7) -> dict:
             "requisition_id": f"R{i}", "title": title, "updated_at": "2026-10-02T09:00:00-04:00",
         })  # fmt: skip
     return {"jobs": jobs, "meta": {"total": n}}
+
+
+def stage_table(items: list[dict]) -> Table:
+    """CPU time per item of each step a first crawl runs on a posting, on the spider's own items."""
+    from pipelines.normalize import normalize
+    from pipelines.reuse import raw_hash
+    from pipelines.rules.degree import read_degree
+    from pipelines.rules.pay import salary_from_text
+    from pipelines.rules.read import read_posting
+    from pipelines.rules.sponsorship import read_sponsorship
+    from pipelines.store import row_from_item
+    from pipelines.text import sanitize_html, sanitized_html_to_text, unescape_markup
+
+    def per_item(step: Callable[[Any], Any], inputs: list[Any]) -> tuple[float, list[Any]]:
+        start = time.perf_counter()
+        out = [step(x) for x in inputs]
+        return (time.perf_counter() - start) / max(len(inputs), 1) * 1e6, out
+
+    hashed, _ = per_item(raw_hash, items)
+    normalised, fields = per_item(lambda f: normalize(f)[0], items)
+    raw = [unescape_markup(f.get("description_raw") or "") for f in items]
+    sanitised, html_docs = per_item(sanitize_html, raw)
+    to_text, texts = per_item(sanitized_html_to_text, html_docs)
+    read, derived = per_item(read_posting, fields)
+    parts = {name: per_item(step, texts)[0] for name, step in
+             (("sponsorship", read_sponsorship), ("degree", read_degree), ("pay", salary_from_text))}  # fmt: skip
+    stored, _ = per_item(row_from_item, [{**f, **d} for f, d in zip(fields, derived, strict=True)])
+    table = Table(title=f"CPU per item of a first crawl's steps (us, {len(items)} items)")
+    table.add_column("step")
+    table.add_column("us/item", justify="right")
+    rows = [
+        ("hash the item as sent (re-crawls too)", hashed), ("normalise", normalised),
+        ("  of which: sanitise the HTML", sanitised), ("  of which: HTML to text", to_text),
+        ("read the ad", read), *((f"  of which: {name}", us) for name, us in parts.items()),
+        ("the row to store", stored),
+    ]  # fmt: skip
+    for name, us in rows:
+        table.add_row(name, f"{us:,.0f}")
+    return table
 
 
 def main() -> None:
@@ -118,11 +162,18 @@ def main() -> None:
         # Bare settings: the runner merges its own settings into every crawler it runs, and a database URL set
         # here would send every crawl to one file, so each crawl's own settings carry everything.
         runner = CrawlerRunner(Settings())
+        sent: list[dict] = []
+
+        def keep(item: Any) -> None:  # a named function: signal receivers are held by weak reference
+            sent.append(fields_of(item))
 
         def crawler_for(kind: str, n: int) -> Crawler:
             if kind == "bare":
                 extra = {"ITEM_PIPELINES": {}, "EXTENSIONS": {"crawler.extensions.CrawlRunRecorder": None}}
-                return Crawler(GreenhouseSpider, crawl_settings(f"sqlite:///{work / 'bare.db'}", {**base, **extra}))
+                crawler = Crawler(GreenhouseSpider, crawl_settings(f"sqlite:///{work / 'bare.db'}", {**base, **extra}))
+                if not sent:  # the items as the spider sends them, for the step timings below
+                    crawler.signals.connect(keep, signal=signals.item_scraped)
+                return crawler
             mode = kind.split("/")[1]
             db = database(f"full_{mode}_{n}".replace("-", "m"))
             return Crawler(GreenhouseSpider, crawl_settings(db, {**base, "JOBAGG_DB_IN_THREAD": modes[mode]}))
@@ -182,6 +233,7 @@ def main() -> None:
         table.add_row(f"full pipeline, {labels[crawl]}, {where[mode]}", f"{bare * ratios[kind]:,.0f}",
                       f"{ratios[kind]:.2f}")  # fmt: skip
     console.print(table)
+    console.print(stage_table(sent[:1000]))
     missed = [kind for kind in ("first/thread", "recrawl/thread") if ratios[kind] < 0.50]
     if missed:
         console.print(f"[red]target missed[/red]: {', '.join(missed)} below 0.50 of bare Scrapy")

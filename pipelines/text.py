@@ -43,6 +43,7 @@ _BLOCK_TAGS = [
 # Tabs and odd spaces that become plain ones; each is looked for with `in` (a C scan) before it is replaced, which
 # is twice as fast as one character-class regex over a long ad.
 _ODD_SPACES = "\t\f\v\u00a0" + "".join(map(chr, range(0x2000, 0x200C))) + "\u202f\u205f\u3000"
+_ODD_ASCII_SPACES = "\t\f\v"  # all an ASCII text can hold (isascii() is one C pass)
 # Three or more newlines: on stripped lines that is every run of blank lines (a literal prefix keeps re fast).
 _BLANK_LINES = re.compile(r"\n\n\n+")
 
@@ -112,7 +113,7 @@ def clean_line(value: str) -> str:
 
 def _fold_spaces(value: str) -> str:
     """Odd spaces become plain ones and runs of spaces one space (str.replace is ~8x the regex " {2,}")."""
-    for char in _ODD_SPACES:
+    for char in _ODD_SPACES if not value.isascii() else _ODD_ASCII_SPACES:
         if char in value:
             value = value.replace(char, " ")
     while "  " in value:

@@ -87,21 +87,39 @@ def _split_line(line: str, out: list[str]) -> None:
         out.append(tail)
 
 
-def lines_with(text: str, keys: tuple[str, ...], haystack: str | None = None) -> list[tuple[int, str]]:
+def key_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern finding any of `keys` as a substring: for `lines_with`, where it beats one scan per key."""
+    return re.compile("|".join(re.escape(key) for key in sorted(set(keys), key=len, reverse=True)))
+
+
+def lines_with(
+    text: str, keys: tuple[str, ...] | re.Pattern[str], haystack: str | None = None
+) -> list[tuple[int, str]]:
     """(start, line) for the lines of `text` where `haystack` (default: `text` lowercased) holds any of `keys`.
 
     In text order, each line once.
 
-    Lets a reader skip the sentence splitting of lines that cannot matter; substring search runs in C.
+    Lets a reader skip the sentence splitting of lines that cannot matter; substring search runs in C. `keys` as
+    a `key_pattern` is one scan instead of one per key: faster for many keys whose first letters are rare in
+    text (currency codes), slower for a few common ones; the lines found are the same.
     """
     low = text.lower() if haystack is None else haystack
     starts: dict[int, int] = {}
-    for key in keys:
-        pos = low.find(key)
-        while pos != -1:
-            begin = low.rfind("\n", 0, pos) + 1
-            end = low.find("\n", pos)
-            end = len(low) if end == -1 else end
-            starts[begin] = end
-            pos = low.find(key, end)
+
+    def add(pos: int) -> int:
+        begin = low.rfind("\n", 0, pos) + 1
+        end = low.find("\n", pos)
+        end = len(low) if end == -1 else end
+        starts[begin] = end
+        return end
+
+    if isinstance(keys, re.Pattern):
+        found = keys.search(low)
+        while found:
+            found = keys.search(low, add(found.start()))
+    else:
+        for key in keys:
+            pos = low.find(key)
+            while pos != -1:
+                pos = low.find(key, add(pos))
     return [(begin, text[begin : starts[begin]]) for begin in sorted(starts)]
