@@ -105,6 +105,7 @@ class ReuseUnchangedPipeline:
         self.stored: StoredBoards | None = None
         # Items of a board not loaded yet arrive many at once: they all wait for one load.
         self._loading: dict[tuple[str, str], asyncio.Future[dict[str, dict[str, Any]]]] = {}
+        self._prefetched: set[tuple[str, str]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -121,9 +122,13 @@ class ReuseUnchangedPipeline:
         """Start loading a board's stored rows while its request downloads, so its items need not wait for them."""
         token = getattr(request.cb_kwargs.get("board"), "token", None)
         key = (spider.name, token)
-        if self.stored is not None and isinstance(token, str) and self.stored.cached(key) is None:
-            if key not in self._loading:
-                self.stats.inc_value("jobagg/reuse/prefetched")
+        # A board's first request only: its detail requests must not reload a board that other boards' loads
+        # pushed out of memory (each would read all its rows again); its items do that when they need it.
+        if self.stored is None or not isinstance(token, str) or key in self._prefetched:
+            return
+        self._prefetched.add(key)
+        if self.stored.cached(key) is None and key not in self._loading:
+            self.stats.inc_value("jobagg/reuse/prefetched")
             self._load(key)
 
     def _load(self, key: tuple[str, str]) -> asyncio.Future[dict[str, dict[str, Any]]]:

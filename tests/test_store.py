@@ -338,3 +338,42 @@ def test_store_pipeline_writes_batches_in_order_one_at_a_time(sqlite_url: str, i
     assert [p.source_id for p in _postings(engine)] == ["1", "2", "3", "7", "8"]
     stats = crawler.stats.get_stats()
     assert (stats["jobagg/store/errors"], stats["jobagg/store/lost"], stats["jobagg/store/written"]) == (1, 3, 5)
+
+
+def test_a_board_is_prefetched_once_and_its_detail_requests_never_reload_it(sqlite_url: str) -> None:
+    from scrapy import Request, Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.boards import BoardRef
+    from crawler.items import JobPostingItem
+    from pipelines import reuse
+
+    PostingWriter(dbmod.get_engine(sqlite_url)).write([_item("1"), _item("2")])
+    crawler = get_crawler(settings_dict={"JOBAGG_DATABASE_URL": sqlite_url, "JOBAGG_DB_IN_THREAD": True})
+    pipeline = reuse.ReuseUnchangedPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    spider = Spider(name="greenhouse")
+
+    def request(token: str, path: str) -> Request:
+        return Request(f"https://boards.example/{token}/{path}", cb_kwargs={"board": BoardRef(token)})
+
+    async def crawl() -> None:
+        pipeline.prefetch(request("acme", "list"), spider)
+        await asyncio.sleep(0.2)  # the load runs in a worker thread
+        assert pipeline.stored is not None and set(pipeline.stored.cached(("greenhouse", "acme")) or {}) == {"1", "2"}
+        for n in range(reuse.BOARDS_IN_MEMORY + 1):  # other boards push acme out of memory
+            pipeline.prefetch(request(f"other{n}", "list"), spider)
+        await asyncio.sleep(0.2)
+        assert pipeline.stored.cached(("greenhouse", "acme")) is None
+        for n in range(5):
+            pipeline.prefetch(request("acme", f"detail/{n}"), spider)
+        await asyncio.sleep(0.2)
+        assert crawler.stats.get_value("jobagg/reuse/board_loads") == reuse.BOARDS_IN_MEMORY + 2  # acme, others
+        # Only an item brings it back, once.
+        item = JobPostingItem(ats="greenhouse", board="acme", source_id="1", title="Machine Learning Engineer")
+        await pipeline.process_item(item)
+
+    asyncio.run(crawl())
+    stats = crawler.stats.get_stats()
+    assert stats["jobagg/reuse/prefetched"] == reuse.BOARDS_IN_MEMORY + 2
+    assert stats["jobagg/reuse/board_loads"] == reuse.BOARDS_IN_MEMORY + 3
