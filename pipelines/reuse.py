@@ -26,8 +26,9 @@ from crawler.items import CONTRACT_FIELDS, INTERNAL_FIELDS, JobPostingItem, as_m
 from crawler.models import Posting
 from pipelines import READ_VERSION
 
-# Boards whose stored rows stay in memory; items of one board arrive together, so a few suffice.
-BOARDS_IN_MEMORY = 8
+# Stored rows kept in memory (about 7 kB each, mostly ad text): a budget in rows, not boards, so the many small
+# boards whose detail items interleave (Workday, SmartRecruiters) stay loaded while one huge board still fits.
+ROWS_IN_MEMORY = 20_000
 REUSED_FIELDS = tuple(f for f in CONTRACT_FIELDS if f not in ("ats", "board", "source_id"))
 _NOT_HASHED = frozenset(INTERNAL_FIELDS)
 _COLUMNS = [Posting.__table__.c[name] for name in ("id", "source_id", "raw_hash", *REUSED_FIELDS)]
@@ -49,12 +50,17 @@ def raw_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha1("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _cost(rows: dict[str, dict[str, Any]]) -> int:
+    return max(len(rows), 1)  # an empty board still takes a place
+
+
 class StoredBoards:
     """The stored rows of recently seen boards, loaded with one query per board."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.boards: OrderedDict[tuple[str, str], dict[str, dict[str, Any]]] = OrderedDict()
+        self.rows = 0  # what the kept boards cost against ROWS_IN_MEMORY
 
     def cached(self, key: tuple[str, str]) -> dict[str, dict[str, Any]] | None:
         rows = self.boards.get(key)
@@ -75,10 +81,13 @@ class StoredBoards:
         return rows
 
     def keep(self, key: tuple[str, str], rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        replaced = self.boards.pop(key, None)
+        if replaced is not None:
+            self.rows -= _cost(replaced)
         self.boards[key] = rows
-        self.boards.move_to_end(key)
-        while len(self.boards) > BOARDS_IN_MEMORY:
-            self.boards.popitem(last=False)
+        self.rows += _cost(rows)
+        while self.rows > ROWS_IN_MEMORY and len(self.boards) > 1:  # the newest board stays, however big
+            self.rows -= _cost(self.boards.popitem(last=False)[1])
         return rows
 
     def row(self, ats: str, board: str, source_id: str) -> dict[str, Any] | None:

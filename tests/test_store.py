@@ -340,7 +340,7 @@ def test_store_pipeline_writes_batches_in_order_one_at_a_time(sqlite_url: str, i
     assert (stats["jobagg/store/errors"], stats["jobagg/store/lost"], stats["jobagg/store/written"]) == (1, 3, 5)
 
 
-def test_a_board_is_prefetched_once_and_its_detail_requests_never_reload_it(sqlite_url: str) -> None:
+def test_a_board_is_prefetched_once_and_its_detail_requests_never_reload_it(sqlite_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from scrapy import Request, Spider
     from scrapy.utils.test import get_crawler
 
@@ -349,6 +349,7 @@ def test_a_board_is_prefetched_once_and_its_detail_requests_never_reload_it(sqli
     from pipelines import reuse
 
     PostingWriter(dbmod.get_engine(sqlite_url)).write([_item("1"), _item("2")])
+    monkeypatch.setattr(reuse, "ROWS_IN_MEMORY", 8)  # acme's 2 rows and 6 empty boards
     crawler = get_crawler(settings_dict={"JOBAGG_DATABASE_URL": sqlite_url, "JOBAGG_DB_IN_THREAD": True})
     pipeline = reuse.ReuseUnchangedPipeline.from_crawler(crawler)
     pipeline.open_spider()
@@ -361,19 +362,38 @@ def test_a_board_is_prefetched_once_and_its_detail_requests_never_reload_it(sqli
         pipeline.prefetch(request("acme", "list"), spider)
         await asyncio.sleep(0.2)  # the load runs in a worker thread
         assert pipeline.stored is not None and set(pipeline.stored.cached(("greenhouse", "acme")) or {}) == {"1", "2"}
-        for n in range(reuse.BOARDS_IN_MEMORY + 1):  # other boards push acme out of memory
+        for n in range(7):  # other boards push acme out of memory
             pipeline.prefetch(request(f"other{n}", "list"), spider)
         await asyncio.sleep(0.2)
         assert pipeline.stored.cached(("greenhouse", "acme")) is None
         for n in range(5):
             pipeline.prefetch(request("acme", f"detail/{n}"), spider)
         await asyncio.sleep(0.2)
-        assert crawler.stats.get_value("jobagg/reuse/board_loads") == reuse.BOARDS_IN_MEMORY + 2  # acme, others
+        assert crawler.stats.get_value("jobagg/reuse/board_loads") == 8  # acme, others
         # Only an item brings it back, once.
         item = JobPostingItem(ats="greenhouse", board="acme", source_id="1", title="Machine Learning Engineer")
         await pipeline.process_item(item)
 
     asyncio.run(crawl())
     stats = crawler.stats.get_stats()
-    assert stats["jobagg/reuse/prefetched"] == reuse.BOARDS_IN_MEMORY + 2
-    assert stats["jobagg/reuse/board_loads"] == reuse.BOARDS_IN_MEMORY + 3
+    assert stats["jobagg/reuse/prefetched"] == 8
+    assert stats["jobagg/reuse/board_loads"] == 9
+
+
+def test_stored_boards_keep_a_budget_of_rows_and_always_the_newest_board(sqlite_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pipelines import reuse
+
+    monkeypatch.setattr(reuse, "ROWS_IN_MEMORY", 10)
+    boards = reuse.StoredBoards(dbmod.get_engine(sqlite_url))
+
+    def rows(n: int) -> dict:
+        return {str(i): {} for i in range(n)}
+
+    boards.keep(("greenhouse", "a"), rows(4))
+    boards.keep(("greenhouse", "b"), rows(4))
+    boards.keep(("greenhouse", "a"), rows(5))  # loaded again: counted once, now the newest
+    assert list(boards.boards) == [("greenhouse", "b"), ("greenhouse", "a")] and boards.rows == 9
+    boards.keep(("greenhouse", "c"), rows(2))  # 11 > 10: the oldest (b) goes
+    assert list(boards.boards) == [("greenhouse", "a"), ("greenhouse", "c")] and boards.rows == 7
+    boards.keep(("greenhouse", "huge"), rows(50))  # bigger than the budget: alone, but kept
+    assert list(boards.boards) == [("greenhouse", "huge")] and boards.rows == 50
