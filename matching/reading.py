@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import pickle
 import queue
 import signal
@@ -284,12 +285,22 @@ def file_sha256(path: Path, progress: Any = None) -> str:
 
 def _serve_reads(requests: Any, out: Any, stop: Any) -> None:
     """The reader process: for each file it is sent, its SHA-256, then (for a case file) its batches and stats."""
+    # The loader's ends of every reader's pipes came along with the fork: closed here, so that when the loader
+    # dies (killed, out of memory) this process sees its pipes close and ends, instead of waiting forever.
+    for end in _LOADER_ENDS:
+        end.close()
     # Ctrl-C is the loader's to handle: it ends this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The sending thread needs the GIL after each write to the pipe; by default the reading thread would keep it
     # for up to 5 ms each time, and the loader would wait for batches already made.
     sys.setswitchinterval(0.0005)
-    while (request := requests.recv()) is not None:
+    while True:
+        try:
+            request = requests.recv()
+        except EOFError:  # the loader is gone
+            return
+        if request is None:
+            return
         path, ahead = request
         _serve_one(Path(path), out, stop, ahead)
 
@@ -334,7 +345,14 @@ def _failure(exc: Exception) -> bytes:
 
 def _send_all(pending: queue.Queue[bytes | None], out: Any) -> None:
     while (message := pending.get()) is not None:
-        out.send_bytes(message)
+        try:
+            out.send_bytes(message)
+        except OSError:  # the loader is gone: nobody will take what this process reads, so it ends now
+            os._exit(1)
+
+
+# This process's ends of the pipes to its live readers; a reader forked later must close them (see _serve_reads).
+_LOADER_ENDS: list[Any] = []
 
 
 class CaseReader:
@@ -350,6 +368,7 @@ class CaseReader:
         self._out, out = ctx.Pipe(duplex=False)
         self._stop = ctx.Event()
         self._proc = ctx.Process(target=_serve_reads, args=(requests, out, self._stop), daemon=True)
+        _LOADER_ENDS.extend((self._requests, self._out))
         self._proc.start()
         requests.close()
         out.close()
@@ -425,8 +444,10 @@ class CaseReader:
         if self._proc.is_alive():
             self._proc.kill()
             self._proc.join()
-        self._requests.close()
-        self._out.close()
+        for end in (self._requests, self._out):
+            if end in _LOADER_ENDS:
+                _LOADER_ENDS.remove(end)
+            end.close()
 
 
 @contextmanager

@@ -106,6 +106,18 @@ def _dol_counts(db_url: str) -> tuple[int, int]:
         )
 
 
+def _children(pid: int) -> list[int]:
+    return [int(c) for path in Path(f"/proc/{pid}/task").glob("*/children") for c in path.read_text().split()]
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for whoever adopted it to reap it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 def test_a_dol_ingest_killed_mid_file_loads_nothing_and_the_next_run_loads_it_whole(
     pg_clean: str, tmp_path: Path
 ) -> None:
@@ -128,9 +140,16 @@ def test_a_dol_ingest_killed_mid_file_loads_nothing_and_the_next_run_loads_it_wh
             if conn.scalar(watch):
                 break
         time.sleep(0.02)
+    readers = _children(proc.pid)
+    assert readers, "the ingest reads its file in a child process"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    # Its reader sees the pipes close and ends too, instead of waiting forever for a loader that is gone.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in readers):
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in readers)
     # The server rolls back the dead client's transaction once it notices the closed connection.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
