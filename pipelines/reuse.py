@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import json
 from collections import OrderedDict
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Self
 
 from scrapy import Request, Spider, signals
@@ -31,6 +31,8 @@ from pipelines import READ_VERSION
 ROWS_IN_MEMORY = 20_000
 REUSED_FIELDS = tuple(f for f in CONTRACT_FIELDS if f not in ("ats", "board", "source_id"))
 _NOT_HASHED = frozenset(INTERNAL_FIELDS)
+# Items carry dates as ISO text; the stored columns holding dates, found once from the schema.
+_DATE_FIELDS = tuple(name for name in REUSED_FIELDS if Posting.__table__.c[name].type.python_type in (date, datetime))
 _COLUMNS = [Posting.__table__.c[name] for name in ("id", "source_id", "raw_hash", *REUSED_FIELDS)]
 
 
@@ -73,10 +75,9 @@ class StoredBoards:
         query = select(*_COLUMNS).where(Posting.ats == key[0], Posting.board == key[1])
         with self.engine.connect() as conn:
             rows = {r.source_id: r._asdict() for r in conn.execute(query)}
-        for row in rows.values():
-            # Items carry dates as ISO text; converted here, off the reactor, once per board load.
-            for name in REUSED_FIELDS:
-                if isinstance(row[name], date):
+        for row in rows.values():  # off the reactor, once per board load
+            for name in _DATE_FIELDS:
+                if row[name] is not None:
                     row[name] = row[name].isoformat()
         return rows
 
@@ -89,14 +90,6 @@ class StoredBoards:
         while self.rows > ROWS_IN_MEMORY and len(self.boards) > 1:  # the newest board stays, however big
             self.rows -= _cost(self.boards.popitem(last=False)[1])
         return rows
-
-    def row(self, ats: str, board: str, source_id: str) -> dict[str, Any] | None:
-        """Blocking lookup of one stored row (loads the board on first use)."""
-        key = (ats, board)
-        rows = self.cached(key)
-        if rows is None:
-            rows = self.keep(key, self.fetch(key))
-        return rows.get(source_id)
 
 
 class ReuseUnchangedPipeline:

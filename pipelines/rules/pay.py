@@ -174,8 +174,6 @@ def salary_from_text(text: str | None) -> Salary | None:
     """The pay stated in the text, or None when it states none."""
     if not text:
         return None
-    if not _KEY_PATTERN.search(text):
-        return None
     for sentence in (s for _, line in lines_with(text, _KEY_PATTERN, text) for s in sentences(line)):
         if not _KEY_PATTERN.search(sentence):
             continue
