@@ -94,6 +94,11 @@ TOKEN_H1B_MIN = 100
 PROGRAMME_PERM = 5
 # Fiscal years of H-1B filings with no PERM after which an ad's offer of sponsorship no longer reads as green cards.
 H1B_ONLY_YEARS = 3
+# Fiscal years with certified LCAs for the role that make one similar-role PERM case `likely` (see _h1b_track).
+LCA_TRACK_YEARS = 2
+# Similar-role LCAs in the window at or under which an employer that never had a PERM case certified is a thin
+# H-1B record: `possible`, unless the ad offers.
+THIN_H1B = 3
 # USCIS denying this share of an employer's H-1B petitions keeps its H-1B tag at `possible` at best (the hub's
 # national denial rate runs at a few percent: a quarter is many times the usual).
 HUB_DENIED_SHARE = 1 / 4
@@ -345,6 +350,37 @@ def _off_level(facts: PostingFacts, level: dict[str, Any]) -> str:
     return _levels(level["wage_levels"])
 
 
+def _hub_denying(hub: dict[str, Any]) -> bool:
+    """Whether USCIS denied DENIALS_DOMINATE_MIN or more of the window's H-1B petitions and HUB_DENIED_SHARE of them."""
+    return hub["denials"] >= DENIALS_DOMINATE_MIN and hub["denials"] >= HUB_DENIED_SHARE * (
+        hub["approvals"] + hub["denials"]
+    )
+
+
+def _h1b_track(perm_sim: dict[str, Any], lca_sim: dict[str, Any], hub: dict[str, Any]) -> str:
+    """The fiscal years ("FY2025-26") of the role's certified LCAs when one certified PERM case for the role stands
+    on a track of H-1Bs for it: LCAs in LCA_TRACK_YEARS fiscal years or more, no PERM case for the role denied,
+    USCIS not denying many petitions; else "". The role's H-1B workers are whom an employer files PERM cases for."""
+    years = lca_sim["certified_years"]
+    if len(years) < LCA_TRACK_YEARS or perm_sim["denied"] or _hub_denying(hub):
+        return ""
+    return f"FY{years[0]}-{str(years[-1])[2:]}"
+
+
+def _h1b_had(
+    anyl: dict[str, Any], hub: dict[str, Any], ev: dict[str, Any], hist: dict[str, int | None], span: str
+) -> str:
+    """The employer's H-1Bs in words, newest evidence first ("3 certified H-1B LCAs, 2 USCIS approvals FY2024-27"),
+    or "" when the loaded years show none."""
+    if anyl["certified"] or hub["approvals"]:
+        return f"{_n(anyl['certified'], 'certified H-1B LCA')}, {_n(hub['approvals'], 'USCIS approval')} {span}"
+    if ev["h1b_lookback"]:
+        return f"{_n(ev['h1b_lookback'], 'H-1B filing')} in {LOOKBACK_YEARS} fiscal years"
+    if before := hist["h1b_last_before"]:
+        return f"last H-1B filing FY{before}"
+    return ""
+
+
 def _strength(ev: dict[str, Any], visa: str) -> tuple[int, ...]:
     if visa == "green_card":
         p = ev["perm"]
@@ -379,7 +415,10 @@ def _green_card(
             "a postdoctoral post is temporary and PERM needs a permanent job: "
             f"{_n(anyl['certified'], 'certified PERM case')} {span}, none for a postdoc{ad}"
         )
-    enough = sim["certified"] >= LIKELY_SIMILAR or (sim["certified"] >= 1 and (offered or _programme(anyl)))
+    track = _h1b_track(sim, ev["lca"]["similar"], ev["uscis"])
+    enough = sim["certified"] >= LIKELY_SIMILAR or (
+        sim["certified"] >= 1 and (offered or _programme(anyl) or bool(track))
+    )
     # A year older still counts beside H-1Bs for the role filed in the newest year: the hiring goes on.
     lca_now = _fresh(ev["lca"]["similar"], window, newest)
     if enough and (_recent(sim, anyl, window, newest) or (lca_now and _fresh(sim, window, newest, slack=1))):
@@ -389,6 +428,8 @@ def _green_card(
         if levels := _levels(sim["wage_levels"]):
             parts.append(levels)
         parts.append(_denied(sim))
+        if sim["certified"] == 1 and track and not offered:
+            parts.append(f"beside H-1B LCAs for {what} in {track}")
         return "likely", ", ".join(parts) + ad
     h1b_recent = ev["lca"]["any"]["certified"] + ev["uscis"]["approvals"]
     lookback = ev["perm_certified_lookback"]
@@ -494,13 +535,21 @@ def _h1b(
         reason = f"{_n(sim['certified'], 'certified H-1B LCA')} for {what} {span}"
         if off := _off_level(facts, sim):
             return "possible", f"{reason}, all at {off}: none at this posting's level{ad}"
-        if hub["denials"] >= DENIALS_DOMINATE_MIN and hub["denials"] >= HUB_DENIED_SHARE * decided:
+        if _hub_denying(hub):
             return "possible", f"{reason}, but USCIS denied {hub['denials']} of {decided} H-1B petitions{ad}"
         if levels := _levels(sim["wage_levels"]):
             reason += f", {levels}"
         if hub["approvals"]:
             reason += f"; {_n(hub['approvals'], 'USCIS H-1B approval')}"
+        never_perm = cov.perm is not None and not ev["perm_certified_lookback"] and not hist["perm_last_before"]
+        if not offered and sim["certified"] <= THIN_H1B and never_perm:
+            # A handful of H-1Bs and never a green card: the employer may have hired one person it already knew.
+            return "possible", f"{reason}: a thin record, and no certified PERM case in the loaded years"
         return "likely", reason + ad
+    had = _h1b_had(anyl, hub, ev, hist, span)
+    if offered and had and not _hub_denying(hub):
+        # The ad is this role's own word, and the filings show the employer knows how to win an H-1B.
+        return "likely", f"the ad offers sponsorship, and the employer has won H-1Bs before: {had}"
     if anyl["certified"] or hub["approvals"]:
         reason = f"{_n(anyl['certified'], 'certified H-1B LCA')} ({sim['certified']} for {what})"
         reason += (

@@ -177,7 +177,7 @@ def test_h1b_without_perm_is_a_finding() -> None:
 
 
 def test_h1b_likely_needs_more_than_near_automatic_lca_certifications() -> None:
-    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 3))
+    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 4))
     # Hub data for the window is loaded and shows no approvals for this employer: the LCAs alone prove little.
     assert tags(score(MLE, {1: lcas}))["h1b"] == "possible"
     lcas.uscis = {2026: (2, 0, 1, 0)}
@@ -496,7 +496,7 @@ def test_likely_needs_the_newest_year_of_the_data() -> None:
 
 
 def test_uscis_approvals_a_year_behind_back_this_years_lcas() -> None:
-    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 3))
+    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 4))
     lcas.uscis = {2024: (4, 0, 3, 0)}  # before the window, inside the lookback
     assert tags(score(MLE, {1: lcas}))["h1b"] == "likely"
     lcas.uscis = {2021: (4, 0, 3, 0)}
@@ -730,3 +730,67 @@ def test_join_reads_the_board_an_employers_postings_come_from(db_url: str, tmp_p
     with dbmod.session_scope(db_url) as s:
         match_and_tag(s)
         assert joined_by(s) == []
+
+
+def test_one_similar_perm_case_on_a_track_of_h1bs_for_the_role_is_likely() -> None:
+    one = ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level III", 1)
+    lca_25 = ("lca", 2025, "certified", True, "Machine Learning Engineer", "III", 2)
+    lca_26 = ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 3)
+    track = cases(one, lca_25, lca_26)
+    track.uscis = {2026: (3, 0, 1, 0)}
+    out = score(MLE, {1: track})
+    assert tags(out)["green_card"] == "likely"
+    assert "beside H-1B LCAs for ML engineer titles in FY2025-26" in out["green_card"][1]["reason"]
+    # The role's LCAs in one year only are a start, not a track.
+    assert tags(score(MLE, {1: cases(one, lca_26)}))["green_card"] == "possible"
+    # A PERM case for the role denied, or USCIS denying many petitions, breaks the track.
+    denied = cases(one, lca_25, lca_26, ("perm", 2025, "denied", True, "Machine Learning Engineer", "Level III", 1))
+    assert tags(score(MLE, {1: denied}))["green_card"] == "possible"
+    track.uscis = {2026: (3, 2, 1, 1)}
+    assert tags(score(MLE, {1: track}))["green_card"] == "possible"
+
+
+def test_an_offer_from_an_employer_that_has_won_h1bs_is_h1b_likely() -> None:
+    offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
+    # Its only H-1B is an old one for another occupation: the offer is this role's word, the filing shows the way.
+    old = cases(("lca", 2021, "certified", False, "Business Analyst", "I", 1))
+    years = [year(2021, lca_certified=1)]
+    out = score(offered, {1: old}, years=years)
+    assert tags(out)["h1b"] == "likely"
+    assert out["h1b"][1]["reason"] == (
+        "the ad offers sponsorship, and the employer has won H-1Bs before: last H-1B filing FY2021"
+    )
+    # Silent, the same record is only possible; an offer from an employer that never had an H-1B is too.
+    assert tags(score(MLE, {1: old}, years=years))["h1b"] == "possible"
+    assert tags(score(offered, {1: cases(("perm", 2026, "withdrawn", True, "ML Engineer", None, 1))}))["h1b"] == (
+        "possible"
+    )
+    # USCIS denying a quarter of its petitions keeps the offer at possible.
+    recent = cases(("lca", 2026, "certified", False, "Software Engineer", "II", 2))
+    recent.uscis = {2026: (2, 1, 4, 2)}
+    assert tags(score(offered, {1: recent}))["h1b"] == "possible"
+    recent.uscis = {2026: (2, 0, 4, 0)}
+    assert tags(score(offered, {1: recent}))["h1b"] == "likely"
+
+
+def test_a_few_h1bs_and_never_a_green_card_is_a_thin_h1b_record() -> None:
+    few = cases(("lca", 2025, "certified", True, "Machine Learning Engineer", "III", 1),
+                ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 2))  # fmt: skip
+    few.uscis = {2026: (2, 0, 1, 0)}
+    out = score(MLE, {1: few})
+    assert tags(out)["h1b"] == "possible" and "a thin record" in out["h1b"][1]["reason"]
+    # A green card once certified, or a fourth LCA for the role, or the ad's offer, makes it likely.
+    with_perm = cases(("lca", 2025, "certified", True, "Machine Learning Engineer", "III", 1),
+                      ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 2),
+                      ("perm", 2023, "certified", False, "Software Engineer", "Level II", 1))  # fmt: skip
+    with_perm.uscis = few.uscis
+    assert tags(score(MLE, {1: with_perm}))["h1b"] == "likely"
+    more = cases(("lca", 2025, "certified", True, "Machine Learning Engineer", "III", 2),
+                 ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 2))  # fmt: skip
+    more.uscis = few.uscis
+    assert tags(score(MLE, {1: more}))["h1b"] == "likely"
+    offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
+    assert tags(score(offered, {1: few}))["h1b"] == "likely"
+    # With no PERM file loaded, no green card found is no finding.
+    no_perm = DataCoverage(None, 2026, 2026, None, date(2026, 9, 30))
+    assert tags(score(MLE, {1: few}, cov=no_perm))["h1b"] == "likely"
