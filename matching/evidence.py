@@ -223,6 +223,9 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
     # at least, so a bare "Manager" or "Engineer" never stands for every manager or engineer.
     if filed.count(" ") >= 1 and job.endswith(" " + filed):
         return True
+    # ... and the other way round: a "Software Engineering Manager" filing for an "Engineering Manager" posting.
+    if job.count(" ") >= 1 and filed.endswith(" " + job):
+        return True
     return _software_pair(job, filed)
 
 

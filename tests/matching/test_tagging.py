@@ -534,6 +534,13 @@ def test_similar_reads_the_job_a_title_names() -> None:
     assert is_similar(marketing, filed("Marketing Manager", False))
     assert not is_similar(marketing, filed("Manager", False))
     assert not is_similar(marketing, filed("Product Manager", False))
+    # ... and a qualifier in front of the filed job: a software engineering manager is an engineering manager.
+    manager = PostingFacts("Engineering Manager, ML Platform", "mlops", "manager", True)
+    assert is_similar(manager, filed("Software Engineering Manager", False))
+    assert not is_similar(manager, filed("Manager", False))
+    assert not is_similar(
+        PostingFacts("Manager, Data Platform", "mlops", "manager", True), filed("Sales Manager", False)
+    )
 
 
 def test_a_software_speciality_is_filed_as_software_engineer() -> None:
