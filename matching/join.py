@@ -1765,12 +1765,17 @@ class EntityIndex:
         return MatchResult(query, "unsure", [], [self._cand(e, 100.0, "leading") for e in ids[:3]])
 
     def _blocked(self, key: str) -> set[int]:
-        """Namesakes ruled out for a brand, by the alias table or an override; an override naming a filer the
-        table rules out takes it back."""
+        """Namesakes ruled out for a brand, by the alias table or an override; a filer the table or an override
+        names for the brand takes back a ruling-out of the same legal name ("X.AI Corp." beside "!X AI INC": one
+        legal name is one entity, and the brand's own filer is in it)."""
         mine = self.overrides.get(key, ())
-        taken_back = {legal_key(f) for f in mine if not f.startswith("!")}
+        table = self.aliases.get(key, ())
+        overruled = {legal_key(f[1:]) for f in mine if f.startswith("!")}
+        taken_back = {legal_key(f) for f in mine if not f.startswith("!")} | {
+            legal_key(f) for f in table if not f.startswith("!") and legal_key(f) not in overruled
+        }
         out: set[int] = set()
-        for filer in (*self.aliases.get(key, ()), *mine):
+        for filer in (*table, *mine):
             if filer.startswith("!") and legal_key(filer[1:]) not in taken_back:
                 out.update(self.by_legal.get(legal_key(filer[1:]), ()))
         return out

@@ -77,6 +77,18 @@ def test_a_block_rules_out_a_namesake_and_takes_back_an_alias_line() -> None:
     assert chosen(index, "Orb") == [("ORBIT LABS INC", "override")]
 
 
+def test_a_table_line_takes_back_its_own_ruling_out_of_the_same_legal_name() -> None:
+    # "!ORBIT LABS" is meant for an unrelated filer, but "Orbit Labs, Inc." has the same legal name: one entity.
+    rows = [ROWS[0], (1, "Orbit Labs, Inc.", None, "lca", 3, "CA"), *ROWS[1:]]
+    table = {alias_key("Orb"): ["!ORBIT LABS", "Orbit Labs, Inc."]}
+    index = EntityIndex.from_names(rows, table)
+    assert [c.name for c in index.match("Orb").matches] == ["ORBIT LABS INC"]
+    # An operator's block of that legal name still rules it out, table line or not.
+    apply_overrides(index, [(alias_key("Orb"), "ORBIT LABS INC", 1)])
+    result = index.match("Orb")
+    assert result.matches == [] and "ORBIT LABS INC" not in {c.name for c in result.alternatives}
+
+
 def test_set_block_and_unset_through_the_cli_rejoin_and_retag(db_url: str, tmp_path: Path) -> None:
     lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX")])
     loaded(db_url, [lca], ["Orbit", "Orbit"])
