@@ -125,25 +125,32 @@ def test_a_dol_ingest_killed_mid_file_loads_nothing_and_the_next_run_loads_it_wh
     big = tmp_path / "PERM_Disclosure_Data_FY2022_big.csv"
     _perm_file(big, rows)
     before = _dol_counts(pg_clean)
-    cmd = [sys.executable, "-m", "crawler", "--db", pg_clean, "dol", "ingest", "--no-progress", str(big)]
+    # Its own connection, by name: other tests' ingests stage on the same server at the same time.
+    app = f"jobagg-killed-ingest-{tmp_path.name}-{os.getpid()}"
+    db = f"{pg_clean}{'&' if '?' in pg_clean else '?'}application_name={app}"
+    cmd = [sys.executable, "-m", "crawler", "--db", db, "dol", "ingest", "--no-progress", str(big)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Mid-file: the ingest's connection has written staged rows of this file inside its open transaction.
     watch = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = :app AND xact_start IS NOT NULL"
         " AND query ILIKE '%jobagg_stage_cases%'"
-    )
+    ).bindparams(app=app)
     engine = dbmod.get_engine(pg_clean)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the ingest finished before it could be interrupted"
-        with engine.connect() as conn:
-            if conn.scalar(watch):
-                break
-        time.sleep(0.02)
-    readers = _children(proc.pid)
-    assert readers, "the ingest reads its file in a child process"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, "the ingest finished before it could be interrupted"
+            with engine.connect() as conn:
+                if conn.scalar(watch):
+                    break
+            time.sleep(0.02)
+        else:
+            raise AssertionError("the ingest never staged a batch within 60 s")
+        readers = _children(proc.pid)
+        assert readers, "the ingest reads its file in a child process"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
     assert proc.returncode == -signal.SIGKILL
     # Its reader sees the pipes close and ends too, instead of waiting forever for a loader that is gone.
     deadline = time.monotonic() + 10
