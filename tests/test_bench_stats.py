@@ -38,7 +38,9 @@ def test_labels_carry_the_sample_they_were_drawn_in(tmp_path: Path) -> None:
         "# holdout 3 (today): a random sample\n"
         "# labelled before the join ran\n"
         "Gamma,none,holdout,,,,,\n"
-        "Delta,none,holdout,,,,,\n",
+        "Delta,none,holdout,,,,,\n"
+        "# shipped 2 (today): development rows\n"
+        "Epsilon,plain,tune,EPSILON LLC,,,,\n",
         encoding="utf-8",
     )
     rows = read_labels(labels)
@@ -47,6 +49,7 @@ def test_labels_carry_the_sample_they_were_drawn_in(tmp_path: Path) -> None:
         ("Beta, Inc.", "probe 2"),
         ("Gamma", "holdout 3"),
         ("Delta", "holdout 3"),
+        ("Epsilon", "shipped 2"),
     ]
 
 
