@@ -247,11 +247,12 @@ def _denied(level: dict[str, Any]) -> str:
 
 def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[str, int | None]:
     """From an entity's yearly figures (`_sum_years`): the last fiscal year before the lookback with a certified
-    PERM case and with an H-1B filing (certified LCA or USCIS approval), the first and the last year with an H-1B
-    filing at all, and how many years of the lookback have one."""
+    PERM case and with an H-1B filing (certified LCA or USCIS approval), the last year with a USCIS approval, the
+    first and the last year with an H-1B filing at all, and how many years of the lookback have one."""
     start = window[1] - LOOKBACK_YEARS + 1
     perm_before: int | None = None
     h1b_before: int | None = None
+    approved_last: int | None = None
     h1b_first: int | None = None
     h1b_last: int | None = None
     h1b_years = 0
@@ -263,6 +264,8 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
             perm_before = max(perm_before or fy, fy)
         if fy < start and h1b:
             h1b_before = max(h1b_before or fy, fy)
+        if hub and fy <= window[1]:
+            approved_last = max(approved_last or fy, fy)
         if h1b and fy <= window[1]:
             h1b_first = min(h1b_first or fy, fy)
             h1b_last = max(h1b_last or fy, fy)
@@ -270,6 +273,7 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
     return {
         "perm_last_before": perm_before,
         "h1b_last_before": h1b_before,
+        "approved_last": approved_last,
         "h1b_first": h1b_first,
         "h1b_last": h1b_last,
         "h1b_years": h1b_years,
@@ -368,16 +372,17 @@ def _h1b_track(perm_sim: dict[str, Any], lca_sim: dict[str, Any], hub: dict[str,
 
 
 def _h1b_had(
-    anyl: dict[str, Any], hub: dict[str, Any], ev: dict[str, Any], hist: dict[str, int | None], span: str
+    anyl: dict[str, Any], hub: dict[str, Any], hist: dict[str, int | None], span: str, hub_loaded: bool
 ) -> str:
-    """The employer's H-1Bs in words, newest evidence first ("3 certified H-1B LCAs, 2 USCIS approvals FY2024-27"),
-    or "" when the loaded years show none."""
-    if anyl["certified"] or hub["approvals"]:
-        return f"{_n(anyl['certified'], 'certified H-1B LCA')}, {_n(hub['approvals'], 'USCIS approval')} {span}"
-    if ev["h1b_lookback"]:
-        return f"{_n(ev['h1b_lookback'], 'H-1B filing')} in {LOOKBACK_YEARS} fiscal years"
-    if before := hist["h1b_last_before"]:
-        return f"last H-1B filing FY{before}"
+    """The employer's approved H-1B petitions in words ("4 USCIS H-1B approvals FY2024-27", "last USCIS H-1B
+    approval FY2021"), or "" when the loaded years show none. An LCA is no approval (DOL certifies nearly all); only
+    where no hub file is loaded at all do certified LCAs stand in for them, saying so."""
+    if hub["approvals"]:
+        return f"{_n(hub['approvals'], 'USCIS H-1B approval')} {span}"
+    if last := hist["approved_last"]:
+        return f"last USCIS H-1B approval FY{last}"
+    if not hub_loaded and anyl["certified"]:
+        return f"{_n(anyl['certified'], 'certified H-1B LCA')} {span} (no USCIS hub data loaded)"
     return ""
 
 
@@ -546,10 +551,10 @@ def _h1b(
             # A handful of H-1Bs and never a green card: the employer may have hired one person it already knew.
             return "possible", f"{reason}: a thin record, and no certified PERM case in the loaded years"
         return "likely", reason + ad
-    had = _h1b_had(anyl, hub, ev, hist, span)
+    had = _h1b_had(anyl, hub, hist, span, cov.uscis is not None)
     if offered and had and not _hub_denying(hub):
-        # The ad is this role's own word, and the filings show the employer knows how to win an H-1B.
-        return "likely", f"the ad offers sponsorship, and the employer has won H-1Bs before: {had}"
+        # The ad is this role's own word, and USCIS approving the employer's petitions shows it knows the way.
+        return "likely", f"the ad offers sponsorship, and USCIS has approved the employer's H-1Bs: {had}"
     if anyl["certified"] or hub["approvals"]:
         reason = f"{_n(anyl['certified'], 'certified H-1B LCA')} ({sim['certified']} for {what})"
         reason += (

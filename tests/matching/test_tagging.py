@@ -757,23 +757,29 @@ def test_one_similar_perm_case_on_a_track_of_h1bs_for_the_role_is_likely() -> No
     assert tags(score(MLE, {1: track}))["green_card"] == "possible"
 
 
-def test_an_offer_from_an_employer_that_has_won_h1bs_is_h1b_likely() -> None:
+def test_an_offer_from_an_employer_whose_h1bs_uscis_approved_is_h1b_likely() -> None:
     offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
-    # Its only H-1B is an old one for another occupation: the offer is this role's word, the filing shows the way.
+    # Its only H-1B is an old one for another occupation: the offer is this role's word, the approval shows the way.
     old = cases(("lca", 2021, "certified", False, "Business Analyst", "I", 1))
-    years = [year(2021, lca_certified=1)]
+    years = [year(2021, lca_certified=1, uscis_initial_approval=1)]
     out = score(offered, {1: old}, years=years)
     assert tags(out)["h1b"] == "likely"
     assert out["h1b"][1]["reason"] == (
-        "the ad offers sponsorship, and the employer has won H-1Bs before: last H-1B filing FY2021"
+        "the ad offers sponsorship, and USCIS has approved the employer's H-1Bs: last USCIS H-1B approval FY2021"
     )
     # Silent, the same record is only possible; an offer from an employer that never had an H-1B is too.
     assert tags(score(MLE, {1: old}, years=years))["h1b"] == "possible"
     assert tags(score(offered, {1: cases(("perm", 2026, "withdrawn", True, "ML Engineer", None, 1))}))["h1b"] == (
         "possible"
     )
-    # USCIS denying a quarter of its petitions keeps the offer at possible.
+    # Certified LCAs are no approved petition: with the hub loaded and silent on them, the offer stays possible;
+    # with no hub file loaded at all, they are the best there is, and the reason says so.
     recent = cases(("lca", 2026, "certified", False, "Software Engineer", "II", 2))
+    assert tags(score(offered, {1: recent}))["h1b"] == "possible"
+    no_hub = DataCoverage(2026, 2026, None, date(2026, 9, 30), date(2026, 9, 30))
+    out = score(offered, {1: recent}, cov=no_hub)
+    assert tags(out)["h1b"] == "likely" and out["h1b"][1]["reason"].endswith("(no USCIS hub data loaded)")
+    # USCIS denying a quarter of its petitions keeps the offer at possible.
     recent.uscis = {2026: (2, 1, 4, 2)}
     assert tags(score(offered, {1: recent}))["h1b"] == "possible"
     recent.uscis = {2026: (2, 0, 4, 0)}
