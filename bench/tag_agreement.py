@@ -8,12 +8,12 @@ the tag an immigration-savvy reader gives each visa, with the reason. Every scen
 - name match: "this employer has ever filed" (any certified PERM → green card likely; any certified LCA or USCIS
   approval → H-1B likely; joined without one → unlikely; no join → unknown).
 
-The development labels include 330 postings labelled by readers who never saw the rules (two, a third on
-disagreements; the last 177 by three, the majority's tag kept). The holdouts, bench/data/holdout/tags.jsonl (labelled
-by the first rules' author) and tags_blind.jsonl to tags_blind_5.jsonl (labelled blind, as above; the second, the
-fourth and the fifth written after the rules were reworked, the third sealed while they were reworked again), were
-labelled before the rules were ever run on them; each is scored the same way but only its totals are printed (never
-which pairs disagree), so no rule is fixed from them.
+The development labels include 378 postings labelled by readers who never saw the rules (two, a third on
+disagreements; 177 by three and a panel of 48 by five, the majority's tag kept). The holdouts,
+bench/data/holdout/tags.jsonl (labelled by the first rules' author) and tags_blind.jsonl to tags_blind_5.jsonl
+(labelled blind, as above; the second, the fourth and the fifth written after the rules were reworked, the third
+sealed while they were reworked again), were labelled before the rules were ever run on them; each is scored the
+same way but only its totals are printed (never which pairs disagree), so no rule is fixed from them.
 
 Target, on each set: jobagg agrees on ≥ 0.90 of (posting, visa) pairs and beats both baselines; exits 1 otherwise.
 

@@ -96,9 +96,6 @@ PROGRAMME_PERM = 5
 H1B_ONLY_YEARS = 3
 # Fiscal years with certified LCAs for the role that make one similar-role PERM case `likely` (see _h1b_track).
 LCA_TRACK_YEARS = 2
-# Similar-role LCAs in the window at or under which an employer that never had a PERM case certified is a thin
-# H-1B record: `possible`, unless the ad offers.
-THIN_H1B = 3
 # USCIS denying this share of an employer's H-1B petitions keeps its H-1B tag at `possible` at best (the hub's
 # national denial rate runs at a few percent: a quarter is many times the usual).
 HUB_DENIED_SHARE = 1 / 4
@@ -247,12 +244,11 @@ def _denied(level: dict[str, Any]) -> str:
 
 def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[str, int | None]:
     """From an entity's yearly figures (`_sum_years`): the last fiscal year before the lookback with a certified
-    PERM case and with an H-1B filing (certified LCA or USCIS approval), the last year with a USCIS approval, the
-    first and the last year with an H-1B filing at all, and how many years of the lookback have one."""
+    PERM case and with an H-1B filing (certified LCA or USCIS approval), the first and the last year with an H-1B
+    filing at all, and how many years of the lookback have one."""
     start = window[1] - LOOKBACK_YEARS + 1
     perm_before: int | None = None
     h1b_before: int | None = None
-    approved_last: int | None = None
     h1b_first: int | None = None
     h1b_last: int | None = None
     h1b_years = 0
@@ -264,8 +260,6 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
             perm_before = max(perm_before or fy, fy)
         if fy < start and h1b:
             h1b_before = max(h1b_before or fy, fy)
-        if hub and fy <= window[1]:
-            approved_last = max(approved_last or fy, fy)
         if h1b and fy <= window[1]:
             h1b_first = min(h1b_first or fy, fy)
             h1b_last = max(h1b_last or fy, fy)
@@ -273,7 +267,6 @@ def history(summed: dict[int, dict[str, Any]], window: tuple[int, int]) -> dict[
     return {
         "perm_last_before": perm_before,
         "h1b_last_before": h1b_before,
-        "approved_last": approved_last,
         "h1b_first": h1b_first,
         "h1b_last": h1b_last,
         "h1b_years": h1b_years,
@@ -371,16 +364,14 @@ def _h1b_track(perm_sim: dict[str, Any], lca_sim: dict[str, Any], hub: dict[str,
     return f"FY{years[0]}-{str(years[-1])[2:]}"
 
 
-def _h1b_had(
-    anyl: dict[str, Any], hub: dict[str, Any], hist: dict[str, int | None], span: str, hub_loaded: bool
-) -> str:
-    """The employer's approved H-1B petitions in words ("4 USCIS H-1B approvals FY2024-27", "last USCIS H-1B
-    approval FY2021"), or "" when the loaded years show none. An LCA is no approval (DOL certifies nearly all); only
-    where no hub file is loaded at all do certified LCAs stand in for them, saying so."""
+def _h1b_had(anyl: dict[str, Any], hub: dict[str, Any], ev: dict[str, Any], span: str, hub_loaded: bool) -> str:
+    """The employer's recently approved H-1B petitions in words ("4 USCIS H-1B approvals FY2024-27"), or "" when the
+    lookback shows none: approvals older than that are its past. An LCA is no approval (DOL certifies nearly all);
+    only where no hub file is loaded at all do the window's certified LCAs stand in for them, saying so."""
     if hub["approvals"]:
         return f"{_n(hub['approvals'], 'USCIS H-1B approval')} {span}"
-    if last := hist["approved_last"]:
-        return f"last USCIS H-1B approval FY{last}"
+    if ev["uscis"]["approvals_lookback"]:
+        return f"{_n(ev['uscis']['approvals_lookback'], 'USCIS H-1B approval')} in {LOOKBACK_YEARS} fiscal years"
     if not hub_loaded and anyl["certified"]:
         return f"{_n(anyl['certified'], 'certified H-1B LCA')} {span} (no USCIS hub data loaded)"
     return ""
@@ -546,12 +537,8 @@ def _h1b(
             reason += f", {levels}"
         if hub["approvals"]:
             reason += f"; {_n(hub['approvals'], 'USCIS H-1B approval')}"
-        never_perm = cov.perm is not None and not ev["perm_certified_lookback"] and not hist["perm_last_before"]
-        if not offered and sim["certified"] <= THIN_H1B and never_perm:
-            # A handful of H-1Bs and never a green card: the employer may have hired one person it already knew.
-            return "possible", f"{reason}: a thin record, and no certified PERM case in the loaded years"
         return "likely", reason + ad
-    had = _h1b_had(anyl, hub, hist, span, cov.uscis is not None)
+    had = _h1b_had(anyl, hub, ev, span, cov.uscis is not None)
     if offered and had and not _hub_denying(hub):
         # The ad is this role's own word, and USCIS approving the employer's petitions shows it knows the way.
         return "likely", f"the ad offers sponsorship, and USCIS has approved the employer's H-1Bs: {had}"
