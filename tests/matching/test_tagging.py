@@ -1,4 +1,4 @@
-"""Sponsorship tags: DESIGN.md §4 semantics, evidence a person can check, idempotent recomputation."""
+"""Sponsorship tags: the rules of docs/sponsorship.md, evidence a person can check, idempotent recomputation."""
 
 from __future__ import annotations
 
