@@ -856,13 +856,13 @@ class EntityIndex:
     def _lines(self, key: str) -> tuple[list[str], str]:
         """The filers a brand is said to be, and by whom: the operator's overrides when they name any (`override`),
         else the alias table's lines less the filers an override rules out (`alias`)."""
-        mine = self.overrides.get(key, ())
-        own = [f for f in mine if not f.startswith("!")]
-        if own:
-            return own, "override"
-        ruled_out = {legal_key(f[1:]) for f in mine}
-        lines = [f for f in self.aliases.get(key, ()) if not f.startswith("!") and legal_key(f) not in ruled_out]
-        return lines, "alias"
+        own = [f for f in self.overrides.get(key, ()) if not f.startswith("!")]
+        return (own, "override") if own else (self._table_lines(key), "alias")
+
+    def _table_lines(self, key: str) -> list[str]:
+        """The alias table's filers for a brand, less those an operator's override rules out."""
+        ruled_out = {legal_key(f[1:]) for f in self.overrides.get(key, ()) if f.startswith("!")}
+        return [f for f in self.aliases.get(key, ()) if not f.startswith("!") and legal_key(f) not in ruled_out]
 
     def _alias(self, key: str) -> list[Candidate]:
         out: dict[int, Candidate] = {}
@@ -1769,13 +1769,10 @@ class EntityIndex:
         names for the brand takes back a ruling-out of the same legal name ("X.AI Corp." beside "!X AI INC": one
         legal name is one entity, and the brand's own filer is in it)."""
         mine = self.overrides.get(key, ())
-        table = self.aliases.get(key, ())
-        overruled = {legal_key(f[1:]) for f in mine if f.startswith("!")}
-        taken_back = {legal_key(f) for f in mine if not f.startswith("!")} | {
-            legal_key(f) for f in table if not f.startswith("!") and legal_key(f) not in overruled
-        }
+        named = (*(f for f in mine if not f.startswith("!")), *self._table_lines(key))
+        taken_back = {legal_key(f) for f in named}
         out: set[int] = set()
-        for filer in (*table, *mine):
+        for filer in (*self.aliases.get(key, ()), *mine):
             if filer.startswith("!") and legal_key(filer[1:]) not in taken_back:
                 out.update(self.by_legal.get(legal_key(filer[1:]), ()))
         return out

@@ -364,14 +364,15 @@ def _h1b_track(perm_sim: dict[str, Any], lca_sim: dict[str, Any], hub: dict[str,
     return f"FY{years[0]}-{str(years[-1])[2:]}"
 
 
-def _h1b_had(anyl: dict[str, Any], hub: dict[str, Any], ev: dict[str, Any], span: str, hub_loaded: bool) -> str:
+def _h1b_had(ev: dict[str, Any], span: str, hub_loaded: bool) -> str:
     """The employer's recently approved H-1B petitions in words ("4 USCIS H-1B approvals FY2024-27"), or "" when the
     lookback shows none: approvals older than that are its past. An LCA is no approval (DOL certifies nearly all);
     only where no hub file is loaded at all do the window's certified LCAs stand in for them, saying so."""
+    hub, anyl = ev["uscis"], ev["lca"]["any"]
     if hub["approvals"]:
         return f"{_n(hub['approvals'], 'USCIS H-1B approval')} {span}"
-    if ev["uscis"]["approvals_lookback"]:
-        return f"{_n(ev['uscis']['approvals_lookback'], 'USCIS H-1B approval')} in {LOOKBACK_YEARS} fiscal years"
+    if hub["approvals_lookback"]:
+        return f"{_n(hub['approvals_lookback'], 'USCIS H-1B approval')} in {LOOKBACK_YEARS} fiscal years"
     if not hub_loaded and anyl["certified"]:
         return f"{_n(anyl['certified'], 'certified H-1B LCA')} {span} (no USCIS hub data loaded)"
     return ""
@@ -411,7 +412,8 @@ def _green_card(
             "a postdoctoral post is temporary and PERM needs a permanent job: "
             f"{_n(anyl['certified'], 'certified PERM case')} {span}, none for a postdoc{ad}"
         )
-    track = _h1b_track(sim, ev["lca"]["similar"], ev["uscis"])
+    # Only a lone similar case needs the track to stand on (and names it in the reason).
+    track = _h1b_track(sim, ev["lca"]["similar"], ev["uscis"]) if 0 < sim["certified"] < LIKELY_SIMILAR else ""
     enough = sim["certified"] >= LIKELY_SIMILAR or (
         sim["certified"] >= 1 and (offered or _programme(anyl) or bool(track))
     )
@@ -424,7 +426,7 @@ def _green_card(
         if levels := _levels(sim["wage_levels"]):
             parts.append(levels)
         parts.append(_denied(sim))
-        if sim["certified"] == 1 and track and not offered:
+        if track and not offered:
             parts.append(f"beside H-1B LCAs for {what} in {track}")
         return "likely", ", ".join(parts) + ad
     h1b_recent = ev["lca"]["any"]["certified"] + ev["uscis"]["approvals"]
@@ -538,7 +540,7 @@ def _h1b(
         if hub["approvals"]:
             reason += f"; {_n(hub['approvals'], 'USCIS H-1B approval')}"
         return "likely", reason + ad
-    had = _h1b_had(anyl, hub, ev, span, cov.uscis is not None)
+    had = _h1b_had(ev, span, cov.uscis is not None)
     if offered and had and not _hub_denying(hub):
         # The ad is this role's own word, and USCIS approving the employer's petitions shows it knows the way.
         return "likely", f"the ad offers sponsorship, and USCIS has approved the employer's H-1Bs: {had}"
