@@ -202,7 +202,7 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
     job = facts.job
     if facts.group is not None:
         if not group.is_ml:
-            return False
+            return _same_job_title(facts.title, group.title)
         if kind == facts.group or (bool(job) and fuzz.token_sort_ratio(job, bare) >= 90):
             return True
         # AI labs file every kind of ML work as "Member of Technical Staff" (its level word "staff" cut off here);
@@ -227,6 +227,22 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
     if job.count(" ") >= 1 and filed.endswith(" " + job):
         return True
     return _software_pair(job, filed)
+
+
+@lru_cache(maxsize=100_000)
+def _same_job_title(title: str, filed: str) -> bool:
+    """The posting's very job filed under another occupation code ("Member of Technical Staff", "Postdoctoral
+    Scholar", "Principal Scientist" for a "Principal Scientist, Machine Learning"): employers code one job many
+    ways, and careful readers count such filings as the role's own. Two words at least, level words cut where that
+    leaves two ("Research Scientist"), kept where it does not ("Principal Scientist", never any "Scientist"); a
+    speciality the filing names must agree ("Research Scientist, Biology" is no ML research scientist)."""
+    bare, job, posting = _bare(filed), job_of(title), _bare(title)
+    if job.count(" ") < 1 or bare.count(" ") < 1:
+        bare, job = " ".join(filed.lower().split()), _head(" ".join(title.lower().split()))
+        posting = job
+        if job.count(" ") < 1 or bare.count(" ") < 1:
+            return False
+    return max(fuzz.token_sort_ratio(posting, bare), fuzz.token_sort_ratio(job, bare)) >= 90
 
 
 @lru_cache(maxsize=100_000)
@@ -323,8 +339,9 @@ def _wage_level(raw: str) -> str:
 def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[int, int]) -> dict[str, Any]:
     """Counts at the three levels for PERM and H-1B LCA in the window, plus the five-year and hub findings."""
     lo, hi = window
-    perm = {"similar": _level(), "ml": _level(), "any": _level()}
-    lca = {"similar": _level(), "ml": _level(), "any": _level()}
+    # `outside_ml`: similar filings certified under a non-ML occupation code (the posting's own job title).
+    perm = {"similar": {**_level(), "outside_ml": 0}, "ml": _level(), "any": _level()}
+    lca = {"similar": {**_level(), "outside_ml": 0}, "ml": _level(), "any": _level()}
     perm_lookback = lca_lookback = perm_postdoc = 0
     titles: dict[str, int] = defaultdict(int)
     for g in filings.groups:
@@ -346,6 +363,8 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
             _add(target["ml"], g, band, same_band)
         if similar:
             _add(target["similar"], g, band, same_band)
+            if not g.is_ml and facts.group is not None and g.status in CERTIFIED:
+                target["similar"]["outside_ml"] += g.count
             if g.kind == "perm" and g.status in CERTIFIED:
                 titles[g.title] += g.count
         if g.kind == "perm" and g.status in CERTIFIED and POSTDOC.search(g.title):

@@ -307,6 +307,17 @@ def _stopped(summed: dict[int, dict[str, Any]], window: tuple[int, int], newest:
     )
 
 
+def _titles(facts: PostingFacts, sim: dict[str, Any]) -> str:
+    """What the similar filings are, for a reason: the posting's kind of ML work, or (where some were filed under
+    another occupation code) its own job title, so no reason calls a "Principal Scientist" filing an ML one."""
+    if facts.group is None:
+        return "this title"
+    outside = sim.get("outside_ml", 0)
+    if outside and outside >= sim["certified"]:
+        return "this job's title (filed outside ML occupations)"
+    return f"{GROUP_WORDS[facts.group]} titles" + (" and this job's title" if outside else "")
+
+
 def _dominate(failed: int, passed: int) -> bool:
     """Whether failed filings (at least DENIALS_DOMINATE_MIN) outnumber the ones that went through."""
     return failed >= DENIALS_DOMINATE_MIN and failed > passed
@@ -398,7 +409,7 @@ def _green_card(
     ad = "; this ad offers sponsorship" if offered else ""
     sim, ml, anyl = ev["perm"]["similar"], ev["perm"]["ml"], ev["perm"]["any"]
     span = _span(window)
-    what = f"{GROUP_WORDS[facts.group]} titles" if facts.group else "this title"
+    what = _titles(facts, sim)
     if _dominate(anyl["denied"] + anyl["withdrawn"], anyl["certified"]):
         # A PERM case withdrawn is one the employer gave up on: beside few certified ones, a green-card
         # programme that is stalling.
@@ -498,7 +509,7 @@ def _h1b(
     ad = "; this ad offers sponsorship" if offered else ""
     sim, anyl, hub = ev["lca"]["similar"], ev["lca"]["any"], ev["uscis"]
     span = _span(window)
-    what = f"{GROUP_WORDS[facts.group]} titles" if facts.group else "this title"
+    what = _titles(facts, sim)
     if _dominate(anyl["denied"], anyl["certified"]):
         return (
             "unlikely",

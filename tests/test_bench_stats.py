@@ -133,6 +133,7 @@ def test_a_malformed_label_file_is_named_with_its_line_and_field(tmp_path: Path)
         json.dumps({**good, "expect": {"green_card": "probably", "h1b": None}}): "'expect.green_card' must be",
         json.dumps({k: v for k, v in good.items() if k != "expect"}): "missing field 'expect'",
         "\n" + json.dumps({**good, "uscis": {"2026": [1, 2]}}): "bad.jsonl:2 (p1): 'uscis.2026' must be four counts",
+        json.dumps({**good, "votes": {"r1": {"green_card": "sure", "h1b": None}}}): "'votes' must map each reader",
         "": "bad.jsonl: no scenarios",
     }
     for text, message in cases.items():
@@ -142,3 +143,26 @@ def test_a_malformed_label_file_is_named_with_its_line_and_field(tmp_path: Path)
             read(path)
     path.write_text(json.dumps(good) + "\n", encoding="utf-8")
     assert [s["id"] for s in read(path)] == ["p1"]
+
+
+def test_readers_and_jobagg_are_held_to_the_same_leave_one_out_majorities() -> None:
+    from tag_agreement import jobagg_tags, reader_ceiling
+
+    # A posting abroad: jobagg gives neither US tag (None), so what each reader is held to is known in advance.
+    abroad = {"id": "a1", "posting": {"title": "ML Engineer", "country": "GB"}, "filings": [], "expect": {}}
+    assert jobagg_tags(abroad) == {"green_card": None, "h1b": None}
+    both = {"green_card": None, "h1b": None}
+    votes = {"r1": both, "r2": both, "r3": both, "r4": {"green_card": "likely", "h1b": None}}
+    got = reader_ceiling([{**abroad, "votes": votes}])
+    assert got is not None
+    by_reader, ours = got
+    # r4's green card is against three; each other reader's green card has a 2-1 majority of None among the rest.
+    assert by_reader == {"r1": (2, 2), "r2": (2, 2), "r3": (2, 2), "r4": (1, 2)}
+    assert ours == (8, 8)
+    # Two against two among the others: no majority, so neither the reader nor jobagg is scored on that pair.
+    split = {"r1": both, "r2": both, "r3": {**both, "h1b": "likely"}, "r4": {**both, "h1b": "likely"}, "r5": both}
+    by_reader, ours = reader_ceiling([{**abroad, "votes": split}]) or ({}, (0, 0))
+    # r1's, r2's and r5's H-1B others tie; r3's and r4's others are three None to one "likely".
+    assert by_reader == {"r1": (1, 1), "r2": (1, 1), "r3": (1, 2), "r4": (1, 2), "r5": (1, 1)}
+    assert ours == (7, 7)
+    assert reader_ceiling([abroad]) is None

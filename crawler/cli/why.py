@@ -122,6 +122,9 @@ def _entity_table(console: Console, visa: str, entity: dict[str, Any], ev: dict[
     pay = (ev.get("posting") or {}).get("annual_pay_usd")
     if pay:
         console.print(f"this posting pays {labels.money_range(pay, '-')} USD a year")
+    outside = (entity.get("similar_role") or {}).get("outside_ml")
+    if outside:
+        console.print(f"of the similar roles, {outside} certified under this job's title outside ML occupation codes")
     if visa == "green_card" and entity.get("similar_titles"):
         console.print("similar titles certified: " + "; ".join(entity["similar_titles"]))
     if visa == "green_card" and entity.get("perm_median_processing_days") is not None:

@@ -512,13 +512,28 @@ def test_similar_reads_the_job_a_title_names() -> None:
     assert not is_similar(designer, filed("Product Designer, Hardware", False))
     vision = PostingFacts("Senior Computer Vision Scientist, Satellite Imagery", "perception", "senior", True)
     assert is_similar(vision, filed("Computer Vision Scientist", True))  # a research title, the same job
-    assert not is_similar(vision, filed("Computer Vision Scientist", False))  # not filed as an ML occupation
+    # The very job under another occupation code counts (employers code one job many ways), never a one-word job
+    # or another speciality.
+    assert is_similar(vision, filed("Computer Vision Scientist", False))
+    principal = PostingFacts("Principal Scientist, Machine Learning", "research_scientist", "principal", True)
+    assert is_similar(principal, filed("Principal Scientist", False))
+    assert not is_similar(principal, filed("Senior Scientist", False))  # "Scientist" alone is every scientist
+    genomics = PostingFacts("Research Scientist, Machine Learning for Genomics", "research_scientist", None, True)
+    assert is_similar(genomics, filed("Research Scientist", False))
+    assert not is_similar(genomics, filed("Research Scientist, Biology", False))
+    postdoc = PostingFacts("Postdoctoral Associate, Natural Language Processing", "research_scientist", None, True)
+    assert is_similar(postdoc, filed("Postdoctoral Associate", False))
+    mle = PostingFacts("Machine Learning Engineer", "ml_engineer", None, True)
+    assert not is_similar(mle, filed("Engineer", False)) and not is_similar(mle, filed("Software Engineer", False))
     biology = PostingFacts("Research Scientist, Biology", None, None, False)
     assert not is_similar(biology, filed("Research Scientist, Machine Learning", True))
     # AI labs file every kind of ML work as Member of Technical Staff; an ML code says it is ML work.
     pretraining = PostingFacts("Research Engineer, Pretraining", "research_engineer", None, True)
     assert is_similar(pretraining, filed("Member of Technical Staff", True))
     assert not is_similar(pretraining, filed("Member of Technical Staff", False))
+    # ... and a Member of Technical Staff posting is that very job, whatever code its filings carry.
+    mts = PostingFacts("Member of Technical Staff, Pretraining", "research_engineer", None, True)
+    assert is_similar(mts, filed("Member of Technical Staff", False))
     # The same speciality across engineers' and scientists' titles.
     # A speciality's scientist: engineers' and scientists' filings both.
     nlp = PostingFacts("NLP Scientist, Clinical Text", "nlp", None, True)
@@ -790,3 +805,21 @@ def test_an_offer_from_an_employer_whose_h1bs_uscis_approved_lately_is_h1b_likel
     assert tags(score(offered, {1: recent}))["h1b"] == "possible"
     recent.uscis = {2026: (2, 0, 4, 0)}
     assert tags(score(offered, {1: recent}))["h1b"] == "likely"
+
+
+def test_the_postings_own_job_filed_outside_ml_codes_is_similar_and_said_so() -> None:
+    # AI labs and drug makers file "Member of Technical Staff" or "Principal Scientist" under non-ML codes.
+    mts = PostingFacts("Member of Technical Staff, Pretraining", "research_engineer", None, True, country="US")
+    filed = cases(
+        *(("perm", fy, "certified", False, "Member of Technical Staff", "Level III", 2) for fy in (2024, 2025, 2026)),
+        *(("lca", fy, "certified", False, "Member of Technical Staff", "III", 9) for fy in (2024, 2025, 2026)),
+    )
+    filed.uscis = {2025: (3, 0, 4, 0), 2026: (3, 0, 4, 0)}
+    out = score(mts, {1: filed})
+    assert tags(out) == {"green_card": "likely", "h1b": "likely"}
+    gc = out["green_card"][1]
+    assert gc["reason"].startswith("6 certified PERM cases for this job's title (filed outside ML occupations)")
+    assert gc["similar_role"]["outside_ml"] == 6 and gc["ml_occupation"]["certified"] == 0
+    # For a posting of another job, the same filings stay employer-level evidence.
+    other = PostingFacts("Research Engineer, Pretraining", "research_engineer", None, True, country="US")
+    assert tags(score(other, {1: filed})) == {"green_card": "possible", "h1b": "possible"}

@@ -109,3 +109,25 @@ def test_why_shows_the_nearest_filer_of_an_unsure_join() -> None:
 
     assert "nearest other DOL filer: DELTA GROUP USA INC (fuzzy 88.0), not used" in shown(nearest)
     assert "nearest other DOL filer" not in shown(None)
+
+
+def test_why_says_when_similar_roles_were_filed_outside_ml_codes() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from crawler.cli.why import render
+    from matching.evidence import PostingFacts
+    from tests.matching.test_tagging import cases, score
+
+    mts = PostingFacts("Member of Technical Staff, Pretraining", "research_engineer", None, True, country="US")
+    filed = cases(("perm", 2026, "certified", False, "Member of Technical Staff", "Level III", 2))
+    posting = Posting(id=1, title=mts.title, employer_name="Acme AI", url="https://example.test/1", country="US")
+    tags = {}
+    for visa, (tag, evidence) in score(mts, {1: filed}).items():
+        tags[visa] = PostingSponsorship(visa=visa, tag=tag, reason=evidence["reason"])
+        tags[visa].evidence = evidence
+    out = StringIO()
+    render(Console(file=out, width=80), posting, tags)
+    text = " ".join(out.getvalue().split())
+    assert "of the similar roles, 2 certified under this job's title outside ML occupation codes" in text
