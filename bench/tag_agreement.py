@@ -8,9 +8,9 @@ the tag an immigration-savvy reader gives each visa, with the reason. Every scen
 - name match: "this employer has ever filed" (any certified PERM → green card likely; any certified LCA or USCIS
   approval → H-1B likely; joined without one → unlikely; no join → unknown).
 
-The development labels include 378 postings labelled by readers who never saw the rules (two, a third on
-disagreements; 177 by three and a panel of 48 by five, the majority's tag kept). The holdouts,
-bench/data/holdout/tags.jsonl (labelled by the first rules' author) and tags_blind.jsonl to tags_blind_6.jsonl
+The development labels include 438 postings labelled by readers who never saw the rules (two, a third on
+disagreements; 177 by three, and a panel of 48 and a seventh batch of 60 by five, the majority's tag kept). The
+holdouts, bench/data/holdout/tags.jsonl (labelled by the first rules' author) and tags_blind.jsonl to tags_blind_6.jsonl
 (labelled blind, as above; the second, the fourth, the fifth and the sixth written after the rules were reworked,
 the third sealed while they were reworked again), were labelled before the rules were ever run on them; each is
 scored the same way but only its totals are printed (never which pairs disagree), so no rule is fixed from them.
@@ -51,10 +51,15 @@ _COMPUTER_TITLE = re.compile(r"\b(?:engineer|developer|software|programmer)", re
 _SOFTWARE_SOC = "15-1252"
 
 
+# The scenarios' names for role families the item names otherwise (the brief says "mlops" for ML infrastructure).
+_FAMILIES = {"mlops": "ml_infra"}
+
+
 def scenario_inputs(s: dict[str, Any]) -> tuple[PostingFacts, MatchResult, dict[int, Any], dict[int, Any], Any]:
     p = s["posting"]
+    family = _FAMILIES.get(p.get("role_family"), p.get("role_family"))
     facts = PostingFacts(
-        title=p["title"], role_family=p.get("role_family"), seniority=p.get("seniority"),
+        title=p["title"], role_family=family, seniority=p.get("seniority"),
         is_ml=p.get("is_ml", p.get("role_family") is not None), statement=p.get("statement"),
         country=p.get("country", "US"),
     )  # fmt: skip

@@ -202,7 +202,7 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
     job = facts.job
     if facts.group is not None:
         if not group.is_ml:
-            return _same_job_title(facts.title, group.title)
+            return _same_job_title(facts.title, group.title) or _job_variant(job, _head(bare))
         if kind == facts.group or (bool(job) and fuzz.token_sort_ratio(job, bare) >= 90):
             return True
         # AI labs file every kind of ML work as "Member of Technical Staff" (its level word "staff" cut off here);
@@ -218,12 +218,16 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
         return False
     if max(fuzz.token_sort_ratio(posting, bare), fuzz.token_sort_ratio(job, bare)) >= 90:
         return True
-    filed = _head(bare)
-    # The job with a qualifier in front dropped ("Marketing Manager" for a "Product Marketing Manager"): two words
-    # at least, so a bare "Manager" or "Engineer" never stands for every manager or engineer.
+    return _job_variant(job, _head(bare))
+
+
+def _job_variant(job: str, filed: str) -> bool:
+    """The same job written another way: with a qualifier in front dropped ("Marketing Manager" for a "Product
+    Marketing Manager"; two words at least, so a bare "Manager" or "Engineer" never stands for every manager or
+    engineer), or added ("Software Engineering Manager" for an "Engineering Manager"), or a software speciality
+    and a plain software engineer."""
     if filed.count(" ") >= 1 and job.endswith(" " + filed):
         return True
-    # ... and the other way round: a "Software Engineering Manager" filing for an "Engineering Manager" posting.
     if job.count(" ") >= 1 and filed.endswith(" " + job):
         return True
     return _software_pair(job, filed)
@@ -377,10 +381,12 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
         "approvals": sum(v[0] + v[2] for v in hub_recent),
         "approvals_lookback": hub_lookback,
         "initial_approvals": sum(v[0] for v in hub_recent),
+        "initial_denials": sum(v[1] for v in hub_recent),
         "denials": sum(v[1] + v[3] for v in hub_recent),
         "years": hub_years,
         # The newest hub year's approvals and denials: where a run of denials starts.
         "latest": [ia + ca, idn + cd],
+        "latest_initial": [ia, idn],  # new employment alone: what a new hire's petition meets
     }
     days = sorted(filings.perm_days)
     return {

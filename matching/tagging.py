@@ -106,6 +106,8 @@ TOKEN_ML_SHARE = 0.05
 NEW_SPONSOR_STALE = 2
 # Loaded fiscal years without a new filing, beside extensions only, after which an employer has stopped sponsoring.
 STOPPED_YEARS = 2
+# Extensions approved since the last new hire, at least, for "stopped sponsoring" (one is one worker's).
+STOPPED_EXTENSIONS = 2
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 # The counts a DolEntityYear row holds for one entity and fiscal year (the hub's figures aside).
@@ -289,8 +291,8 @@ def _recent(sim: dict[str, Any], anyl: dict[str, Any], window: tuple[int, int], 
 def _stopped(summed: dict[int, dict[str, Any]], window: tuple[int, int], newest: int | None) -> str:
     """The reason, when an employer has stopped sponsoring new hires: no certified PERM case and no new H-1B
     approved for the last two loaded fiscal years or more, while USCIS approves only extensions of the H-1B workers
-    it has; else "". An LCA is no new hire (every extension needs one), except from the hub's newest year on: its
-    petition may be decided in a year the hub does not show yet."""
+    it has (two extensions or more); else "". An LCA is no new hire (every extension needs one), except after the
+    hub's newest year: its petition may be one the hub does not show yet."""
     years = {fy: row for fy, row in summed.items() if fy <= window[1]}
     new = [fy for fy, r in years.items() if r["perm_certified"] + r["perm_certified_expired"]
            or r.get("uscis_initial_approval")]  # fmt: skip
@@ -298,12 +300,31 @@ def _stopped(summed: dict[int, dict[str, Any]], window: tuple[int, int], newest:
         return ""
     approvals = ("uscis_initial_approval", "uscis_continuing_approval")
     hub_newest = max((fy for fy, r in years.items() if any(r.get(c) is not None for c in approvals)), default=0)
-    extended = any(r.get("uscis_continuing_approval") for fy, r in years.items() if fy > last)
-    if not extended or any(r["lca_certified"] for fy, r in years.items() if fy > last and fy >= hub_newest):
+    # One worker's extension is too little to read a policy from; an LCA after the hub's newest year may be a new
+    # hire's whose petition it does not show yet.
+    extended = sum(r.get("uscis_continuing_approval") or 0 for fy, r in years.items() if fy > last)
+    if extended < STOPPED_EXTENSIONS or any(
+        r["lca_certified"] for fy, r in years.items() if fy > max(last, hub_newest)
+    ):
         return ""
     return (
         f"stopped sponsoring new hires: no certified PERM case or new H-1B approved since FY{last}; USCIS approves "
         "only extensions of its existing H-1B workers since"
+    )
+
+
+def _never_this_job(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int]) -> str:
+    """The reason, when a big filer never files the posting's (non-ML) job: no similar PERM case or LCA in the
+    window among TOKEN_H1B_MIN or more H-1B LCAs (a recruiter's, a salesperson's posting at an ML lab); else "".
+    The more an employer files, the more the absence of this job from its filings says."""
+    if facts.group is not None or facts.statement == "offered":
+        return ""
+    perm, lca = ev["perm"], ev["lca"]
+    if perm["similar"]["certified"] or lca["similar"]["certified"] or lca["any"]["certified"] < TOKEN_H1B_MIN:
+        return ""
+    return (
+        f"files for other jobs, not this one: none of its {lca['any']['certified']:,} certified H-1B LCAs and "
+        f"{_n(perm['any']['certified'], 'certified PERM case')} {_span(window)} is for this title"
     )
 
 
@@ -525,6 +546,13 @@ def _h1b(
         return "unlikely", (
             f"USCIS denied most of its H-1B petitions in FY{hub['years'][-1]}: {denied} denied, {approved} approved"
         )
+    # A new hire's petition is a new-employment one: extensions of the staff it has can hide that most are denied.
+    for no, ok, when in (
+        (hub["initial_denials"], hub["initial_approvals"], span),
+        (*reversed(hub["latest_initial"]), f"in FY{hub['years'][-1]}" if hub["years"] else ""),
+    ):
+        if _dominate(no, ok):
+            return "unlikely", f"USCIS denied most of its new-hire H-1B petitions {when}: {no} denied, {ok} approved"
     hub_recent = cov.uscis is not None and cov.uscis >= window[0]
     decided = hub["approvals"] + hub["denials"]
     if cov.lca is None:
@@ -663,10 +691,21 @@ def score_posting(
                 tag, reason = _green_card(facts, chosen[1], window, hist, cov.perm, cov.lca is not None)
             else:
                 tag, reason = _h1b(facts, chosen[1], window, cov, hist)
-            if tag == "likely" and facts.seniority == "intern" and visa == "h1b":
-                # No visa is filed for an internship itself (students work on their own status): what the
-                # record shows is that a full-time offer after it would be sponsored.
-                tag, reason = "possible", f"an internship: sponsorship comes with a full-time offer; {reason}"
+            if tag == "possible" and (never := _never_this_job(facts, chosen[1], window)):
+                tag, reason = "unlikely", never
+            if tag in ("likely", "possible") and facts.seniority == "intern" and visa == "h1b":
+                # No visa is filed for an internship itself (students work on their own status): the record
+                # speaks of a full-time offer after it, which only an ad's own offer makes this role's.
+                if facts.statement == "offered":
+                    tag, reason = "possible", f"an internship: sponsorship comes with a full-time offer; {reason}"
+                else:
+                    tag, reason = (
+                        "unlikely",
+                        (
+                            "an internship runs on the student's own work permission (CPT/OPT), not on an H-1B; "
+                            f"for a full-time offer: {reason}"
+                        ),
+                    )
         if visa == "green_card" and facts.seniority == "intern" and facts.statement != "refused":
             # PERM is filed for a permanent full-time job only: never for an internship, whoever the employer is.
             tag, reason = (

@@ -288,7 +288,7 @@ def test_uscis_denying_most_petitions_in_the_newest_year_is_unlikely() -> None:
     assert out["h1b"][1]["reason"] == "USCIS denied most of its H-1B petitions in FY2026: 9 denied, 3 approved"
 
 
-def test_an_internship_gets_no_green_card_and_an_h1b_possible_at_best() -> None:
+def test_an_internship_is_sponsored_for_neither_visa_unless_its_ad_offers() -> None:
     intern = PostingFacts(**{**MLE.__dict__, "title": "Machine Learning Engineer Intern", "seniority": "intern"})
     entry = cases(
         ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level II", 12),
@@ -296,8 +296,16 @@ def test_an_internship_gets_no_green_card_and_an_h1b_possible_at_best() -> None:
     )
     entry.uscis = {2026: (20, 0, 30, 0)}
     out = score(intern, {1: entry})
-    assert tags(out) == {"green_card": "unlikely", "h1b": "possible"}
-    assert out["h1b"][1]["reason"].startswith("an internship: sponsorship comes with a full-time offer; 40 certified")
+    # Students intern on their own work permission; the record still says what a full-time offer would get.
+    assert tags(out) == {"green_card": "unlikely", "h1b": "unlikely"}
+    assert out["h1b"][1]["reason"].startswith(
+        "an internship runs on the student's own work permission (CPT/OPT), not on an H-1B; for a full-time offer: 40"
+    )
+    offered = PostingFacts(**{**intern.__dict__, "statement": "offered"})
+    assert score(offered, {1: entry})["h1b"][1]["reason"].startswith(
+        "an internship: sponsorship comes with a full-time offer; 40 certified"
+    )
+    assert tags(score(offered, {1: entry})) == {"green_card": "unlikely", "h1b": "possible"}
     # PERM needs a permanent job; what the employer does for full-time hires is still said.
     assert out["green_card"][1]["reason"].startswith(
         "an internship is not a permanent job, and PERM needs one; for a full-time offer: 12 certified PERM cases"
@@ -444,15 +452,19 @@ def test_an_employer_extending_its_h1b_staff_but_filing_nothing_new_has_stopped(
     # A new H-1B approved in FY2025 is a new hire.
     again = [*years[:3], year(2025, uscis_initial_approval=2, uscis_continuing_approval=30)]
     assert tags(score(MLE, {1: old}, years=again))["h1b"] != "unlikely"
-    # An LCA in a year the hub shows without a new hire is an extension's (every petition needs one) ...
-    extension = [*years[:2], year(2024, lca_certified=3, uscis_continuing_approval=60), years[3]]
-    assert tags(score(MLE, {1: old}, years=extension))["h1b"] == "unlikely"
-    # ... but LCAs from the hub's newest year on may be new hires whose petitions it does not show yet.
-    for ahead in (
+    # An LCA in a year the hub shows without a new hire is an extension's (every petition needs one), the hub's
+    # newest year included ...
+    for extension in (
+        [*years[:2], year(2024, lca_certified=3, uscis_continuing_approval=60), years[3]],
         [*years[:3], year(2025, lca_certified=3, uscis_continuing_approval=30)],
-        [*years, year(2026, lca_certified=3)],
     ):
-        assert tags(score(MLE, {1: old}, years=ahead))["h1b"] != "unlikely"
+        assert tags(score(MLE, {1: old}, years=extension))["h1b"] == "unlikely"
+    # ... but LCAs after the hub's newest year may be new hires whose petitions it does not show yet.
+    ahead = [*years, year(2026, lca_certified=3)]
+    assert tags(score(MLE, {1: old}, years=ahead))["h1b"] != "unlikely"
+    # One worker's extension is too little to call a stop.
+    one = [*years[:2], year(2024, uscis_continuing_approval=1)]
+    assert tags(score(MLE, {1: old}, years=one))["h1b"] != "unlikely"
     # The ad's offer is newer than any filing.
     offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
     assert tags(score(offered, {1: old}, years=years))["h1b"] != "unlikely"
@@ -823,3 +835,44 @@ def test_the_postings_own_job_filed_outside_ml_codes_is_similar_and_said_so() ->
     # For a posting of another job, the same filings stay employer-level evidence.
     other = PostingFacts("Research Engineer, Pretraining", "research_engineer", None, True, country="US")
     assert tags(score(other, {1: filed})) == {"green_card": "possible", "h1b": "possible"}
+
+
+def test_most_new_hire_petitions_denied_is_unlikely_though_extensions_pass() -> None:
+    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 20))
+    # Extensions go through (40 approved), new employment mostly fails: 5 approved, 8 denied.
+    lcas.uscis = {2025: (10, 1, 40, 0), 2026: (5, 8, 40, 1)}
+    out = score(MLE, {1: lcas})
+    assert out["h1b"][0] == "unlikely"
+    assert out["h1b"][1]["reason"] == "USCIS denied most of its new-hire H-1B petitions in FY2026: 8 denied, 5 approved"
+    lcas.uscis = {2025: (6, 9, 40, 0), 2026: (8, 5, 40, 1)}  # over the window: 14 denied, 14 approved
+    assert score(MLE, {1: lcas})["h1b"][0] != "unlikely"
+    lcas.uscis = {2025: (6, 10, 40, 0), 2026: (8, 5, 40, 1)}
+    assert score(MLE, {1: lcas})["h1b"][1]["reason"].startswith(
+        "USCIS denied most of its new-hire H-1B petitions FY2024-27: 15 denied, 14 approved"
+    )
+
+
+def test_a_big_filer_that_never_files_the_postings_job_is_unlikely_for_it() -> None:
+    recruiter = PostingFacts("Technical Recruiter, AI Research", None, None, False, country="US")
+    big = cases(
+        ("perm", 2026, "certified", True, "Research Scientist", "Level III", 30),
+        ("lca", 2026, "certified", True, "Research Scientist", "III", 60),
+        ("lca", 2025, "certified", False, "Software Engineer", "II", 60),
+    )
+    big.uscis = {2026: (40, 1, 60, 1)}
+    out = score(recruiter, {1: big})
+    assert tags(out) == {"green_card": "unlikely", "h1b": "unlikely"}
+    assert out["h1b"][1]["reason"] == (
+        "files for other jobs, not this one: none of its 120 certified H-1B LCAs and 30 certified PERM cases "
+        "FY2024-27 is for this title"
+    )
+    # A small filer's silence says little; a filing for the job, or the ad's own offer, changes it.
+    small = cases(("lca", 2026, "certified", True, "Research Scientist", "III", 20))
+    small.uscis = {2026: (10, 0, 10, 0)}
+    assert tags(score(recruiter, {1: small}))["h1b"] == "possible"
+    hired = cases(*((g.kind, g.fiscal_year, g.status, g.is_ml, g.title, g.wage_level, g.count) for g in big.groups),
+                  ("lca", 2026, "certified", False, "Technical Recruiter", "II", 1))  # fmt: skip
+    hired.uscis = big.uscis
+    assert tags(score(recruiter, {1: hired}))["h1b"] != "unlikely"
+    offered = PostingFacts(**{**recruiter.__dict__, "statement": "offered"})
+    assert tags(score(offered, {1: big}))["h1b"] != "unlikely"
