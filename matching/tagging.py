@@ -9,16 +9,19 @@ the three complete fiscal years before today and the current one (matching/evide
 - the ad explicitly refuses sponsorship → `unlikely`, whatever the history says;
 - no join, an unsure join, or no data of that kind loaded → `unknown` (`possible` when the ad offers sponsorship);
 - failures outnumber certifications (at least two): denied and withdrawn PERM cases; denied LCAs or denied USCIS
-  petitions (over the window or in its newest hub year) → `unlikely`;
+  petitions, all or new-employment ones alone (over the window or in its newest hub year) → `unlikely`;
 - recent certified filings for similar roles (ML occupation and the same kind of ML work or speciality, or the job
-  the title names), at least two, or one when the ad offers sponsorship or the employer runs a green-card programme,
-  reaching the newest year of the data (or the employer filing that visa in it), not all at wage levels below the
-  posting's seniority → `likely`; for H-1B the USCIS hub must also show approvals in the lookback (an LCA is an
-  attestation DOL certifies almost automatically) and deny under a quarter, or, without recent hub data, five
-  similar LCAs; without LCA files, two recent similar PERM cases and approved petitions; an internship's H-1B is
-  `possible` at best and its green card `unlikely` (PERM needs a permanent job);
+  the title names, or the posting's very job title under any occupation code), at least two, or one when the ad
+  offers sponsorship or the employer runs a green-card programme, reaching the newest year of the data (or the
+  employer filing that visa in it), not all at wage levels below the posting's seniority → `likely`; for H-1B the
+  USCIS hub must also show approvals in the lookback (an LCA is an attestation DOL certifies almost automatically)
+  and deny under a quarter, or, without recent hub data, five similar LCAs; without LCA files, two recent similar
+  PERM cases and approved petitions; an internship's H-1B is `unlikely` (`possible` at best when its ad offers) and
+  its green card `unlikely` (PERM needs a permanent job);
 - an employer seen only extending its H-1B staff, with no new filing for two loaded years → `unlikely` (stopped
   sponsoring new hires), unless the ad offers sponsorship;
+- a non-ML posting whose job an employer with 100+ certified LCAs in the window never files → `unlikely` where the
+  rest would say `possible`;
 - recent employer-level or ML-occupation filings, or similar ones below the posting's level → `possible`;
 - green card only: H-1B filings but no certified PERM in five fiscal years → `unlikely` ("sponsors H-1B, not green
   cards"), unless a new, small sponsor, or an ad offering sponsorship beside under three years of H-1Bs
