@@ -8,14 +8,15 @@ the tag an immigration-savvy reader gives each visa, with the reason. Every scen
 - name match: "this employer has ever filed" (any certified PERM → green card likely; any certified LCA or USCIS
   approval → H-1B likely; joined without one → unlikely; no join → unknown).
 
-The development labels include 438 postings labelled by readers who never saw the rules (two, a third on
-disagreements; 177 by three, and a panel of 48 and a seventh batch of 60 by five, the majority's tag kept). The
-holdouts, bench/data/holdout/tags.jsonl (labelled by the first rules' author) and tags_blind.jsonl to tags_blind_6.jsonl
-(labelled blind, as above; the second, the fourth, the fifth and the sixth written after the rules were reworked,
-the third sealed while they were reworked again), were labelled before the rules were ever run on them; each is
+The development labels include 497 postings labelled by readers who never saw the rules (two, a third on
+disagreements; 177 by three, and a panel of 48 and two batches of 60 and 59 by five, the majority's tag kept). The
+holdouts, bench/data/holdout/tags.jsonl (labelled by the first rules' author) and tags_blind.jsonl to tags_blind_7.jsonl
+(labelled blind, as above; the second and the fourth to the seventh written after the rules were reworked, the
+third sealed while they were reworked again), were labelled before the rules were ever run on them; each is
 scored the same way but only its totals are printed (never which pairs disagree), so no rule is fixed from them.
-A set that keeps each reader's tags (`votes`, the sixth) also prints how far each reader agrees with the majority
-of the others, and jobagg with the same majorities: how close the rules come to careful people on that set.
+A set that keeps each reader's tags (`votes`: the sixth, the seventh, two development batches) also prints how far
+each reader agrees with the majority of the others, and jobagg with the same majorities: how close the rules come to
+careful people on that set.
 
 Target, on each set: jobagg agrees on ≥ 0.90 of (posting, visa) pairs and beats both baselines; exits 1 otherwise.
 
@@ -43,6 +44,7 @@ from matching.evidence import CERTIFIED, WITHDRAWN, CaseGroup, EntityFilings, Po
 from matching.join import Candidate, MatchResult
 from matching.tagging import VISAS, YEAR_COUNTS, DataCoverage, score_posting
 from matching.values import is_ml_case
+from pipelines.rules.sponsorship import REFUSED, read_sponsorship
 
 TODAY = date(2026, 11, 29)
 TARGET = 0.90
@@ -58,9 +60,13 @@ _FAMILIES = {"mlops": "ml_infra"}
 def scenario_inputs(s: dict[str, Any]) -> tuple[PostingFacts, MatchResult, dict[int, Any], dict[int, Any], Any]:
     p = s["posting"]
     family = _FAMILIES.get(p.get("role_family"), p.get("role_family"))
+    # The scenario's statement is the body's; the reading also takes a refusal the title states, as ingest does.
+    statement = p.get("statement")
+    if read_sponsorship(p["title"]).statement == REFUSED:
+        statement = REFUSED
     facts = PostingFacts(
         title=p["title"], role_family=family, seniority=p.get("seniority"),
-        is_ml=p.get("is_ml", p.get("role_family") is not None), statement=p.get("statement"),
+        is_ml=p.get("is_ml", p.get("role_family") is not None), statement=statement,
         country=p.get("country", "US"),
     )  # fmt: skip
     entity = DolEntity(id=1, key="fein:000000001", name="EMPLOYER INC", fein="000000001", is_staffing=False)

@@ -185,7 +185,9 @@ class JobPostingItem:
         default=None,
         metadata=_doc(
             CONTRACT,
-            "What the ad itself says about visa sponsorship; null when there is no description to read.",
+            'What the ad itself says about visa sponsorship (a title ruling visa holders out, "ML Engineer '
+            '(TS/SCI Required)", is a refusal too); null when there is neither a description to read nor such a '
+            "title.",
             ("offered", "refused", "not_mentioned"),
         ),
     )

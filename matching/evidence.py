@@ -346,22 +346,23 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
     # `outside_ml`: similar filings certified under a non-ML occupation code (the posting's own job title).
     perm = {"similar": {**_level(), "outside_ml": 0}, "ml": _level(), "any": _level()}
     lca = {"similar": {**_level(), "outside_ml": 0}, "ml": _level(), "any": _level()}
-    perm_lookback = lca_lookback = perm_postdoc = 0
+    perm_lookback = lca_lookback = perm_postdoc = similar_lookback = 0
     titles: dict[str, int] = defaultdict(int)
     for g in filings.groups:
         if not hi - LOOKBACK_YEARS < g.fiscal_year <= hi:
             continue
+        similar = is_similar(facts, g)
         if g.status in CERTIFIED:
             if g.kind == "perm":
                 perm_lookback += g.count
             else:
                 lca_lookback += g.count
+            similar_lookback += g.count if similar else 0
         if not lo <= g.fiscal_year <= hi:
             continue
         target = perm if g.kind == "perm" else lca
         _kind, band, _bare = title_kind(g.title)
         same_band = facts.band is not None and band == facts.band
-        similar = is_similar(facts, g)
         _add(target["any"], g, band, same_band)
         if g.is_ml:
             _add(target["ml"], g, band, same_band)
@@ -387,6 +388,7 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
         # The newest hub year's approvals and denials: where a run of denials starts.
         "latest": [ia + ca, idn + cd],
         "latest_initial": [ia, idn],  # new employment alone: what a new hire's petition meets
+        "latest_continuing": ca,
     }
     days = sorted(filings.perm_days)
     return {
@@ -396,6 +398,7 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
         "perm_certified_lookback": perm_lookback,
         "h1b_lookback": lca_lookback + hub_lookback,
         "lca_lookback": lca_lookback,
+        "similar_lookback": similar_lookback,  # certified PERM cases and LCAs for similar roles, both kinds
         "similar_titles": [t for t, _n in sorted(titles.items(), key=lambda kv: (-kv[1], kv[0]))[:3]],
         "perm_median_days": int(statistics.median(days)) if days else None,
         "perm_postdoc": perm_postdoc,

@@ -83,6 +83,8 @@ DENIALS_DOMINATE_MIN = 2
 # role like this one" (a staff posting beside Level I-II filings); entry and mid postings fit every level.
 WAGE_ORDER = ("I", "II", "III", "IV")
 BAND_FLOOR = {"senior": "II", "staff+": "III", "manager": "III"}
+# The highest wage level an entry-level (junior, new-grad) posting is filed at.
+ENTRY_CEILING = "II"
 # An employer whose first H-1B is this many fiscal years old or less is too new for green-card filings to show
 # (a PERM case is filed a year or more into the job and takes over a year to decide).
 NEW_SPONSOR_YEARS = 3
@@ -111,6 +113,8 @@ NEW_SPONSOR_STALE = 2
 STOPPED_YEARS = 2
 # Extensions approved since the last new hire, at least, for "stopped sponsoring" (one is one worker's).
 STOPPED_EXTENSIONS = 2
+# Extensions approved in the hub's newest year, with no new hire beside them, that say H-1B hiring has stopped.
+NO_NEW_HIRES_EXTENSIONS = 10
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 # The counts a DolEntityYear row holds for one entity and fiscal year (the hub's figures aside).
@@ -318,12 +322,12 @@ def _stopped(summed: dict[int, dict[str, Any]], window: tuple[int, int], newest:
 
 def _never_this_job(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int]) -> str:
     """The reason, when a big filer never files the posting's (non-ML) job: no similar PERM case or LCA in the
-    window among TOKEN_H1B_MIN or more H-1B LCAs (a recruiter's, a salesperson's posting at an ML lab); else "".
-    The more an employer files, the more the absence of this job from its filings says."""
+    lookback, among TOKEN_H1B_MIN or more H-1B LCAs in the window (a recruiter's, a salesperson's posting at an
+    ML lab); else "". The more an employer files, the more the absence of this job from its filings says."""
     if facts.group is not None or facts.statement == "offered":
         return ""
     perm, lca = ev["perm"], ev["lca"]
-    if perm["similar"]["certified"] or lca["similar"]["certified"] or lca["any"]["certified"] < TOKEN_H1B_MIN:
+    if ev["similar_lookback"] or lca["any"]["certified"] < TOKEN_H1B_MIN:
         return ""
     return (
         f"files for other jobs, not this one: none of its {lca['any']['certified']:,} certified H-1B LCAs and "
@@ -373,13 +377,17 @@ def _entity_years(
 
 
 def _off_level(facts: PostingFacts, level: dict[str, Any]) -> str:
-    """The filings' wage levels ("Level I-II") when all of them are below what this posting's seniority fits, else
-    "": filings paid above the posting's level still show the employer sponsoring the job."""
-    floor = BAND_FLOOR.get(facts.band or "")
+    """The filings' wage levels ("Level I-II") when all of them are below what this posting's seniority fits, or
+    (for an entry-level posting) all at Level III and up, else "": filings paid above a mid or senior posting's
+    level still show the employer sponsoring the job, but an employer filing only senior people hires no
+    new graduates on a visa."""
     filed = [WAGE_ORDER.index(lv) for lv, n in level["wage_levels"].items() if n and lv in WAGE_ORDER]
-    if floor is None or not filed or max(filed) >= WAGE_ORDER.index(floor):
+    if not filed:
         return ""
-    return _levels(level["wage_levels"])
+    floor = BAND_FLOOR.get(facts.band or "")
+    below = floor is not None and max(filed) < WAGE_ORDER.index(floor)
+    above = facts.band == "entry" and min(filed) > WAGE_ORDER.index(ENTRY_CEILING)
+    return _levels(level["wage_levels"]) if below or above else ""
 
 
 def _hub_denying(hub: dict[str, Any]) -> bool:
@@ -556,6 +564,19 @@ def _h1b(
     ):
         if _dominate(no, ok):
             return "unlikely", f"USCIS denied most of its new-hire H-1B petitions {when}: {no} denied, {ok} approved"
+    if (
+        not offered
+        and len(hub["years"]) >= 2
+        and hub["latest_initial"][0] == 0
+        and (hub["latest_continuing"] or 0) >= NO_NEW_HIRES_EXTENSIONS
+        and max(anyl["certified_years"], default=0) <= hub["years"][-1]
+    ):
+        # Extensions only, and many: the employer keeps the H-1B staff it has but has stopped hiring on one (LCAs
+        # after the hub's newest year may be new hires it does not show yet).
+        return "unlikely", (
+            f"USCIS approved no new-hire H-1B in FY{hub['years'][-1]}, only "
+            f"{_n(hub['latest_continuing'], 'extension')} of workers it has"
+        )
     hub_recent = cov.uscis is not None and cov.uscis >= window[0]
     decided = hub["approvals"] + hub["denials"]
     if cov.lca is None:

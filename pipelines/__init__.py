@@ -4,4 +4,4 @@ Bump READ_VERSION whenever normalisation or reading rules change what they produ
 every posting again instead of reusing stored values (`jobagg reclassify` re-reads stored postings at once).
 """
 
-READ_VERSION = "3"
+READ_VERSION = "4"

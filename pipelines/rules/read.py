@@ -13,7 +13,7 @@ from pipelines.rules.pay import salary_from_text
 from pipelines.rules.places import parse_place
 from pipelines.rules.roles import classify_role
 from pipelines.rules.seniority import seniority
-from pipelines.rules.sponsorship import read_sponsorship
+from pipelines.rules.sponsorship import REFUSED, read_sponsorship
 
 # Always returned: the fields these rules own.
 DERIVED_FIELDS = (
@@ -35,7 +35,8 @@ def read_posting(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Derived fields for one posting.
 
     Always: is_ml, role_family, seniority, and the sponsorship / degree fields (None when there is no
-    description to read: the ad was not seen, which is not the same as "not mentioned"). Salary fields only
+    description to read: the ad was not seen, which is not the same as "not mentioned"; a title that rules visa
+    holders out is a refusal either way). Salary fields only
     when the input has no salary and the text states one; city/region/country only when the input has none of
     them (or agrees on the country); remote only when the input has none.
     """
@@ -43,8 +44,12 @@ def read_posting(fields: Mapping[str, Any]) -> dict[str, Any]:
     description = fields.get("description_text") or None
     role = classify_role(title, fields.get("department"), description)
     out: dict[str, Any] = {"is_ml": role.is_ml, "role_family": role.role_family, "seniority": seniority(title)}
+    # A title can state a requirement the body never repeats: "Machine Learning Engineer (TS/SCI Required)".
+    from_title = read_sponsorship(title)
     if description:
         sponsorship = read_sponsorship(description)
+        if from_title.statement == REFUSED and sponsorship.statement != REFUSED:
+            sponsorship = from_title
         degree = read_degree(description)
         out.update(
             sponsorship_statement=sponsorship.statement,
@@ -59,6 +64,8 @@ def read_posting(fields: Mapping[str, Any]) -> dict[str, Any]:
                 out.update(zip(SALARY_FIELDS, salary, strict=True))
     else:
         out.update(dict.fromkeys(DERIVED_FIELDS[3:]))
+        if from_title.statement == REFUSED:
+            out.update(sponsorship_statement=from_title.statement, sponsorship_sentence=from_title.sentence)
     out.update(_place(fields))
     return out
 

@@ -73,6 +73,9 @@ _EXCLUDING_REQUIREMENTS = [
     r"\b(?:security|secret|top\s+secret|ts\s*/\s*sci|public\s+trust|dod)\s+clearance\b[^;]{0,40}?\b(?:is\s+)?"
     r"(?:required|mandatory|needed)",
     r"\bactive\s+ts\s*/\s*sci\b",
+    # A title's shorthand: "(TS/SCI Required)", "Cleared (TS/SCI)".
+    r"\bts\s*/\s*sci\b[^;]{0,20}?\b(?:required|mandatory|needed|only)\b",
+    r"\bcleared\b[\s(-]{0,4}(?:ts\s*/\s*sci|top\s+secret)\b",
     r"\b(?:eligible|able|ability)\s+to\s+obtain\b[^;]{0,40}?\bclearance",
     r"\b(?:itar|ear|export\s+control\w*|export\s+regulations?)\b.{0,120}?\b(?:u\.?\s?s\.?\s+persons?|"
     r"citizens?|permanent\s+residents?)",
@@ -113,6 +116,8 @@ _KEYS = (
     "immigration",
     "citizen",
     "clearance",
+    "cleared",
+    "ts/sci",
     "export",
     "itar",
     "green card",
@@ -120,7 +125,7 @@ _KEYS = (
 )
 
 _ABOUT_KEYS = ("sponsor", "transfer", "petition", "holders", "support", "assist", "help", "cost")
-_EXCLUDING_KEYS = ("citizen", "clearance", "person", "itar", "ear", "export", "permanent")
+_EXCLUDING_KEYS = ("citizen", "clearance", "cleared", "ts/sci", "person", "itar", "ear", "export", "permanent")
 # A question put as a statement ("tell us whether you will need sponsorship") states nothing.
 _ASKS = re.compile(
     r"\b(?:tell\s+us|let\s+us\s+know|indicate|state|confirm|specify|asked?|answer)\b[^.]{0,40}?\b(?:whether|if)\s+"

@@ -448,10 +448,13 @@ def test_an_employer_extending_its_h1b_staff_but_filing_nothing_new_has_stopped(
         "stopped sponsoring new hires: no certified PERM case or new H-1B approved since FY2023"
     )
     # No hub rows after the last filing: an employer that went quiet, not one seen extending its staff only.
-    assert tags(score(MLE, {1: old}, years=years[:2]))["h1b"] == "possible"
+    quiet = cases(("lca", 2023, "certified", True, "Machine Learning Engineer", "III", 40))
+    assert tags(score(MLE, {1: quiet}, years=years[:2]))["h1b"] == "possible"
     # A new H-1B approved in FY2025 is a new hire.
     again = [*years[:3], year(2025, uscis_initial_approval=2, uscis_continuing_approval=30)]
-    assert tags(score(MLE, {1: old}, years=again))["h1b"] != "unlikely"
+    hired = cases(("lca", 2023, "certified", True, "Machine Learning Engineer", "III", 40))
+    hired.uscis = {2024: (0, 0, 60, 1), 2025: (2, 0, 30, 0)}  # the hub figures the years above hold
+    assert tags(score(MLE, {1: hired}, years=again))["h1b"] != "unlikely"
     # An LCA in a year the hub shows without a new hire is an extension's (every petition needs one), the hub's
     # newest year included ...
     for extension in (
@@ -461,10 +464,17 @@ def test_an_employer_extending_its_h1b_staff_but_filing_nothing_new_has_stopped(
         assert tags(score(MLE, {1: old}, years=extension))["h1b"] == "unlikely"
     # ... but LCAs after the hub's newest year may be new hires whose petitions it does not show yet.
     ahead = [*years, year(2026, lca_certified=3)]
-    assert tags(score(MLE, {1: old}, years=ahead))["h1b"] != "unlikely"
+    filed = cases(
+        ("lca", 2023, "certified", True, "Machine Learning Engineer", "III", 40),
+        ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 3),
+    )
+    filed.uscis = old.uscis  # the LCAs and hub figures the years above hold
+    assert tags(score(MLE, {1: filed}, years=ahead))["h1b"] != "unlikely"
     # One worker's extension is too little to call a stop.
     one = [*years[:2], year(2024, uscis_continuing_approval=1)]
-    assert tags(score(MLE, {1: old}, years=one))["h1b"] != "unlikely"
+    single = cases(("lca", 2023, "certified", True, "Machine Learning Engineer", "III", 40))
+    single.uscis = {2024: (0, 0, 1, 0)}
+    assert tags(score(MLE, {1: single}, years=one))["h1b"] != "unlikely"
     # The ad's offer is newer than any filing.
     offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
     assert tags(score(offered, {1: old}, years=years))["h1b"] != "unlikely"
@@ -876,3 +886,34 @@ def test_a_big_filer_that_never_files_the_postings_job_is_unlikely_for_it() -> N
     assert tags(score(recruiter, {1: hired}))["h1b"] != "unlikely"
     offered = PostingFacts(**{**recruiter.__dict__, "statement": "offered"})
     assert tags(score(offered, {1: big}))["h1b"] != "unlikely"
+
+
+def test_an_employer_filing_only_senior_people_is_no_likely_sponsor_of_new_graduates() -> None:
+    grad = PostingFacts(**{**MLE.__dict__, "title": "Machine Learning Engineer, New Grad", "seniority": "junior"})
+    senior = cases(
+        ("perm", 2025, "certified", True, "Senior Machine Learning Engineer", "Level IV", 3),
+        ("perm", 2026, "certified", True, "Staff Machine Learning Engineer", "Level IV", 2),
+        ("lca", 2026, "certified", True, "Senior Machine Learning Engineer", "III", 16),
+    )
+    senior.uscis = {2026: (10, 0, 20, 0)}
+    out = score(grad, {1: senior})
+    assert tags(out) == {"green_card": "possible", "h1b": "possible"}
+    assert out["h1b"][1]["reason"].endswith("all at Level III: none at this posting's level")
+    # One filing at Level II is this posting's level; a mid-level posting still counts filings above it.
+    senior.groups.append(CaseGroup("lca", 2026, "certified", True, "ML Engineer", "II", "year", 1, None, None))
+    assert tags(score(grad, {1: senior}))["h1b"] == "likely"
+    mid = PostingFacts(**{**MLE.__dict__, "title": "Machine Learning Engineer", "seniority": "mid"})
+    assert tags(score(mid, {1: senior}))["h1b"] == "likely"
+
+
+def test_extensions_alone_in_the_newest_hub_year_say_h1b_hiring_has_stopped() -> None:
+    lcas = cases(("lca", 2026, "certified", True, "Senior Applied Scientist", "IV", 20))
+    lcas.uscis = {2025: (12, 0, 80, 1), 2026: (0, 0, 88, 0)}
+    out = score(MLE, {1: lcas})
+    assert out["h1b"] == ("unlikely", out["h1b"][1])
+    assert out["h1b"][1]["reason"] == "USCIS approved no new-hire H-1B in FY2026, only 88 extensions of workers it has"
+    lcas.uscis = {2025: (12, 0, 80, 1), 2026: (0, 0, 4, 0)}  # a few extensions: too little to say
+    assert score(MLE, {1: lcas})["h1b"][0] != "unlikely"
+    lcas.uscis = {2025: (12, 0, 80, 1), 2026: (0, 0, 88, 0)}
+    offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
+    assert score(offered, {1: lcas})["h1b"][0] != "unlikely"

@@ -60,3 +60,22 @@ def test_without_a_description_only_the_title_is_read() -> None:
     assert out["seniority"] == "staff"
     assert {key: out[key] for key in DERIVED_FIELDS[3:]} == dict.fromkeys(DERIVED_FIELDS[3:])
     assert (out["city"], out["country"]) == ("Berlin", "DE")
+
+
+def test_a_title_that_rules_out_visa_holders_is_read_as_a_refusal() -> None:
+    body = "You will build perception models. We offer great benefits."
+    out = read_posting({"title": "Machine Learning Engineer (TS/SCI Required)", "description_text": body})
+    assert (out["sponsorship_statement"], out["sponsorship_sentence"]) == (
+        "refused",
+        "Machine Learning Engineer (TS/SCI Required)",
+    )
+    # ... with no body to read as well; a title saying nothing leaves the body's reading alone.
+    bare = read_posting({"title": "ML Engineer, Public Sector (US Citizenship Required)"})
+    assert bare["sponsorship_statement"] == "refused"
+    offered = read_posting({"title": "Machine Learning Engineer", "description_text": "We sponsor H-1B visas."})
+    assert offered["sponsorship_statement"] == "offered"
+    # The body's own refusal is kept with its sentence.
+    both = read_posting(
+        {"title": "ML Engineer (TS/SCI Required)", "description_text": "We are unable to sponsor visas."}
+    )
+    assert both["sponsorship_sentence"] == "We are unable to sponsor visas."

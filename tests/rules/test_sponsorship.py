@@ -41,6 +41,8 @@ def test_offers(sentence: str) -> None:
         "Applicants must not require sponsorship for employment visa status now or in the future.",
         "Only candidates with permanent work authorization in the U.S. will be considered.",
         "Must be a U.S. citizen or green card holder.",
+        "TS/SCI required.",
+        "Open to cleared (TS/SCI) engineers only.",
     ],
 )
 def test_refusals(sentence: str) -> None:
@@ -60,6 +62,8 @@ def test_refusals(sentence: str) -> None:
         "We participate in E-Verify to confirm that you are authorized to work in the U.S.",
         "Must be legally authorized to work in the United States.",
         "Security clearance is a plus but not required.",
+        "Experience with TS/SCI networks is a plus.",
+        "We support cleared veterans moving into tech.",
         "Do you require visa sponsorship?",
         "Please tell us in your application whether you will need visa sponsorship.",
         "We welcome green card holders.",
@@ -68,6 +72,11 @@ def test_refusals(sentence: str) -> None:
 )
 def test_look_alikes_say_nothing(text: str) -> None:
     assert read_sponsorship(text) == ("not_mentioned", None)
+
+
+def test_a_titles_clearance_shorthand_is_a_refusal() -> None:
+    for title in ("Machine Learning Engineer (TS/SCI Required)", "Machine Learning Engineer - Cleared (TS/SCI)"):
+        assert read_sponsorship(title) == ("refused", title)
 
 
 def test_later_clause_wins_within_a_sentence() -> None:
