@@ -198,12 +198,15 @@ def title_kind(title: str) -> tuple[str | None, str | None, str]:
 def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
     """An ML-occupation filing for the same kind of work, or for the job the posting's title names ("Computer
     Vision Scientist" for a "Senior Computer Vision Scientist, Satellite Imagery"); outside ML, that job."""
-    kind, _band, bare = title_kind(group.title)
+    kind, band, bare = title_kind(group.title)
     job = facts.job
     if facts.group is not None:
         if not group.is_ml:
             return _same_job_title(facts.title, group.title) or _job_variant(job, _head(bare))
         if kind == facts.group or (bool(job) and fuzz.token_sort_ratio(job, bare) >= 90):
+            return True
+        # An ML manager or director leads every kind of ML work: a filing for one is a filing for the others.
+        if facts.band == "manager" and band == "manager":
             return True
         # AI labs file every kind of ML work as "Member of Technical Staff" (its level word "staff" cut off here);
         # an ML occupation code says it is ML work.

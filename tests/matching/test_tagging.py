@@ -917,3 +917,14 @@ def test_extensions_alone_in_the_newest_hub_year_say_h1b_hiring_has_stopped() ->
     lcas.uscis = {2025: (12, 0, 80, 1), 2026: (0, 0, 88, 0)}
     offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
     assert score(offered, {1: lcas})["h1b"][0] != "unlikely"
+
+
+def test_an_ml_leaders_filing_is_similar_for_any_ml_leaders_posting() -> None:
+    director = PostingFacts("Director of Applied AI", "applied_scientist", "director", True)
+    lead = CaseGroup("perm", 2026, "certified", True, "Senior Manager, Machine Learning", "IV", "year", 1, None, None)
+    assert is_similar(director, lead)
+    # ... not an individual contributor's filing of another kind of ML work, nor a non-ML manager's.
+    analyst = CaseGroup("perm", 2026, "certified", True, "Data Scientist", "IV", "year", 1, None, None)
+    assert not is_similar(director, analyst)
+    sales = CaseGroup("perm", 2026, "certified", False, "Sales Manager", "IV", "year", 1, None, None)
+    assert not is_similar(director, sales)
