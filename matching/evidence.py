@@ -202,6 +202,9 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
     job = facts.job
     if facts.group is not None:
         if not group.is_ml:
+            # Postdocs are filed under as many names as universities have (scholar, fellow, associate): one job.
+            if facts.postdoc and POSTDOC.search(group.title):
+                return True
             return _same_job_title(facts.title, group.title) or _job_variant(job, _head(bare))
         if kind == facts.group or (bool(job) and fuzz.token_sort_ratio(job, bare) >= 90):
             return True

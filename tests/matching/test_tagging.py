@@ -928,3 +928,15 @@ def test_an_ml_leaders_filing_is_similar_for_any_ml_leaders_posting() -> None:
     assert not is_similar(director, analyst)
     sales = CaseGroup("perm", 2026, "certified", False, "Sales Manager", "IV", "year", 1, None, None)
     assert not is_similar(director, sales)
+
+
+def test_a_postdoc_posting_meets_every_name_universities_file_postdocs_under() -> None:
+    postdoc = PostingFacts("Postdoctoral Research Fellow in Robot Learning", "research_scientist", None, True)
+    for filed in ("Postdoctoral Scholar", "Postdoctoral Appointee", "Post-Doc Associate"):
+        assert is_similar(postdoc, CaseGroup("lca", 2026, "certified", False, filed, "I", "year", 1, None, None))
+    # ... not a research scientist's filing outside ML, nor a postdoc filing for a posting that is no postdoc.
+    scientist = CaseGroup("lca", 2026, "certified", False, "Research Scientist", "II", "year", 1, None, None)
+    assert not is_similar(postdoc, scientist)
+    engineer = PostingFacts("Machine Learning Engineer", "ml_engineer", None, True)
+    fellow = CaseGroup("lca", 2026, "certified", False, "Postdoctoral Fellow", "I", "year", 1, None, None)
+    assert not is_similar(engineer, fellow)
