@@ -169,6 +169,8 @@ _SOFTWARE_JOB = re.compile(
     r"(?: (?:software|application|applications|web|platform))? (?:engineer|developer|development engineer)"
 )
 _PLAIN_SOFTWARE = re.compile(r"software (?:engineer|developer|development engineer)")
+# The ML words in front of a software speciality ("ML Infrastructure Engineer", "AI Platform Engineer").
+_ML_WORDS = re.compile(r"^(?:ml|machine learning|ai|llm|mlops)\s+")
 
 
 @lru_cache(maxsize=100_000)
@@ -204,6 +206,9 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
         if not group.is_ml:
             # Postdocs are filed under as many names as universities have (scholar, fellow, associate): one job.
             if facts.postdoc and POSTDOC.search(group.title):
+                return True
+            # An ML platform or infrastructure engineer is a software speciality: filed as a software engineer.
+            if _software_pair(_ML_WORDS.sub("", job), _head(bare)):
                 return True
             return _same_job_title(facts.title, group.title) or _job_variant(job, _head(bare))
         if kind == facts.group or (bool(job) and fuzz.token_sort_ratio(job, bare) >= 90):

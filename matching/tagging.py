@@ -21,7 +21,9 @@ the three complete fiscal years before today and the current one (matching/evide
 - an employer seen only extending its H-1B staff, with no new filing for two loaded years → `unlikely` (stopped
   sponsoring new hires), unless the ad offers sponsorship;
 - a non-ML posting whose job an employer with 100+ certified LCAs in the window never files → `unlikely` where the
-  rest would say `possible`;
+  rest would say `possible`; H-1B only: certified PERM cases but no H-1B filing in the lookback → `unlikely`
+  ("sponsors green cards, not H-1Bs"), and no new-hire petition approved in the hub's newest year beside 10+
+  extensions → `unlikely`;
 - recent employer-level or ML-occupation filings, or similar ones below the posting's level → `possible`;
 - green card only: H-1B filings but no certified PERM in five fiscal years → `unlikely` ("sponsors H-1B, not green
   cards"), unless a new, small sponsor, or an ad offering sponsorship beside under three years of H-1Bs
@@ -390,11 +392,17 @@ def _off_level(facts: PostingFacts, level: dict[str, Any]) -> str:
     return _levels(level["wage_levels"]) if below or above else ""
 
 
-def _hub_denying(hub: dict[str, Any]) -> bool:
-    """Whether USCIS denied DENIALS_DOMINATE_MIN or more of the window's H-1B petitions and HUB_DENIED_SHARE of them."""
-    return hub["denials"] >= DENIALS_DOMINATE_MIN and hub["denials"] >= HUB_DENIED_SHARE * (
-        hub["approvals"] + hub["denials"]
-    )
+def _hub_denying(hub: dict[str, Any]) -> str:
+    """What USCIS denied ("USCIS denied 5 of 15 new-hire H-1B petitions") when it denied DENIALS_DOMINATE_MIN or more
+    of the window's H-1B petitions and HUB_DENIED_SHARE of them, or so many of the new-employment ones (the petition
+    a new hire's is: extensions going through can hide their denials); else ""."""
+    for no, ok, which in (
+        (hub["denials"], hub["approvals"], ""),
+        (hub["initial_denials"], hub["initial_approvals"], "new-hire "),
+    ):
+        if no >= DENIALS_DOMINATE_MIN and no >= HUB_DENIED_SHARE * (no + ok):
+            return f"USCIS denied {no} of {no + ok} {which}H-1B petitions"
+    return ""
 
 
 def _h1b_track(perm_sim: dict[str, Any], lca_sim: dict[str, Any], hub: dict[str, Any]) -> str:
@@ -596,13 +604,20 @@ def _h1b(
         reason = f"{_n(sim['certified'], 'certified H-1B LCA')} for {what} {span}"
         if off := _off_level(facts, sim):
             return "possible", f"{reason}, all at {off}: none at this posting's level{ad}"
-        if _hub_denying(hub):
-            return "possible", f"{reason}, but USCIS denied {hub['denials']} of {decided} H-1B petitions{ad}"
+        if denying := _hub_denying(hub):
+            return "possible", f"{reason}, but {denying}{ad}"
         if levels := _levels(sim["wage_levels"]):
             reason += f", {levels}"
         if hub["approvals"]:
             reason += f"; {_n(hub['approvals'], 'USCIS H-1B approval')}"
         return "likely", reason + ad
+    perm_any = ev["perm"]["any"]["certified"]
+    if cov.lca is not None and not offered and not ev["h1b_lookback"] and perm_any >= LIKELY_SIMILAR:
+        # The mirror of "sponsors H-1B, not green cards": its green-card workers come on other status.
+        return "unlikely", (
+            f"sponsors green cards, not H-1Bs: {_n(perm_any, 'certified PERM case')} {span} but no H-1B filing in "
+            f"{LOOKBACK_YEARS} fiscal years"
+        )
     had = _h1b_had(ev, span, cov.uscis is not None)
     if offered and had and not _hub_denying(hub):
         # The ad is this role's own word, and USCIS approving the employer's petitions shows it knows the way.

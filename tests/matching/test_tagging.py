@@ -940,3 +940,38 @@ def test_a_postdoc_posting_meets_every_name_universities_file_postdocs_under() -
     engineer = PostingFacts("Machine Learning Engineer", "ml_engineer", None, True)
     fellow = CaseGroup("lca", 2026, "certified", False, "Postdoctoral Fellow", "I", "year", 1, None, None)
     assert not is_similar(engineer, fellow)
+
+
+def test_new_hire_petitions_denied_often_keep_h1b_at_possible() -> None:
+    lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 10))
+    lcas.uscis = {2025: (5, 0, 50, 0), 2026: (10, 5, 50, 0)}  # 5 of 120 in all, 5 of 20 new-hire petitions
+    out = score(MLE, {1: lcas})
+    assert out["h1b"][0] == "possible"
+    assert out["h1b"][1]["reason"].endswith("but USCIS denied 5 of 20 new-hire H-1B petitions")
+    lcas.uscis = {2025: (5, 0, 50, 0), 2026: (14, 1, 50, 0)}
+    assert score(MLE, {1: lcas})["h1b"][0] == "likely"
+
+
+def test_green_cards_without_any_h1b_are_a_finding_for_the_h1b_tag() -> None:
+    vision = PostingFacts("Senior Computer Vision Scientist", "perception", "senior", True, country="US")
+    perms = cases(
+        *(("perm", fy, "certified", True, "Computer Vision Scientist", "Level III", 2) for fy in (2024, 2025, 2026))
+    )
+    out = score(vision, {1: perms})
+    assert tags(out) == {"green_card": "likely", "h1b": "unlikely"}
+    assert out["h1b"][1]["reason"] == (
+        "sponsors green cards, not H-1Bs: 6 certified PERM cases FY2024-27 but no H-1B filing in 5 fiscal years"
+    )
+    # One H-1B in the lookback, or the ad's offer, keeps it open.
+    perms.groups.append(CaseGroup("lca", 2024, "certified", False, "Software Engineer", "II", "year", 1, None, None))
+    assert tags(score(vision, {1: perms}))["h1b"] == "possible"
+
+
+def test_an_ml_platform_engineer_is_filed_as_a_software_engineer() -> None:
+    infra = PostingFacts("ML Infrastructure Engineer, Training Platform", "ml_infra", None, True)
+    for filed in ("Software Engineer", "Senior Software Engineer", "Software Development Engineer II"):
+        assert is_similar(infra, CaseGroup("perm", 2026, "certified", False, filed, "III", "year", 1, None, None))
+    # ... not a machine learning engineer's posting, whose job is no software speciality.
+    mle = PostingFacts("Machine Learning Engineer", "ml_engineer", None, True)
+    swe = CaseGroup("perm", 2026, "certified", False, "Software Engineer", "III", "year", 1, None, None)
+    assert not is_similar(mle, swe)
