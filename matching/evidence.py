@@ -199,7 +199,9 @@ def title_kind(title: str) -> tuple[str | None, str | None, str]:
 
 def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
     """An ML-occupation filing for the same kind of work, or for the job the posting's title names ("Computer
-    Vision Scientist" for a "Senior Computer Vision Scientist, Satellite Imagery"); outside ML, that job."""
+    Vision Scientist" for a "Senior Computer Vision Scientist, Satellite Imagery"); in any occupation, the posting's
+    very job written any way employers write it (a postdoc's many names, a software speciality, the same title);
+    for a posting outside ML, that job."""
     kind, band, bare = title_kind(group.title)
     job = facts.job
     if facts.group is not None:

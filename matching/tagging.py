@@ -566,10 +566,9 @@ def _h1b(
             f"USCIS denied most of its H-1B petitions in FY{hub['years'][-1]}: {denied} denied, {approved} approved"
         )
     # A new hire's petition is a new-employment one: extensions of the staff it has can hide that most are denied.
-    for no, ok, when in (
-        (hub["initial_denials"], hub["initial_approvals"], span),
-        (*reversed(hub["latest_initial"]), f"in FY{hub['years'][-1]}" if hub["years"] else ""),
-    ):
+    new_ok, new_no = hub["latest_initial"]
+    newest_hub = f"in FY{hub['years'][-1]}" if hub["years"] else ""
+    for no, ok, when in ((hub["initial_denials"], hub["initial_approvals"], span), (new_no, new_ok, newest_hub)):
         if _dominate(no, ok):
             return "unlikely", f"USCIS denied most of its new-hire H-1B petitions {when}: {no} denied, {ok} approved"
     if (
@@ -738,13 +737,8 @@ def score_posting(
                 if facts.statement == "offered":
                     tag, reason = "possible", f"an internship: sponsorship comes with a full-time offer; {reason}"
                 else:
-                    tag, reason = (
-                        "unlikely",
-                        (
-                            "an internship runs on the student's own work permission (CPT/OPT), not on an H-1B; "
-                            f"for a full-time offer: {reason}"
-                        ),
-                    )
+                    why = "an internship runs on the student's own work permission (CPT/OPT), not on an H-1B"
+                    tag, reason = "unlikely", f"{why}; for a full-time offer: {reason}"
         if visa == "green_card" and facts.seniority == "intern" and facts.statement != "refused":
             # PERM is filed for a permanent full-time job only: never for an internship, whoever the employer is.
             tag, reason = (
