@@ -5,7 +5,7 @@ Per visa kind (`green_card` from PERM, `h1b` from LCA and the USCIS hub), from t
 the three complete fiscal years before today and the current one (matching/evidence.py), the rules are
 (docs/sponsorship.md):
 
-- a posting outside the US gets no US visa tag at all;
+- a posting outside the US (its territories are the US here) gets no US visa tag at all;
 - the ad explicitly refuses sponsorship → `unlikely`, whatever the history says;
 - no join, an unsure join, or no data of that kind loaded → `unknown` (`possible` when the ad offers sponsorship);
 - failures outnumber certifications (at least two): denied and withdrawn PERM cases; denied LCAs or denied USCIS
@@ -24,6 +24,8 @@ the three complete fiscal years before today and the current one (matching/evide
   rest would say `possible`; H-1B only: certified PERM cases but no H-1B filing in the lookback → `unlikely`
   ("sponsors green cards, not H-1Bs"), and no new-hire petition approved in the hub's newest year beside 10+
   extensions → `unlikely`;
+- `likely` becomes `possible` when the role's own PERM cases fail a third of the time, when a director's posting
+  has only individual contributors' filings beside it, or when the loaded DOL data stop over two years back;
 - recent employer-level or ML-occupation filings, or similar ones below the posting's level → `possible`;
 - green card only: H-1B filings but no certified PERM in five fiscal years → `unlikely` ("sponsors H-1B, not green
   cards"), unless a new, small sponsor, or an ad offering sponsorship beside under three years of H-1Bs
@@ -113,6 +115,11 @@ TOKEN_ML_SHARE = 0.05
 NEW_SPONSOR_STALE = 2
 # Loaded fiscal years without a new filing, beside extensions only, after which an employer has stopped sponsoring.
 STOPPED_YEARS = 2
+# The share of the role's own PERM cases denied or withdrawn that keeps a green card at `possible` (PERM's usual
+# denial rate is a few percent; a third failing is an employer that does not reliably get there).
+ROLE_FAILED_SHARE = 1 / 3
+# Fiscal years behind today's at which loaded data no longer say what an employer does now (FY2024 in FY2027).
+STALE_DATA_YEARS = 2
 # Extensions approved since the last new hire, at least, for "stopped sponsoring" (one is one worker's).
 STOPPED_EXTENSIONS = 2
 # Extensions approved in the hub's newest year, with no new hire beside them, that say H-1B hiring has stopped.
@@ -380,8 +387,9 @@ def _entity_years(
 
 def _off_level(facts: PostingFacts, level: dict[str, Any]) -> str:
     """The filings' wage levels ("Level I-II") when all of them are below what this posting's seniority fits, or
-    (for an entry-level posting) all at Level III and up, else "": filings paid above a mid or senior posting's
-    level still show the employer sponsoring the job, but an employer filing only senior people hires no
+    (for an entry-level posting) all at Level III and up, or "individual contributors' levels" when a director's
+    posting has no similar filing with a manager's or director's title; else "": filings paid above a mid or senior
+    posting's level still show the employer sponsoring the job, but an employer filing only senior people hires no
     new graduates on a visa."""
     filed = [WAGE_ORDER.index(lv) for lv, n in level["wage_levels"].items() if n and lv in WAGE_ORDER]
     if not filed:
@@ -389,6 +397,9 @@ def _off_level(facts: PostingFacts, level: dict[str, Any]) -> str:
     floor = BAND_FLOOR.get(facts.band or "")
     below = floor is not None and max(filed) < WAGE_ORDER.index(floor)
     above = facts.band == "entry" and min(filed) > WAGE_ORDER.index(ENTRY_CEILING)
+    # A director leads people: filings for the individual contributors it would lead are not its own job.
+    if facts.seniority in ("director", "executive") and not level["same_level"] and not below:
+        return "individual contributors' levels"
     return _levels(level["wage_levels"]) if below or above else ""
 
 
@@ -417,13 +428,11 @@ def _h1b_track(perm_sim: dict[str, Any], lca_sim: dict[str, Any], hub: dict[str,
 
 def _h1b_had(ev: dict[str, Any], span: str, hub_loaded: bool) -> str:
     """The employer's recently approved H-1B petitions in words ("4 USCIS H-1B approvals FY2024-27"), or "" when the
-    lookback shows none: approvals older than that are its past. An LCA is no approval (DOL certifies nearly all);
+    window shows none: approvals older than that are its past. An LCA is no approval (DOL certifies nearly all);
     only where no hub file is loaded at all do the window's certified LCAs stand in for them, saying so."""
     hub, anyl = ev["uscis"], ev["lca"]["any"]
     if hub["approvals"]:
         return f"{_n(hub['approvals'], 'USCIS H-1B approval')} {span}"
-    if hub["approvals_lookback"]:
-        return f"{_n(hub['approvals_lookback'], 'USCIS H-1B approval')} in {LOOKBACK_YEARS} fiscal years"
     if not hub_loaded and anyl["certified"]:
         return f"{_n(anyl['certified'], 'certified H-1B LCA')} {span} (no USCIS hub data loaded)"
     return ""
@@ -474,6 +483,11 @@ def _green_card(
         parts = [f"{_n(sim['certified'], 'certified PERM case')} for {what} {span}"]
         if off := _off_level(facts, sim):
             return "possible", f"{parts[0]}, all at {off}: none at this posting's level{ad}"
+        failed = sim["denied"] + sim["withdrawn"]
+        if failed >= DENIALS_DOMINATE_MIN and failed >= ROLE_FAILED_SHARE * (failed + sim["certified"]):
+            # The role's own cases failing this often (PERM's usual denial rate is a few percent): it tries, but
+            # does not reliably get there.
+            return "possible", f"{parts[0]}, but {failed} for the role denied or withdrawn{ad}"
         if levels := _levels(sim["wage_levels"]):
             parts.append(levels)
         parts.append(_denied(sim))
@@ -496,7 +510,7 @@ def _green_card(
             _n(anyl['certified'], 'certified PERM case')
         )  # fmt: skip
         return "possible", f"{basis} {span}, {sim['certified']} for {what}{ad}"
-    if not lookback and not ev["lca_lookback"] and ev["uscis"]["approvals_lookback"] and lca_loaded:
+    if not lookback and not ev["lca_lookback"] and ev["uscis"]["approvals_lookback"] and lca_loaded and not offered:
         # Petitions approved but no LCA under this name, though every petition needs one: the employer's DOL
         # filings are under another name, so finding no PERM case under this one says nothing.
         return "unknown", (
@@ -731,6 +745,9 @@ def score_posting(
                 tag, reason = _h1b(facts, chosen[1], window, cov, hist)
             if tag == "possible" and (never := _never_this_job(facts, chosen[1], window)):
                 tag, reason = "unlikely", never
+            if tag == "likely" and newest is not None and newest < window[1] - STALE_DATA_YEARS:
+                # Filings that stop years before today say what the employer did, not what it does.
+                tag, reason = "possible", f"{reason}; but the loaded DOL data stop at FY{newest}"
             if tag in ("likely", "possible") and facts.seniority == "intern" and visa == "h1b":
                 # No visa is filed for an internship itself (students work on their own status): the record
                 # speaks of a full-time offer after it, which only an ad's own offer makes this role's.

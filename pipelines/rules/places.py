@@ -577,6 +577,11 @@ def _parse_place(locations: tuple[str, ...], remote_hint: str | None) -> Place:
     return Place(city, region, country, remote_hint or mode)
 
 
+# The United States and its territories, where H-1B and PERM apply as in the states (ISO codes of their own).
+US_JURISDICTIONS = frozenset(["US", "PR", "GU", "VI", "AS", "MP"])
+
+
 def is_us(country: str | None) -> bool:
-    """Whether US visa sponsorship can apply: the posting's country is the United States."""
-    return country == "US"
+    """Whether US visa sponsorship can apply: the posting is in the United States or one of its territories
+    ("San Juan, Puerto Rico" reads as country PR)."""
+    return country in US_JURISDICTIONS

@@ -205,6 +205,9 @@ def test_old_filings_only_are_possible_and_nothing_certified_is_unlikely() -> No
 def test_a_posting_outside_the_us_gets_no_us_tag() -> None:
     london = PostingFacts(**{**MLE.__dict__, "country": "GB"})
     assert score(london, {1: STRONG}) == {}
+    # A US territory is the US for visas: H-1B and PERM apply in Puerto Rico as in the states.
+    san_juan = PostingFacts(**{**MLE.__dict__, "country": "PR"})
+    assert tags(score(san_juan, {1: STRONG})) == {"green_card": "likely", "h1b": "likely"}
     unknown_place = PostingFacts(**{**MLE.__dict__, "country": None})
     assert tags(score(unknown_place, {1: STRONG}))["green_card"] == "likely"
 
@@ -390,6 +393,9 @@ def test_petitions_without_any_lca_under_the_name_say_nothing_of_green_cards() -
     out = score(MLE, {1: hub_only})
     assert tags(out)["green_card"] == "unknown"
     assert "no LCA under this name" in out["green_card"][1]["reason"]
+    # With nothing to judge by, the ad's own offer is what there is, as where no employer is joined.
+    offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
+    assert tags(score(offered, {1: hub_only}))["green_card"] == "possible"
     assert tags(score(MLE, {1: hub_only}, cov=DataCoverage(2026, None, 2026)))["green_card"] == "unlikely"
     with_lcas = cases(("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 4))
     with_lcas.uscis = hub_only.uscis
@@ -796,19 +802,21 @@ def test_one_similar_perm_case_on_a_track_of_h1bs_for_the_role_is_likely() -> No
 
 def test_an_offer_from_an_employer_whose_h1bs_uscis_approved_lately_is_h1b_likely() -> None:
     offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
-    # Its one H-1B is for another occupation, approved inside the lookback though before the window: the offer is
-    # this role's word, the approval shows the employer knows the way.
-    lately = cases(("lca", 2023, "certified", False, "Business Analyst", "I", 1))
-    lately.uscis = {2023: (1, 0, 0, 0)}
+    # Its one H-1B is for another occupation, approved in the window: the offer is this role's word, the approval
+    # shows the employer knows the way.
+    lately = cases(("lca", 2024, "certified", False, "Business Analyst", "I", 1))
+    lately.uscis = {2024: (1, 0, 0, 0)}
     out = score(offered, {1: lately})
     assert tags(out)["h1b"] == "likely"
     assert out["h1b"][1]["reason"] == (
-        "the ad offers sponsorship, and USCIS has approved the employer's H-1Bs: 1 USCIS H-1B approval in 5 fiscal "
-        "years"
+        "the ad offers sponsorship, and USCIS has approved the employer's H-1Bs: 1 USCIS H-1B approval FY2024-27"
     )
-    # Silent, the same record is only possible; so is an offer beside approvals older than the lookback (the
-    # employer's past), and an offer from an employer that never had an H-1B.
+    # Silent, the same record is only possible; so is an offer beside approvals older than the window (the
+    # employer's past, FY2023 here), and an offer from an employer that never had an H-1B.
     assert tags(score(MLE, {1: lately}))["h1b"] == "possible"
+    before = cases(("lca", 2023, "certified", False, "Business Analyst", "I", 1))
+    before.uscis = {2023: (1, 0, 0, 0)}
+    assert tags(score(offered, {1: before}))["h1b"] == "possible"
     old = cases(("lca", 2021, "certified", False, "Business Analyst", "I", 1))
     years = [year(2021, lca_certified=1, uscis_initial_approval=1)]
     assert tags(score(offered, {1: old}, years=years))["h1b"] == "possible"
@@ -975,3 +983,70 @@ def test_an_ml_platform_engineer_is_filed_as_a_software_engineer() -> None:
     mle = PostingFacts("Machine Learning Engineer", "ml_engineer", None, True)
     swe = CaseGroup("perm", 2026, "certified", False, "Software Engineer", "III", "year", 1, None, None)
     assert not is_similar(mle, swe)
+
+
+def test_data_that_stop_years_ago_say_what_an_employer_did_not_what_it_does() -> None:
+    old = cases(
+        ("perm", 2023, "certified", True, "Machine Learning Engineer", "Level III", 3),
+        ("perm", 2024, "certified", True, "Machine Learning Engineer", "Level III", 2),
+        ("lca", 2024, "certified", True, "Machine Learning Engineer", "III", 9),
+    )
+    old.uscis = {2023: (5, 0, 5, 0)}
+    stale = DataCoverage(2024, 2024, 2023, date(2024, 9, 30), date(2024, 9, 30))
+    out = score(MLE, {1: old}, cov=stale)
+    assert tags(out) == {"green_card": "possible", "h1b": "possible"}
+    assert out["green_card"][1]["reason"].endswith("; but the loaded DOL data stop at FY2024")
+    # A year behind the last complete one is the usual lag, not stale.
+    lag = DataCoverage(2025, 2025, 2025, date(2025, 9, 30), date(2025, 9, 30))
+    recent = cases(
+        *((g.kind, g.fiscal_year + 1, g.status, g.is_ml, g.title, g.wage_level, g.count) for g in old.groups)
+    )
+    recent.uscis = {2025: (5, 0, 5, 0)}
+    assert tags(score(MLE, {1: recent}, cov=lag)) == {"green_card": "likely", "h1b": "likely"}
+
+
+def test_the_roles_own_perm_cases_failing_a_third_of_the_time_keep_it_possible() -> None:
+    def record(denied: tuple[int, int]) -> EntityFilings:
+        return cases(
+            ("perm", 2025, "certified", True, "Machine Learning Engineer", "Level III", 8),
+            ("perm", 2025, "denied", True, "Machine Learning Engineer", "Level III", denied[0]),
+            ("perm", 2026, "certified", True, "Machine Learning Engineer", "Level III", 8),
+            ("perm", 2026, "denied", True, "Machine Learning Engineer", "Level III", denied[1]),
+        )
+
+    out = score(MLE, {1: record((6, 3))})  # 9 of 25 failed
+    assert out["green_card"][0] == "possible"
+    assert out["green_card"][1]["reason"].endswith("but 9 for the role denied or withdrawn")
+    assert score(MLE, {1: record((3, 2))})["green_card"][0] == "likely"  # 5 of 21: within what likely allows
+
+
+def test_a_director_beside_only_individual_contributors_filings_is_possible() -> None:
+    director = PostingFacts("Director of Data Science", "data_scientist", "director", True, country="US")
+    ics = cases(
+        ("perm", 2026, "certified", True, "Data Scientist", "Level III", 2),
+        ("lca", 2026, "certified", True, "Senior Data Scientist", "III", 12),
+    )
+    ics.uscis = {2026: (10, 0, 10, 0)}
+    out = score(director, {1: ics})
+    assert tags(out) == {"green_card": "possible", "h1b": "possible"}
+    assert out["h1b"][1]["reason"].endswith("all at individual contributors' levels: none at this posting's level")
+    # A filing for a data-science leader is the director's own job; a manager's posting keeps the IC filings.
+    ics.groups.append(CaseGroup("lca", 2026, "certified", True, "Director, Data Science", "IV", "year", 1, None, None))
+    assert tags(score(director, {1: ics}))["h1b"] == "likely"
+    manager = PostingFacts("Manager, Data Science", "data_scientist", "manager", True, country="US")
+    assert (
+        tags(
+            score(
+                manager,
+                {
+                    1: cases(
+                        *(
+                            (g.kind, g.fiscal_year, g.status, g.is_ml, g.title, g.wage_level, g.count)
+                            for g in ics.groups[:2]
+                        )
+                    )
+                },
+            )
+        )["green_card"]
+        == "likely"
+    )

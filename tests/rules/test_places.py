@@ -69,6 +69,7 @@ def test_any_remote_location_makes_the_job_remote() -> None:
 
 def test_is_us() -> None:
     assert is_us("US")
+    assert is_us("PR") and is_us("GU")  # territories: H-1B and PERM apply there
     assert not is_us("CA")
     assert not is_us(None)
 
