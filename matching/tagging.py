@@ -41,6 +41,7 @@ Several joined entities are kept apart: each has its own evidence and the tag re
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -78,6 +79,13 @@ from matching.overrides import apply_stored
 from pipelines.rules.places import is_us
 
 VISAS = ("green_card", "h1b")
+# Jobs that seldom meet the H-1B's specialty-occupation test (no specific degree required): an employer's silence on
+# them says as much at any size.
+_NON_SPECIALTY = re.compile(
+    r"\b(?:recruit\w*|talent acquisition|sourcer|account executive|sales(?! engineer)|business development|"
+    r"customer success|customer support|support specialist)\b",
+    re.I,
+)
 # Similar-role certifications in the window needed for `likely` (one more than this when the ad is silent).
 LIKELY_SIMILAR = 2
 # Without recent USCIS hub data an H-1B `likely` needs this many similar-role LCAs.
@@ -331,12 +339,13 @@ def _stopped(summed: dict[int, dict[str, Any]], window: tuple[int, int], newest:
 
 def _never_this_job(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, int]) -> str:
     """The reason, when a big filer never files the posting's (non-ML) job: no similar PERM case or LCA in the
-    lookback, among TOKEN_H1B_MIN or more H-1B LCAs in the window (a recruiter's, a salesperson's posting at an
-    ML lab); else "". The more an employer files, the more the absence of this job from its filings says."""
+    lookback, among TOKEN_H1B_MIN or more H-1B LCAs in the window (a marketer's posting at an ML lab); else "". The
+    more an employer files, the more the absence of this job from its filings says; for a job that seldom meets the
+    specialty-occupation test (recruiting, sales, customer success), the absence says it at any size."""
     if facts.group is not None or facts.statement == "offered":
         return ""
     perm, lca = ev["perm"], ev["lca"]
-    if ev["similar_lookback"] or lca["any"]["certified"] < TOKEN_H1B_MIN:
+    if ev["similar_lookback"] or (lca["any"]["certified"] < TOKEN_H1B_MIN and not _NON_SPECIALTY.search(facts.title)):
         return ""
     return (
         f"files for other jobs, not this one: none of its {lca['any']['certified']:,} certified H-1B LCAs and "
@@ -510,7 +519,8 @@ def _green_card(
             _n(anyl['certified'], 'certified PERM case')
         )  # fmt: skip
         return "possible", f"{basis} {span}, {sim['certified']} for {what}{ad}"
-    if not lookback and not ev["lca_lookback"] and ev["uscis"]["approvals_lookback"] and lca_loaded and not offered:
+    no_lca_here = not ev["lca_lookback"] and not hist["h1b_last_before"]
+    if not lookback and no_lca_here and ev["uscis"]["approvals_lookback"] and lca_loaded and not offered:
         # Petitions approved but no LCA under this name, though every petition needs one: the employer's DOL
         # filings are under another name, so finding no PERM case under this one says nothing.
         return "unknown", (

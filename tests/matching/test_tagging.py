@@ -892,14 +892,14 @@ def test_most_new_hire_petitions_denied_is_unlikely_though_extensions_pass() -> 
 
 
 def test_a_big_filer_that_never_files_the_postings_job_is_unlikely_for_it() -> None:
-    recruiter = PostingFacts("Technical Recruiter, AI Research", None, None, False, country="US")
+    marketer = PostingFacts("Product Marketing Manager, ML Platform", None, None, False, country="US")
     rows = [
         ("perm", 2026, "certified", True, "Research Scientist", "Level III", 30),
         ("lca", 2026, "certified", True, "Research Scientist", "III", 60),
         ("lca", 2025, "certified", False, "Software Engineer", "II", 60),
     ]
     big = with_hub({2026: (40, 1, 60, 1)}, *rows)
-    out = score(recruiter, {1: big})
+    out = score(marketer, {1: big})
     assert tags(out) == {"green_card": "unlikely", "h1b": "unlikely"}
     assert out["h1b"][1]["reason"] == (
         "files for other jobs, not this one: none of its 120 certified H-1B LCAs and 30 certified PERM cases "
@@ -907,10 +907,10 @@ def test_a_big_filer_that_never_files_the_postings_job_is_unlikely_for_it() -> N
     )
     # A small filer's silence says little; a filing for the job, or the ad's own offer, changes it.
     small = with_hub({2026: (10, 0, 10, 0)}, ("lca", 2026, "certified", True, "Research Scientist", "III", 20))
-    assert tags(score(recruiter, {1: small}))["h1b"] == "possible"
-    hired = with_hub(big.uscis, *rows, ("lca", 2026, "certified", False, "Technical Recruiter", "II", 1))
-    assert tags(score(recruiter, {1: hired}))["h1b"] != "unlikely"
-    offered = PostingFacts(**{**recruiter.__dict__, "statement": "offered"})
+    assert tags(score(marketer, {1: small}))["h1b"] == "possible"
+    hired = with_hub(big.uscis, *rows, ("lca", 2026, "certified", False, "Product Marketing Manager", "II", 1))
+    assert tags(score(marketer, {1: hired}))["h1b"] != "unlikely"
+    offered = PostingFacts(**{**marketer.__dict__, "statement": "offered"})
     assert tags(score(offered, {1: big}))["h1b"] != "unlikely"
 
 
@@ -1053,3 +1053,23 @@ def test_a_director_beside_only_individual_contributors_filings_is_possible() ->
     assert tags(score(director, {1: record(lead)}))["h1b"] == "likely"
     manager = PostingFacts("Manager, Data Science", "data_scientist", "manager", True, country="US")
     assert tags(score(manager, {1: record()})) == {"green_card": "likely", "h1b": "likely"}
+
+
+def test_a_recruiters_or_sellers_posting_is_unlikely_wherever_the_job_is_never_filed() -> None:
+    small = with_hub({2026: (6, 0, 4, 0)}, ("lca", 2026, "certified", True, "Machine Learning Engineer", "II", 9))
+    for title in ("Technical Recruiter, AI/ML", "Enterprise Account Executive", "Customer Success Manager"):
+        posting = PostingFacts(title, None, None, False, country="US")
+        assert tags(score(posting, {1: small})) == {"green_card": "unlikely", "h1b": "unlikely"}, title
+    # A sales engineer is an engineer; a designer's job is not of that kind (a small filer's silence says little).
+    for title in ("Sales Engineer, AI Solutions", "Product Designer"):
+        posting = PostingFacts(title, None, None, False, country="US")
+        assert tags(score(posting, {1: small}))["h1b"] == "possible", title
+
+
+def test_an_old_h1b_under_the_name_is_no_sign_its_filings_are_under_another() -> None:
+    # One LCA and approval in FY2020, one extension in FY2023: the employer's filings are its own, just old.
+    old = with_hub(
+        {2020: (1, 0, 0, 0), 2023: (0, 0, 1, 0)}, ("lca", 2020, "certified", True, "Data Scientist", "II", 1)
+    )
+    years = [year(2020, lca_certified=1, uscis_initial_approval=1), year(2023, uscis_continuing_approval=1)]
+    assert tags(score(MLE, {1: old}, years=years))["green_card"] == "unlikely"
