@@ -347,10 +347,10 @@ def _never_this_job(facts: PostingFacts, ev: dict[str, Any], window: tuple[int, 
     perm, lca = ev["perm"], ev["lca"]
     if ev["similar_lookback"] or (lca["any"]["certified"] < TOKEN_H1B_MIN and not _NON_SPECIALTY.search(facts.title)):
         return ""
-    return (
-        f"files for other jobs, not this one: none of its {lca['any']['certified']:,} certified H-1B LCAs and "
-        f"{_n(perm['any']['certified'], 'certified PERM case')} {_span(window)} is for this title"
-    )
+    filed = [_n(lca["any"]["certified"], "certified H-1B LCA")]
+    if perm["any"]["certified"]:
+        filed.append(_n(perm["any"]["certified"], "certified PERM case"))
+    return f"files for other jobs, not this one: none of its {' and '.join(filed)} {_span(window)} is for this title"
 
 
 def _titles(facts: PostingFacts, sim: dict[str, Any]) -> str:

@@ -1059,7 +1059,11 @@ def test_a_recruiters_or_sellers_posting_is_unlikely_wherever_the_job_is_never_f
     small = with_hub({2026: (6, 0, 4, 0)}, ("lca", 2026, "certified", True, "Machine Learning Engineer", "II", 9))
     for title in ("Technical Recruiter, AI/ML", "Enterprise Account Executive", "Customer Success Manager"):
         posting = PostingFacts(title, None, None, False, country="US")
-        assert tags(score(posting, {1: small})) == {"green_card": "unlikely", "h1b": "unlikely"}, title
+        out = score(posting, {1: small})
+        assert tags(out) == {"green_card": "unlikely", "h1b": "unlikely"}, title
+        assert out["h1b"][1]["reason"] == (
+            "files for other jobs, not this one: none of its 9 certified H-1B LCAs FY2024-27 is for this title"
+        )
     # A sales engineer is an engineer; a designer's job is not of that kind (a small filer's silence says little).
     for title in ("Sales Engineer, AI Solutions", "Product Designer"):
         posting = PostingFacts(title, None, None, False, country="US")
