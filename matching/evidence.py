@@ -209,10 +209,11 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
             # Postdocs are filed under as many names as universities have (scholar, fellow, associate): one job.
             if facts.postdoc and POSTDOC.search(group.title):
                 return True
+            filed = _head(bare)
             # An ML platform or infrastructure engineer is a software speciality: filed as a software engineer.
-            if _software_pair(_ML_WORDS.sub("", job), _head(bare)):
+            if _software_pair(_ML_WORDS.sub("", job), filed):
                 return True
-            return _same_job_title(facts.title, group.title) or _job_variant(job, _head(bare))
+            return _same_job_title(facts.title, group.title) or _job_variant(job, filed)
         if kind == facts.group or (bool(job) and fuzz.token_sort_ratio(job, bare) >= 90):
             return True
         # An ML manager or director leads every kind of ML work: a filing for one is a filing for the others.
@@ -229,9 +230,7 @@ def is_similar(facts: PostingFacts, group: CaseGroup) -> bool:
     posting = _bare(facts.title)
     if not posting:
         return False
-    if max(fuzz.token_sort_ratio(posting, bare), fuzz.token_sort_ratio(job, bare)) >= 90:
-        return True
-    return _job_variant(job, _head(bare))
+    return _near(posting, job, bare) or _job_variant(job, _head(bare))
 
 
 def _job_variant(job: str, filed: str) -> bool:
@@ -253,13 +252,19 @@ def _same_job_title(title: str, filed: str) -> bool:
     ways, and careful readers count such filings as the role's own. Two words at least, level words cut where that
     leaves two ("Research Scientist"), kept where it does not ("Principal Scientist", never any "Scientist"); a
     speciality the filing names must agree ("Research Scientist, Biology" is no ML research scientist)."""
-    bare, job, posting = _bare(filed), job_of(title), _bare(title)
-    if job.count(" ") < 1 or bare.count(" ") < 1:
-        bare, job = " ".join(filed.lower().split()), _head(" ".join(title.lower().split()))
-        posting = job
-        if job.count(" ") < 1 or bare.count(" ") < 1:
-            return False
-    return max(fuzz.token_sort_ratio(posting, bare), fuzz.token_sort_ratio(job, bare)) >= 90
+    with_levels = _head(" ".join(title.lower().split()))
+    for posting, job, filed_as in (
+        (_bare(title), job_of(title), _bare(filed)),
+        (with_levels, with_levels, " ".join(filed.lower().split())),
+    ):
+        if job.count(" ") >= 1 and filed_as.count(" ") >= 1:
+            return _near(posting, job, filed_as)
+    return False
+
+
+def _near(posting: str, job: str, filed: str) -> bool:
+    """Whether a filed title is the posting's whole title or the job it names, near enough to be the same."""
+    return max(fuzz.token_sort_ratio(posting, filed), fuzz.token_sort_ratio(job, filed)) >= 90
 
 
 @lru_cache(maxsize=100_000)
@@ -401,7 +406,6 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
         # The newest hub year's approvals and denials: where a run of denials starts.
         "latest": [ia + ca, idn + cd],
         "latest_initial": [ia, idn],  # new employment alone: what a new hire's petition meets
-        "latest_continuing": ca,
     }
     days = sorted(filings.perm_days)
     return {

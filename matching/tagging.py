@@ -358,7 +358,7 @@ def _titles(facts: PostingFacts, sim: dict[str, Any]) -> str:
     another occupation code) its own job title, so no reason calls a "Principal Scientist" filing an ML one."""
     if facts.group is None:
         return "this title"
-    outside = sim.get("outside_ml", 0)
+    outside = sim["outside_ml"]
     if outside and outside >= sim["certified"]:
         return "this job's title (filed outside ML occupations)"
     return f"{GROUP_WORDS[facts.group]} titles" + (" and this job's title" if outside else "")
@@ -519,8 +519,10 @@ def _green_card(
             _n(anyl['certified'], 'certified PERM case')
         )  # fmt: skip
         return "possible", f"{basis} {span}, {sim['certified']} for {what}{ad}"
-    no_lca_here = not ev["lca_lookback"] and not hist["h1b_last_before"]
-    if not lookback and no_lca_here and ev["uscis"]["approvals_lookback"] and lca_loaded and not offered:
+    # No LCA in the lookback, and no H-1B of any kind under this name before it (an old LCA of its own would say
+    # its filings are under this name, only old).
+    nothing_here = not ev["lca_lookback"] and not hist["h1b_last_before"]
+    if not lookback and nothing_here and ev["uscis"]["approvals_lookback"] and lca_loaded and not offered:
         # Petitions approved but no LCA under this name, though every petition needs one: the employer's DOL
         # filings are under another name, so finding no PERM case under this one says nothing.
         return "unknown", (
@@ -595,18 +597,19 @@ def _h1b(
     for no, ok, when in ((hub["initial_denials"], hub["initial_approvals"], span), (new_no, new_ok, newest_hub)):
         if _dominate(no, ok):
             return "unlikely", f"USCIS denied most of its new-hire H-1B petitions {when}: {no} denied, {ok} approved"
+    extended = approved - new_ok  # the newest hub year's approvals that were extensions
     if (
         not offered
         and len(hub["years"]) >= 2
-        and hub["latest_initial"][0] == 0
-        and (hub["latest_continuing"] or 0) >= NO_NEW_HIRES_EXTENSIONS
+        and new_ok == 0
+        and extended >= NO_NEW_HIRES_EXTENSIONS
         and max(anyl["certified_years"], default=0) <= hub["years"][-1]
     ):
         # Extensions only, and many: the employer keeps the H-1B staff it has but has stopped hiring on one (LCAs
         # after the hub's newest year may be new hires it does not show yet).
         return "unlikely", (
-            f"USCIS approved no new-hire H-1B in FY{hub['years'][-1]}, only "
-            f"{_n(hub['latest_continuing'], 'extension')} of workers it has"
+            f"USCIS approved no new-hire H-1B in FY{hub['years'][-1]}, only {_n(extended, 'extension')} of workers "
+            "it has"
         )
     hub_recent = cov.uscis is not None and cov.uscis >= window[0]
     decided = hub["approvals"] + hub["denials"]
