@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -544,3 +545,17 @@ def test_a_quick_command_does_not_import_the_crawler_or_the_web_app(tmp_path: Pa
     out = subprocess.run([sys.executable, "-c", probe, url], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_tables_piped_into_a_log_keep_whole_names_and_figures(tmp_path: Path) -> None:
+    """Without a terminal (a scheduler's log) and no COLUMNS, tables are laid out wider than rich's 80-column guess."""
+    from crawler.cli import LOG_COLUMNS
+
+    hub = Path(__file__).parent / "fixtures" / "dol" / "uscis_hub_fy2024_utf16.csv"
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    cmd = [sys.executable, "-m", "crawler", "--db", f"sqlite:///{tmp_path / 'log.db'}", "dol", "ingest", str(hub)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    row = next(line for line in out.stdout.splitlines() if hub.name in line)
+    assert "USCIS hub FY2024+" in row and "…" not in row
+    assert 80 < max(len(line) for line in out.stdout.splitlines()) <= LOG_COLUMNS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from importlib import import_module
@@ -34,6 +35,9 @@ COMMAND_MODULES = {
     "why": "why",
 }
 
+# How wide tables are printed when output goes to a file or a pipe (a scheduled run's log), not a terminal.
+LOG_COLUMNS = 160
+
 
 def load_commands(names: Iterable[str] | None = None) -> None:
     """Import the modules defining `names` (every command when None); importing a module registers its commands."""
@@ -48,6 +52,9 @@ class JobaggGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
         if args is not None:  # called from code (tests, CliRunner): the process lives on
             return super().main(args, *rest, **kwargs)
+        if "COLUMNS" not in os.environ and not sys.stdout.isatty():
+            # Piped into a log, tables get room for whole names and figures instead of rich's 80-column guess.
+            os.environ["COLUMNS"] = str(LOG_COLUMNS)
         try:
             return super().main(args, *rest, **kwargs)
         finally:

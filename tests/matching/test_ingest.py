@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -369,3 +370,32 @@ def test_counting_ahead_while_reading_gives_the_same_yearly_figures(
     assert len(chunks) >= 5 and chunks == sorted(chunks)
     assert figures(ahead) == figures(plain)
     assert figures(plain)[0]  # there are yearly figures to compare
+
+
+def test_gzipped_files_load_as_their_plain_selves(db_url: str, tmp_path: Path) -> None:
+    plain = [DOL / "perm_fy2022.csv", DOL / "uscis_hub_fy2024_utf16.csv"]
+    ingest_paths(db_url, plain, progress=False)
+    expected = counts(db_url)
+    other = f"sqlite:///{tmp_path / 'gz.db'}"
+    packed = []
+    for path in plain:
+        target = tmp_path / (path.name + ".gz")
+        target.write_bytes(gzip.compress(path.read_bytes()))
+        packed.append(target)
+    ingest_paths(other, packed, progress=False)
+    assert counts(other) == expected
+    with dbmod.session_scope(other) as s:
+        g = s.scalars(select(UscisEmployerYear).where(UscisEmployerYear.employer_name == "GOOGLE LLC")).one()
+    assert g.initial_approval == 1204 + 15  # UTF-16 inside the gzip is still told from its BOM
+
+
+def test_a_cut_gzip_names_the_file_and_stores_nothing_from_it(db_url: str, tmp_path: Path) -> None:
+    ingest_paths(db_url, [DOL / "perm_fy2022.csv"], progress=False)
+    before = counts(db_url)
+    whole = gzip.compress((DOL / "lca_fy2024_q4.csv").read_bytes())
+    cut = tmp_path / "lca_cut.csv.gz"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    with pytest.raises(IngestError) as err:
+        ingest_paths(db_url, [cut], progress=False)
+    assert "lca_cut.csv.gz" in str(err.value)
+    assert counts(db_url) == before
