@@ -29,12 +29,19 @@ Path recall: the share of positive brands joined right by each path (the method 
 Targets: precision >= 0.99 and recall >= 0.97 with the alias table, recall >= 0.90 without it, on all brands
 and on the holdout alone. Exits 1 when one is missed.
 
+With `--db URL` instead of `--filers`, the brands are scored against the index `jobagg` itself loads from a
+database the real files were ingested into (`jobagg dol ingest`): the production path, with ingest's own grouping
+of names (FEIN, Tax ID, d/b/a) and filing counts; brands none of whose gold filers were loaded are left out (and
+counted), filers not loaded drop out of gold and accept.
+
 With `--registry PATH` (a board registry CSV: `employer`, `ats`, `board`), it also joins every employer name of
 the registry, unlabelled, and counts matched / unsure / none with and without the alias table, by the name alone
 and with the employer's first board token (`ad_board`), as `jobagg match` reads it: how the join behaves on a
 realistic list of employers, not how right it is.
 
     python bench/join_accuracy.py --filers ../shared/data/real_filers.csv.gz [--uscis ../shared/data/uscis]
+    jobagg --db sqlite:///hub.db dol ingest ../shared/data/uscis/*.csv.gz
+    python bench/join_accuracy.py --db sqlite:///hub.db
 """
 
 from __future__ import annotations
@@ -144,16 +151,47 @@ def build_universe(
     return rows, ids, hub
 
 
+def db_universe(url: str) -> tuple[EntityIndex, dict[str, set[int]]]:
+    """The index `jobagg` itself loads from a database the files were ingested into, and legal key -> the entities
+    holding a name of that key (ingest may keep one name's namesakes apart, by state and Tax ID)."""
+    from sqlalchemy import select
+
+    from crawler import db as dbmod
+    from crawler.models import DolEntityName
+
+    with dbmod.session_scope(url) as session:
+        index = EntityIndex.from_session(session)
+        names = session.execute(select(DolEntityName.entity_id, DolEntityName.name)).all()
+    by_legal: dict[str, set[int]] = defaultdict(set)
+    for eid, name in names:
+        by_legal[legal_key(name)].add(eid)
+    return index, by_legal
+
+
+def loaded_labels(labels: list[dict[str, str]], by_legal: dict[str, set[int]]) -> tuple[list[dict[str, str]], int]:
+    """The labelled brands a database can score: a brand with filings needs one of its gold filers loaded (the
+    others are dropped and counted); filers not loaded are left out of gold and accept."""
+    kept, dropped = [], 0
+    for row in labels:
+        gold = [n for n in row["gold"].split("|") if n and legal_key(n) in by_legal]
+        if row["gold"] and not gold:
+            dropped += 1
+            continue
+        accept = [n for n in row["accept"].split("|") if n and legal_key(n) in by_legal]
+        kept.append({**row, "gold": "|".join(gold), "accept": "|".join(accept)})
+    return kept, dropped
+
+
 def score(
-    index: EntityIndex, labels: list[dict[str, str]], ids: dict[str, int], use_hints: bool
+    index: EntityIndex, labels: list[dict[str, str]], ids: dict[str, set[int]], use_hints: bool
 ) -> tuple[dict[str, dict[str, int]], list[tuple[str, str, str, str, str]], float]:
     """Per split ('all', 'tune', 'holdout'): counts of right / wrong / missed / positives / negatives and paths."""
     stats: dict[str, dict[str, int]] = defaultdict(Counter)  # type: ignore[arg-type]
     errors = []
     started = time.perf_counter()
     for row in labels:
-        gold = {ids[legal_key(n)] for n in row["gold"].split("|") if n}
-        ok = gold | {ids[legal_key(n)] for n in row["accept"].split("|") if n}
+        gold = {e for n in row["gold"].split("|") if n for e in ids[legal_key(n)]}
+        ok = gold | {e for n in row["accept"].split("|") if n for e in ids[legal_key(n)]}
         abroad = row.get("place") == "abroad"
         places = [row["place"]] if row.get("place") and not abroad else []
         hints = posting_hints(row["ad"], row["url"], states=places, abroad=abroad) if use_hints else None
@@ -247,30 +285,46 @@ def figures(s: dict[str, int]) -> tuple[float, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--filers", type=Path, required=True, help="CSV (optionally .gz) of real filer names")
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--filers", type=Path, help="CSV (optionally .gz) of real filer names")
+    source.add_argument(
+        "--db",
+        help="instead: a database URL the real files were ingested into (`jobagg dol ingest`); scores the index "
+        "jobagg loads from it, brands whose gold filers are not loaded left out",
+    )
     ap.add_argument("--uscis", type=Path, help="folder of USCIS hub exports, for filing counts")
     ap.add_argument("--labels", type=Path, default=DATA / "join_labels.csv")
     ap.add_argument("--errors", action="store_true", help="list every wrong or missed brand (tune split only)")
     ap.add_argument("--registry", type=Path, help="board registry CSV (employer, ats, board): its outcome counts")
     args = ap.parse_args()
     console = Console(width=max(Console().width, 200))
-    if not args.filers.exists():
-        sys.exit(f"{args.filers}: no such file")
     labels = read_labels(args.labels)
     started = time.perf_counter()
-    names = read_filers(args.filers)
-    petitions, denied = read_petitions(args.uscis) if args.uscis else (Counter(), Counter())
-    rows, ids, hub = build_universe(names, petitions, denied)
-    listed = [n for row in labels for n in (row["gold"] + "|" + row["accept"]).split("|") if n]
-    missing = [n for n in listed if legal_key(n) not in ids]
-    if missing:
-        sys.exit(f"{args.labels}: gold/accept filers not in {args.filers}: {', '.join(missing[:5])}")
-    index = EntityIndex.from_names(rows, {}, hub)
-    load_s = time.perf_counter() - started
-    console.print(
-        f"{len(names):,} filer names as {len(ids):,} entities, "
-        f"{sum(1 for c in petitions.values() if c):,} names with petition counts; index built in {load_s:.1f} s"
-    )
+    if args.db:
+        index, ids = db_universe(args.db)
+        labels, dropped = loaded_labels(labels, ids)
+        universe = f"the index loaded from {args.db}"
+        console.print(
+            f"{universe}: {len(index):,} entities, loaded in {time.perf_counter() - started:.1f} s; "
+            f"{len(labels)} labelled brands scored, {dropped} left out (no gold filer loaded)"
+        )
+    else:
+        if not args.filers.exists():
+            sys.exit(f"{args.filers}: no such file")
+        names = read_filers(args.filers)
+        petitions, denied = read_petitions(args.uscis) if args.uscis else (Counter(), Counter())
+        rows, keyed, hub = build_universe(names, petitions, denied)
+        ids = {k: {eid} for k, eid in keyed.items()}
+        listed = [n for row in labels for n in (row["gold"] + "|" + row["accept"]).split("|") if n]
+        missing = [n for n in listed if legal_key(n) not in ids]
+        if missing:
+            sys.exit(f"{args.labels}: gold/accept filers not in {args.filers}: {', '.join(missing[:5])}")
+        index = EntityIndex.from_names(rows, {}, hub)
+        universe = f"{len(names):,} real filer names"
+        console.print(
+            f"{len(names):,} filer names as {len(keyed):,} entities, {sum(1 for c in petitions.values() if c):,} "
+            f"names with petition counts; index built in {time.perf_counter() - started:.1f} s"
+        )
 
     aliases = load_aliases()
     runs = [
@@ -283,7 +337,7 @@ def main() -> None:
         index.aliases = table  # the same index with and without the curated table
         results[label] = score(index, labels, ids, use_hints)
 
-    table = Table(title=f"join accuracy: {len(labels)} labelled brands vs {len(names):,} real filer names")
+    table = Table(title=f"join accuracy: {len(labels)} labelled brands vs {universe}")
     for col in (
         "run",
         "split",

@@ -47,6 +47,8 @@ from matching.bulk import (
 from matching.normalize import NameForms, clear_caches, spelled
 
 OWNER_SHARE = 0.9
+# A Tax ID filing this share of its name's main Tax ID's petitions or less, in its state, is a slip of it.
+SLIP_SHARE = 0.1
 STAFFING_SHARE = 0.5
 STAFFING_MIN_LCAS = 5
 BATCH = 5000
@@ -639,11 +641,7 @@ def _assign(
         elif not fein and key.startswith("fein:"):
             backfilled += n
         acc = accs[key]
-        dba = forms.dba(vname)
-        acc.names = _tally(acc.names, (vname, kind), n)
-        for trade in (trade_name, dba, forms.aside(vname)):
-            if trade and forms.clean(trade) and forms.legal_key(trade) != lk:
-                acc.names = _tally(acc.names, (" ".join(trade.upper().split()), "trade"), n)
+        acc.names = _named(acc.names, vname, kind, n, lk, forms, trade_name)
         if state:
             acc.states = _tally(acc.states, state, n)
         if kind == "perm":
@@ -788,8 +786,10 @@ def _attach_hub(
     The hub's Tax ID is the FEIN's last four digits. A row joins the FEIN entity with those last four and a
     similar name (the same name up to its legal form counts: "ACME INC" and "ACME LLC"). Without such a FEIN, rows
     that share a name but not a Tax ID are namesakes and stay apart; one Tax ID under one name ties that
-    employer's years together, whatever legal form each year's name carries.
+    employer's years together, whatever legal form each year's name carries. A Tax ID that is a slip of the
+    name's main one (`_slipped_tax_ids`) counts as the main one.
     """
+    slips = _slipped_tax_ids(hub, forms)
     # Only FEINs whose last four digits the hub mentions can take a hub row: the others' names are not gathered.
     tax_ids = {h.tax_id for h in hub if h.tax_id}
     fein_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(lambda: defaultdict(set))
@@ -800,12 +800,14 @@ def _attach_hub(
     taxes_by_name: dict[str, set[str]] = defaultdict(set)
     for h in hub:
         if h.tax_id:
-            taxes_by_name[forms.legal_key(h.employer_name)].add(h.tax_id)
+            legal = forms.legal_key(h.employer_name)
+            taxes_by_name[legal].add(slips.get((legal, h.tax_id), h.tax_id))
     out: dict[tuple[str, int], list[int | None]] = {}
     for h in hub:
         hub_clean, hub_legal = forms.clean(h.employer_name), forms.legal_key(h.employer_name)
+        tax_id = slips.get((hub_legal, h.tax_id), h.tax_id)
         fein = None
-        candidates = fein_names.get(h.tax_id, {}) if h.tax_id else {}
+        candidates = fein_names.get(tax_id, {}) if tax_id else {}
         scored = []
         for cand_fein, names in candidates.items():
             best = max(100.0 if lk == hub_legal else _hub_similarity(hub_clean, n) for n, lk in names)
@@ -815,14 +817,18 @@ def _attach_hub(
             fein = max(scored)[1]
         pair = ("F" + forms.full_key(h.employer_name), "L" + hub_legal)
         key = entity_for(fein, pair, h.state or None)
-        if fein is None and h.tax_id and key.startswith("fein:") and key[-4:] != h.tax_id:
+        if fein is None and tax_id and key.startswith("fein:") and key[-4:] != tax_id:
             # Name ownership points at a FEIN with other last four digits: a namesake, not that employer.
             key = entity_for(None, ("F", "L" + hub_legal), None)
-        if not key.startswith("fein:") and h.tax_id and len(taxes_by_name[hub_legal]) > 1:
-            key = f"name:{hub_legal}#{h.tax_id}"[:320]
+        if not key.startswith("fein:") and tax_id and len(taxes_by_name[hub_legal]) > 1:
+            key = f"name:{hub_legal}#{tax_id}"[:320]
             accs.setdefault(key, _Acc(None))
         acc = accs[key]
-        acc.names = _tally(acc.names, (" ".join(h.employer_name.upper().split()), "uscis"), 1)
+        # A hub name counts its petitions, not its rows: one row per city and Tax ID says nothing of size, and the
+        # join weighs namesakes by filings (MARVELL SEMICONDUCTOR INC: 11 rows, 729 petitions).
+        counts = (h.initial_approval, h.initial_denial, h.continuing_approval, h.continuing_denial)
+        petitions = max(sum(c or 0 for c in counts), 1)
+        acc.names = _named(acc.names, " ".join(h.employer_name.upper().split()), "uscis", petitions, hub_legal, forms)
         acc.uscis += 1
         if h.state:
             acc.states = _tally(acc.states, h.state, 1)
@@ -835,6 +841,60 @@ def _attach_hub(
     for key in [k for k, a in accs.items() if not a.names]:
         del accs[key]
     return out, len(hub)
+
+
+def _named(
+    names: Any, name: str, kind: str, n: int, legal: str, forms: NameForms, trade_name: str | None = None
+) -> Any:
+    """`names` with `n` filings under `name` (from source `kind`) and under each trade name it carries: the filing's
+    own trade-name column, a "... D/B/A <trade>" or a trade name in brackets, unless it is the legal name again."""
+    names = _tally(names, (name, kind), n)
+    for trade in (trade_name, forms.dba(name), forms.aside(name)):
+        if trade and forms.clean(trade) and forms.legal_key(trade) != legal:
+            names = _tally(names, (" ".join(trade.upper().split()), "trade"), n)
+    return names
+
+
+def _slipped_tax_ids(hub: list[Any], forms: NameForms) -> dict[tuple[str, str], str]:
+    """(legal name key, Tax ID) -> the name's main Tax ID, for Tax IDs that are slips of it.
+
+    Petitioners mistype the four digits: the real exports list GOOGLE LLC, Mountain View, under 16 Tax IDs, one
+    with ~6,000 petitions a year and fifteen with one to three (0581, 3851, 9581 beside 3581). Under one legal
+    name and in one of the main Tax ID's states (a state registers a name once), a Tax ID one keystroke from the
+    main one (a digit changed or two swapped), or filing a tenth of its petitions or less, is that employer; the
+    same name elsewhere, or as big and unlike, stays a namesake.
+    """
+    size: dict[str, Counter[str]] = defaultdict(Counter)
+    states: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for h in hub:
+        if h.tax_id:
+            legal = forms.legal_key(h.employer_name)
+            counts = (h.initial_approval, h.initial_denial, h.continuing_approval, h.continuing_denial)
+            size[legal][h.tax_id] += sum(c or 0 for c in counts)
+            if h.state:
+                states[(legal, h.tax_id)].add(h.state)
+    slips: dict[tuple[str, str], str] = {}
+    for legal, by_tax in size.items():
+        if len(by_tax) < 2:
+            continue
+        main, most = max(by_tax.items(), key=lambda tc: (tc[1], tc[0]))
+        home = states[(legal, main)]
+        for tax_id, n in by_tax.items():
+            if n >= most or not states[(legal, tax_id)] & home:
+                continue
+            if n <= most * SLIP_SHARE or _one_keystroke(tax_id, main):
+                slips[(legal, tax_id)] = main
+    return slips
+
+
+def _one_keystroke(a: str, b: str) -> bool:
+    """Whether two digit strings of one length differ by one changed digit or two neighbours swapped."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diff) == 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
 
 
 def _hub_similarity(hub_clean: str, dol_clean: str) -> float:
@@ -853,7 +913,12 @@ def _rows_for(key: str, acc: _Acc, forms: NameForms) -> tuple[dict[str, Any], li
     else:
         # A name filed under several sources keeps the most frequent one (alphabetical on a tie).
         names = sorted(((n, src, c) for (n, src), c in acc.names.items()), key=lambda x: (-x[2], x[0], x[1]))
-        legal_names = [(n, c) for n, src, c in names if src != "trade"] or [(n, c) for n, _, c in names]
+        # DOL's own spellings first: the hub writes names in capitals, cut at ~35 characters.
+        legal_names = (
+            [(n, c) for n, src, c in names if src not in ("trade", "uscis")]
+            or [(n, c) for n, src, c in names if src != "trade"]
+            or [(n, c) for n, _, c in names]
+        )
         # Most filings, then shortest, then alphabetical: ties never depend on the order rows were read.
         display = min(legal_names, key=lambda nc: (-nc[1], len(nc[0]), nc[0]))[0]
     states = acc.states

@@ -1751,13 +1751,15 @@ class EntityIndex:
     def _trades_as_others(self, ids: list[int], words: tuple[str, ...]) -> bool:
         """Whether every filer matched to a one-word brand says it does business under another name: job boards
         show that name, so the brand equal to its legal name is a namesake ("Smartly" is not SMARTLY INC DBA
-        BONUSLY). A trade name that the brand begins (a cut one: "... DBA REDPAND") is the brand's own."""
+        BONUSLY). A trade name that the brand begins (a cut one: "... DBA REDPAND") or that begins with the brand
+        ("APPTRONIK INC DBA APPTRONIK SYSTEM") is the brand's own."""
         if len(words) != 1:
             return False
         for eid in ids:
             trade = trade_name(self.entity[eid][0])
-            key = "".join(legal_words(trade)) if trade else ""
-            if not key or words[0].startswith(key):
+            trade_words = legal_words(trade) if trade else ()
+            key = "".join(trade_words)
+            if not key or words[0].startswith(key) or trade_words[0] == words[0]:
                 return False
         return True
 

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from join_accuracy import figures, read_labels, wilson
+from join_accuracy import db_universe, figures, loaded_labels, read_labels, score, wilson
 from tag_agreement import entity_years
 
 
@@ -166,3 +166,31 @@ def test_readers_and_jobagg_are_held_to_the_same_leave_one_out_majorities() -> N
     assert by_reader == {"r1": (1, 1), "r2": (1, 1), "r3": (1, 2), "r4": (1, 2), "r5": (1, 1)}
     assert ours == (7, 7)
     assert reader_ceiling([abroad]) is None
+
+
+def test_the_join_is_scored_through_what_ingest_stored(sqlite_url: str, tmp_path: Path) -> None:
+    """`--db` scores the index jobagg loads from an ingested database: a hub name's d/b/a is found there only if
+    ingest files it, and a brand whose filer was never loaded is left out rather than counted as missed."""
+    from matching.ingest import ingest_paths
+
+    hub = tmp_path / "hub.csv"
+    header = (
+        "Fiscal Year,Employer,Initial Approval,Initial Denial,Continuing Approval,Continuing Denial,"
+        "NAICS,Tax ID,State,City,ZIP"
+    )
+    hub.write_text(
+        header + "\n2023,AGILE SPORTS TECH INC DBA HUDL,4,0,2,0,54,1234,NE,LINCOLN,68508\n", encoding="utf-8"
+    )
+    ingest_paths(sqlite_url, [hub], progress=False)
+    index, by_legal = db_universe(sqlite_url)
+    rows = [
+        {"brand": "Hudl", "gold": "AGILE SPORTS TECH INC DBA HUDL", "accept": "AGILE SPORTS LLC", "split": "tune"},
+        {"brand": "Ghost Filer", "gold": "GHOST FILER INC", "accept": "", "split": "tune"},
+        {"brand": "Nobody", "gold": "", "accept": "", "split": "holdout", "block": "holdout 1"},
+    ]
+    rows = [{"ad": "", "url": "", "place": "", "block": "probe", **r} for r in rows]
+    kept, dropped = loaded_labels(rows, by_legal)
+    assert dropped == 1 and [r["brand"] for r in kept] == ["Hudl", "Nobody"]
+    assert kept[0]["accept"] == ""  # a filer not loaded is neither gold nor acceptable
+    stats, _errors, _secs = score(index, kept, by_legal, use_hints=False)
+    assert stats["tune"]["right"] == 1 and stats["holdout"]["rejected"] == 1

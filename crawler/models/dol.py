@@ -174,6 +174,7 @@ class DolEntityName(Base):
     tokens: Mapped[str] = mapped_column(String(300))
     # perm | lca | uscis | trade (d/b/a or trade name)
     source: Mapped[str] = mapped_column(String(8))
+    # Cases under this name and source: PERM or LCA cases; for the USCIS hub, petitions decided (at least 1 a row).
     filings: Mapped[int] = mapped_column(Integer, default=0)
 
     entity: Mapped[DolEntity] = relationship(back_populates="names")

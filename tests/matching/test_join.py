@@ -690,8 +690,10 @@ def test_a_filer_doing_business_under_another_name_is_no_one_word_brands_own() -
         (2, "REDPANDA INC DBA REDPAND", None, "uscis", 3),  # a d/b/a the hub cut short
         (3, "REDIS INC FKA REDIS LABS INC", None, "lca", 9),  # a former name, not a trade name
         (4, "CURTISS WRIGHT CORP DBA EST GROUP", None, "lca", 40),
+        (5, "APPTRONIK INC DBA APPTRONIK SYSTEM", None, "uscis", 4),  # a trade name that begins with the brand
     ]
     idx = index_of(rows)
+    assert names(idx.match("Apptronik")) == ["APPTRONIK INC DBA APPTRONIK SYSTEM"]
     r = idx.match("Smartly")
     assert r.outcome == "unsure" and [a.name for a in r.alternatives][:1] == ["SMARTLY INC DBA BONUSLY"]
     assert names(idx.match("Redpanda")) == ["REDPANDA INC DBA REDPAND"]

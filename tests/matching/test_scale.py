@@ -160,6 +160,46 @@ def test_hub_tax_id_keeps_namesakes_apart_and_ties_legal_forms(db_url: str, tmp_
     assert {k for k, _ in halcyon} == {"name:HALCYONAI"} and {fy for _, fy in halcyon} == {2022, 2023}
 
 
+def test_hub_tax_id_slips_join_the_main_one_and_names_count_petitions(db_url: str, tmp_path: Path) -> None:
+    def row(name: str, approvals: int, tax: str, state: str, city: str) -> list[str]:
+        return ["2023", name, str(approvals), "0", "0", "0", "54", tax, state, city, "00000"]
+
+    hub = write(
+        tmp_path / "hub.csv",
+        HUB_HEADER,
+        [
+            row("BEACON LLC", 600, "3581", "CA", "MOUNTAIN VIEW"),
+            row("BEACON LLC", 1, "3851", "CA", "MOUNTAIN VIEW"),  # two digits swapped
+            row("BEACON LLC", 2, "0581", "CA", "MOUNTAIN VIEW"),  # one digit changed
+            row("BEACON LLC", 3, "4935", "CA", "SAN JOSE"),  # unlike, but a sliver of the main one's petitions
+            row("BEACON LLC", 3, "7777", "NY", "NEW YORK"),  # the same name in another state: a namesake
+            row("LANTERN INC", 10, "1111", "TX", "AUSTIN"),  # as big and unlike: namesakes
+            row("LANTERN INC", 8, "2222", "TX", "DALLAS"),
+            # Few rows but many petitions beside many rows of few: petitions, not rows, weigh namesakes.
+            row("QUASAR SEMICONDUCTOR INC", 300, "5000", "CA", "SANTA CLARA"),
+            row("QUASAR SEMICONDUCTOR INC", 200, "5000", "CA", "IRVINE"),
+            *(row("QUASAR TECH LLC", 1, "6000", "NJ", city) for city in ("EDISON", "ISELIN", "NEWARK", "TRENTON")),
+        ],
+    )
+    ingest_paths(db_url, [hub], progress=False)
+    with dbmod.session_scope(db_url) as s:
+        keys = dict(
+            s.execute(
+                select(DolEntity.key, func.sum(DolEntityName.filings))
+                .join(DolEntityName, DolEntityName.entity_id == DolEntity.id)
+                .group_by(DolEntity.key)
+            ).all()
+        )
+        index, _ = load_index(s)
+    assert {k: v for k, v in keys.items() if k.startswith("name:BEACON")} == {
+        "name:BEACON#3581": 606,
+        "name:BEACON#7777": 3,
+    }
+    assert {k for k in keys if k.startswith("name:LANTERN")} == {"name:LANTERN#1111", "name:LANTERN#2222"}
+    found = index.match("Quasar")
+    assert found.outcome == "matched" and [m.name for m in found.matches] == ["QUASAR SEMICONDUCTOR INC"]
+
+
 def test_match_index_is_saved_and_rebuilt_when_entities_change(db_url: str, tmp_path: Path) -> None:
     ingest_paths(db_url, [DOL / "lca_fy2024_q4.csv"], progress=False)
     engine = dbmod.get_engine(db_url)
