@@ -44,6 +44,7 @@ from matching.bulk import (
     sqlite_cache,
     update_rows,
 )
+from matching.loaded import BUILD_VERSION, STALE_SQL
 from matching.normalize import NameForms, clear_caches, spelled
 
 OWNER_SHARE = 0.9
@@ -410,6 +411,11 @@ def _fill_years(
         finally:
             cursor.close()
     del levels
+
+
+def entities_stale(session: Session) -> bool:
+    """Whether stored entities were made by an older build (their filings are grouped as it grouped them)."""
+    return session.execute(text(STALE_SQL)).first() is not None
 
 
 def build_entities(
@@ -936,6 +942,7 @@ def _rows_for(key: str, acc: _Acc, forms: NameForms) -> tuple[dict[str, Any], li
         "lca_cases": acc.lca,
         "uscis_rows": acc.uscis,
         "sample_cases": {k: list(cns) for k, cns in sorted(acc.samples)} if acc.samples else None,
+        "build_version": BUILD_VERSION,
     }
     seen: dict[str, dict[str, Any]] = {}
     for name, src, count in names:

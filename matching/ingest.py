@@ -22,7 +22,7 @@ from matching import values as v
 from matching.bulk import insert_rows, return_freed_memory, sqlite_cache, update_rows
 from matching.entities import PENDING_YEARS, SAMPLES, Pending, build_entities, count_ahead
 from matching.layouts import Layout, detect_layout
-from matching.loaded import LOADED_SQL, UNLINKED_SQL, FileSummary, loaded_summary
+from matching.loaded import LOADED_SQL, STALE_SQL, UNLINKED_SQL, FileSummary, loaded_summary
 from matching.matchindex import no_gc
 from matching.normalize import NameForms
 from matching.readers import IngestError, Table, is_blank, open_table, read_header
@@ -647,10 +647,14 @@ def _ingest_paths(
                 reader, spare = spare, reader
         if all(s.already_loaded for s in summaries):
             with engine.connect() as conn:
-                if conn.execute(text(UNLINKED_SQL)).first() is None:
-                    return summaries
-            # Every file was loaded before, but a run stopped by a later file's failure never built entities.
-            summaries[-1].finished_earlier_run = True
+                unlinked = conn.execute(text(UNLINKED_SQL)).first() is not None
+                stale = conn.execute(text(STALE_SQL)).first() is not None
+            if not unlinked and not stale:
+                return summaries
+            # Every file was loaded before, but a run stopped by a later file's failure never built entities, or
+            # an older version built them.
+            summaries[-1].finished_earlier_run = unlinked
+            summaries[-1].rebuilt_for_version = stale
         # The load's page cache was freed at commit; handed back, it does not add to the entity build's peak.
         return_freed_memory()
         with dbmod.session_scope(engine) as session:

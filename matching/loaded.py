@@ -35,6 +35,8 @@ class FileSummary:
     already_loaded: bool = False  # same content hash as a file loaded before: not read again
     # Loaded before, but entities were built now: the run that loaded it stopped at a later file's failure.
     finished_earlier_run: bool = False
+    # Loaded before, but its entities were made by an older version of the build: rebuilt now.
+    rebuilt_for_version: bool = False
     # Entities were rebuilt, but a `jobagg run` held the join: it (or the next run) re-tags the postings.
     retag_deferred: bool = False
     sha256: str = ""
@@ -103,6 +105,12 @@ LOADED_SQL = (
 
 # A case without an entity: left by a run whose later file failed before the entity build.
 UNLINKED_SQL = "SELECT 1 FROM dol_cases WHERE entity_id IS NULL LIMIT 1"
+# The entity build's version, raised whenever it groups filings into entities differently: rows of an older build
+# are rebuilt by the next `jobagg dol ingest`, `jobagg match` or `jobagg run`, without reading the files again.
+# 2: Tax ID slips folded, hub petitions counted as filings, hub d/b/a names filed as trade names.
+BUILD_VERSION = 2
+# An entity an older build made (or one from before versions were kept).
+STALE_SQL = f"SELECT 1 FROM dol_entities WHERE build_version IS NULL OR build_version < {BUILD_VERSION} LIMIT 1"
 
 
 def _summaries(query: Callable[[str, str | None], list[Any]], head: str, files: list[tuple[Path, str]]) -> Any:
@@ -112,6 +120,8 @@ def _summaries(query: Callable[[str, str | None], list[Any]], head: str, files: 
         return None
     if query(UNLINKED_SQL, None):
         return None  # an earlier run stopped before its entity build: the loader finishes it
+    if query(STALE_SQL, None):
+        return None  # an older version built the entities: the loader rebuilds them
     out = []
     for path, sha in files:
         started = time.perf_counter()

@@ -116,7 +116,7 @@ PHRASES = [
 # Clauses that follow the legal name and name someone else: d/b/a, subsidiary-of, on-behalf-of.
 # USCIS turns punctuation into spaces, so "D/B/A" also arrives as "D B A".
 # "Doing" or "trading" business as; A/K/A and F/K/A give another or a former name, not the one a filer shows.
-_TRADING = r"D\s*/\s*B\s*/\s*A|D B A|DBA|D\.B\.A\.?|T/A"
+_TRADING = r"D\s*/\s*B\s*/\s*A|D B A|DBA|D\.B\.A\.?|T/A|DOING\s+BUSINESS\s+AS|TRADING\s+AS"
 # Another or a former name, as filed or as the hub spaces it out ("VALON TECH INC F K A GOSERVICEONE").
 _OTHER_NAME = r"A/K/A|AKA|A K A|F/K/A|FKA|F K A|(?:FORMERLY|NOW|ALSO)\s+KNOWN\s+AS|FORMERLY"
 _DBA = re.compile(rf"\s*(?:,\s*)?\b(?:{_TRADING}|{_OTHER_NAME})\b[\s:]*(.*)$")

@@ -79,6 +79,8 @@ def ingest(app: AppContext, paths: tuple[Path, ...], progress: bool, force: bool
     )
     if any(s.finished_earlier_run for s in summaries):
         console.print("An earlier run stopped before building employer entities; they are built now.")
+    elif any(s.rebuilt_for_version for s in summaries):
+        console.print("Employer entities were built by an older version of jobagg; they are rebuilt now.")
     elif skipped == len(summaries):
         # ingest_paths rebuilds nothing when every file was loaded before: the database already says it.
         console.print("Nothing new: entities and tags left as they were.")

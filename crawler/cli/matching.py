@@ -163,10 +163,19 @@ def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str,
     console = console or Console()
     started = time.perf_counter()
     from crawler.cli.progress import StepProgress
+    from matching.entities import build_entities, entities_stale
 
+    with dbmod.session_scope(db_url) as s:
+        rebuilt = entities_stale(s)
+        if rebuilt:
+            # An upgrade that groups filers differently applies to filings loaded before it, without the files.
+            console.print("employer entities were built by an older version of jobagg: rebuilding them")
+            build_entities(s)
     with StepProgress(console, "match", total=1, unit="steps") as progress, dbmod.session_scope(db_url) as s:
         stats = match_and_tag(s, load_index(s)[0])
         progress.update(done=1, items=stats.get("postings", 0))
+    if rebuilt:
+        stats["entities_rebuilt"] = 1
     table = Table(title=f"join and tags recomputed in {time.perf_counter() - started:.1f} s")
     table.add_column("what")
     table.add_column("count", justify="right")

@@ -146,6 +146,8 @@ class DolEntity(Base):
     # A few recent case numbers per kind, so a person can look the filings up.
     sample_cases: Mapped[dict[str, Any] | None]
     built_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # matching.entities.BUILD_VERSION of the build that wrote the row (null: before versions were kept).
+    build_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     names: Mapped[list[DolEntityName]] = relationship(
         back_populates="entity", cascade="all, delete-orphan", passive_deletes=True

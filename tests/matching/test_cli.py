@@ -105,6 +105,67 @@ def test_a_run_stopped_by_a_later_file_is_finished_by_the_next_ingest(
     assert "Nothing new" in " ".join(out.split())  # and from then on, nothing is
 
 
+def test_entities_of_an_older_build_are_rebuilt_without_reading_the_files_again(db_url: str, tmp_path: Path) -> None:
+    """An upgrade that groups filers differently reaches filings loaded before it: the next `jobagg match` (or
+    ingest of the same files) rebuilds what an older build made, once."""
+    from sqlalchemy import delete, func, select, update
+
+    from crawler import db as dbmod
+    from crawler.models import DolEntity, DolEntityName
+    from matching.entities import BUILD_VERSION
+
+    hub = tmp_path / "hub.csv"
+    rows = [
+        "2023,AGILE SPORTS TECH INC DBA HUDL,40,0,20,0,54,1234,NE,LINCOLN,68508",
+        "2023,AGILE SPORTS TECH INC DBA HUDL,1,0,0,0,54,1243,NE,LINCOLN,68508",  # two digits swapped: a slip
+    ]
+    header = (DOL / "uscis_hub_fy2023.csv").read_text(encoding="utf-8").splitlines()[0]
+    hub.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    code, out = run(db_url, "dol", "ingest", "--no-progress", str(hub))
+    assert code == 0, out
+
+    def names() -> set[tuple[str, str, str, int]]:
+        with dbmod.session_scope(db_url) as s:
+            rows = s.execute(
+                select(DolEntity.key, DolEntityName.name, DolEntityName.source, DolEntityName.filings).join(
+                    DolEntity, DolEntity.id == DolEntityName.entity_id
+                )
+            ).all()
+        return {tuple(r) for r in rows}  # type: ignore[misc]
+
+    before = names()
+    assert len({key for key, *_ in before}) == 1  # the slipped Tax ID is the same employer
+
+    def as_an_older_build_left_it() -> None:
+        # What version 1 stored: each Tax ID its own entity, no trade name from the hub's d/b/a, no version.
+        with dbmod.session_scope(db_url) as s:
+            s.execute(delete(DolEntityName).where(DolEntityName.source == "trade"))
+            s.execute(update(DolEntity).values(build_version=None))
+
+    def state() -> tuple[set[int | None], int]:
+        with dbmod.session_scope(db_url) as s:
+            versions = set(s.scalars(select(DolEntity.build_version)))
+            trades = s.scalar(select(func.count()).select_from(DolEntityName).where(DolEntityName.source == "trade"))
+        return versions, trades or 0
+
+    assert state() == ({BUILD_VERSION}, 1)
+    as_an_older_build_left_it()
+    code, out = run(db_url, "match")
+    assert code == 0 and "built by an older version" in out, out
+    assert state() == ({BUILD_VERSION}, 1)
+    code, out = run(db_url, "match")
+    assert "older version" not in out  # once
+
+    as_an_older_build_left_it()
+    code, out = run(db_url, "dol", "ingest", "--no-progress", str(hub))
+    flat = " ".join(out.split())
+    assert code == 0 and "1 already loaded" in flat and "older version of jobagg; they are rebuilt now" in flat
+    assert state() == ({BUILD_VERSION}, 1)
+    assert names() == before  # the build it would make anew, the slip in its main Tax ID's entity
+    code, out = run(db_url, "dol", "ingest", "--no-progress", str(hub))
+    assert "Nothing new" in " ".join(out.split())
+
+
 def test_employers_match_takes_the_postings_state(db_url: str, tmp_path: Path) -> None:
     filers = [("ORBIT LABS INC", "CA"), ("ORBIT HEALTH LLC", "TX"), ("VIREON BROOK FARM LLC", "WA")]
     lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", filers)

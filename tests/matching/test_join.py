@@ -852,6 +852,12 @@ def test_trade_names_from_filings() -> None:
     assert names(idx.match("Rippling")) == ["PEOPLE CENTER INC D/B/A RIPPLING"]
     assert idx.match("Anthropic").best.method == "exact"  # type: ignore[union-attr]
     assert split_dba("ANTHROPIC PBC D B A ANTHROPIC INC") == ("ANTHROPIC PBC", "ANTHROPIC INC")
+    # The words spelt out, as a few hub names write them.
+    assert split_dba("WJL ARCHITECTURE ENGINEERING DPC DOING BUSINESS AS EWINGCOLE")[1] == "EWINGCOLE"
+    assert split_dba("PROFDI INC TRADING AS GRISK") == ("PROFDI INC", "GRISK")
+    assert names(
+        index_of([(4, "WJL ARCHITECTURE DPC DOING BUSINESS AS EWINGCOLE", None, "uscis", 5)]).match("EwingCole")
+    ) == ["WJL ARCHITECTURE DPC DOING BUSINESS AS EWINGCOLE"]
 
 
 def test_one_word_dba_of_another_filer_beats_a_legal_name_leading_with_the_brand_only_by_dwarfing_it() -> None:
