@@ -170,18 +170,27 @@ def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str,
         if rebuilt:
             # An upgrade that groups filers differently applies to filings loaded before it, without the files.
             console.print("employer entities were built by an older version of jobagg: rebuilding them")
-            build_entities(s)
+            from matching.ingest import live_progress
+
+            bar = live_progress()
+            if bar is None:
+                build_entities(s)
+            else:
+                with bar:
+                    build_entities(s, progress=bar)
     with StepProgress(console, "match", total=1, unit="steps") as progress, dbmod.session_scope(db_url) as s:
         stats = match_and_tag(s, load_index(s)[0])
         progress.update(done=1, items=stats.get("postings", 0))
     if rebuilt:
         stats["entities_rebuilt"] = 1
-    table = Table(title=f"join and tags recomputed in {time.perf_counter() - started:.1f} s")
+    # Wide enough for its title on one line; the time follows the table (in the title it wrapped).
+    table = Table(title="join and tags recomputed", min_width=30)
     table.add_column("what")
     table.add_column("count", justify="right")
     for key in sorted(stats):
         table.add_row(key.replace("_", " "), f"{stats[key]:,}")
     console.print(table)
+    console.print(f"in {time.perf_counter() - started:.1f} s")
     return stats
 
 
