@@ -45,7 +45,7 @@ from matching.bulk import (
     update_rows,
 )
 from matching.loaded import BUILD_VERSION, STALE_SQL
-from matching.normalize import NameForms, clear_caches, spelled
+from matching.normalize import NameForms, clear_caches, legal_words_of, spelled
 
 OWNER_SHARE = 0.9
 # A Tax ID filing this share of its name's main Tax ID's petitions or less, in its state, is a slip of it.
@@ -793,9 +793,11 @@ def _attach_hub(
     similar name (the same name up to its legal form counts: "ACME INC" and "ACME LLC"). Without such a FEIN, rows
     that share a name but not a Tax ID are namesakes and stay apart; one Tax ID under one name ties that
     employer's years together, whatever legal form each year's name carries. A Tax ID that is a slip of the
-    name's main one (`_slipped_tax_ids`) counts as the main one.
+    name's main one (`_slipped_tax_ids`) counts as the main one, and the spellings of one name under one Tax ID
+    (`_one_employer_spellings`) are one employer.
     """
     slips = _slipped_tax_ids(hub, forms)
+    spelt_as = _one_employer_spellings(hub, forms, slips)
     # Only FEINs whose last four digits the hub mentions can take a hub row: the others' names are not gathered.
     tax_ids = {h.tax_id for h in hub if h.tax_id}
     fein_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(lambda: defaultdict(set))
@@ -807,11 +809,15 @@ def _attach_hub(
     for h in hub:
         if h.tax_id:
             legal = forms.legal_key(h.employer_name)
-            taxes_by_name[legal].add(slips.get((legal, h.tax_id), h.tax_id))
+            tax_id = slips.get((legal, h.tax_id), h.tax_id)
+            taxes_by_name[forms.legal_key(spelt_as.get((h.employer_name, tax_id), h.employer_name))].add(tax_id)
     out: dict[tuple[str, int], list[int | None]] = {}
     for h in hub:
-        hub_clean, hub_legal = forms.clean(h.employer_name), forms.legal_key(h.employer_name)
-        tax_id = slips.get((hub_legal, h.tax_id), h.tax_id)
+        hub_clean = forms.clean(h.employer_name)
+        tax_id = slips.get((forms.legal_key(h.employer_name), h.tax_id), h.tax_id)
+        # The entity is the one of the name's main spelling under its Tax ID.
+        main = spelt_as.get((h.employer_name, tax_id), h.employer_name)
+        hub_legal = forms.legal_key(main)
         fein = None
         candidates = fein_names.get(tax_id, {}) if tax_id else {}
         scored = []
@@ -821,7 +827,7 @@ def _attach_hub(
                 scored.append((best, cand_fein))
         if len(scored) == 1 or (len(scored) > 1 and sorted(scored)[-1][0] - sorted(scored)[-2][0] >= 10):
             fein = max(scored)[1]
-        pair = ("F" + forms.full_key(h.employer_name), "L" + hub_legal)
+        pair = ("F" + forms.full_key(main), "L" + hub_legal)
         key = entity_for(fein, pair, h.state or None)
         if fein is None and tax_id and key.startswith("fein:") and key[-4:] != tax_id:
             # Name ownership points at a FEIN with other last four digits: a namesake, not that employer.
@@ -834,10 +840,11 @@ def _attach_hub(
         # join weighs namesakes by filings (MARVELL SEMICONDUCTOR INC: 11 rows, 729 petitions).
         counts = (h.initial_approval, h.initial_denial, h.continuing_approval, h.continuing_denial)
         petitions = max(sum(c or 0 for c in counts), 1)
-        acc.names = _named(acc.names, " ".join(h.employer_name.upper().split()), "uscis", petitions, hub_legal, forms)
+        own = forms.legal_key(h.employer_name)
+        acc.names = _named(acc.names, " ".join(h.employer_name.upper().split()), "uscis", petitions, own, forms)
         acc.uscis += 1
         if h.state:
-            acc.states = _tally(acc.states, h.state, 1)
+            acc.states = _tally(acc.states, h.state, petitions)
         vals = out.setdefault((key, h.fiscal_year), [None, None, None, None])
         for i, f in enumerate(("initial_approval", "initial_denial", "continuing_approval", "continuing_denial")):
             val = getattr(h, f)
@@ -891,6 +898,35 @@ def _slipped_tax_ids(hub: list[Any], forms: NameForms) -> dict[tuple[str, str], 
             if n <= most * SLIP_SHARE or _one_keystroke(tax_id, main):
                 slips[(legal, tax_id)] = main
     return slips
+
+
+def _one_employer_spellings(
+    hub: list[Any], forms: NameForms, slips: dict[tuple[str, str], str]
+) -> dict[tuple[str, str], str]:
+    """(hub name, Tax ID) -> the main spelling of that employer's name, for names spelt several ways under one
+    Tax ID: the hub cuts names at 34 characters and abbreviates ("BLUECREST CAPITAL MGMT NY LLP" and "BLUECREST
+    CAPITAL MGMT NEW YORK LP", both 1234; "TOYOTA MOTOR ENGINEERING MANUFAC" beside "... ENGRG MANUFACTURING NAM").
+    Names with one Tax ID and the same first two words (or one word, for a one-word name) are one employer; the
+    main spelling is the one with most petitions, then the longest (the least cut)."""
+    petitions: dict[tuple[str, tuple[str, ...]], Counter[str]] = defaultdict(Counter)
+    for h in hub:
+        if not h.tax_id:
+            continue
+        clean = forms.clean(h.employer_name)
+        words = legal_words_of(clean)
+        if not words:
+            continue
+        tax_id = slips.get((forms.legal_key(h.employer_name), h.tax_id), h.tax_id)
+        counts = (h.initial_approval, h.initial_denial, h.continuing_approval, h.continuing_denial)
+        petitions[(tax_id, tuple(words[:2]))][h.employer_name] += max(sum(c or 0 for c in counts), 1)
+    out: dict[tuple[str, str], str] = {}
+    for (tax_id, _head), names in petitions.items():
+        if len({forms.legal_key(n) for n in names}) < 2:
+            continue
+        main = max(names, key=lambda n: (names[n], len(n), n))
+        for name in names:
+            out[(name, tax_id)] = main
+    return out
 
 
 def _one_keystroke(a: str, b: str) -> bool:

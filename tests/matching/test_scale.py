@@ -175,6 +175,10 @@ def test_hub_tax_id_slips_join_the_main_one_and_names_count_petitions(db_url: st
             row("BEACON LLC", 3, "7777", "NY", "NEW YORK"),  # the same name in another state: a namesake
             row("LANTERN INC", 10, "1111", "TX", "AUSTIN"),  # as big and unlike: namesakes
             row("LANTERN INC", 8, "2222", "TX", "DALLAS"),
+            # One employer's name cut and abbreviated two ways under one Tax ID; its Puerto Rico arm has its own.
+            row("SABLECREST CAPITAL MGMT NY LLP", 3, "1234", "NY", "NEW YORK"),
+            row("SABLECREST CAPITAL MGMT NEW YORK LP", 1, "1234", "FL", "MIAMI"),
+            row("SABLECREST CAPITAL MGT PR LLC", 1, "9286", "PR", "SAN JUAN"),
             # Few rows but many petitions beside many rows of few: petitions, not rows, weigh namesakes.
             row("QUASAR SEMICONDUCTOR INC", 300, "5000", "CA", "SANTA CLARA"),
             row("QUASAR SEMICONDUCTOR INC", 200, "5000", "CA", "IRVINE"),
@@ -191,11 +195,17 @@ def test_hub_tax_id_slips_join_the_main_one_and_names_count_petitions(db_url: st
             ).all()
         )
         index, _ = load_index(s)
+        sable = s.scalar(select(DolEntity.state).where(DolEntity.key == "name:SABLECRESTCAPITALMANAGEMENTNY"))
+    assert sable == "NY"  # where most of its petitions are, not the first of two states with a row each
     assert {k: v for k, v in keys.items() if k.startswith("name:BEACON")} == {
         "name:BEACON#3581": 606,
         "name:BEACON#7777": 3,
     }
     assert {k for k in keys if k.startswith("name:LANTERN")} == {"name:LANTERN#1111", "name:LANTERN#2222"}
+    assert {k: v for k, v in keys.items() if k.startswith("name:SABLECREST")} == {
+        "name:SABLECRESTCAPITALMANAGEMENTNY": 4,
+        "name:SABLECRESTCAPITALMGTPR": 1,
+    }
     found = index.match("Quasar")
     assert found.outcome == "matched" and [m.name for m in found.matches] == ["QUASAR SEMICONDUCTOR INC"]
 
