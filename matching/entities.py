@@ -796,8 +796,10 @@ def _attach_hub(
     name's main one (`_slipped_tax_ids`) counts as the main one, and the spellings of one name under one Tax ID
     (`_one_employer_spellings`) are one employer.
     """
-    slips = _slipped_tax_ids(hub, forms)
-    spelt_as = _one_employer_spellings(hub, forms, slips)
+    # Each hub name's legal key, worked out once: the passes below ask for it per row, and rows repeat names.
+    legal_of = {name: forms.legal_key(name) for name in {h.employer_name for h in hub}}
+    slips = _slipped_tax_ids(hub, legal_of)
+    spelt_as = _one_employer_spellings(hub, forms, legal_of, slips)
     # Only FEINs whose last four digits the hub mentions can take a hub row: the others' names are not gathered.
     tax_ids = {h.tax_id for h in hub if h.tax_id}
     fein_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(lambda: defaultdict(set))
@@ -808,16 +810,16 @@ def _attach_hub(
     taxes_by_name: dict[str, set[str]] = defaultdict(set)
     for h in hub:
         if h.tax_id:
-            legal = forms.legal_key(h.employer_name)
-            tax_id = slips.get((legal, h.tax_id), h.tax_id)
-            taxes_by_name[forms.legal_key(spelt_as.get((h.employer_name, tax_id), h.employer_name))].add(tax_id)
+            tax_id = slips.get((legal_of[h.employer_name], h.tax_id), h.tax_id)
+            taxes_by_name[legal_of[spelt_as.get((h.employer_name, tax_id), h.employer_name)]].add(tax_id)
     out: dict[tuple[str, int], list[int | None]] = {}
     for h in hub:
         hub_clean = forms.clean(h.employer_name)
-        tax_id = slips.get((forms.legal_key(h.employer_name), h.tax_id), h.tax_id)
+        own = legal_of[h.employer_name]
+        tax_id = slips.get((own, h.tax_id), h.tax_id)
         # The entity is the one of the name's main spelling under its Tax ID.
         main = spelt_as.get((h.employer_name, tax_id), h.employer_name)
-        hub_legal = forms.legal_key(main)
+        hub_legal = legal_of[main]
         fein = None
         candidates = fein_names.get(tax_id, {}) if tax_id else {}
         scored = []
@@ -840,7 +842,6 @@ def _attach_hub(
         # join weighs namesakes by filings (MARVELL SEMICONDUCTOR INC: 11 rows, 729 petitions).
         counts = (h.initial_approval, h.initial_denial, h.continuing_approval, h.continuing_denial)
         petitions = max(sum(c or 0 for c in counts), 1)
-        own = forms.legal_key(h.employer_name)
         acc.names = _named(acc.names, " ".join(h.employer_name.upper().split()), "uscis", petitions, own, forms)
         acc.uscis += 1
         if h.state:
@@ -868,7 +869,7 @@ def _named(
     return names
 
 
-def _slipped_tax_ids(hub: list[Any], forms: NameForms) -> dict[tuple[str, str], str]:
+def _slipped_tax_ids(hub: list[Any], legal_of: dict[str, str]) -> dict[tuple[str, str], str]:
     """(legal name key, Tax ID) -> the name's main Tax ID, for Tax IDs that are slips of it.
 
     Petitioners mistype the four digits: the real exports list GOOGLE LLC, Mountain View, under 16 Tax IDs, one
@@ -881,7 +882,7 @@ def _slipped_tax_ids(hub: list[Any], forms: NameForms) -> dict[tuple[str, str], 
     states: dict[tuple[str, str], set[str]] = defaultdict(set)
     for h in hub:
         if h.tax_id:
-            legal = forms.legal_key(h.employer_name)
+            legal = legal_of[h.employer_name]
             counts = (h.initial_approval, h.initial_denial, h.continuing_approval, h.continuing_denial)
             size[legal][h.tax_id] += sum(c or 0 for c in counts)
             if h.state:
@@ -901,27 +902,30 @@ def _slipped_tax_ids(hub: list[Any], forms: NameForms) -> dict[tuple[str, str], 
 
 
 def _one_employer_spellings(
-    hub: list[Any], forms: NameForms, slips: dict[tuple[str, str], str]
+    hub: list[Any], forms: NameForms, legal_of: dict[str, str], slips: dict[tuple[str, str], str]
 ) -> dict[tuple[str, str], str]:
     """(hub name, Tax ID) -> the main spelling of that employer's name, for names spelt several ways under one
     Tax ID: the hub cuts names at 34 characters and abbreviates ("BLUECREST CAPITAL MGMT NY LLP" and "BLUECREST
     CAPITAL MGMT NEW YORK LP", both 1234; "TOYOTA MOTOR ENGINEERING MANUFAC" beside "... ENGRG MANUFACTURING NAM").
     Names with one Tax ID and the same first two words (or one word, for a one-word name) are one employer; the
     main spelling is the one with most petitions, then the longest (the least cut)."""
+    head_of: dict[str, tuple[str, ...]] = {}
     petitions: dict[tuple[str, tuple[str, ...]], Counter[str]] = defaultdict(Counter)
     for h in hub:
         if not h.tax_id:
             continue
-        clean = forms.clean(h.employer_name)
-        words = legal_words_of(clean)
-        if not words:
+        name = h.employer_name
+        head = head_of.get(name)
+        if head is None:
+            head = head_of[name] = tuple(legal_words_of(forms.clean(name))[:2])
+        if not head:
             continue
-        tax_id = slips.get((forms.legal_key(h.employer_name), h.tax_id), h.tax_id)
+        tax_id = slips.get((legal_of[name], h.tax_id), h.tax_id)
         counts = (h.initial_approval, h.initial_denial, h.continuing_approval, h.continuing_denial)
-        petitions[(tax_id, tuple(words[:2]))][h.employer_name] += max(sum(c or 0 for c in counts), 1)
+        petitions[(tax_id, head)][name] += max(sum(c or 0 for c in counts), 1)
     out: dict[tuple[str, str], str] = {}
     for (tax_id, _head), names in petitions.items():
-        if len({forms.legal_key(n) for n in names}) < 2:
+        if len({legal_of[n] for n in names}) < 2:
             continue
         main = max(names, key=lambda n: (names[n], len(n), n))
         for name in names:
