@@ -8,15 +8,15 @@ the tag an immigration-savvy reader gives each visa, with the reason. Every scen
 - name match: "this employer has ever filed" (any certified PERM → green card likely; any certified LCA or USCIS
   approval → H-1B likely; joined without one → unlikely; no join → unknown).
 
-The development labels include 677 postings labelled by readers who never saw the rules (two, a third on
-disagreements; 177 by three, and a panel of 48 and five batches of 59 or 60 by five, the majority's tag kept). The
+The development labels include 737 postings labelled by readers who never saw the rules (two, a third on
+disagreements; 177 by three, and a panel of 48 and six batches of 59 or 60 by five, the majority's tag kept). The
 holdouts, bench/data/holdout/tags.jsonl (labelled by the first rules' author) and tags_blind.jsonl to
-tags_blind_10.jsonl (labelled blind, as above; the second and the fourth to the tenth written after the rules were
-reworked, the third sealed while they were reworked again), were labelled before the rules were ever run on them;
-each is scored the same way but only its totals are printed (never which pairs disagree), so no rule is fixed from
-them. A set that keeps each reader's tags (`votes`: the sixth to the tenth, five development batches) also prints
-how far each reader agrees with the majority of the others, and jobagg with the same majorities: how close the rules
-come to careful people on that set.
+tags_blind_11.jsonl (labelled blind, as above; the second and the fourth to the eleventh written after the rules
+were reworked, the third sealed while they were reworked again), were labelled before the rules were ever run on
+them; each is scored the same way but only its totals are printed (never which pairs disagree), so no rule is fixed
+from them. A set that keeps each reader's tags (`votes`: the sixth to the eleventh, six development batches) also
+prints how far each reader agrees with the majority of the others, and jobagg with the same majorities: how close
+the rules come to careful people on that set.
 
 Target, on each set: jobagg agrees on ≥ 0.90 of (posting, visa) pairs and beats both baselines; exits 1 otherwise.
 

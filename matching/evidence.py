@@ -406,6 +406,8 @@ def entity_evidence(facts: PostingFacts, filings: EntityFilings, window: tuple[i
         # The newest hub year's approvals and denials: where a run of denials starts.
         "latest": [ia + ca, idn + cd],
         "latest_initial": [ia, idn],  # new employment alone: what a new hire's petition meets
+        # New hires approved in the window's two newest hub years: none beside extensions is a pause in hiring.
+        "recent_initial": sum(v[0] for v in hub_recent[-2:]),
     }
     days = sorted(filings.perm_days)
     return {

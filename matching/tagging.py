@@ -22,10 +22,12 @@ the three complete fiscal years before today and the current one (matching/evide
   sponsoring new hires), unless the ad offers sponsorship;
 - a non-ML posting whose job an employer with 100+ certified LCAs in the window never files → `unlikely` where the
   rest would say `possible`; H-1B only: certified PERM cases but no H-1B filing in the lookback → `unlikely`
-  ("sponsors green cards, not H-1Bs"), and no new-hire petition approved in the hub's newest year beside 10+
+  ("sponsors green cards, not H-1Bs"), and no new-hire petition approved in the hub's newest year beside 25+
   extensions → `unlikely`;
 - `likely` becomes `possible` when the role's own PERM cases fail a third of the time, when a director's posting
-  has only individual contributors' filings beside it, or when the loaded DOL data stop over two years back;
+  has only individual contributors' filings beside it (for H-1B, in its PERM cases too), when the loaded data of
+  the visa's source stop over two years back, or (H-1B) when the hub's two newest years show extensions but no
+  new hire;
 - recent employer-level or ML-occupation filings, or similar ones below the posting's level → `possible`;
 - green card only: H-1B filings but no certified PERM in five fiscal years → `unlikely` ("sponsors H-1B, not green
   cards"), unless a new, small sponsor, or an ad offering sponsorship beside under three years of H-1Bs
@@ -131,7 +133,7 @@ STALE_DATA_YEARS = 2
 # Extensions approved since the last new hire, at least, for "stopped sponsoring" (one is one worker's).
 STOPPED_EXTENSIONS = 2
 # Extensions approved in the hub's newest year, with no new hire beside them, that say H-1B hiring has stopped.
-NO_NEW_HIRES_EXTENSIONS = 10
+NO_NEW_HIRES_EXTENSIONS = 25
 # SQLite caps bound parameters per statement; stay well under every backend's limit.
 IN_CHUNK = 900
 # The counts a DolEntityYear row holds for one entity and fiscal year (the hub's figures aside).
@@ -394,12 +396,13 @@ def _entity_years(
     return cache[key]
 
 
-def _off_level(facts: PostingFacts, level: dict[str, Any]) -> str:
+def _off_level(facts: PostingFacts, level: dict[str, Any], other: dict[str, Any] | None = None) -> str:
     """The filings' wage levels ("Level I-II") when all of them are below what this posting's seniority fits, or
     (for an entry-level posting) all at Level III and up, or "individual contributors' levels" when a director's
-    posting has no similar filing with a manager's or director's title; else "": filings paid above a mid or senior
-    posting's level still show the employer sponsoring the job, but an employer filing only senior people hires no
-    new graduates on a visa."""
+    posting has no similar filing with a manager's or director's title, among these filings or `other` (for H-1B,
+    the PERM ones: the leaders it files green cards for mostly work on its H-1Bs; an H-1B for a leader says nothing
+    of a green card); else "": filings paid above a mid or senior posting's level still show the employer
+    sponsoring the job, but an employer filing only senior people hires no new graduates on a visa."""
     filed = [WAGE_ORDER.index(lv) for lv, n in level["wage_levels"].items() if n and lv in WAGE_ORDER]
     if not filed:
         return ""
@@ -407,7 +410,8 @@ def _off_level(facts: PostingFacts, level: dict[str, Any]) -> str:
     below = floor is not None and max(filed) < WAGE_ORDER.index(floor)
     above = facts.band == "entry" and min(filed) > WAGE_ORDER.index(ENTRY_CEILING)
     # A director leads people: filings for the individual contributors it would lead are not its own job.
-    if facts.seniority in ("director", "executive") and not level["same_level"] and not below:
+    leaders = level["same_level"] or (other is not None and other["same_level"])
+    if facts.seniority in ("director", "executive") and not leaders and not below:
         return "individual contributors' levels"
     return _levels(level["wage_levels"]) if below or above else ""
 
@@ -628,10 +632,15 @@ def _h1b(
     # USCIS publishes a year behind DOL: approved petitions in the lookback back this year's LCAs.
     if enough and (hub["approvals_lookback"] >= 1 if hub_recent else sim["certified"] >= LIKELY_LCA_ALONE):
         reason = f"{_n(sim['certified'], 'certified H-1B LCA')} for {what} {span}"
-        if off := _off_level(facts, sim):
+        if off := _off_level(facts, sim, ev["perm"]["similar"]):
             return "possible", f"{reason}, all at {off}: none at this posting's level{ad}"
         if denying := _hub_denying(hub):
             return "possible", f"{reason}, but {denying}{ad}"
+        if not offered and len(hub["years"]) >= 2 and not hub["recent_initial"] and extended:
+            # Fewer extensions than say it has stopped, but no new hire in two years: the record is of the staff it
+            # keeps, not of hiring onto an H-1B.
+            years = f"FY{hub['years'][-2]}-{str(hub['years'][-1])[2:]}"
+            return "possible", f"{reason}, but USCIS approved no new-hire H-1B in {years}, only extensions"
         if levels := _levels(sim["wage_levels"]):
             reason += f", {levels}"
         if hub["approvals"]:
@@ -758,9 +767,12 @@ def score_posting(
                 tag, reason = _h1b(facts, chosen[1], window, cov, hist)
             if tag == "possible" and (never := _never_this_job(facts, chosen[1], window)):
                 tag, reason = "unlikely", never
-            if tag == "likely" and newest is not None and newest < window[1] - STALE_DATA_YEARS:
+            # The visa's own source: PERM data stopping years ago leave a green card stale beside fresh LCAs.
+            source_newest = (cov.perm or newest) if visa == "green_card" else newest
+            if tag == "likely" and source_newest is not None and source_newest < window[1] - STALE_DATA_YEARS:
                 # Filings that stop years before today say what the employer did, not what it does.
-                tag, reason = "possible", f"{reason}; but the loaded DOL data stop at FY{newest}"
+                source = "PERM" if visa == "green_card" and cov.perm != newest else "DOL"
+                tag, reason = "possible", f"{reason}; but the loaded {source} data stop at FY{source_newest}"
             if tag in ("likely", "possible") and facts.seniority == "intern" and visa == "h1b":
                 # No visa is filed for an internship itself (students work on their own status): the record
                 # speaks of a full-time offer after it, which only an ad's own offer makes this role's.

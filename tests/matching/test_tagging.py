@@ -940,6 +940,15 @@ def test_extensions_alone_in_the_newest_hub_year_say_h1b_hiring_has_stopped() ->
     assert out["h1b"][1]["reason"] == "USCIS approved no new-hire H-1B in FY2026, only 88 extensions of workers it has"
     lcas.uscis = {2025: (12, 0, 80, 1), 2026: (0, 0, 4, 0)}  # a few extensions: too little to say
     assert score(MLE, {1: lcas})["h1b"][0] != "unlikely"
+    # Fewer than say it has stopped, but no new hire in the two newest hub years: the staff it keeps, not hiring.
+    own = cases(("lca", 2025, "certified", True, "Machine Learning Engineer", "III", 9),
+                ("lca", 2026, "certified", True, "Machine Learning Engineer", "III", 8))  # fmt: skip
+    own.uscis = {2024: (1, 0, 18, 0), 2025: (0, 0, 21, 1), 2026: (0, 0, 19, 0)}
+    out = score(MLE, {1: own})
+    assert out["h1b"][0] == "possible"
+    assert out["h1b"][1]["reason"].endswith("but USCIS approved no new-hire H-1B in FY2025-26, only extensions")
+    own.uscis = {2024: (1, 0, 18, 0), 2025: (2, 0, 21, 1), 2026: (0, 0, 19, 0)}  # one year without: noise
+    assert score(MLE, {1: own})["h1b"][0] == "likely"
     lcas.uscis = {2025: (12, 0, 80, 1), 2026: (0, 0, 88, 0)}
     offered = PostingFacts(**{**MLE.__dict__, "statement": "offered"})
     assert score(offered, {1: lcas})["h1b"][0] != "unlikely"
@@ -1014,6 +1023,18 @@ def test_data_that_stop_years_ago_say_what_an_employer_did_not_what_it_does() ->
     out = score(MLE, {1: old}, cov=stale)
     assert tags(out) == {"green_card": "possible", "h1b": "possible"}
     assert out["green_card"][1]["reason"].endswith("; but the loaded DOL data stop at FY2024")
+    # PERM data alone stopping so long ago leave the green card stale beside LCA data that are current.
+    fresh_lcas = cases(
+        *((g.kind, g.fiscal_year, g.status, g.is_ml, g.title, g.wage_level, g.count) for g in old.groups)
+    )
+    fresh_lcas.groups.append(
+        CaseGroup("lca", 2026, "certified", True, "Machine Learning Engineer", "III", "year", 9, None, None)
+    )
+    fresh_lcas.uscis = {2025: (9, 0, 7, 0), 2026: (8, 0, 5, 0)}
+    perm_stale = DataCoverage(2024, 2026, 2026, date(2024, 9, 30), date(2026, 9, 30))
+    out = score(MLE, {1: fresh_lcas}, cov=perm_stale)
+    assert tags(out) == {"green_card": "possible", "h1b": "likely"}
+    assert out["green_card"][1]["reason"].endswith("; but the loaded PERM data stop at FY2024")
     # A year behind the last complete one is the usual lag, not stale.
     lag = DataCoverage(2025, 2025, 2025, date(2025, 9, 30), date(2025, 9, 30))
     recent = cases(
@@ -1053,6 +1074,11 @@ def test_a_director_beside_only_individual_contributors_filings_is_possible() ->
     assert tags(score(director, {1: record(lead)}))["h1b"] == "likely"
     manager = PostingFacts("Manager, Data Science", "data_scientist", "manager", True, country="US")
     assert tags(score(manager, {1: record()})) == {"green_card": "likely", "h1b": "likely"}
+    # Green cards for data-science leaders are filed for leaders it has on H-1Bs; an H-1B for one says nothing
+    # of a green card.
+    perm_lead = ("perm", 2026, "certified", True, "Senior Manager, Data Science", "Level IV", 1)
+    assert tags(score(director, {1: record(perm_lead)}))["h1b"] == "likely"
+    assert tags(score(director, {1: record(lead)}))["green_card"] == "possible"
 
 
 def test_a_recruiters_or_sellers_posting_is_unlikely_wherever_the_job_is_never_filed() -> None:
