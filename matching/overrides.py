@@ -203,3 +203,77 @@ def _nearest(index: EntityIndex, filer: str) -> str:
         if names:
             return f"; nearest: {', '.join(names)}"
     return ""
+
+
+# NAICS sectors by their first two digits, as the census names them (shortened): what a person reads to tell an
+# ML company from a namesake trucking firm or dental practice.
+NAICS_SECTORS = {
+    "11": "agriculture", "21": "mining, oil and gas", "22": "utilities", "23": "construction",
+    "31": "manufacturing", "32": "manufacturing", "33": "manufacturing", "42": "wholesale trade",
+    "44": "retail", "45": "retail", "48": "transportation", "49": "transportation", "51": "information",
+    "52": "finance and insurance", "53": "real estate", "54": "professional services",
+    "55": "management of companies", "56": "administrative services", "61": "education",
+    "62": "health care", "71": "arts and recreation", "72": "accommodation and food", "81": "other services",
+    "92": "public administration",
+}  # fmt: skip
+
+
+def filer_profiles(session: Session, entity_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """entity id -> what tells namesakes apart beyond the name and state: the city most of its filings give, its
+    industry (the commonest NAICS sector of its DOL cases and USCIS hub rows) and the fiscal years it filed in."""
+    from collections import Counter
+
+    from sqlalchemy import func, select
+
+    from crawler.models import DolCase, DolEntityName, DolEntityYear, UscisEmployerYear
+
+    ids = sorted(set(entity_ids))
+    cities: dict[int, Counter[str]] = {eid: Counter() for eid in ids}
+    sectors: dict[int, Counter[str]] = {eid: Counter() for eid in ids}
+    years: dict[int, tuple[int, int]] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        c = DolCase.__table__.c
+        cases = select(c.entity_id, c.city, c.naics, func.count()).where(c.entity_id.in_(chunk))
+        for eid, city, naics, n in session.execute(cases.group_by(c.entity_id, c.city, c.naics)):
+            _tally_profile(cities[eid], sectors[eid], city, naics, n)
+        n_t, u = DolEntityName.__table__.c, UscisEmployerYear.__table__.c
+        # A hub row weighs by its petitions, as ingest counts them: one row per city says nothing of size.
+        petitions = sum(func.coalesce(col, 0) for col in (u.initial_approval, u.initial_denial,
+                                                           u.continuing_approval, u.continuing_denial))  # fmt: skip
+        hub = (
+            select(n_t.entity_id, u.city, u.naics, func.sum(petitions))
+            .join(UscisEmployerYear.__table__, u.employer_name == n_t.name)
+            .where(n_t.entity_id.in_(chunk), n_t.source == "uscis")
+            .group_by(n_t.entity_id, u.city, u.naics)
+        )
+        for eid, city, naics, n in session.execute(hub):
+            _tally_profile(cities[eid], sectors[eid], city, naics, n)
+        y = DolEntityYear.__table__.c
+        span = select(y.entity_id, func.min(y.fiscal_year), func.max(y.fiscal_year)).where(y.entity_id.in_(chunk))
+        years.update({eid: (lo, hi) for eid, lo, hi in session.execute(span.group_by(y.entity_id))})
+    out = {}
+    for eid in ids:
+        city = cities[eid].most_common(1)[0][0] if cities[eid] else None
+        sector = sectors[eid].most_common(1)[0][0] if sectors[eid] else None
+        out[eid] = {"city": city, "industry": NAICS_SECTORS.get(sector or ""), "years": years.get(eid)}
+    return out
+
+
+def _tally_profile(cities: Any, sectors: Any, city: str | None, naics: str | None, n: int) -> None:
+    if city and city.strip():
+        cities[" ".join(city.split()).title()] += n
+    digits = "".join(ch for ch in str(naics or "") if ch.isdigit())
+    if len(digits) >= 2:
+        sectors[digits[:2]] += n
+
+
+def profile_text(profile: dict[str, Any] | None) -> str:
+    """ "Mountain View; information; FY2019-26": the parts known, or ""."""
+    if not profile:
+        return ""
+    parts = [profile.get("city"), profile.get("industry")]
+    if profile.get("years"):
+        lo, hi = profile["years"]
+        parts.append(f"FY{lo}" if lo == hi else f"FY{lo}-{str(hi)[2:]}")
+    return "; ".join(p for p in parts if p)

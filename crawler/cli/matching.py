@@ -431,7 +431,7 @@ def review(app: AppContext, limit: int, show_all: bool, suspect: bool, as_json: 
 
     from crawler import db as dbmod
     from matching.join import alias_key
-    from matching.overrides import suspicion
+    from matching.overrides import filer_profiles, profile_text, suspicion
     from matching.tagging import employer_hints
 
     app.engine(create=False)
@@ -467,6 +467,7 @@ def review(app: AppContext, limit: int, show_all: bool, suspect: bool, as_json: 
                     "filers": [
                         {
                             "name": c.name,
+                            "entity_id": c.entity_id,
                             "state": index.entity.state(c.entity_id) or None,
                             "filings": index.filings.get(c.entity_id, 0),
                         }
@@ -474,8 +475,13 @@ def review(app: AppContext, limit: int, show_all: bool, suspect: bool, as_json: 
                     ],
                 }
             )
-    rows.sort(key=lambda r: (-r["open_ml_postings"], -r["postings"], r["employer"]))
-    rows = rows[:limit]
+        rows.sort(key=lambda r: (-r["open_ml_postings"], -r["postings"], r["employer"]))
+        rows = rows[:limit]
+        # Where each filer is, what it does and when it filed: what tells a namesake apart at a glance.
+        profiles = filer_profiles(session, (f["entity_id"] for r in rows for f in r["filers"]))
+        for r in rows:
+            for f in r["filers"]:
+                f.update(profiles.get(f.pop("entity_id"), {}))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -483,10 +489,14 @@ def review(app: AppContext, limit: int, show_all: bool, suspect: bool, as_json: 
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} employer join(s) to review")
-    for col in ("employer", "open ML", "outcome", "DOL filers (state, filings)"):
+    for col in ("employer", "open ML", "outcome", "DOL filers (state, filings; city; industry; years)"):
         table.add_column(col, overflow="fold", justify="right" if col == "open ML" else "left")
     for r in rows:
-        filers = "\n".join(f"{f['name']} ({f['state'] or '?'}, {f['filings']:,})" for f in r["filers"])
+        filers = "\n".join(
+            f"{f['name']} ({f['state'] or '?'}, {f['filings']:,}"
+            + (f"; {about})" if (about := profile_text(f)) else ")")
+            for f in r["filers"]
+        )
         outcome = f"{r['outcome']} ({r['method']})" if r["method"] else r["outcome"]
         if r["check"]:
             outcome += f"\ncheck: {r['check']}"

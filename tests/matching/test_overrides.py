@@ -104,6 +104,7 @@ def test_set_block_and_unset_through_the_cli_rejoin_and_retag(db_url: str, tmp_p
     assert row["employer"] == "Orbit" and row["outcome"] == "unsure" and row["open_ml_postings"] == 2
     assert {f["name"] for f in row["filers"]} == {"ORBIT LABS INC", "ORBIT HEALTH LLC"}
     assert {f["state"] for f in row["filers"]} == {"CA", "TX"}
+    assert all(f["years"] == [2024, 2024] for f in row["filers"])  # when each filed: FY2024 only
 
     code, out = run(db_url, "employers", "set", "Orbit", "ORBIT HEALTH LLC", "--note", "Austin robotics firm")
     assert code == 0, out
@@ -327,3 +328,40 @@ def test_an_ingest_beside_a_run_loads_and_builds_but_leaves_the_re_tag_to_the_ru
         assert joined_by(s) == []
         match_and_tag(s)
         assert joined_by(s) == [("ORBIT LABS INC", "leading")]
+
+
+def test_review_tells_namesakes_apart_by_city_industry_and_years(db_url: str, tmp_path: Path) -> None:
+    """Beside each candidate filer: the city most of its filings give, its industry (NAICS sector) and when it
+    filed, from its DOL cases and its USCIS hub rows."""
+    lca = lca_of(tmp_path / "LCA_Disclosure_Data_FY2024_Q4.csv", [("DAYLIGHT LABS INC", "CA")])
+    header = (
+        "Fiscal Year,Employer,Initial Approval,Initial Denial,Continuing Approval,Continuing Denial,NAICS,Tax ID,"
+        "State,City,ZIP"
+    )
+    hub = tmp_path / "hub.csv"
+    hub.write_text(
+        "\n".join(
+            [
+                header,
+                "2021,DAYLIGHT TRANSPORT LLC,1,0,1,0,484121,7001,CA,EL SEGUNDO,90245",
+                "2022,DAYLIGHT TRANSPORT LLC,1,0,0,0,484121,7001,CA,EL SEGUNDO,90245",
+                "2023,DAYLIGHT LABS INC,2,0,1,0,541511,8002,CA,SAN FRANCISCO,94107",
+                "2023,DAYLIGHT LABS INC,1,0,0,0,541511,8002,CA,OAKLAND,94607",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    loaded(db_url, [lca, hub], ["Daylight", "Daylight"])
+    code, out = run(db_url, "employers", "review", "--json")
+    assert code == 0, out
+    (row,) = json.loads(out)
+    assert row["outcome"] == "unsure"
+    about = {f["name"]: (f["city"], f["industry"], f["years"]) for f in row["filers"]}
+    assert about == {
+        "DAYLIGHT TRANSPORT LLC": ("El Segundo", "transportation", [2021, 2022]),
+        "DAYLIGHT LABS INC": ("San Francisco", "professional services", [2023, 2024]),
+    }
+    code, out = run(db_url, "employers", "review")
+    cells = " ".join(c.strip() for ln in out.splitlines() for c in ln.split("│")[4:5])  # the filers' column
+    assert "DAYLIGHT TRANSPORT LLC (CA, 3; El Segundo; transportation; FY2021-22)" in " ".join(cells.split())
