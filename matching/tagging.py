@@ -203,6 +203,7 @@ def _match_evidence(result: MatchResult | None, entities: dict[int, dict[str, An
         ents.append(
             {
                 "name": c.name,
+                "entity_id": c.entity_id,  # dol_entities.id: stable across rebuilds (entities are kept by key)
                 "fein": format_fein(c.fein),
                 "method": c.method,
                 # What the posting said that named this filer (the ad's legal name, the site, the board token).

@@ -14,6 +14,7 @@ from crawler import db as dbmod
 from crawler.cli import AppContext, main, pass_app
 from crawler.models import Posting, PostingSponsorship
 from crawler.web import labels
+from matching.overrides import filer_profiles, profile_text
 
 VISA_LABEL = {"green_card": "green card (PERM)", "h1b": "H-1B (LCA, USCIS hub)"}
 
@@ -33,7 +34,14 @@ def find_posting(session: Any, ref: str) -> Posting | None:
     )
 
 
-def render(console: Console, posting: Posting, tags: dict[str, PostingSponsorship]) -> None:
+def render(
+    console: Console,
+    posting: Posting,
+    tags: dict[str, PostingSponsorship],
+    profiles: dict[int, dict[str, Any]] | None = None,
+) -> None:
+    """The posting's tags in words and tables; `profiles` (entity id -> `filer_profiles`) say where each joined
+    filer is, what it does and when it filed, for a reader checking the join."""
     place = ", ".join(x for x in (posting.city, posting.region, posting.country) if x) or "place unknown"
     console.print(f"[bold]{posting.title}[/bold] at {posting.employer_name or '?'} ({place}) #{posting.id}")
     console.print(posting.url)
@@ -68,7 +76,7 @@ def render(console: Console, posting: Posting, tags: dict[str, PostingSponsorshi
             latest = data.get("latest_decision") or "none"
             console.print(f"counted over FY{lo}-{hi} (as of {ev.get('as_of')}); newest decision loaded: {latest}{age}")
         for entity in employer.get("entities") or []:
-            _entity_table(console, visa, entity, ev)
+            _entity_table(console, visa, entity, ev, (profiles or {}).get(entity.get("entity_id") or 0))
         runner = employer.get("runner_up")
         if runner:
             # Unsure joins choose nobody: the nearest filer is what a person would check (or add an alias for).
@@ -104,11 +112,15 @@ _YEAR_COLS = {
 YEARS_SHOWN = 6
 
 
-def _entity_table(console: Console, visa: str, entity: dict[str, Any], ev: dict[str, Any]) -> None:
+def _entity_table(
+    console: Console, visa: str, entity: dict[str, Any], ev: dict[str, Any], profile: dict[str, Any] | None = None
+) -> None:
     chosen = " (the tag rests on this filer)" if entity.get("chosen") else ""
     fein = f", FEIN {entity['fein']}" if entity.get("fein") else ""
     method = labels.join_method(entity["method"], entity.get("via"))
     console.print(f"[bold]{entity['name']}[/bold]{fein}, matched by {method}, score {entity['score']}{chosen}")
+    if about := profile_text(profile):
+        console.print(f"the filer's city, industry and filing years: {about}")
     # One column per level, so that the table fits an 80-column terminal.
     levels = [(label, entity[key]) for key, label in labels.LEVELS.items() if entity.get(key)]
     if levels:
@@ -168,4 +180,10 @@ def why(app: AppContext, posting: str, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps({visa: t.evidence for visa, t in tags.items()}, ensure_ascii=False, indent=1))
             return
-        render(Console(), found, tags)
+        ids = {
+            e["entity_id"]
+            for t in tags.values()
+            for e in (t.evidence.get("employer") or {}).get("entities") or []
+            if e.get("entity_id")
+        }
+        render(Console(), found, tags, filer_profiles(session, ids) if ids else None)

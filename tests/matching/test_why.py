@@ -42,6 +42,9 @@ def test_why_explains_a_likely_tag_with_its_figures(why_demo: str) -> None:
     assert re.search(r"\d+ certified PERM cases? for", text)  # the one-line reason
     assert "similar roles" in text and "any occupation" in text  # the three levels
     assert "FEIN" in text and "matched by" in text
+    # Where the joined filer is, what it does and when it filed: what a reader checks the join by.
+    (about,) = [ln for ln in text.splitlines() if ln.startswith("the filer's city, industry and filing years: ")][:1]
+    assert re.search(r"years: [A-Z][a-z]+.*; [a-z ,]+; FY20\d\d", about), about
     # How the name was joined, in words beside the stored code.
     from crawler.web.labels import JOIN_METHOD
 
