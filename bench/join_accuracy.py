@@ -32,7 +32,8 @@ and on the holdout alone. Exits 1 when one is missed.
 With `--db URL` instead of `--filers`, the brands are scored against the index `jobagg` itself loads from a
 database the real files were ingested into (`jobagg dol ingest`): the production path, with ingest's own grouping
 of names (FEIN, Tax ID, d/b/a) and filing counts; brands none of whose gold filers were loaded are left out (and
-counted), filers not loaded drop out of gold and accept.
+counted), filers not loaded drop out of gold and accept. `--ingest FILE ...` ingests the files into a fresh SQLite
+file first and scores that.
 
 With `--registry PATH` (a board registry CSV: `employer`, `ats`, `board`), it also joins every employer name of
 the registry, unlabelled, and counts matched / unsure / none with and without the alias table, by the name alone
@@ -42,15 +43,19 @@ realistic list of employers, not how right it is.
     python bench/join_accuracy.py --filers ../shared/data/real_filers.csv.gz [--uscis ../shared/data/uscis]
     jobagg --db sqlite:///hub.db dol ingest ../shared/data/uscis/*.csv.gz
     python bench/join_accuracy.py --db sqlite:///hub.db
+    python bench/join_accuracy.py --ingest ../shared/data/uscis/*.csv.gz     # the same, ingested here first
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import gzip
 import re
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -292,6 +297,14 @@ def main() -> None:
         help="instead: a database URL the real files were ingested into (`jobagg dol ingest`); scores the index "
         "jobagg loads from it, brands whose gold filers are not loaded left out",
     )
+    source.add_argument(
+        "--ingest",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="instead: DOL/USCIS files to ingest into a fresh SQLite file first (as `jobagg dol ingest` does), then "
+        "score as --db does",
+    )
     ap.add_argument("--uscis", type=Path, help="folder of USCIS hub exports, for filing counts")
     ap.add_argument("--labels", type=Path, default=DATA / "join_labels.csv")
     ap.add_argument("--errors", action="store_true", help="list every wrong or missed brand (tune split only)")
@@ -300,6 +313,19 @@ def main() -> None:
     console = Console(width=max(Console().width, 200))
     labels = read_labels(args.labels)
     started = time.perf_counter()
+    if args.ingest:
+        from matching.ingest import ingest_paths
+
+        missing_files = [str(f) for f in args.ingest if not f.is_file()]
+        if missing_files:
+            sys.exit(f"no such file: {', '.join(missing_files)}")
+        scratch = Path(tempfile.mkdtemp(prefix="join-accuracy-"))
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+        args.db = f"sqlite:///{scratch / 'ingested.db'}"
+        with console.status(f"ingesting {len(args.ingest)} file(s) into {args.db}"):
+            ingest_paths(args.db, args.ingest, progress=False)
+        console.print(f"ingested {len(args.ingest)} file(s) in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
     if args.db:
         index, ids = db_universe(args.db)
         labels, dropped = loaded_labels(labels, ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -194,3 +195,30 @@ def test_the_join_is_scored_through_what_ingest_stored(sqlite_url: str, tmp_path
     assert kept[0]["accept"] == ""  # a filer not loaded is neither gold nor acceptable
     stats, _errors, _secs = score(index, kept, by_legal, use_hints=False)
     assert stats["tune"]["right"] == 1 and stats["holdout"]["rejected"] == 1
+
+
+def test_the_join_benchmark_ingests_files_itself_and_scores_them(tmp_path: Path) -> None:
+    import subprocess
+
+    hub = tmp_path / "hub.csv"
+    hub.write_text(
+        "Fiscal Year,Employer,Initial Approval,Initial Denial,Continuing Approval,Continuing Denial,NAICS,Tax ID,"
+        "State,City,ZIP\n2023,AGILE SPORTS TECH INC DBA HUDL,4,0,2,0,54,1234,NE,LINCOLN,68508\n",
+        encoding="utf-8",
+    )
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "brand,kind,split,gold,accept,ad,url,place\nHudl,dba,tune,AGILE SPORTS TECH INC DBA HUDL,,,,NE\n",
+        encoding="utf-8",
+    )
+    bench = Path(__file__).resolve().parent.parent / "bench" / "join_accuracy.py"
+    out = subprocess.run(
+        [sys.executable, str(bench), "--ingest", str(hub), "--labels", str(labels)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "ingested 1 file(s)" in out.stdout and "1 labelled brands scored, 0 left out" in out.stdout
+    assert "all targets met" in out.stdout
