@@ -108,7 +108,8 @@ UNLINKED_SQL = "SELECT 1 FROM dol_cases WHERE entity_id IS NULL LIMIT 1"
 # The entity build's version, raised whenever it groups filings into entities differently: rows of an older build
 # are rebuilt by the next `jobagg dol ingest`, `jobagg match` or `jobagg run`, without reading the files again.
 # 2: Tax ID slips folded, hub petitions counted as filings, hub d/b/a names filed as trade names. 3: one
-# employer's spellings under one Tax ID are one entity; a hub row's state weighs by its petitions.
+# employer's spellings under one Tax ID are one entity; a hub row's state weighs by its petitions; "DOING
+# BUSINESS AS" and a d/b/a marker written twice read as one marker.
 BUILD_VERSION = 3
 # An entity an older build made (or one from before versions were kept).
 STALE_SQL = f"SELECT 1 FROM dol_entities WHERE build_version IS NULL OR build_version < {BUILD_VERSION} LIMIT 1"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from matching.join import EntityIndex, JoinHints, alias_key, load_aliases, posting_hints, site_domain, stated_entity
-from matching.normalize import aside_name, clean_name, core_key, legal_key, split_dba
+from matching.normalize import aside_name, clean_name, core_key, legal_key, split_dba, trade_name
 
 FILERS = [
     # (entity id, legal name, FEIN)
@@ -855,6 +855,9 @@ def test_trade_names_from_filings() -> None:
     # The words spelt out, as a few hub names write them.
     assert split_dba("WJL ARCHITECTURE ENGINEERING DPC DOING BUSINESS AS EWINGCOLE")[1] == "EWINGCOLE"
     assert split_dba("PROFDI INC TRADING AS GRISK") == ("PROFDI INC", "GRISK")
+    # ... and a marker written twice is one.
+    double = "LEAPFROG PRODUCT DEVELOPMENT LLC DOING BUSINESS AS DBA LEAPFROG BRANDS"
+    assert split_dba(double)[1] == trade_name(double) == "LEAPFROG BRANDS"
     assert names(
         index_of([(4, "WJL ARCHITECTURE DPC DOING BUSINESS AS EWINGCOLE", None, "uscis", 5)]).match("EwingCole")
     ) == ["WJL ARCHITECTURE DPC DOING BUSINESS AS EWINGCOLE"]
