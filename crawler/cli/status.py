@@ -189,6 +189,14 @@ def status(app: AppContext, runs: int, limit: int) -> None:
             tags.add_row(label, *(str(counts.get((visa, tag), 0)) for tag in TAGS))
         console.print(tags)
         console.print(joins_table(session))
+        from matching.entities import entities_stale
+
+        if entities_stale(session):
+            # Not a failure: the next match or run rebuilds them; until then the tags rest on the older grouping.
+            console.print(
+                "employer entities were built by an older version of jobagg: the next `jobagg match` or "
+                "`jobagg run` rebuilds them from the stored filings"
+            )
         if any(found.values()):
             console.print(attention_table(found, limit))
             counts = ", ".join(f"{len(v)} {k}" for k, v in found.items() if v)

@@ -150,11 +150,14 @@ def test_entities_of_an_older_build_are_rebuilt_without_reading_the_files_again(
 
     assert state() == ({BUILD_VERSION}, 1)
     as_an_older_build_left_it()
+    code, out = run(db_url, "status")
+    assert "built by an older version of jobagg: the next `jobagg match`" in " ".join(out.split()), out
     code, out = run(db_url, "match")
     assert code == 0 and "built by an older version" in out, out
     assert state() == ({BUILD_VERSION}, 1)
     code, out = run(db_url, "match")
     assert "older version" not in out  # once
+    assert "older version" not in run(db_url, "status")[1]
 
     as_an_older_build_left_it()
     code, out = run(db_url, "dol", "ingest", "--no-progress", str(hub))
