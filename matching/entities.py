@@ -840,8 +840,7 @@ def _attach_hub(
         acc = accs[key]
         # A hub name counts its petitions, not its rows: one row per city and Tax ID says nothing of size, and the
         # join weighs namesakes by filings (MARVELL SEMICONDUCTOR INC: 11 rows, 729 petitions).
-        counts = (h.initial_approval, h.initial_denial, h.continuing_approval, h.continuing_denial)
-        petitions = max(sum(c or 0 for c in counts), 1)
+        petitions = _petitions(h)
         acc.names = _named(acc.names, " ".join(h.employer_name.upper().split()), "uscis", petitions, own, forms)
         acc.uscis += 1
         if h.state:
@@ -855,6 +854,12 @@ def _attach_hub(
     for key in [k for k, a in accs.items() if not a.names]:
         del accs[key]
     return out, len(hub)
+
+
+def _petitions(h: Any) -> int:
+    """A hub row's petitions decided (approvals and denials, new and continuing); one at least: a row says one."""
+    counts = (h.initial_approval, h.initial_denial, h.continuing_approval, h.continuing_denial)
+    return max(sum(c or 0 for c in counts), 1)
 
 
 def _named(
@@ -883,8 +888,7 @@ def _slipped_tax_ids(hub: list[Any], legal_of: dict[str, str]) -> dict[tuple[str
     for h in hub:
         if h.tax_id:
             legal = legal_of[h.employer_name]
-            counts = (h.initial_approval, h.initial_denial, h.continuing_approval, h.continuing_denial)
-            size[legal][h.tax_id] += sum(c or 0 for c in counts)
+            size[legal][h.tax_id] += _petitions(h)
             if h.state:
                 states[(legal, h.tax_id)].add(h.state)
     slips: dict[tuple[str, str], str] = {}
@@ -921,8 +925,7 @@ def _one_employer_spellings(
         if not head:
             continue
         tax_id = slips.get((legal_of[name], h.tax_id), h.tax_id)
-        counts = (h.initial_approval, h.initial_denial, h.continuing_approval, h.continuing_denial)
-        petitions[(tax_id, head)][name] += max(sum(c or 0 for c in counts), 1)
+        petitions[(tax_id, head)][name] += _petitions(h)
     out: dict[tuple[str, str], str] = {}
     for (tax_id, _head), names in petitions.items():
         if len({legal_of[n] for n in names}) < 2:
