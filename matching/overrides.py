@@ -8,6 +8,7 @@ re-match, not an index rebuild.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,8 +222,6 @@ NAICS_SECTORS = {
 def filer_profiles(session: Session, entity_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """entity id -> what tells namesakes apart beyond the name and state: the city most of its filings give, its
     industry (the commonest NAICS sector of its DOL cases and USCIS hub rows) and the fiscal years it filed in."""
-    from collections import Counter
-
     from sqlalchemy import func, select
 
     from crawler.models import DolCase, DolEntityName, DolEntityYear, UscisEmployerYear
@@ -254,13 +253,17 @@ def filer_profiles(session: Session, entity_ids: Iterable[int]) -> dict[int, dic
         years.update({eid: (lo, hi) for eid, lo, hi in session.execute(span.group_by(y.entity_id))})
     out = {}
     for eid in ids:
-        city = cities[eid].most_common(1)[0][0] if cities[eid] else None
-        sector = sectors[eid].most_common(1)[0][0] if sectors[eid] else None
-        out[eid] = {"city": city, "industry": NAICS_SECTORS.get(sector or ""), "years": years.get(eid)}
+        industry = NAICS_SECTORS.get(_commonest(sectors[eid]) or "")
+        out[eid] = {"city": _commonest(cities[eid]), "industry": industry, "years": years.get(eid)}
     return out
 
 
-def _tally_profile(cities: Any, sectors: Any, city: str | None, naics: str | None, n: int) -> None:
+def _commonest(counts: Counter[str]) -> str | None:
+    """The most counted key; on a tie the first in sort order, so the answer never depends on row order."""
+    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0] if counts else None
+
+
+def _tally_profile(cities: Counter[str], sectors: Counter[str], city: str | None, naics: str | None, n: int) -> None:
     if city and city.strip():
         cities[" ".join(city.split()).title()] += n
     digits = "".join(ch for ch in str(naics or "") if ch.isdigit())
