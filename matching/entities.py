@@ -44,7 +44,7 @@ from matching.bulk import (
     sqlite_cache,
     update_rows,
 )
-from matching.loaded import BUILD_VERSION, STALE_SQL
+from matching.loaded import BUILD_VERSION
 from matching.normalize import NameForms, clear_caches, legal_words_of, spelled
 
 OWNER_SHARE = 0.9
@@ -411,11 +411,6 @@ def _fill_years(
         finally:
             cursor.close()
     del levels
-
-
-def entities_stale(session: Session) -> bool:
-    """Whether stored entities were made by an older build (their filings are grouped as it grouped them)."""
-    return session.execute(text(STALE_SQL)).first() is not None
 
 
 def build_entities(

@@ -22,7 +22,7 @@ from matching import values as v
 from matching.bulk import insert_rows, return_freed_memory, sqlite_cache, update_rows
 from matching.entities import PENDING_YEARS, SAMPLES, Pending, build_entities, count_ahead
 from matching.layouts import Layout, detect_layout
-from matching.loaded import LOADED_SQL, STALE_SQL, UNLINKED_SQL, FileSummary, loaded_summary
+from matching.loaded import LOADED_SQL, UNLINKED_SQL, FileSummary, entities_stale, loaded_summary
 from matching.matchindex import no_gc
 from matching.normalize import NameForms
 from matching.readers import IngestError, Table, is_blank, open_table, read_header
@@ -451,7 +451,8 @@ def live_progress(enabled: bool = True) -> Progress | None:
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Progress | None]:
+def shown_progress(enabled: bool = True) -> Iterator[Progress | None]:
+    """`live_progress`, running for the block (None off a terminal)."""
     prog = live_progress(enabled)
     if prog is None:
         yield None
@@ -625,7 +626,7 @@ def _ingest_paths(
     summaries: list[FileSummary] = []
     # Names met while loading, normalised while the reader is ahead: the entity build needs every one.
     forms = NameForms() if reader is not None else None
-    with _progress(progress) as prog, no_gc():
+    with shown_progress(progress) as prog, no_gc():
         for i, path in enumerate(paths):
             if spare is not None and i + 1 < len(paths):
                 # A workbook is read several times slower than it is written: the next one is read on the other
@@ -648,7 +649,7 @@ def _ingest_paths(
         if all(s.already_loaded for s in summaries):
             with engine.connect() as conn:
                 unlinked = conn.execute(text(UNLINKED_SQL)).first() is not None
-                stale = conn.execute(text(STALE_SQL)).first() is not None
+                stale = entities_stale(conn)
             if not unlinked and not stale:
                 return summaries
             # Every file was loaded before, but a run stopped by a later file's failure never built entities, or

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 from crawler.dburl import libpq_uri, plain_sqlite_file, script_head
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
     from matching.entities import Pending
 
 
@@ -113,6 +116,13 @@ UNLINKED_SQL = "SELECT 1 FROM dol_cases WHERE entity_id IS NULL LIMIT 1"
 BUILD_VERSION = 3
 # An entity an older build made (or one from before versions were kept).
 STALE_SQL = f"SELECT 1 FROM dol_entities WHERE build_version IS NULL OR build_version < {BUILD_VERSION} LIMIT 1"
+
+
+def entities_stale(conn: Connection | Session) -> bool:
+    """Whether stored entities were made by an older build (their filings are grouped as it grouped them)."""
+    from sqlalchemy import text
+
+    return conn.execute(text(STALE_SQL)).first() is not None
 
 
 def _summaries(query: Callable[[str, str | None], list[Any]], head: str, files: list[tuple[Path, str]]) -> Any:

@@ -153,21 +153,20 @@ def split_dba(name: str) -> tuple[str, str | None]:
         upper = upper.strip()
         cut = _CUT_DBA.search(upper) if upper.endswith(("D", "B", "/")) else None
         return (upper[: cut.start(1)] if cut else upper), None
-    trade = m.group(1).strip(" ,.;:") or None
-    # A marker written twice ("DOING BUSINESS AS DBA LEAPFROG BRANDS") is still one: the trade name follows it.
-    again = _TRADES_AS.fullmatch(trade) if trade else None
-    if again:
-        trade = again.group(1).strip(" ,.;:") or None
+    trade = _past_marker(m.group(1)).strip(" ,.;:") or None
     return upper[: m.start()].strip(" ,"), trade
 
 
 def trade_name(name: str) -> str | None:
     """The name a filer says it does business as ("SMARTLY INC DBA BONUSLY" -> "BONUSLY"); never a former name."""
     m = _TRADES_AS.search(name.upper())
-    if m is None:
-        return None
-    again = _TRADES_AS.fullmatch(m.group(1))  # the marker written twice
-    return again.group(1) if again else m.group(1)
+    return _past_marker(m.group(1)) if m else None
+
+
+def _past_marker(trade: str) -> str:
+    """What follows a marker written twice ("DOING BUSINESS AS DBA LEAPFROG BRANDS"): still one marker."""
+    again = _TRADES_AS.fullmatch(trade)
+    return again.group(1) if again else trade
 
 
 _ASIDE = re.compile(r"\(([^()]*)\)")

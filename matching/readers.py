@@ -213,10 +213,15 @@ def _open_text(path: Path) -> Table:
     gzipped = packed.read(2) == GZIP_MAGIC
     packed.seek(0)
     raw: IO[bytes] = gzip.GzipFile(fileobj=packed, mode="rb") if gzipped else packed
+
+    def close() -> None:
+        raw.close()
+        packed.close()
+
     try:
         sample = raw.read(65536)
     except (OSError, EOFError) as exc:
-        packed.close()
+        close()
         raise IngestError(f"{path}: not a readable gzip file: {exc}") from exc
     raw.seek(0)
     encoding = _text_encoding(sample)
@@ -227,17 +232,12 @@ def _open_text(path: Path) -> Table:
         skipped += 1
         reader_probe = text.readline()
     if not reader_probe:
-        raw.close()
-        packed.close()
+        close()
         raise IngestError(f"{path}: the file is empty (no header row)")
     delimiter = "\t" if reader_probe.count("\t") > reader_probe.count(",") else ","
     header_cells = next(csv.reader([reader_probe], delimiter=delimiter))
     header = _trim([canonical_header(h) for h in header_cells])
     size = path.stat().st_size
-
-    def close() -> None:
-        raw.close()
-        packed.close()
 
     def rows() -> Iterator[list[Any]]:
         try:

@@ -163,21 +163,18 @@ def match_and_tag_step(db_url: str, console: Console | None = None) -> dict[str,
     console = console or Console()
     started = time.perf_counter()
     from crawler.cli.progress import StepProgress
-    from matching.entities import build_entities, entities_stale
+    from matching.loaded import entities_stale
 
     with dbmod.session_scope(db_url) as s:
         rebuilt = entities_stale(s)
         if rebuilt:
             # An upgrade that groups filers differently applies to filings loaded before it, without the files.
             console.print("employer entities were built by an older version of jobagg: rebuilding them")
-            from matching.ingest import live_progress
+            from matching.entities import build_entities
+            from matching.ingest import shown_progress
 
-            bar = live_progress()
-            if bar is None:
-                build_entities(s)
-            else:
-                with bar:
-                    build_entities(s, progress=bar)
+            with shown_progress() as bar:
+                build_entities(s, progress=bar)
     with StepProgress(console, "match", total=1, unit="steps") as progress, dbmod.session_scope(db_url) as s:
         stats = match_and_tag(s, load_index(s)[0])
         progress.update(done=1, items=stats.get("postings", 0))

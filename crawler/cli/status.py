@@ -189,7 +189,7 @@ def status(app: AppContext, runs: int, limit: int) -> None:
             tags.add_row(label, *(str(counts.get((visa, tag), 0)) for tag in TAGS))
         console.print(tags)
         console.print(joins_table(session))
-        from matching.entities import entities_stale
+        from matching.loaded import entities_stale
 
         if entities_stale(session):
             # Not a failure: the next match or run rebuilds them; until then the tags rest on the older grouping.
