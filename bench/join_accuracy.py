@@ -79,7 +79,7 @@ def _open(path: Path) -> IO[str]:
     return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
 
 
-BLOCK_HEAD = re.compile(r"# (probe|sample|holdout|shipped)( \d+)?\b")
+BLOCK_HEAD = re.compile(r"# (probe|sample|holdout|shipped)( \d+)?(?=:| \()")
 
 
 def read_labels(path: Path) -> list[dict[str, str]]:

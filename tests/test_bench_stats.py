@@ -34,10 +34,13 @@ def test_labels_carry_the_sample_they_were_drawn_in(tmp_path: Path) -> None:
         "# header comment, not a sample\n"
         "brand,kind,split,gold,accept,ad,url,place\n"
         "Acme,plain,holdout,ACME INC,,,,CA\n"
+        "# probe: development rows\n"
+        "Zeta,none,tune,,,,,\n"
         "# probe 2 (today): development rows\n"
         '"Beta, Inc.",plain,tune,BETA INC,,,,\n'
         "# holdout 3 (today): a random sample\n"
-        "# labelled before the join ran\n"
+        "# labelled before the join ran, set aside as a\n"
+        "# holdout, reported in total only (a wrapped line that begins with a block's word starts no block)\n"
         "Gamma,none,holdout,,,,,\n"
         "Delta,none,holdout,,,,,\n"
         "# shipped 2 (today): development rows\n"
@@ -47,6 +50,7 @@ def test_labels_carry_the_sample_they_were_drawn_in(tmp_path: Path) -> None:
     rows = read_labels(labels)
     assert [(r["brand"], r["block"]) for r in rows] == [
         ("Acme", "hand-picked"),
+        ("Zeta", "probe"),
         ("Beta, Inc.", "probe 2"),
         ("Gamma", "holdout 3"),
         ("Delta", "holdout 3"),
