@@ -26,6 +26,9 @@ only acceptable filers (the company's other entities: not wrong, not its own fil
 missed = chose nothing. precision = (right + other) / brands joined; recall = right / positive brands (an `other`
 counts as a miss).
 Path recall: the share of positive brands joined right by each path (the method of the first match).
+Four runs: with the alias table and the posting hints, without the table, with the table and the brand name alone,
+and with the table and every hint but `place` (labellers often read a brand's state off its filer's filings, so
+that hint can know the answer; this run shows how much of the figure rides on it).
 Targets: precision >= 0.99 and recall >= 0.97 with the alias table, recall >= 0.90 without it, on all brands
 and on the holdout alone. Exits 1 when one is missed.
 
@@ -188,7 +191,11 @@ def loaded_labels(labels: list[dict[str, str]], by_legal: dict[str, set[int]]) -
 
 
 def score(
-    index: EntityIndex, labels: list[dict[str, str]], ids: dict[str, set[int]], use_hints: bool
+    index: EntityIndex,
+    labels: list[dict[str, str]],
+    ids: dict[str, set[int]],
+    use_hints: bool,
+    use_place: bool = True,
 ) -> tuple[dict[str, dict[str, int]], list[tuple[str, str, str, str, str]], float]:
     """Per split ('all', 'tune', 'holdout'): counts of right / wrong / missed / positives / negatives and paths."""
     stats: dict[str, dict[str, int]] = defaultdict(Counter)  # type: ignore[arg-type]
@@ -197,8 +204,8 @@ def score(
     for row in labels:
         gold = {e for n in row["gold"].split("|") if n for e in ids[legal_key(n)]}
         ok = gold | {e for n in row["accept"].split("|") if n for e in ids[legal_key(n)]}
-        abroad = row.get("place") == "abroad"
-        places = [row["place"]] if row.get("place") and not abroad else []
+        abroad = use_place and row.get("place") == "abroad"
+        places = [row["place"]] if use_place and row.get("place") and row["place"] != "abroad" else []
         hints = posting_hints(row["ad"], row["url"], states=places, abroad=abroad) if use_hints else None
         res: MatchResult = index.match(row["brand"], hints)
         got = {m.entity_id for m in res.matches}
@@ -354,14 +361,16 @@ def main() -> None:
 
     aliases = load_aliases()
     runs = [
-        ("alias table + posting hints", aliases, True),
-        ("no alias table + posting hints", {}, True),
-        ("alias table, brand name only", aliases, False),
+        ("alias table + posting hints", aliases, True, True),
+        ("no alias table + posting hints", {}, True, True),
+        ("alias table, brand name only", aliases, False, False),
+        # Labellers often took a brand's state from its filer's own filings: a place hint that knows the answer.
+        ("alias table + posting hints but the place", aliases, True, False),
     ]
     results = {}
-    for label, table, use_hints in runs:
+    for label, table, use_hints, use_place in runs:
         index.aliases = table  # the same index with and without the curated table
-        results[label] = score(index, labels, ids, use_hints)
+        results[label] = score(index, labels, ids, use_hints, use_place)
 
     table = Table(title=f"join accuracy: {len(labels)} labelled brands vs {universe}")
     for col in (
@@ -400,12 +409,12 @@ def main() -> None:
             )
             if split == "tune":
                 continue
-            if label.startswith("alias table +"):
+            if label == runs[0][0]:  # the targets are the first two runs'; the others show what moves them
                 if p < PRECISION:
                     failed.append(f"{label} / {split}: precision {p:.3f} < {PRECISION}")
                 if r < RECALL:
                     failed.append(f"{label} / {split}: recall {r:.3f} < {RECALL}")
-            elif label.startswith("no alias") and r < RECALL_NO_ALIAS:
+            elif label == runs[1][0] and r < RECALL_NO_ALIAS:
                 failed.append(f"{label} / {split}: recall {r:.3f} < {RECALL_NO_ALIAS}")
     console.print(table)
     intervals = Table(title="holdout figures with their 95% intervals (Wilson)")

@@ -58,6 +58,24 @@ def test_labels_carry_the_sample_they_were_drawn_in(tmp_path: Path) -> None:
     ]
 
 
+def test_the_run_without_the_place_gives_the_join_no_state_to_settle_namesakes_by() -> None:
+    # Labellers often read a brand's state off its filer's filings, so one run leaves that hint out: there the
+    # posting's state must not reach the join, and a brand only the state tells apart stays unjoined.
+    from matching.join import EntityIndex
+    from matching.normalize import legal_key
+
+    rows = [(1, "QUORLIX ROBOTICS INC", None, "lca", 3, "CA"), (2, "QUORLIX CAPITAL LLC", None, "lca", 3, "NY")]
+    index = EntityIndex.from_names(rows, {}, {})
+    index.aliases = {}
+    ids = {legal_key(name): {eid} for eid, name, *_ in rows}
+    label = {"brand": "Quorlix", "kind": "leading", "split": "tune", "gold": "QUORLIX ROBOTICS INC", "accept": "",
+             "ad": "", "url": "", "place": "CA", "block": "hand-picked"}  # fmt: skip
+    placed, _errors, _secs = score(index, [label], ids, use_hints=True)
+    unplaced, _errors, _secs = score(index, [label], ids, use_hints=True, use_place=False)
+    assert placed["tune"]["right"] == 1 and placed["tune"]["path:ad_place"] == 1
+    assert unplaced["tune"]["right"] == 0 and unplaced["tune"]["missed"] == 1
+
+
 def test_a_join_to_only_the_companys_other_entities_is_neither_wrong_nor_a_hit() -> None:
     from collections import Counter
 
