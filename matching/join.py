@@ -120,6 +120,8 @@ FIELD_WORDS = frozenset(
         "EDUCATION",
         "FOODS",
         "BRANDS",
+        "SECURITIES",
+        "TRADING",
     ]
 )
 # Words saying only what kind of firm it is: beside a coined word they are read like a field, but the filer found
@@ -148,6 +150,9 @@ _ARM_WORDS = US_STATE_CODES | US_ARM | {"DELAWARE", "INTERNATIONAL", "GLOBAL"}
 # ("... DBA MAILCHIM" is Mailchimp); two short, it is as often a shorter name ("... DBA CIRCLE" is not CircleCI).
 CUT_MIN, CUT_MAX = 6, 2
 TRADE_MAX_FILERS = 3  # filers sharing one d/b/a that no legal name uses: "0956588 BC LTD" and "0965688 BC LTD"
+# A bare legal name filing this much, and more than every other filer using the word, is the one-word brand
+# however many small firms share the word (KONG INC, 24 petitions, beside "HONG KONG ..." firms of one or two).
+BARE_NAME_MIN = 20
 LONE_WORD_FILINGS = 20  # an everyday word leading one filer's name names the brand only when that filer files this
 # Words that only say how a filer is organised or what kind of tech firm it is: no second name.
 PLAIN_TAIL = GENERIC_TAIL | LEGAL_SUFFIXES | frozenset(["AI", "IO", "HQ", "APP", "CO", "COMPANY", "CORPORATION"])
@@ -1285,10 +1290,10 @@ class EntityIndex:
         rest = elsewhere() if len(others) <= LEAD_MAX_FILERS else None
         if rest is not None and len(others) + len(rest) <= LEAD_MAX_FILERS:
             return [] if self._outfiled(exact, others, words) else exact
-        # Many filers share the one word: still the brand when it dwarfs them, or is the biggest of them all
-        # ("Snap" is SNAP INC among SNAP ... firms).
+        # Many filers share the one word: still the brand when it is the biggest of them all and files enough to
+        # say so ("Snap" is SNAP INC among SNAP ... firms).
         f_exact = self._filed(exact)
-        rest = elsewhere() if f_exact >= DOMINANT_MIN else None
+        rest = elsewhere() if f_exact >= BARE_NAME_MIN else None
         if rest is not None:
             rivals = [self._filed(g) for g in others] + [self.filings.get(e, 0) for e in rest]
             if f_exact > max(rivals, default=0):

@@ -257,6 +257,23 @@ def test_one_word_brand_shared_by_many_filers_is_unsure_not_a_bag_of_namesakes()
     assert r.alternatives and r.alternatives[0].name == "DELTA AIR LINES INC"  # most filings first, for a person
 
 
+def test_a_bare_name_filer_filing_more_than_every_namesake_is_the_brand_though_many_use_the_word() -> None:
+    # KONG INC (24 petitions) beside small firms leading with the word and many only using it ("HONG KONG ..."):
+    # the bare legal name outfiling every one of them is the brand, as a big one would be.
+    rows = [
+        (1, "KONG INC", None, "uscis", 24, "CA"),
+        (2, "KONG ABSTRACT CO LLC", None, "uscis", 1, "NY"),
+        (3, "KONG DRAGON CAPITAL INVESTMENT INC", None, "uscis", 1, "CA"),
+        (4, "KONG STUDIOS INC", None, "uscis", 0, "CA"),
+        *((10 + i, f"HONG KONG {w} LTD", None, "uscis", 2, "NY") for i, w in enumerate("ABCDEFGHIJ")),
+    ]
+    assert names(index_of(rows).match("Kong")) == ["KONG INC"]
+    # Filing little more than they do, it stays a person's call.
+    small = [(1, "KONG INC", None, "uscis", 8, "CA"), *rows[1:]]
+    r = index_of(small).match("Kong")
+    assert r.matches == [] and r.outcome == "unsure"
+
+
 def test_descriptors_are_not_stripped_from_a_filer() -> None:
     # Two firms whose names differ only by "generic" words are two firms, not one brand.
     rows = [(1, "ZEPHYR INTERNATIONAL NORTH AMERICA LLC", None), (2, "ZEPHYR GLOBAL SERVICES INC", None)]
@@ -462,6 +479,14 @@ def test_a_coined_brand_with_its_field_joins_the_filer_of_the_coined_word_alone(
     kind = index_of([(1, "APPNOVATION USA INC", None, "lca", 3, "GA"), (2, "ARLO TECHNOLOGIES INC", None, "lca", 56)])
     assert names(kind.match("Appnovation Technologies")) == ["APPNOVATION USA INC"]
     assert kind.match("Arlo Solutions LLC").matches == []
+
+
+def test_a_trading_firms_brand_with_its_field_joins_the_coined_words_filer() -> None:
+    # Brokers and trading houses name themselves by their field as coined brands do by theirs.
+    rows = [(1, "QUANTAGREP AMERICA INC", None, "lca", 6, "IL"), (2, "VOLTRIX INC", None, "lca", 3, "NY")]
+    idx = index_of(rows)
+    assert names(idx.match("QuantaGrep Securities")) == ["QUANTAGREP AMERICA INC"]
+    assert names(idx.match("Voltrix Trading")) == ["VOLTRIX INC"]
 
 
 def test_a_brand_with_a_tail_saying_how_it_is_organised_joins_as_its_core() -> None:
