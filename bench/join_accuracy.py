@@ -28,7 +28,8 @@ counts as a miss).
 Path recall: the share of positive brands joined right by each path (the method of the first match).
 Four runs: with the alias table and the posting hints, without the table, with the table and the brand name alone,
 and with the table and every hint but `place` (labellers often read a brand's state off its filer's filings, so
-that hint can know the answer; this run shows how much of the figure rides on it).
+that hint can know the answer; this run shows how much of the figure rides on it). Each path's own precision (its
+joins, and how many were wrong; totals only) is printed for the first run.
 Targets: precision >= 0.99 and recall >= 0.97 with the alias table, recall >= 0.90 without it, on all brands
 and on the holdout alone. Exits 1 when one is missed.
 
@@ -224,6 +225,9 @@ def score(
             s[verdict] += 1
             if verdict == "right":
                 s[f"path:{res.matches[0].method}"] += 1
+            if got:  # each path's own precision: how often the joins it makes are wrong
+                s[f"joined:{res.matches[0].method}"] += 1
+                s[f"wrong:{res.matches[0].method}"] += verdict == "wrong"
         if verdict in ("missed", "wrong", "other"):
             shown = res.matches or res.alternatives
             errors.append(
@@ -438,6 +442,18 @@ def main() -> None:
             cells += [f"{p:.3f}", f"{r:.3f}"]
         blocks.add_row(key.split(":", 1)[1], brands(first[key]), *cells)
     console.print(blocks)
+    by_path = Table(title="joins by path, alias table + posting hints: joined / wrong (precision), totals only")
+    for col in ("path", *(f"{split}" for split in ("all", "tune", "holdout"))):
+        by_path.add_column(col, justify="left" if col == "path" else "right")
+    first_stats = results[runs[0][0]][0]
+    for method in PATHS:
+        cells = []
+        for split in ("all", "tune", "holdout"):
+            n, bad = first_stats[split][f"joined:{method}"], first_stats[split][f"wrong:{method}"]
+            cells.append(f"{n} / {bad} ({(n - bad) / n:.3f})" if n else "-")
+        if any(c != "-" for c in cells):
+            by_path.add_row(method, *cells)
+    console.print(by_path)
     console.print(
         "Path columns: share of positive brands joined right by that path. Targets (all brands and holdout): "
         f"precision >= {PRECISION}, recall >= {RECALL} with the alias table; recall >= {RECALL_NO_ALIAS} without."

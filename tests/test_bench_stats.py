@@ -73,6 +73,11 @@ def test_the_run_without_the_place_gives_the_join_no_state_to_settle_namesakes_b
     placed, _errors, _secs = score(index, [label], ids, use_hints=True)
     unplaced, _errors, _secs = score(index, [label], ids, use_hints=True, use_place=False)
     assert placed["tune"]["right"] == 1 and placed["tune"]["path:ad_place"] == 1
+    # Each path's joins and wrong joins are counted, for its own precision.
+    assert placed["tune"]["joined:ad_place"] == 1 and placed["tune"]["wrong:ad_place"] == 0
+    namesake = {**label, "kind": "negative", "gold": ""}  # the brand has no filing: the CA namesake is wrong
+    wrong, _errors, _secs = score(index, [namesake], ids, use_hints=True)
+    assert wrong["tune"]["joined:ad_place"] == 1 and wrong["tune"]["wrong:ad_place"] == 1
     assert unplaced["tune"]["right"] == 0 and unplaced["tune"]["missed"] == 1
 
 
