@@ -205,8 +205,9 @@ def score(
     for row in labels:
         gold = {e for n in row["gold"].split("|") if n for e in ids[legal_key(n)]}
         ok = gold | {e for n in row["accept"].split("|") if n for e in ids[legal_key(n)]}
-        abroad = use_place and row.get("place") == "abroad"
-        places = [row["place"]] if use_place and row.get("place") and row["place"] != "abroad" else []
+        place = row.get("place", "") if use_place else ""
+        abroad = place == "abroad"
+        places = [place] if place and not abroad else []
         hints = posting_hints(row["ad"], row["url"], states=places, abroad=abroad) if use_hints else None
         res: MatchResult = index.match(row["brand"], hints)
         got = {m.entity_id for m in res.matches}
@@ -443,13 +444,12 @@ def main() -> None:
         blocks.add_row(key.split(":", 1)[1], brands(first[key]), *cells)
     console.print(blocks)
     by_path = Table(title="joins by path, alias table + posting hints: joined / wrong (precision), totals only")
-    for col in ("path", *(f"{split}" for split in ("all", "tune", "holdout"))):
+    for col in ("path", "all", "tune", "holdout"):
         by_path.add_column(col, justify="left" if col == "path" else "right")
-    first_stats = results[runs[0][0]][0]
     for method in PATHS:
         cells = []
         for split in ("all", "tune", "holdout"):
-            n, bad = first_stats[split][f"joined:{method}"], first_stats[split][f"wrong:{method}"]
+            n, bad = first[split][f"joined:{method}"], first[split][f"wrong:{method}"]
             cells.append(f"{n} / {bad} ({(n - bad) / n:.3f})" if n else "-")
         if any(c != "-" for c in cells):
             by_path.add_row(method, *cells)
