@@ -262,11 +262,26 @@ _BOARD_WORDS = frozenset(
 )
 
 
+# Labels some boards carry glued with underscores: "SpaceX_Global", "ThoughtWorks_new", "Gunvor_Careers".
+_GLUED_TAILS = _BOARD_WORDS | _BOARD_AUDIENCE | {"new", "old"}
+
+
+def _unglue_label(name: str) -> str:
+    """A one-token label with underscores, its trailing board parts dropped ("SpaceX_Global" -> "SpaceX")."""
+    text = name.strip()
+    if "_" not in text or any(c.isspace() for c in text):
+        return name
+    parts = [p for p in text.split("_") if p]
+    while len(parts) > 1 and parts[-1].lower() in _GLUED_TAILS:
+        parts.pop()
+    return " ".join(parts) if parts else name
+
+
 def board_brand(name: str) -> str:
     """The employer's own name in a job board's label for it: asides in brackets, a part after a spaced dash or a
     bar, "Careers at" and trailing board words ("Careers page", "Job Board") dropped. The name itself when
     nothing but board words would be left ("Private Job Board")."""
-    text = _BOARD_PART.split(_BOARD_OWNER.sub("", _BOARD_ASIDE.sub(" ", name)).strip())[0]
+    text = _BOARD_PART.split(_BOARD_OWNER.sub("", _BOARD_ASIDE.sub(" ", _unglue_label(name))).strip())[0]
     words = _BOARD_LEAD.sub("", _BOARD_CHANNEL.sub("", _BOARD_TERMS.sub("", text.strip()))).split()
     popped = False
     while len(words) > 1 and (

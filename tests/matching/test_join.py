@@ -799,6 +799,10 @@ def test_a_one_word_brand_is_not_a_small_namesake_filing_only_where_it_does_not_
         ("Employment Opportunities at BuzzFeed, Inc.", "BuzzFeed, Inc"),
         ("mthree Recruiting Portal", "mthree"),
         ("Tenstorrent Unlisted/Referral Jobs", "Tenstorrent"),
+        ("SpaceX_Global", "SpaceX"),
+        ("ThoughtWorks_new", "ThoughtWorks"),
+        ("Gunvor_Careers", "Gunvor"),
+        ("Acme_Robotics", "Acme Robotics"),
         # Names that only look like labels stay whole.
         ("LinkedIn", "LinkedIn"),
         ("Handshake", "Handshake"),
