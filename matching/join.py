@@ -247,12 +247,30 @@ def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
     if path is None:
         path = Path(__file__).parent / "data" / ALIASES_FILE
     aliases: dict[str, list[str]] = defaultdict(list)
+    spelt: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     _, _, rows = alias_rows(path.read_text(encoding="utf-8"))
     for _, row in rows:
         brand, filer = (row.get("brand") or "").strip(), (row.get("filer") or "").strip()
         if brand and filer:
             aliases[alias_key(brand)].append(filer)
+            spelt[alias_key(brand)][spelling_key(brand)].append(filer)
+    # Two brands the legal key cannot tell apart ("Zip" and "Zip Co Limited", whose "Co Limited" reads as a legal
+    # form) each keep their own lines under their full spelling, looked up first; under the shared key, only the
+    # lines they share: another spelling is neither brand for sure.
+    for key, forms in spelt.items():
+        if len(forms) > 1:
+            aliases.update(forms)
+            shared = [f for f in dict.fromkeys(aliases[key]) if all(f in lines for lines in forms.values())]
+            if shared:
+                aliases[key] = shared
+            else:
+                del aliases[key]
     return dict(aliases)
+
+
+def spelling_key(brand: str) -> str:
+    """A brand's whole spelling, legal-form words kept: the alias table's key for brands one legal key holds."""
+    return "=" + "".join(ch for ch in brand.upper() if ch.isalnum())
 
 
 def alias_rows(text: str) -> tuple[int, list[str], list[tuple[int, dict[str, str]]]]:
@@ -1705,9 +1723,13 @@ class EntityIndex:
             return MatchResult(query, "none")
         words = legal_words(query)
         lkey = "".join(words)
-        akey = lkey if lkey in self.aliases or lkey in self.overrides else key
+        spelt = spelling_key(query)
+        if lkey in self.overrides or spelt not in self.aliases:
+            akey = lkey if lkey in self.aliases or lkey in self.overrides else key
+        else:
+            akey = spelt
         chosen = self._alias(akey)
-        if chosen and akey != lkey:
+        if chosen and akey not in (lkey, spelt):
             # Found under the brand's core: "Unity Technologies" may be Unity's UNITY TECHNOLOGIES SF, but "Block
             # Labs" is not Block's BLOCK INC. The words the core drops must be in the filer's own name.
             dropped = set(words[len(core_words(query)) :]) - ORGANISED_AS

@@ -1083,6 +1083,32 @@ def test_the_postings_state_settles_namesakes_only_when_one_is_there() -> None:
     assert names(lone.match("Clay", posting_hints(None, states=["NY"]))) == ["CLAY LABS INC"]
 
 
+def test_alias_lines_of_brands_one_legal_key_holds_stay_apart(tmp_path: Path) -> None:
+    # "Co Limited" reads as a legal form, so "Zip Co Limited" and "Zip" share a legal key but are two companies.
+    table = tmp_path / "aliases.csv"
+    table.write_text(
+        "brand,filer\nZip Co Limited,ZIP CO US INC\nZip Co Limited,QUADPAY INC\nZip,ZIPHQ INC\n", encoding="utf-8"
+    )
+    rows = [(1, "ZIP CO US INC", None), (2, "QUADPAY INC", None), (3, "ZIPHQ INC", None)]
+    idx = index_of(rows, load_aliases(table))
+    assert names(idx.match("Zip")) == ["ZIPHQ INC"]
+    assert sorted(names(idx.match("Zip Co Limited"))) == ["QUADPAY INC", "ZIP CO US INC"]
+    # Another spelling under the same key is neither brand for sure: the table says nothing of it.
+    assert all(m.method != "alias" for m in idx.match("Zip Co Ltd").matches)
+    # An operator's answer for the shared key still wins over either spelling's lines.
+    idx.overrides = {alias_key("Zip"): ["QUADPAY INC"]}
+    assert names(idx.match("Zip")) == ["QUADPAY INC"]
+    # One brand's lines alone keep answering every spelling of its key, as before.
+    single = index_of(rows, load_aliases(_table(tmp_path, "brand,filer\nZip Co Limited,QUADPAY INC\n")))
+    assert names(single.match("Zip Co")) == ["QUADPAY INC"]
+
+
+def _table(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "one.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_alias_line_can_rule_out_a_namesake(tmp_path: Path) -> None:
     table = tmp_path / "aliases.csv"
     table.write_text('brand,filer\nCognition,!Cognition LLC\nNimbus,"Nimbus Robotics Corp."\n', encoding="utf-8")
