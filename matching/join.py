@@ -43,6 +43,7 @@ from matching.normalize import (
     core_words,
     domain_key,
     format_fein,
+    full_key,
     house_brand,
     initials,
     legal_form_of,
@@ -246,31 +247,33 @@ def load_aliases(path: Path | None = None) -> dict[str, list[str]]:
     this filer); `path` defaults to the shipped table. A name is looked up by its legal key, else by its core."""
     if path is None:
         path = Path(__file__).parent / "data" / ALIASES_FILE
-    aliases: dict[str, list[str]] = defaultdict(list)
-    spelt: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    lines: dict[str, list[tuple[str, str]]] = defaultdict(list)  # legal key -> (spelling, filer), in file order
     _, _, rows = alias_rows(path.read_text(encoding="utf-8"))
     for _, row in rows:
         brand, filer = (row.get("brand") or "").strip(), (row.get("filer") or "").strip()
         if brand and filer:
-            aliases[alias_key(brand)].append(filer)
-            spelt[alias_key(brand)][spelling_key(brand)].append(filer)
-    # Two brands the legal key cannot tell apart ("Zip" and "Zip Co Limited", whose "Co Limited" reads as a legal
-    # form) each keep their own lines under their full spelling, looked up first; under the shared key, only the
-    # lines they share: another spelling is neither brand for sure.
-    for key, forms in spelt.items():
-        if len(forms) > 1:
-            aliases.update(forms)
-            shared = [f for f in dict.fromkeys(aliases[key]) if all(f in lines for lines in forms.values())]
-            if shared:
-                aliases[key] = shared
-            else:
-                del aliases[key]
-    return dict(aliases)
+            lines[alias_key(brand)].append((spelling_key(brand), filer))
+    aliases: dict[str, list[str]] = {}
+    for key, pairs in lines.items():
+        forms: dict[str, list[str]] = defaultdict(list)
+        for spelt, filer in pairs:
+            forms[spelt].append(filer)
+        if len(forms) == 1:
+            aliases[key] = [filer for _, filer in pairs]
+            continue
+        # Two brands the legal key cannot tell apart ("Zip" and "Zip Co Limited", whose "Co Limited" reads as a
+        # legal form) each keep their own lines under their full spelling, looked up first; under the shared key,
+        # only the lines they share: another spelling is neither brand for sure.
+        aliases.update(forms)
+        shared = [f for f in dict.fromkeys(f for _, f in pairs) if all(f in fs for fs in forms.values())]
+        if shared:
+            aliases[key] = shared
+    return aliases
 
 
 def spelling_key(brand: str) -> str:
     """A brand's whole spelling, legal-form words kept: the alias table's key for brands one legal key holds."""
-    return "=" + "".join(ch for ch in brand.upper() if ch.isalnum())
+    return "=" + full_key(brand)
 
 
 def alias_rows(text: str) -> tuple[int, list[str], list[tuple[int, dict[str, str]]]]:
@@ -1724,10 +1727,12 @@ class EntityIndex:
         words = legal_words(query)
         lkey = "".join(words)
         spelt = spelling_key(query)
-        if lkey in self.overrides or spelt not in self.aliases:
-            akey = lkey if lkey in self.aliases or lkey in self.overrides else key
-        else:
+        if spelt in self.aliases and lkey not in self.overrides:
             akey = spelt
+        elif lkey in self.aliases or lkey in self.overrides:
+            akey = lkey
+        else:
+            akey = key
         chosen = self._alias(akey)
         if chosen and akey not in (lkey, spelt):
             # Found under the brand's core: "Unity Technologies" may be Unity's UNITY TECHNOLOGIES SF, but "Block

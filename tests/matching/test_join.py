@@ -1085,10 +1085,7 @@ def test_the_postings_state_settles_namesakes_only_when_one_is_there() -> None:
 
 def test_alias_lines_of_brands_one_legal_key_holds_stay_apart(tmp_path: Path) -> None:
     # "Co Limited" reads as a legal form, so "Zip Co Limited" and "Zip" share a legal key but are two companies.
-    table = tmp_path / "aliases.csv"
-    table.write_text(
-        "brand,filer\nZip Co Limited,ZIP CO US INC\nZip Co Limited,QUADPAY INC\nZip,ZIPHQ INC\n", encoding="utf-8"
-    )
+    table = _table(tmp_path, "brand,filer\nZip Co Limited,ZIP CO US INC\nZip Co Limited,QUADPAY INC\nZip,ZIPHQ INC\n")
     rows = [(1, "ZIP CO US INC", None), (2, "QUADPAY INC", None), (3, "ZIPHQ INC", None)]
     idx = index_of(rows, load_aliases(table))
     assert names(idx.match("Zip")) == ["ZIPHQ INC"]
